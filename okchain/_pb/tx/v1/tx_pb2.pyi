@@ -1,0 +1,40 @@
+from okchain._pb.bank.v1 import bank_pb2 as _bank_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class TxRaw(_message.Message):
+    __slots__ = ("body_bytes", "signature")
+    BODY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    body_bytes: bytes
+    signature: bytes
+    def __init__(self, body_bytes: _Optional[bytes] = ..., signature: _Optional[bytes] = ...) -> None: ...
+
+class TxBody(_message.Message):
+    __slots__ = ("chain_id", "nonce", "gas_limit", "fee", "messages", "memo")
+    CHAIN_ID_FIELD_NUMBER: _ClassVar[int]
+    NONCE_FIELD_NUMBER: _ClassVar[int]
+    GAS_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    FEE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    MEMO_FIELD_NUMBER: _ClassVar[int]
+    chain_id: str
+    nonce: int
+    gas_limit: int
+    fee: str
+    messages: _containers.RepeatedCompositeFieldContainer[Msg]
+    memo: str
+    def __init__(self, chain_id: _Optional[str] = ..., nonce: _Optional[int] = ..., gas_limit: _Optional[int] = ..., fee: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[Msg, _Mapping]]] = ..., memo: _Optional[str] = ...) -> None: ...
+
+class Msg(_message.Message):
+    __slots__ = ("transfer", "multi_send")
+    TRANSFER_FIELD_NUMBER: _ClassVar[int]
+    MULTI_SEND_FIELD_NUMBER: _ClassVar[int]
+    transfer: _bank_pb2.MsgTransfer
+    multi_send: _bank_pb2.MsgMultiSend
+    def __init__(self, transfer: _Optional[_Union[_bank_pb2.MsgTransfer, _Mapping]] = ..., multi_send: _Optional[_Union[_bank_pb2.MsgMultiSend, _Mapping]] = ...) -> None: ...

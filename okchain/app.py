@@ -1,0 +1,257 @@
+"""The application: the only door between consensus and the modules, shaped like ABCI 2.0.
+
+``check_tx`` admits transactions against a check state; ``prepare_proposal``/``process_proposal`` shape and
+vet blocks; ``finalize_block`` executes one and computes the new app hash without touching the database;
+``commit`` writes state changes, Merkle nodes, the block, its commit, results, tx index and the height
+marker in ONE LevelDB write batch (DESIGN rule 4), so a crash leaves either the old state or the new one.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from okchain.crypto.ed25519 import validator_address
+from okchain.crypto.hashing import sha256
+from okchain.deliver import Delivered, SignatureCache, deliver_tx, precheck
+from okchain.errors import OKChainError
+from okchain.genesis.document import GenesisDoc
+from okchain.modules.bank import keeper as bank
+from okchain.state import schema
+from okchain.state.blockstore import LastCommitted
+from okchain.state.cache import CacheKV
+from okchain.state.kv import KVStore
+from okchain.state.merkle import SparseMerkleTree
+from okchain.types.block import Block, Commit, seal_results, txs_hash
+from okchain.types.params import OKT_DENOM
+from okchain.types.results import Code, TxResult
+
+
+class AppError(OKChainError):
+    """The application refuses an operation (wrong order of calls, mismatched home, bad block)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Validator:
+    name: str
+    address: bytes
+    pub_key: bytes
+    power: int
+
+
+@dataclass(frozen=True, slots=True)
+class FinalizedBlock:
+    block: Block
+    commit: Commit
+    results: tuple[TxResult, ...]
+    app_hash: bytes
+    writes: dict[bytes, bytes | None]
+    node_writes: dict[bytes, bytes | None]
+
+
+def validators_hash(validators: tuple[Validator, ...]) -> bytes:
+    return sha256(b"".join(v.address + v.pub_key + v.power.to_bytes(8, "big") for v in validators))
+
+
+def genesis_marker(genesis: GenesisDoc) -> bytes:
+    """Hash of the whole genesis (header and every account), stored at init so a home refuses to start
+    against a different genesis."""
+    digest = hashlib.sha256(json.dumps(genesis.header.to_json(), sort_keys=True).encode())
+    for account in genesis.accounts:
+        digest.update(account.address + account.balance.to_bytes(32, "big"))
+    return digest.digest()
+
+
+class Application:
+    """Owns the database; every call is made from one thread (the node's trio thread or a test)."""
+
+    def __init__(
+        self,
+        db: KVStore,
+        genesis: GenesisDoc,
+        *,
+        min_gas_price: int = 0,
+        sig_cache_size: int = 500_000,
+        tree_cache_size: int = 1_000_000,
+    ) -> None:
+        self.db = db
+        self.genesis = genesis
+        self.chain_id = genesis.header.chain_id
+        self.params = genesis.header.params
+        self.min_gas_price = min_gas_price
+        self.sig_cache = SignatureCache(sig_cache_size)
+        self.validators = tuple(
+            sorted(
+                (
+                    Validator(v.name, validator_address(v.pub_key), v.pub_key, v.power)
+                    for v in genesis.header.validators
+                ),
+                key=lambda v: v.address,
+            )
+        )
+        self.validators_hash = validators_hash(self.validators)
+        self.tree = SparseMerkleTree(db, schema.MERKLE, cache_size=tree_cache_size)
+        self._pending: FinalizedBlock | None = None
+        self.last = self._load_or_init()
+
+    # --- start-up ---
+    def _load_or_init(self) -> LastCommitted:
+        marker = genesis_marker(self.genesis)
+        stored = self.db.get(schema.META_GENESIS)
+        raw = self.db.get(schema.META_LAST)
+        if raw is not None:
+            if stored != marker:
+                raise AppError("this home's database was created from a different genesis or chain id")
+            last = LastCommitted.decode(raw)
+            if self.tree.root() != last.app_hash:
+                raise AppError(
+                    f"state tree root {self.tree.root().hex()} does not match committed app hash "
+                    f"{last.app_hash.hex()} at height {last.height}"
+                )
+            return last
+        return self._init_chain(marker)
+
+    def _init_chain(self, marker: bytes) -> LastCommitted:
+        """Write genesis balances and supply, then the height-0 marker, in one batch."""
+        state = CacheKV(self.db)
+        total = 0
+        for account in self.genesis.accounts:
+            bank.set_balance(state, account.address, OKT_DENOM, account.balance)
+            total += account.balance
+        bank.set_supply(state, OKT_DENOM, total)
+        items = [(k, v) for k, v in state.writes.items() if v is not None]
+        root, node_writes = self.tree.build(items)
+        genesis_ns = int(self.genesis.header.genesis_time.timestamp()) * 1_000_000_000
+        last = LastCommitted(self.genesis.header.initial_height - 1, root, b"", b"", genesis_ns)
+        writes: dict[bytes, bytes | None] = dict(state.writes)
+        writes.update(node_writes)
+        writes[schema.META_GENESIS] = marker
+        writes[schema.META_LAST] = last.encode()
+        self.db.write(writes)
+        self.tree.commit(node_writes)
+        return last
+
+    # --- mempool door ---
+    def new_check_state(self) -> CacheKV:
+        """A fresh branch over committed state; the mempool runs admitted txs against it in order."""
+        return CacheKV(self.db)
+
+    def precheck(self, raw: bytes) -> Delivered:
+        """Stateless half of check_tx (size, decoding, chain id, signature). Thread-safe: gRPC threads run it
+        in parallel before the tx reaches the mempool, keeping signature recovery off the consensus thread."""
+        return precheck(raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache)
+
+    def check_tx(self, raw: bytes, check_state: CacheKV) -> Delivered:
+        """Full admission check. On success the tx's effects stay in ``check_state`` (so the next tx of the
+        same account sees the bumped nonce and lower balance); on failure nothing is kept."""
+        branch = check_state.branch()
+        delivered = deliver_tx(
+            branch, raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache
+        )
+        tx = delivered.tx
+        if delivered.result.ok and tx is not None:
+            needed = tx.gas_limit * self.min_gas_price
+            if tx.fee < needed:
+                res = TxResult(
+                    Code.FEE_TOO_LOW,
+                    f"fee too low: {tx.fee} < gas limit {tx.gas_limit} × min gas price "
+                    f"{self.min_gas_price} = {needed}",
+                    tx.gas_limit,
+                    0,
+                    (),
+                    delivered.result.signer,
+                    tx.nonce,
+                    0,
+                )
+                return Delivered(res, tx, delivered.signer)
+            branch.merge_into(check_state)
+        return delivered
+
+    def simulate(self, raw: bytes) -> Delivered:
+        """Execute against latest committed state and throw the result away."""
+        return deliver_tx(
+            CacheKV(self.db), raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache
+        )
+
+    # --- consensus door ---
+    def prepare_proposal(self, txs: list[bytes]) -> list[bytes]:
+        """Keep mempool order, stop at the block's byte and count limits."""
+        out: list[bytes] = []
+        size = 0
+        for tx in txs:
+            if len(out) >= self.params.max_block_txs or size + len(tx) > self.params.max_block_bytes:
+                break
+            out.append(tx)
+            size += len(tx)
+        return out
+
+    def process_proposal(self, block: Block) -> str:
+        """Return '' if the block is acceptable, else the reason it is not."""
+        h = block.header
+        if h.chain_id != self.chain_id:
+            return f"wrong chain id {h.chain_id!r}"
+        if h.height != self.last.height + 1:
+            return f"expected height {self.last.height + 1}, got {h.height}"
+        if h.last_block_hash != self.last.block_hash:
+            return "last block hash does not match"
+        if h.app_hash != self.last.app_hash:
+            return "app hash does not match the state after the previous block"
+        if h.last_results_hash != self.last.results_hash:
+            return "last results hash does not match"
+        if h.validators_hash != self.validators_hash:
+            return "validators hash does not match"
+        if h.txs_hash != txs_hash(block.txs):
+            return "txs hash does not match the block's transactions"
+        if h.time_ns <= self.last.time_ns:
+            return "block time does not increase"
+        if (
+            len(block.txs) > self.params.max_block_txs
+            or sum(map(len, block.txs)) > self.params.max_block_bytes
+        ):
+            return "block exceeds size limits"
+        if len({sha256(raw) for raw in block.txs}) != len(block.txs):
+            return "block contains the same tx twice"
+        return ""
+
+    def finalize_block(self, block: Block, commit: Commit) -> FinalizedBlock:
+        """Execute every tx of a decided block; compute the new app hash. Nothing is written yet."""
+        reason = self.process_proposal(block)
+        if reason:
+            raise AppError(f"cannot finalize block {block.header.height}: {reason}")
+        state = CacheKV(self.db)
+        results = tuple(
+            deliver_tx(
+                state, raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache
+            ).result
+            for raw in block.txs
+        )
+        changes = {k: state.writes[k] for k in sorted(state.writes)}
+        app_hash, node_writes = self.tree.update(changes)
+        height = block.header.height
+        block_hash = block.hash
+        writes: dict[bytes, bytes | None] = dict(changes)
+        writes.update(node_writes)
+        writes[schema.block(height)] = block.encode()
+        writes[schema.block_hash(block_hash)] = schema.u64(height)
+        writes[schema.commit(height)] = commit.encode()
+        writes[schema.results(height)], res_hash = seal_results(height, results, app_hash)
+        for index, raw in enumerate(block.txs):
+            key = schema.tx_index(sha256(raw))
+            if self.db.get(key) is None:  # a replayed copy in a later block must not hide the original
+                writes[key] = schema.tx_location(height, index)
+        last = LastCommitted(height, app_hash, block_hash, res_hash, block.header.time_ns)
+        writes[schema.META_LAST] = last.encode()
+        self._pending = FinalizedBlock(block, commit, results, app_hash, writes, node_writes)
+        return self._pending
+
+    def commit(self) -> LastCommitted:
+        """Persist the finalized block atomically and make it the latest state."""
+        pending = self._pending
+        if pending is None:
+            raise AppError("commit called without a finalized block")
+        self.db.write(pending.writes)
+        self.tree.commit(pending.node_writes)
+        self.last = LastCommitted.decode(pending.writes[schema.META_LAST] or b"")
+        self._pending = None
+        for raw in pending.block.txs:
+            self.sig_cache.discard(sha256(raw))
+        return self.last

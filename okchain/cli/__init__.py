@@ -1,0 +1,1 @@
+"""The ``okchaind`` command line."""

@@ -1,0 +1,85 @@
+"""``okchaind init`` and ``okchaind start``: make a single-validator home from the OKB snapshot, run it."""
+
+import argparse
+import json
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import trio
+
+from okchain.cli.common import CLIError, add_home_arg
+from okchain.crypto.ed25519 import ValidatorKey
+from okchain.genesis.document import GenesisValidator
+from okchain.genesis.migrate import migrate_snapshot
+from okchain.node.config import NodeConfig
+from okchain.node.home import Home
+from okchain.node.node import Node
+
+BUNDLED_SNAPSHOT = Path(__file__).resolve().parents[2] / "genesis" / "okb-snapshot.csv"
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    init = sub.add_parser(
+        "init", help="create a single-validator home: key, genesis from the OKB snapshot, config"
+    )
+    add_home_arg(init)
+    init.add_argument("--chain-id", default="okchain-devnet-1")
+    init.add_argument("--snapshot", type=Path, default=BUNDLED_SNAPSHOT, help="OKB holder snapshot CSV")
+    init.add_argument("--moniker", default="okchain-devnet")
+    init.add_argument("--grpc-listen", default="127.0.0.1:9090")
+    init.add_argument("--block-time-ms", type=int, default=1000)
+    init.add_argument("--power", type=int, default=10, help="voting power of this validator")
+    init.set_defaults(func=cmd_init)
+
+    start = sub.add_parser("start", help="run the node")
+    add_home_arg(start)
+    start.add_argument("--grpc-listen", default=None, help="override config grpc_listen")
+    start.add_argument("--log-level", default="INFO")
+    start.set_defaults(func=cmd_start)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    home = Home(args.home)
+    if home.config_file.exists() or home.genesis_file.exists() or home.validator_key_file.exists():
+        raise CLIError(f"{home.root} already holds a node; choose another --home or remove it")
+    if not args.snapshot.is_file():
+        raise CLIError(f"snapshot {args.snapshot} not found")
+    key = ValidatorKey.generate()
+    home.write_validator_key(key)
+    info = migrate_snapshot(
+        args.snapshot,
+        args.chain_id,
+        home.genesis_file,
+        validators=[GenesisValidator(args.moniker, key.public_key, args.power)],
+    )
+    config = NodeConfig(moniker=args.moniker, grpc_listen=args.grpc_listen, block_time_ms=args.block_time_ms)
+    home.config_file.write_text(config.to_toml())
+    print(
+        json.dumps(
+            {
+                "home": str(home.root),
+                "chain_id": args.chain_id,
+                "validator_pub_key": key.public_key.hex(),
+                "genesis": str(home.genesis_file),
+                "holders": info.holders,
+                "total_okt_base_units": str(info.total),
+                "snapshot_sha256": info.snapshot_sha256,
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    home = Home(args.home)
+    config = NodeConfig.load(home.config_file)
+    if args.grpc_listen:
+        config = replace(config, grpc_listen=args.grpc_listen)
+    node = Node(home, config)
+    trio.run(node.run)
+    return 0

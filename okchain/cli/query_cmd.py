@@ -1,0 +1,137 @@
+"""``okchaind query account|balance|balances|supply|tx|block|node``: read the chain over gRPC, print JSON."""
+
+import argparse
+
+from okchain._pb.node.v1 import query_pb2
+from okchain.cli.client import Client, add_node_arg, header_json, print_json, result_json
+from okchain.cli.common import CLIError
+from okchain.crypto.hashing import sha256
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    query = sub.add_parser("query", help="query the chain")
+    q = query.add_subparsers(dest="query_command", required=True)
+    for name, fn, arg in (
+        ("account", _account, "address"),
+        ("balance", _balance, "address"),
+        ("balances", _balances, "address"),
+        ("tx", _tx, "hash"),
+    ):
+        p = q.add_parser(name)
+        p.add_argument(arg)
+        if name == "balance":
+            p.add_argument("--denom", default="okt")
+        add_node_arg(p)
+        p.set_defaults(func=fn)
+    supply = q.add_parser("supply")
+    supply.add_argument("--denom", default="okt")
+    add_node_arg(supply)
+    supply.set_defaults(func=_supply)
+    block = q.add_parser("block", help="block by height, by --hash, or the latest")
+    block.add_argument("height", nargs="?", type=int, default=None)
+    block.add_argument("--hash", default=None)
+    add_node_arg(block)
+    block.set_defaults(func=_block)
+    node = q.add_parser("node", help="node and chain info")
+    add_node_arg(node)
+    node.set_defaults(func=_node)
+
+
+def _hex32(text: str) -> bytes:
+    try:
+        raw = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        raise CLIError(f"{text!r} is not hex") from None
+    if len(raw) != 32:
+        raise CLIError(f"{text!r} is not a 32-byte hash")
+    return raw
+
+
+def _account(args: argparse.Namespace) -> int:
+    c = Client(args.node, args.timeout)
+    r = c.call(c.query.Account, query_pb2.AccountRequest(address=args.address))
+    print_json({"address": r.address, "bech32": r.bech32, "nonce": str(r.nonce), "height": str(r.height)})
+    return 0
+
+
+def _balance(args: argparse.Namespace) -> int:
+    c = Client(args.node, args.timeout)
+    r = c.call(c.query.Balance, query_pb2.BalanceRequest(address=args.address, denom=args.denom))
+    print_json({"denom": r.balance.denom, "amount": r.balance.amount, "height": str(r.height)})
+    return 0
+
+
+def _balances(args: argparse.Namespace) -> int:
+    c = Client(args.node, args.timeout)
+    coins: list[dict[str, str]] = []
+    token = ""
+    while True:
+        r = c.call(c.query.AllBalances, query_pb2.AllBalancesRequest(address=args.address, page_token=token))
+        coins.extend({"denom": b.denom, "amount": b.amount} for b in r.balances)
+        token = r.next_page_token
+        if not token:
+            break
+    print_json({"balances": coins, "height": str(r.height)})
+    return 0
+
+
+def _supply(args: argparse.Namespace) -> int:
+    c = Client(args.node, args.timeout)
+    r = c.call(c.query.Supply, query_pb2.SupplyRequest(denom=args.denom))
+    print_json({"denom": r.supply.denom, "amount": r.supply.amount, "height": str(r.height)})
+    return 0
+
+
+def _tx(args: argparse.Namespace) -> int:
+    c = Client(args.node, args.timeout)
+    r = c.call(c.tx.GetTx, query_pb2.GetTxRequest(hash=_hex32(args.hash)))
+    print_json(
+        {
+            "tx_hash": r.tx_hash.hex(),
+            "height": str(r.height),
+            "index": r.index,
+            "time_ns": str(r.time_ns),
+            "tx": r.tx.hex(),
+            "result": result_json(r.result),
+        }
+    )
+    return 0
+
+
+def _block(args: argparse.Namespace) -> int:
+    c = Client(args.node, args.timeout)
+    if args.hash:
+        r = c.call(c.node.BlockByHash, query_pb2.BlockByHashRequest(hash=_hex32(args.hash)))
+    elif args.height is not None:
+        r = c.call(c.node.BlockByHeight, query_pb2.BlockByHeightRequest(height=args.height))
+    else:
+        r = c.call(c.node.LatestBlock, query_pb2.LatestBlockRequest())
+    print_json(
+        {
+            "block_hash": r.block_hash.hex(),
+            "header": header_json(r.block.header),
+            "txs": [sha256(t).hex() for t in r.block.txs],
+            "app_hash_after": r.results.app_hash.hex(),
+            "results": [result_json(x) for x in r.results.tx_results],
+        }
+    )
+    return 0
+
+
+def _node(args: argparse.Namespace) -> int:
+    c = Client(args.node, args.timeout)
+    r = c.call(c.node.NodeInfo, query_pb2.NodeInfoRequest())
+    print_json(
+        {
+            "chain_id": r.chain_id,
+            "version": r.version,
+            "moniker": r.moniker,
+            "latest_height": str(r.latest_height),
+            "latest_block_hash": r.latest_block_hash.hex(),
+            "app_hash": r.app_hash.hex(),
+            "validator_address": r.validator_address.hex(),
+            "min_gas_price": r.min_gas_price,
+            "genesis_accounts": str(r.genesis_accounts),
+        }
+    )
+    return 0

@@ -1,0 +1,47 @@
+"""Single-validator consensus: the one validator proposes, precommits and thereby decides each block.
+
+Pure: given the chain tip, the txs, a time and the key, it returns the block and its commit. It fills the
+same seam the Tendermint state machine will (block in, commit out, applied through the application door).
+"""
+
+from dataclasses import dataclass
+
+from okchain.crypto.ed25519 import ValidatorKey, validator_address
+from okchain.state.blockstore import LastCommitted
+from okchain.types.block import Block, Commit, CommitSig, Header, txs_hash
+from okchain.types.vote import VoteType, vote_sign_bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ChainTip:
+    chain_id: str
+    last: LastCommitted
+    validators_hash: bytes
+    last_commit: Commit | None
+
+
+def decide(tip: ChainTip, txs: list[bytes], now_ns: int, key: ValidatorKey) -> tuple[Block, Commit]:
+    """Build block ``last.height + 1`` and the validator's precommit over it (round 0)."""
+    last = tip.last
+    time_ns = max(now_ns, last.time_ns + 1)
+    header = Header(
+        chain_id=tip.chain_id,
+        height=last.height + 1,
+        time_ns=time_ns,
+        last_block_hash=last.block_hash,
+        txs_hash=txs_hash(txs),
+        app_hash=last.app_hash,
+        last_results_hash=last.results_hash,
+        validators_hash=tip.validators_hash,
+        proposer_address=validator_address(key.public_key),
+    )
+    block = Block(header, tuple(txs), tip.last_commit)
+    block_hash = block.hash
+    sign_bytes = vote_sign_bytes(tip.chain_id, header.height, 0, VoteType.PRECOMMIT, block_hash, time_ns)
+    commit = Commit(
+        header.height,
+        0,
+        block_hash,
+        (CommitSig(validator_address(key.public_key), time_ns, key.sign(sign_bytes)),),
+    )
+    return block, commit

@@ -1,0 +1,165 @@
+"""Running one transaction against a store: the same code for check_tx, simulate and block execution.
+
+Order of checks (each failure leaves the store untouched unless noted):
+size → decode → chain id → message limits → signature → gas limit → nonce → fee funds;
+then the fee is charged and the nonce bumped (kept even if what follows fails, DESIGN rule 5);
+then gas ≥ required; then the messages run in a branch merged only on success.
+"""
+
+import threading
+from dataclasses import dataclass
+
+from okchain.crypto.address import Address
+from okchain.crypto.hashing import keccak256, sha256
+from okchain.crypto.secp import SignatureError, recover_address
+from okchain.modules.auth import keeper as auth
+from okchain.modules.bank import handler as bank_handler
+from okchain.modules.bank import keeper as bank
+from okchain.modules.bank.keeper import BankError, InsufficientFunds
+from okchain.modules.bank.messages import MultiSend
+from okchain.state.cache import CacheKV
+from okchain.types.gas import required_gas
+from okchain.types.params import OKT_DENOM, ChainParams
+from okchain.types.results import Code, Event, TxResult
+from okchain.types.tx import Tx, TxDecodeError, decode_tx
+
+FEE_COLLECTOR = Address(keccak256(b"okchain/module/fee_collector")[-20:])
+
+
+class SignatureCache:
+    """tx hash → (decoded tx, recovered signer), filled by the stateless pre-check (which gRPC threads run in
+    parallel, off the consensus thread) so block execution neither decodes nor recovers a second time."""
+
+    def __init__(self, capacity: int, max_bytes: int = 256 * 1024 * 1024) -> None:
+        self._capacity = capacity
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._entries: dict[bytes, tuple[Tx, Address]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, tx_hash: bytes) -> Address | None:
+        hit = self._entries.get(tx_hash)
+        return None if hit is None else hit[1]
+
+    def get_verified(self, tx_hash: bytes) -> tuple[Tx, Address] | None:
+        return self._entries.get(tx_hash)
+
+    def put(self, tx: Tx, signer: Address) -> None:
+        with self._lock:
+            if tx.hash in self._entries:
+                return
+            self._entries[tx.hash] = (tx, signer)
+            self._bytes += len(tx.raw)
+            while len(self._entries) > self._capacity or self._bytes > self._max_bytes:
+                oldest = self._entries.pop(next(iter(self._entries)))
+                self._bytes -= len(oldest[0].raw)
+
+    def discard(self, tx_hash: bytes) -> None:
+        with self._lock:
+            gone = self._entries.pop(tx_hash, None)
+            if gone is not None:
+                self._bytes -= len(gone[0].raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    result: TxResult
+    tx: Tx | None
+    signer: Address | None
+
+
+def _fail(
+    code: Code, log: str, gas_wanted: int = 0, tx: Tx | None = None, signer: Address | None = None
+) -> Delivered:
+    return Delivered(
+        TxResult(code, log, gas_wanted, 0, (), signer or b"", tx.nonce if tx else 0, 0), tx, signer
+    )
+
+
+def precheck(raw: bytes, *, chain_id: str, params: ChainParams, sig_cache: SignatureCache) -> Delivered:
+    """Everything that does not depend on state: size, decoding, chain id, limits, signature.
+
+    Thread-safe; on success the decoded tx and its signer are cached for the stateful part.
+    """
+    if len(raw) > params.max_tx_bytes:
+        return _fail(Code.TX_TOO_LARGE, f"tx is {len(raw)} bytes, limit is {params.max_tx_bytes}")
+    try:
+        tx = decode_tx(raw)
+    except TxDecodeError as exc:
+        return _fail(Code.TX_DECODE, str(exc))
+    if tx.chain_id != chain_id:
+        return _fail(
+            Code.WRONG_CHAIN_ID, f"wrong chain id: expected {chain_id!r}, got {tx.chain_id!r}", tx=tx
+        )
+    limit_error = _message_limits(tx, params)
+    if limit_error:
+        return _fail(Code.INVALID_MSG, limit_error, tx=tx)
+    if tx.gas_limit > params.max_tx_gas:
+        return _fail(
+            Code.GAS_LIMIT_TOO_HIGH,
+            f"gas limit {tx.gas_limit} exceeds the maximum {params.max_tx_gas}",
+            tx.gas_limit,
+            tx,
+        )
+    try:
+        signer = recover_address(tx.sign_digest, tx.signature)
+    except SignatureError as exc:
+        return _fail(Code.BAD_SIGNATURE, str(exc), tx=tx)
+    sig_cache.put(tx, signer)
+    return Delivered(TxResult(Code.OK, "", tx.gas_limit, 0, (), signer, tx.nonce, 0), tx, signer)
+
+
+def deliver_tx(
+    store: CacheKV, raw: bytes, *, chain_id: str, params: ChainParams, sig_cache: SignatureCache
+) -> Delivered:
+    """Run ``raw`` against ``store``; returns the result (never raises for bad input)."""
+    cached = sig_cache.get_verified(sha256(raw))
+    if cached is None:
+        checked = precheck(raw, chain_id=chain_id, params=params, sig_cache=sig_cache)
+        if checked.tx is None or checked.signer is None:
+            return checked
+        tx, signer = checked.tx, checked.signer
+    else:
+        tx, signer = cached
+    expected = auth.get_nonce(store, signer)
+    if tx.nonce != expected:
+        return _fail(
+            Code.BAD_NONCE, f"nonce mismatch: expected {expected}, got {tx.nonce}", tx.gas_limit, tx, signer
+        )
+    try:
+        bank.sub_balance(store, signer, OKT_DENOM, tx.fee, what="fee")
+    except InsufficientFunds as exc:
+        return _fail(Code.INSUFFICIENT_FEE_FUNDS, str(exc), tx.gas_limit, tx, signer)
+    bank.add_balance(store, FEE_COLLECTOR, OKT_DENOM, tx.fee)
+    auth.bump_nonce(store, signer)
+    gas = required_gas(tx, params)
+
+    def result(code: Code, log: str, events: tuple[Event, ...] = ()) -> Delivered:
+        used = min(gas, tx.gas_limit)
+        return Delivered(
+            TxResult(code, log, tx.gas_limit, used, events, signer, tx.nonce, tx.fee), tx, signer
+        )
+
+    if gas > tx.gas_limit:
+        return result(Code.OUT_OF_GAS, f"out of gas: needs {gas}, gas limit is {tx.gas_limit}")
+    branch = store.branch()
+    events: list[Event] = []
+    try:
+        for msg in tx.msgs:
+            events.extend(bank_handler.handle(branch, signer, msg))
+    except InsufficientFunds as exc:
+        return result(Code.INSUFFICIENT_FUNDS, str(exc))
+    except BankError as exc:
+        return result(Code.INVALID_MSG, str(exc))
+    branch.merge_into(store)
+    return result(Code.OK, "", tuple(events))
+
+
+def _message_limits(tx: Tx, params: ChainParams) -> str:
+    if len(tx.msgs) > params.max_msgs_per_tx:
+        return f"tx has {len(tx.msgs)} messages, limit is {params.max_msgs_per_tx}"
+    for i, msg in enumerate(tx.msgs):
+        if isinstance(msg, MultiSend) and len(msg.outputs) > params.max_multisend_outputs:
+            limit = params.max_multisend_outputs
+            return f"message {i}: multi-send has {len(msg.outputs)} outputs, limit is {limit}"
+    return ""

@@ -1,0 +1,1 @@
+"""Transaction admission and ordering before consensus."""

@@ -1,0 +1,199 @@
+"""The mempool: admits checked txs, keeps each account's txs in nonce order, hands out blocks by fee.
+
+- Ready txs have been run against the check state in nonce order; a tx whose nonce is ahead waits in the
+  account's future queue (bounded) until the gap closes.
+- Reaping merges accounts by fee per gas of their next tx (ties by arrival), never breaking nonce order.
+- After each commit the check state is rebuilt from committed state and every remaining tx is re-checked;
+  txs that became invalid are dropped.
+"""
+
+import heapq
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from okchain.app import Application
+from okchain.crypto.address import Address
+from okchain.crypto.hashing import sha256
+from okchain.modules.auth.keeper import get_nonce
+from okchain.modules.bank.keeper import get_balance
+from okchain.types.params import OKT_DENOM
+from okchain.types.results import Code, TxResult
+from okchain.types.tx import Tx
+
+_PRICE_SCALE = 10**9
+
+
+@dataclass(frozen=True, slots=True)
+class MempoolConfig:
+    max_txs: int = 200_000
+    max_bytes: int = 512 * 1024 * 1024
+    max_future_per_account: int = 64
+
+
+@dataclass(slots=True)
+class _Entry:
+    raw: bytes
+    tx: Tx
+    signer: Address
+    seq: int
+    price: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.price = self.tx.fee * _PRICE_SCALE // max(self.tx.gas_limit, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    tx_hash: bytes
+    result: TxResult
+    queued: bool = False  # accepted but waiting for an earlier nonce
+
+
+def _refuse(tx_hash: bytes, code: Code, log: str) -> AddResult:
+    return AddResult(tx_hash, TxResult(code, log, 0, 0))
+
+
+class Mempool:
+    """Single-threaded: called from the node's trio thread only."""
+
+    def __init__(self, app: Application, config: MempoolConfig | None = None) -> None:
+        self.app = app
+        self.config = config or MempoolConfig()
+        self._check_state = app.new_check_state()
+        self._ready: dict[Address, list[_Entry]] = {}
+        self._future: dict[Address, dict[int, _Entry]] = {}
+        self._by_hash: dict[bytes, _Entry] = {}
+        self._bytes = 0
+        self._seq = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self._by_hash)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+    def __contains__(self, tx_hash: bytes) -> bool:
+        return tx_hash in self._by_hash
+
+    def add(self, raw: bytes) -> AddResult:
+        tx_hash = sha256(raw)
+        if tx_hash in self._by_hash:
+            return _refuse(tx_hash, Code.DUPLICATE_TX, "tx is already in the mempool")
+        if len(self._by_hash) >= self.config.max_txs or self._bytes + len(raw) > self.config.max_bytes:
+            return _refuse(
+                tx_hash, Code.MEMPOOL_FULL, f"mempool is full ({len(self._by_hash)} txs, {self._bytes} bytes)"
+            )
+        delivered = self.app.check_tx(raw, self._check_state)
+        if delivered.result.ok:
+            assert delivered.tx is not None and delivered.signer is not None
+            entry = _Entry(raw, delivered.tx, delivered.signer, next(self._seq))
+            self._insert_ready(entry)
+            self._promote(entry.signer)
+            return AddResult(tx_hash, delivered.result)
+        tx, signer = delivered.tx, delivered.signer
+        if delivered.result.code == Code.BAD_NONCE and tx is not None and signer is not None:
+            expected = get_nonce(self._check_state, signer)
+            if tx.nonce > expected:
+                return self._park(_Entry(raw, tx, signer, next(self._seq)), expected)
+        return AddResult(tx_hash, delivered.result)
+
+    def _insert_ready(self, entry: _Entry) -> None:
+        self._ready.setdefault(entry.signer, []).append(entry)
+        self._by_hash[entry.tx.hash] = entry
+        self._bytes += len(entry.raw)
+
+    def _park(self, entry: _Entry, expected: int) -> AddResult:
+        """Hold a tx whose nonce is ahead; it must at least be able to pay its fee, so unfunded keys cannot
+        fill the pool."""
+        tx_hash = entry.tx.hash
+        needed = entry.tx.gas_limit * self.app.min_gas_price
+        if entry.tx.fee < needed:
+            return _refuse(
+                tx_hash,
+                Code.FEE_TOO_LOW,
+                f"fee too low: {entry.tx.fee} < gas limit "
+                f"{entry.tx.gas_limit} × min gas price {self.app.min_gas_price} = {needed}",
+            )
+        funds = get_balance(self._check_state, entry.signer, OKT_DENOM)
+        if funds < entry.tx.fee:
+            return _refuse(
+                tx_hash,
+                Code.INSUFFICIENT_FEE_FUNDS,
+                f"insufficient funds for fee: balance {funds}{OKT_DENOM}, needs {entry.tx.fee}{OKT_DENOM}",
+            )
+        waiting = self._future.setdefault(entry.signer, {})
+        if entry.tx.nonce in waiting:
+            return _refuse(tx_hash, Code.BAD_NONCE, f"a tx with nonce {entry.tx.nonce} is already waiting")
+        if len(waiting) >= self.config.max_future_per_account:
+            return _refuse(
+                tx_hash,
+                Code.BAD_NONCE,
+                f"nonce mismatch: expected {expected}, got {entry.tx.nonce} "
+                f"(already {len(waiting)} future txs waiting for this account)",
+            )
+        waiting[entry.tx.nonce] = entry
+        self._by_hash[tx_hash] = entry
+        self._bytes += len(entry.raw)
+        log = f"queued: nonce {entry.tx.nonce} waits for nonce {expected}"
+        return AddResult(tx_hash, TxResult(Code.OK, log, entry.tx.gas_limit, 0), queued=True)
+
+    def _promote(self, signer: Address) -> None:
+        """Move waiting txs whose nonce is now next into the ready queue, re-checking each."""
+        waiting = self._future.get(signer)
+        while waiting:
+            nonce = get_nonce(self._check_state, signer)
+            entry = waiting.pop(nonce, None)
+            if entry is None:
+                break
+            self._drop(entry)
+            delivered = self.app.check_tx(entry.raw, self._check_state)
+            if delivered.result.ok:
+                self._insert_ready(entry)
+        if waiting is not None and not waiting:
+            del self._future[signer]
+
+    def _drop(self, entry: _Entry) -> None:
+        if self._by_hash.pop(entry.tx.hash, None) is not None:
+            self._bytes -= len(entry.raw)
+
+    def reap(self, max_txs: int, max_bytes: int) -> list[bytes]:
+        """Highest fee per gas first across accounts, nonce order within each account."""
+        heap = [(-q[0].price, q[0].seq, 0, signer) for signer, q in self._ready.items() if q]
+        heapq.heapify(heap)
+        out: list[bytes] = []
+        size = 0
+        while heap and len(out) < max_txs:
+            _, _, index, signer = heapq.heappop(heap)
+            entry = self._ready[signer][index]
+            if size + len(entry.raw) > max_bytes:
+                break
+            out.append(entry.raw)
+            size += len(entry.raw)
+            queue = self._ready[signer]
+            if index + 1 < len(queue):
+                nxt = queue[index + 1]
+                heapq.heappush(heap, (-nxt.price, nxt.seq, index + 1, signer))
+        return out
+
+    def update(self, committed: Iterable[bytes]) -> None:
+        """After a commit: drop committed txs, rebuild the check state, re-check the rest."""
+        for raw in committed:
+            entry = self._by_hash.get(sha256(raw))
+            if entry is not None:
+                self._drop(entry)
+        self._check_state = self.app.new_check_state()
+        old_ready, self._ready = self._ready, {}
+        for entries in old_ready.values():
+            for entry in entries:
+                if entry.tx.hash not in self._by_hash:
+                    continue
+                self._drop(entry)
+                if self.app.check_tx(entry.raw, self._check_state).result.ok:
+                    self._insert_ready(entry)
+        for signer in list(self._future):
+            floor = get_nonce(self._check_state, signer)
+            for nonce in [n for n in self._future[signer] if n < floor]:
+                self._drop(self._future[signer].pop(nonce))
+            self._promote(signer)

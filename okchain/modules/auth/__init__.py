@@ -1,0 +1,1 @@
+"""Auth: account nonces (replay protection)."""

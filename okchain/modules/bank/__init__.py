@@ -1,0 +1,1 @@
+"""Bank: balances, supply, transfer and multi-send."""

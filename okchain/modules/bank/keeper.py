@@ -1,0 +1,67 @@
+"""Balances and supply. Zero balances are deleted so state holds only what someone owns."""
+
+from okchain.errors import OKChainError
+from okchain.modules.auth.keeper import Reader, Store
+from okchain.state import schema
+from okchain.state.codec import decode_uint, encode_uint
+from okchain.state.kv import KVReader
+
+
+class BankError(OKChainError):
+    """A bank operation that cannot happen (e.g. insufficient funds)."""
+
+
+class InsufficientFunds(BankError):
+    pass
+
+
+def get_balance(store: Reader, addr: bytes, denom: str) -> int:
+    return decode_uint(store.get(schema.balance(addr, denom)))
+
+
+def set_balance(store: Store, addr: bytes, denom: str, amount: int) -> None:
+    key = schema.balance(addr, denom)
+    if amount == 0:
+        store.delete(key)
+    else:
+        store.set(key, encode_uint(amount))
+
+
+def get_supply(store: Reader, denom: str) -> int:
+    return decode_uint(store.get(schema.supply(denom)))
+
+
+def set_supply(store: Store, denom: str, amount: int) -> None:
+    store.set(schema.supply(denom), encode_uint(amount))
+
+
+def sub_balance(store: Store, addr: bytes, denom: str, amount: int, *, what: str = "transfer") -> None:
+    have = get_balance(store, addr, denom)
+    if have < amount:
+        raise InsufficientFunds(
+            f"insufficient funds for {what}: balance {have}{denom}, needs {amount}{denom}"
+        )
+    set_balance(store, addr, denom, have - amount)
+
+
+def add_balance(store: Store, addr: bytes, denom: str, amount: int) -> None:
+    set_balance(store, addr, denom, get_balance(store, addr, denom) + amount)
+
+
+def send(store: Store, sender: bytes, to: bytes, denom: str, amount: int) -> None:
+    sub_balance(store, sender, denom, amount)
+    add_balance(store, to, denom, amount)
+
+
+def all_balances(
+    store: KVReader, addr: bytes, start_denom: str = "", limit: int = 100
+) -> list[tuple[str, int]]:
+    """Balances of ``addr`` ordered by denom, from ``start_denom`` (inclusive), at most ``limit``."""
+    prefix = schema.balance_prefix(addr)
+    start = prefix + start_denom.encode() if start_denom else None
+    out: list[tuple[str, int]] = []
+    for key, value in store.iterate(prefix, start):
+        if len(out) >= limit:
+            break
+        out.append((key[len(prefix) :].decode(), decode_uint(value)))
+    return out

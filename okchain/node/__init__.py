@@ -1,0 +1,1 @@
+"""Node assembly: config, home folder, and the trio services that carry out consensus actions."""

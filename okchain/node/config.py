@@ -1,0 +1,50 @@
+"""Node configuration (``<home>/config/config.toml``): node-local settings, not consensus rules."""
+
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from okchain.errors import OKChainError
+
+
+class ConfigError(OKChainError, ValueError):
+    """A config file that is missing, unreadable or has wrong values."""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    moniker: str = "okchain-node"
+    grpc_listen: str = "127.0.0.1:9090"
+    block_time_ms: int = 1000
+    min_gas_price: int = 1_000_000_000  # base units of OKT per gas (1 gwei, as on Ethereum)
+    mempool_max_txs: int = 200_000
+    mempool_max_bytes: int = 512 * 1024 * 1024
+    mempool_max_future_per_account: int = 64
+    grpc_max_message_bytes: int = 4 * 1024 * 1024
+    grpc_workers: int = 32
+    commit_wait_default_ms: int = 10_000
+    commit_wait_max_ms: int = 60_000
+    tree_cache_nodes: int = 1_000_000
+
+    def to_toml(self) -> str:
+        lines = ["# okchain node configuration (node-local; consensus rules live in genesis.json)"]
+        for key, value in asdict(self).items():
+            lines.append(f'{key} = "{value}"' if isinstance(value, str) else f"{key} = {value}")
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def load(cls, path: Path) -> "NodeConfig":
+        try:
+            data: dict[str, Any] = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config {path}: {exc}") from exc
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ConfigError(f"{path}: unknown settings: {', '.join(unknown)}")
+        for key, value in data.items():
+            default = getattr(cls(), key)
+            if type(value) is not type(default):
+                raise ConfigError(f"{path}: {key} must be a {type(default).__name__}, got {value!r}")
+        return cls(**data)

@@ -1,0 +1,1 @@
+"""gRPC for wallets and explorers: servicers, the threaded server, and protobuf conversion."""

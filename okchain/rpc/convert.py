@@ -1,0 +1,47 @@
+"""The one place where domain types become protobuf responses (and user strings become addresses)."""
+
+import grpc
+
+from okchain._pb.node.v1 import query_pb2
+from okchain._pb.types.v1 import types_pb2
+from okchain.crypto.address import Address, AddressError, parse_address
+from okchain.state import blockstore
+from okchain.state.kv import KVReader
+from okchain.types.block import Block
+from okchain.types.results import Code
+
+STATUS_OF_CODE: dict[Code, grpc.StatusCode] = {
+    Code.TX_DECODE: grpc.StatusCode.INVALID_ARGUMENT,
+    Code.WRONG_CHAIN_ID: grpc.StatusCode.INVALID_ARGUMENT,
+    Code.BAD_SIGNATURE: grpc.StatusCode.UNAUTHENTICATED,
+    Code.BAD_NONCE: grpc.StatusCode.FAILED_PRECONDITION,
+    Code.INSUFFICIENT_FEE_FUNDS: grpc.StatusCode.FAILED_PRECONDITION,
+    Code.OUT_OF_GAS: grpc.StatusCode.INVALID_ARGUMENT,
+    Code.INSUFFICIENT_FUNDS: grpc.StatusCode.FAILED_PRECONDITION,
+    Code.INVALID_MSG: grpc.StatusCode.INVALID_ARGUMENT,
+    Code.TX_TOO_LARGE: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    Code.MEMPOOL_FULL: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    Code.DUPLICATE_TX: grpc.StatusCode.ALREADY_EXISTS,
+    Code.FEE_TOO_LOW: grpc.StatusCode.FAILED_PRECONDITION,
+    Code.GAS_LIMIT_TOO_HIGH: grpc.StatusCode.INVALID_ARGUMENT,
+}
+
+
+class RequestError(Exception):
+    """A request the servicer refuses; carries the gRPC status to send."""
+
+    def __init__(self, status: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def address_arg(text: str) -> Address:
+    try:
+        return parse_address(text)
+    except AddressError as exc:
+        raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from exc
+
+
+def block_response(reader: KVReader, block: Block) -> query_pb2.BlockResponse:
+    results = blockstore.results_at(reader, block.header.height) or types_pb2.BlockResults()
+    return query_pb2.BlockResponse(block_hash=block.hash, block=block.to_proto(), results=results)

@@ -1,0 +1,54 @@
+"""grpcio's threaded server with reflection and health checking, bridged to the node's trio thread."""
+
+from concurrent import futures
+from typing import TYPE_CHECKING
+
+import grpc
+import trio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
+from okchain.errors import OKChainError
+from okchain.rpc.servicers import NodeService, QueryService, TxService
+
+if TYPE_CHECKING:
+    from okchain.node.node import Node
+
+SERVICES = ("TxService", "QueryService", "NodeService")
+
+
+class GrpcServer:
+    def __init__(self, node: "Node", token: trio.lowlevel.TrioToken) -> None:
+        config = node.config
+        limit = config.grpc_max_message_bytes
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=config.grpc_workers, thread_name_prefix="grpc"),
+            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", 4 * limit)],
+        )
+        query_pb2_grpc.add_TxServiceServicer_to_server(TxService(node, token), self._server)
+        query_pb2_grpc.add_QueryServiceServicer_to_server(QueryService(node, token), self._server)
+        query_pb2_grpc.add_NodeServiceServicer_to_server(NodeService(node, token), self._server)
+        self._health = health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        names = [query_pb2.DESCRIPTOR.services_by_name[s].full_name for s in SERVICES]
+        reflection.enable_server_reflection(
+            [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self._server
+        )
+        self._listen = config.grpc_listen
+        self._names = names
+
+    def start(self) -> int:
+        """Bind and start; returns the bound port (useful with port 0)."""
+        try:
+            port: int = self._server.add_insecure_port(self._listen)
+        except RuntimeError as exc:
+            raise OKChainError(f"cannot listen for gRPC on {self._listen}: {exc}") from exc
+        self._server.start()
+        for name in ["", *self._names]:
+            self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        return port
+
+    def stop(self, grace: float) -> None:
+        self._health.enter_graceful_shutdown()
+        self._server.stop(grace).wait()

@@ -1,0 +1,226 @@
+"""Wallet and explorer servicers. Writes go to the trio thread; reads come from LevelDB snapshots."""
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import grpc
+import trio
+
+from okchain import __version__
+from okchain._pb.bank.v1 import bank_pb2
+from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
+from okchain.crypto.address import to_bech32, to_checksum
+from okchain.crypto.hashing import sha256
+from okchain.modules.auth.keeper import get_nonce
+from okchain.modules.bank import keeper as bank
+from okchain.rpc.convert import STATUS_OF_CODE, RequestError, address_arg, block_response
+from okchain.state import blockstore
+from okchain.state.kv import KVReader
+from okchain.types.block import result_to_proto
+from okchain.types.params import OKT_DENOM
+from okchain.types.results import Code
+
+if TYPE_CHECKING:
+    from okchain.node.node import Node
+
+MAX_PAGE = 200
+R = TypeVar("R")
+
+
+def _guard(fn: Callable[..., R]) -> Callable[..., R]:
+    """Turn RequestError into a gRPC status with the precise message."""
+
+    def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> R:
+        try:
+            return fn(self, request, context)
+        except RequestError as exc:
+            context.abort(exc.status, str(exc))
+            raise AssertionError("unreachable") from exc
+
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+class _Base:
+    def __init__(self, node: "Node", token: trio.lowlevel.TrioToken) -> None:
+        self.node = node
+        self.token = token
+
+    def snapshot(self) -> tuple[KVReader, int]:
+        snap = self.node.db.snapshot()
+        last = blockstore.last_committed(snap)
+        return snap, last.height if last else 0
+
+
+def _hash_arg(raw: bytes) -> bytes:
+    if len(raw) != 32:
+        raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, f"hash must be 32 bytes, got {len(raw)}")
+    return raw
+
+
+class TxService(_Base, query_pb2_grpc.TxServiceServicer):
+    @_guard
+    def BroadcastTx(
+        self, request: query_pb2.BroadcastTxRequest, context: grpc.ServicerContext
+    ) -> query_pb2.BroadcastTxResponse:
+        from okchain.node.node import commit_timeout_s
+
+        checked = self.node.app.precheck(request.tx)  # signature recovery here, in parallel gRPC threads
+        if not checked.result.ok:
+            raise RequestError(
+                STATUS_OF_CODE.get(checked.result.code, grpc.StatusCode.INVALID_ARGUMENT), checked.result.log
+            )
+        wait = request.mode == query_pb2.BROADCAST_MODE_COMMIT
+        timeout = commit_timeout_s(self.node.config, request.timeout_ms)
+        outcome = trio.from_thread.run(
+            lambda: self.node.broadcast(request.tx, wait=wait, timeout_s=timeout), trio_token=self.token
+        )
+        added = outcome.add
+        if not added.result.ok:
+            raise RequestError(
+                STATUS_OF_CODE.get(added.result.code, grpc.StatusCode.INVALID_ARGUMENT), added.result.log
+            )
+        if outcome.timed_out:
+            raise RequestError(
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                f"tx {added.tx_hash.hex()} is in the mempool but was not committed within {timeout:.1f} s",
+            )
+        result = outcome.result or added.result
+        return query_pb2.BroadcastTxResponse(
+            tx_hash=added.tx_hash,
+            committed=outcome.committed,
+            height=outcome.height,
+            result=result_to_proto(result),
+        )
+
+    @_guard
+    def Simulate(
+        self, request: query_pb2.SimulateRequest, context: grpc.ServicerContext
+    ) -> query_pb2.SimulateResponse:
+        delivered = trio.from_thread.run_sync(self.node.app.simulate, request.tx, trio_token=self.token)
+        if delivered.result.code in (Code.TX_DECODE, Code.TX_TOO_LARGE):
+            raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, delivered.result.log)
+        return query_pb2.SimulateResponse(result=result_to_proto(delivered.result))
+
+    @_guard
+    def GetTx(
+        self, request: query_pb2.GetTxRequest, context: grpc.ServicerContext
+    ) -> query_pb2.GetTxResponse:
+        tx_hash = _hash_arg(request.hash)
+        snap, _ = self.snapshot()
+        stored = blockstore.tx_by_hash(snap, tx_hash)
+        if stored is None:
+            raise RequestError(grpc.StatusCode.NOT_FOUND, f"tx {tx_hash.hex()} is not in a committed block")
+        return query_pb2.GetTxResponse(
+            tx=stored.raw,
+            tx_hash=sha256(stored.raw),
+            height=stored.height,
+            index=stored.index,
+            result=result_to_proto(stored.result),
+            time_ns=stored.time_ns,
+        )
+
+
+class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
+    @_guard
+    def Account(
+        self, request: query_pb2.AccountRequest, context: grpc.ServicerContext
+    ) -> query_pb2.AccountResponse:
+        addr = address_arg(request.address)
+        snap, height = self.snapshot()
+        return query_pb2.AccountResponse(
+            address=to_checksum(addr), bech32=to_bech32(addr), nonce=get_nonce(snap, addr), height=height
+        )
+
+    @_guard
+    def Balance(
+        self, request: query_pb2.BalanceRequest, context: grpc.ServicerContext
+    ) -> query_pb2.BalanceResponse:
+        addr = address_arg(request.address)
+        denom = request.denom or OKT_DENOM
+        snap, height = self.snapshot()
+        amount = bank.get_balance(snap, addr, denom)
+        return query_pb2.BalanceResponse(
+            balance=bank_pb2.Coin(denom=denom, amount=str(amount)), height=height
+        )
+
+    @_guard
+    def AllBalances(
+        self, request: query_pb2.AllBalancesRequest, context: grpc.ServicerContext
+    ) -> query_pb2.AllBalancesResponse:
+        addr = address_arg(request.address)
+        size = min(request.page_size or 100, MAX_PAGE)
+        snap, height = self.snapshot()
+        rows = bank.all_balances(snap, addr, request.page_token, size + 1)
+        next_token = rows[size][0] if len(rows) > size else ""
+        return query_pb2.AllBalancesResponse(
+            balances=[bank_pb2.Coin(denom=d, amount=str(a)) for d, a in rows[:size]],
+            next_page_token=next_token,
+            height=height,
+        )
+
+    @_guard
+    def Supply(
+        self, request: query_pb2.SupplyRequest, context: grpc.ServicerContext
+    ) -> query_pb2.SupplyResponse:
+        denom = request.denom or OKT_DENOM
+        snap, height = self.snapshot()
+        return query_pb2.SupplyResponse(
+            supply=bank_pb2.Coin(denom=denom, amount=str(bank.get_supply(snap, denom))), height=height
+        )
+
+
+class NodeService(_Base, query_pb2_grpc.NodeServiceServicer):
+    @_guard
+    def NodeInfo(
+        self, request: query_pb2.NodeInfoRequest, context: grpc.ServicerContext
+    ) -> query_pb2.NodeInfoResponse:
+        snap, _ = self.snapshot()
+        last = blockstore.last_committed(snap)
+        assert last is not None
+        return query_pb2.NodeInfoResponse(
+            chain_id=self.node.app.chain_id,
+            version=__version__,
+            latest_height=last.height,
+            latest_block_hash=last.block_hash,
+            app_hash=last.app_hash,
+            validator_address=self.node.validator_address,
+            min_gas_price=str(self.node.config.min_gas_price),
+            genesis_accounts=len(self.node.genesis.accounts),
+            moniker=self.node.config.moniker,
+        )
+
+    def _block(self, snap: KVReader, height: int) -> query_pb2.BlockResponse:
+        block = blockstore.block_at(snap, height)
+        if block is None:
+            raise RequestError(grpc.StatusCode.NOT_FOUND, f"no block at height {height}")
+        return block_response(snap, block)
+
+    @_guard
+    def LatestBlock(
+        self, request: query_pb2.LatestBlockRequest, context: grpc.ServicerContext
+    ) -> query_pb2.BlockResponse:
+        snap, height = self.snapshot()
+        return self._block(snap, height)
+
+    @_guard
+    def BlockByHeight(
+        self, request: query_pb2.BlockByHeightRequest, context: grpc.ServicerContext
+    ) -> query_pb2.BlockResponse:
+        snap, height = self.snapshot()
+        if request.height > height:
+            raise RequestError(
+                grpc.StatusCode.NOT_FOUND, f"height {request.height} is above the latest height {height}"
+            )
+        return self._block(snap, request.height)
+
+    @_guard
+    def BlockByHash(
+        self, request: query_pb2.BlockByHashRequest, context: grpc.ServicerContext
+    ) -> query_pb2.BlockResponse:
+        block_hash = _hash_arg(request.hash)
+        snap, _ = self.snapshot()
+        height = blockstore.height_of_hash(snap, block_hash)
+        if height is None:
+            raise RequestError(grpc.StatusCode.NOT_FOUND, f"no block with hash {block_hash.hex()}")
+        return self._block(snap, height)

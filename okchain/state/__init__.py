@@ -1,0 +1,1 @@
+"""Storage: LevelDB (plyvel) with a memory twin, the key schema, cached branches and the block store."""

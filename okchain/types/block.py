@@ -1,0 +1,187 @@
+"""Blocks, headers and commits as domain types, with their one canonical protobuf encoding.
+
+Block hash = sha256(canonical header bytes). A commit carries the validators' signatures over the
+canonical precommit sign bytes of ``okchain.types.vote``.
+"""
+
+from dataclasses import dataclass
+
+from okchain._pb.types.v1 import types_pb2
+from okchain.crypto.hashing import merkle_root, sha256
+from okchain.errors import OKChainError
+from okchain.types.results import Code, Event, TxResult
+
+
+class BlockDecodeError(OKChainError, ValueError):
+    """Bytes that are not a well-formed block or commit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    chain_id: str
+    height: int
+    time_ns: int
+    last_block_hash: bytes
+    txs_hash: bytes
+    app_hash: bytes
+    last_results_hash: bytes
+    validators_hash: bytes
+    proposer_address: bytes
+
+    def to_proto(self) -> types_pb2.Header:
+        return types_pb2.Header(
+            chain_id=self.chain_id,
+            height=self.height,
+            time_ns=self.time_ns,
+            last_block_hash=self.last_block_hash,
+            txs_hash=self.txs_hash,
+            app_hash=self.app_hash,
+            last_results_hash=self.last_results_hash,
+            validators_hash=self.validators_hash,
+            proposer_address=self.proposer_address,
+        )
+
+    def encode(self) -> bytes:
+        return self.to_proto().SerializeToString(deterministic=True)
+
+    @property
+    def hash(self) -> bytes:
+        return sha256(self.encode())
+
+    @classmethod
+    def from_proto(cls, p: types_pb2.Header) -> "Header":
+        return cls(
+            p.chain_id,
+            p.height,
+            p.time_ns,
+            p.last_block_hash,
+            p.txs_hash,
+            p.app_hash,
+            p.last_results_hash,
+            p.validators_hash,
+            p.proposer_address,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CommitSig:
+    validator_address: bytes
+    time_ns: int
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    height: int
+    round: int
+    block_hash: bytes
+    signatures: tuple[CommitSig, ...]
+
+    def to_proto(self) -> types_pb2.Commit:
+        return types_pb2.Commit(
+            height=self.height,
+            round=self.round,
+            block_hash=self.block_hash,
+            signatures=[
+                types_pb2.CommitSig(
+                    validator_address=s.validator_address, time_ns=s.time_ns, signature=s.signature
+                )
+                for s in self.signatures
+            ],
+        )
+
+    def encode(self) -> bytes:
+        return self.to_proto().SerializeToString(deterministic=True)
+
+    @classmethod
+    def from_proto(cls, p: types_pb2.Commit) -> "Commit":
+        return cls(
+            p.height,
+            p.round,
+            p.block_hash,
+            tuple(CommitSig(s.validator_address, s.time_ns, s.signature) for s in p.signatures),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    header: Header
+    txs: tuple[bytes, ...]
+    last_commit: Commit | None
+
+    @property
+    def hash(self) -> bytes:
+        return self.header.hash
+
+    def to_proto(self) -> types_pb2.Block:
+        p = types_pb2.Block(header=self.header.to_proto(), txs=list(self.txs))
+        if self.last_commit is not None:
+            p.last_commit.CopyFrom(self.last_commit.to_proto())
+        return p
+
+    def encode(self) -> bytes:
+        return self.to_proto().SerializeToString(deterministic=True)
+
+    @classmethod
+    def decode(cls, raw: bytes) -> "Block":
+        p = types_pb2.Block()
+        try:
+            p.ParseFromString(raw)
+        except Exception as exc:  # protobuf raises DecodeError or RuntimeWarning-derived errors
+            raise BlockDecodeError(f"not a Block protobuf: {exc}") from exc
+        if not p.HasField("header"):
+            raise BlockDecodeError("block has no header")
+        commit = Commit.from_proto(p.last_commit) if p.HasField("last_commit") else None
+        return cls(Header.from_proto(p.header), tuple(p.txs), commit)
+
+
+def txs_hash(txs: tuple[bytes, ...] | list[bytes]) -> bytes:
+    return merkle_root([sha256(tx) for tx in txs])
+
+
+def result_to_proto(r: TxResult) -> types_pb2.TxResult:
+    return types_pb2.TxResult(
+        code=int(r.code),
+        log=r.log,
+        gas_wanted=r.gas_wanted,
+        gas_used=r.gas_used,
+        events=[
+            types_pb2.Event(
+                type=e.type, attributes=[types_pb2.Attribute(key=k, value=v) for k, v in e.attributes]
+            )
+            for e in r.events
+        ],
+        signer=r.signer,
+        nonce=r.nonce,
+        fee=str(r.fee),
+    )
+
+
+def result_from_proto(p: types_pb2.TxResult) -> TxResult:
+    return TxResult(
+        Code(p.code),
+        p.log,
+        p.gas_wanted,
+        p.gas_used,
+        tuple(Event(e.type, tuple((a.key, a.value) for a in e.attributes)) for e in p.events),
+        p.signer,
+        p.nonce,
+        int(p.fee or "0"),
+    )
+
+
+def seal_results(
+    height: int, results: list[TxResult] | tuple[TxResult, ...], app_hash: bytes
+) -> tuple[bytes, bytes]:
+    """(stored BlockResults bytes, results hash). The hash is a Merkle root over each result's canonical
+    bytes and goes into the next header; each result is converted once for both."""
+    protos = [result_to_proto(r) for r in results]
+    digest = merkle_root([sha256(p.SerializeToString(deterministic=True)) for p in protos])
+    encoded = types_pb2.BlockResults(height=height, tx_results=protos, app_hash=app_hash).SerializeToString(
+        deterministic=True
+    )
+    return encoded, digest
+
+
+def results_hash(results: list[TxResult] | tuple[TxResult, ...]) -> bytes:
+    return seal_results(0, results, b"")[1]

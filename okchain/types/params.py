@@ -1,0 +1,47 @@
+"""Chain parameters fixed in genesis: the gas schedule and the size limits every node must agree on."""
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from okchain.errors import OKChainError
+
+OKT_DENOM = "okt"
+OKT_DECIMALS = 18
+
+
+class ParamsError(OKChainError, ValueError):
+    """Chain parameters that are missing, not integers, or out of range."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainParams:
+    """All integers; serialised as decimal strings so JSON readers never round them."""
+
+    max_tx_bytes: int = 64 * 1024
+    max_block_bytes: int = 16 * 1024 * 1024
+    max_block_txs: int = 20_000
+    max_msgs_per_tx: int = 64
+    max_multisend_outputs: int = 1_000
+    tx_base_gas: int = 20_000
+    gas_per_byte: int = 10
+    transfer_gas: int = 10_000
+    multisend_output_gas: int = 5_000
+    max_tx_gas: int = 10_000_000
+
+    def to_json(self) -> dict[str, str]:
+        return {k: str(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ChainParams":
+        values: dict[str, int] = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            raw = data[f.name]
+            if not isinstance(raw, str | int) or isinstance(raw, bool) or not str(raw).isdigit():
+                raise ParamsError(f"param {f.name} must be a non-negative integer, got {raw!r}")
+            values[f.name] = int(raw)
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ParamsError(f"unknown chain params: {', '.join(unknown)}")
+        return cls(**values)

@@ -1,0 +1,45 @@
+"""Execution results: result codes every node agrees on, events, and per-tx results."""
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Code(IntEnum):
+    """Result codes (stable: they are stored in block results and served to wallets)."""
+
+    OK = 0
+    TX_DECODE = 1
+    WRONG_CHAIN_ID = 2
+    BAD_SIGNATURE = 3
+    BAD_NONCE = 4
+    INSUFFICIENT_FEE_FUNDS = 5
+    OUT_OF_GAS = 6
+    INSUFFICIENT_FUNDS = 7
+    INVALID_MSG = 8
+    TX_TOO_LARGE = 9
+    MEMPOOL_FULL = 10
+    DUPLICATE_TX = 11
+    FEE_TOO_LOW = 12
+    GAS_LIMIT_TOO_HIGH = 13
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    type: str
+    attributes: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TxResult:
+    code: Code
+    log: str
+    gas_wanted: int
+    gas_used: int
+    events: tuple[Event, ...] = ()
+    signer: bytes = b""
+    nonce: int = 0
+    fee: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.code == Code.OK

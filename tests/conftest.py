@@ -1,0 +1,153 @@
+"""Shared fixtures: funded dev keys, genesis documents, and real node processes on loopback."""
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from okchain.crypto.address import to_checksum
+from okchain.crypto.ed25519 import ValidatorKey
+from okchain.crypto.secp import AccountKey
+from okchain.genesis.document import GenesisAccount, GenesisDoc, GenesisHeader, GenesisValidator
+
+CHAIN_ID = "okchain-test-1"
+OKT = 10**18
+REPO = Path(__file__).resolve().parent.parent
+
+
+def funded_keys(n: int) -> list[AccountKey]:
+    """Deterministic test keys (secret = i+1 as 32 bytes)."""
+    return [AccountKey((i + 1).to_bytes(32, "big")) for i in range(n)]
+
+
+def make_genesis(
+    keys: list[AccountKey], validator: ValidatorKey, balance: int = 1_000_000 * OKT
+) -> GenesisDoc:
+    header = GenesisHeader(
+        chain_id=CHAIN_ID,
+        genesis_time=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        validators=(GenesisValidator("v0", validator.public_key, 10),),
+    )
+    accounts = tuple(sorted((GenesisAccount(k.address, balance) for k in keys), key=lambda a: a.address))
+    return GenesisDoc(header, accounts)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def write_snapshot(path: Path, keys: list[AccountKey], balance: int = 1_000_000 * OKT) -> None:
+    path.write_text("address,amount\n" + "".join(f"{to_checksum(k.address)},{balance}\n" for k in keys))
+
+
+def okchaind(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "okchain.cli.main", *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=120,
+    )
+
+
+@dataclass
+class NodeProcess:
+    """A real ``okchaind start`` process with its own home and port."""
+
+    home: Path
+    port: int
+    log: Path
+    proc: subprocess.Popen[bytes] | None = field(default=None)
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        logf = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "okchain.cli.main",
+                "start",
+                "--home",
+                str(self.home),
+                "--grpc-listen",
+                self.target,
+            ],
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            env={**os.environ},
+        )
+        self.wait_healthy()
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        with grpc.insecure_channel(self.target) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while time.monotonic() < deadline:
+                assert self.proc is not None
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"node exited with {self.proc.returncode}:\n{self.log.read_text()}")
+                try:
+                    resp = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                    if resp.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass
+                time.sleep(0.1)
+        raise RuntimeError(f"node not healthy in {timeout}s:\n{self.log.read_text()}")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        self.proc.terminate()
+        return self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def node_factory(tmp_path: Path) -> Iterator[object]:
+    """Build homes with ``okchaind init`` from a snapshot of funded test keys, start real node processes."""
+    started: list[NodeProcess] = []
+
+    def make(keys: list[AccountKey], *, block_time_ms: int = 200, name: str = "node") -> NodeProcess:
+        snapshot = tmp_path / f"{name}-snapshot.csv"
+        write_snapshot(snapshot, keys)
+        home = tmp_path / name
+        okchaind(
+            "init",
+            "--home",
+            str(home),
+            "--chain-id",
+            CHAIN_ID,
+            "--snapshot",
+            str(snapshot),
+            "--block-time-ms",
+            str(block_time_ms),
+        )
+        node = NodeProcess(home, free_port(), tmp_path / f"{name}.log")
+        started.append(node)
+        return node
+
+    yield make
+    for node in started:
+        if node.proc is not None and node.proc.poll() is None:
+            node.proc.kill()
+            node.proc.wait(timeout=30)

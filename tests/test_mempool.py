@@ -1,0 +1,295 @@
+"""The mempool over a real application: nonce ordering, limits, fee priority, recheck, signature cache."""
+
+from conftest import CHAIN_ID, OKT, funded_keys, make_genesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from okchain.app import Application, FinalizedBlock
+from okchain.consensus import solo
+from okchain.crypto.ed25519 import ValidatorKey
+from okchain.crypto.hashing import sha256
+from okchain.crypto.secp import AccountKey
+from okchain.mempool.pool import Mempool, MempoolConfig
+from okchain.modules.auth.keeper import get_nonce
+from okchain.modules.bank import keeper as bank
+from okchain.modules.bank.messages import Transfer
+from okchain.state import blockstore
+from okchain.state.kv import MemoryKV
+from okchain.types.results import Code
+from okchain.types.tx import build_tx, decode_tx
+
+BALANCE = 1_000 * OKT
+GAS = 100_000
+VALIDATOR = ValidatorKey(b"\x02" * 32)
+KEYS = funded_keys(4)
+A, B, C, D = KEYS
+
+
+def make_app(min_gas_price: int = 0) -> Application:
+    return Application(MemoryKV(), make_genesis(KEYS, VALIDATOR, BALANCE), min_gas_price=min_gas_price)
+
+
+def send(
+    key: AccountKey,
+    nonce: int,
+    amount: int = 1,
+    *,
+    fee: int = 10**14,
+    gas_limit: int = GAS,
+    to: AccountKey | None = None,
+) -> bytes:
+    recipient = (to or D).address
+    return build_tx(
+        key,
+        chain_id=CHAIN_ID,
+        nonce=nonce,
+        msgs=[Transfer(recipient, "okt", amount)],
+        gas_limit=gas_limit,
+        fee=fee,
+    )
+
+
+def commit_block(app: Application, txs: list[bytes], pool: Mempool | None = None) -> FinalizedBlock:
+    """Decide, execute and commit a block of ``txs`` like the node does, then update ``pool``."""
+    tip = solo.ChainTip(
+        app.chain_id, app.last, app.validators_hash, blockstore.commit_at(app.db, app.last.height)
+    )
+    block, commit = solo.decide(tip, txs, app.last.time_ns + 1_000_000_000, VALIDATOR)
+    finalized = app.finalize_block(block, commit)
+    app.commit()
+    if pool is not None:
+        pool.update(block.txs)
+    return finalized
+
+
+def produce(app: Application, pool: Mempool) -> FinalizedBlock:
+    txs = app.prepare_proposal(pool.reap(app.params.max_block_txs, app.params.max_block_bytes))
+    return commit_block(app, txs, pool)
+
+
+def test_future_nonces_wait_and_are_promoted() -> None:
+    app = make_app()
+    pool = Mempool(app)
+    t0, t1, t2, t3 = (send(A, n) for n in range(4))
+    r2 = pool.add(t2)
+    assert r2.queued and r2.result.code == Code.OK
+    assert r2.result.log == "queued: nonce 2 waits for nonce 0"
+    r1 = pool.add(t1)
+    assert r1.queued and r1.result.log == "queued: nonce 1 waits for nonce 0"
+    assert len(pool) == 2
+    assert pool.reap(100, 10**9) == []  # nothing is ready while nonce 0 is missing
+    r0 = pool.add(t0)
+    assert r0.result.ok and not r0.queued
+    assert pool.reap(100, 10**9) == [t0, t1, t2]  # the gap closed: 1 and 2 were promoted
+    r3 = pool.add(t3)
+    assert r3.result.ok and not r3.queued  # the check state already counts 0..2
+    assert pool.size_bytes == sum(map(len, (t0, t1, t2, t3)))
+    fin = produce(app, pool)
+    assert [r.code for r in fin.results] == [Code.OK] * 4
+    assert len(pool) == 0 and pool.size_bytes == 0
+    assert get_nonce(app.db, A.address) == 4
+
+
+def test_future_txs_per_account_are_bounded() -> None:
+    app = make_app()
+    pool = Mempool(app, MempoolConfig(max_future_per_account=2))
+    assert pool.add(send(A, 1)).queued
+    assert pool.add(send(A, 2)).queued
+    refused = pool.add(send(A, 3))
+    assert refused.result.code == Code.BAD_NONCE
+    assert (
+        refused.result.log
+        == "nonce mismatch: expected 0, got 3 (already 2 future txs waiting for this account)"
+    )
+    other = pool.add(send(A, 1, amount=2))  # same nonce, different tx
+    assert other.result.code == Code.BAD_NONCE
+    assert other.result.log == "a tx with nonce 1 is already waiting"
+    assert pool.add(send(B, 5)).queued  # the bound is per account
+    assert len(pool) == 3
+    assert sha256(send(A, 3)) not in pool
+
+
+def test_stale_nonce_and_duplicates_refused() -> None:
+    app = make_app()
+    pool = Mempool(app)
+    t0 = send(A, 0)
+    assert pool.add(t0).result.ok
+    dup = pool.add(t0)
+    assert dup.result.code == Code.DUPLICATE_TX and dup.result.log == "tx is already in the mempool"
+    future = send(A, 5)
+    assert pool.add(future).queued
+    assert pool.add(future).result.code == Code.DUPLICATE_TX
+    assert len(pool) == 2
+    produce(app, pool)
+    stale = pool.add(send(A, 0, amount=9))
+    assert stale.result.code == Code.BAD_NONCE
+    assert stale.result.log == "nonce mismatch: expected 1, got 0"
+    # A committed tx that comes back is no longer a duplicate in the pool: it is a replay.
+    assert pool.add(t0).result.code == Code.BAD_NONCE
+
+
+def test_total_size_limits() -> None:
+    app = make_app()
+    pool = Mempool(app, MempoolConfig(max_txs=2))
+    assert pool.add(send(A, 0)).result.ok
+    assert pool.add(send(B, 0)).result.ok
+    full = pool.add(send(C, 0))
+    assert full.result.code == Code.MEMPOOL_FULL
+    assert full.result.log.startswith("mempool is full (2 txs, ")
+    produce(app, pool)
+    assert len(pool) == 0
+    assert pool.add(send(C, 0)).result.ok  # room again after the commit
+
+    t_a, t_b = send(A, 1), send(B, 1)
+    pool = Mempool(app, MempoolConfig(max_bytes=len(t_a) + len(t_b) - 1))
+    assert pool.add(t_a).result.ok
+    full = pool.add(t_b)
+    assert full.result.code == Code.MEMPOOL_FULL
+    assert full.result.log == f"mempool is full (1 txs, {len(t_a)} bytes)"
+    assert pool.size_bytes == len(t_a)
+
+
+def test_reap_orders_by_fee_per_gas_but_keeps_nonce_order() -> None:
+    app = make_app()
+    pool = Mempool(app)
+    a0 = send(A, 0, fee=1 * GAS)  # cheapest
+    a1 = send(A, 1, fee=100 * GAS)  # the most generous, but must wait for a0
+    b0 = send(B, 0, fee=10 * GAS)
+    c0 = send(C, 0, fee=40 * GAS, gas_limit=GAS)  # 40 per gas
+    c1 = send(C, 1, fee=80 * GAS, gas_limit=4 * GAS)  # twice the fee but 4x the gas: 20 per gas
+    d0 = send(D, 0, fee=10 * GAS)  # ties with b0: arrival order decides
+    for raw in (a0, a1, b0, c0, c1, d0):
+        assert pool.add(raw).result.ok
+    assert pool.reap(100, 10**9) == [c0, c1, b0, d0, a0, a1]
+    assert pool.reap(3, 10**9) == [c0, c1, b0]
+    assert pool.reap(100, len(c0) + len(c1)) == [c0, c1]
+    fin = produce(app, pool)
+    assert all(r.ok for r in fin.results)
+    assert len(pool) == 0
+
+
+def test_check_state_carries_admitted_effects() -> None:
+    app = make_app()
+    pool = Mempool(app)
+    fee = 10**14
+    assert pool.add(send(A, 0, amount=BALANCE - 2 * fee, fee=fee)).result.ok
+    broke = pool.add(send(A, 1, amount=1, fee=2 * fee))
+    assert broke.result.code == Code.INSUFFICIENT_FEE_FUNDS
+    assert broke.result.log == f"insufficient funds for fee: balance {fee}okt, needs {2 * fee}okt"
+    assert pool.add(send(A, 1, amount=1, fee=fee // 2)).result.ok  # nonce 1 is still free after the refusal
+
+
+def test_recheck_after_commit_drops_txs_that_became_invalid() -> None:
+    app = make_app()
+    pool = Mempool(app)
+    a0 = send(A, 0, amount=1)
+    b1 = send(B, 1, amount=1)  # waits for B's nonce 0
+    c0 = send(C, 0, amount=1)
+    assert pool.add(a0).result.ok
+    assert pool.add(b1).queued
+    assert pool.add(c0).result.ok
+    # Another proposer's block: A and B spend everything with txs this pool never saw.
+    fee = 10**14
+    drain_a = send(A, 0, amount=BALANCE - fee, fee=fee, to=D)
+    drain_b = send(B, 0, amount=BALANCE - fee, fee=fee, to=D)
+    fin = commit_block(app, [drain_a, drain_b], pool)
+    assert all(r.ok for r in fin.results)
+    assert bank.get_balance(app.db, A.address, "okt") == 0
+    assert sha256(a0) not in pool  # nonce 0 is used up
+    assert sha256(b1) not in pool  # promoted, then refused: B cannot pay the fee any more
+    assert sha256(c0) in pool  # still valid
+    assert len(pool) == 1 and pool.size_bytes == len(c0)
+    assert pool.reap(10, 10**9) == [c0]
+
+
+def test_fee_below_min_gas_price_refused() -> None:
+    app = make_app(min_gas_price=10)
+    pool = Mempool(app)
+    low = pool.add(send(A, 0, fee=10 * GAS - 1))
+    assert low.result.code == Code.FEE_TOO_LOW
+    assert low.result.log == f"fee too low: {10 * GAS - 1} < gas limit {GAS} × min gas price 10 = {10 * GAS}"
+    assert len(pool) == 0
+    assert pool.add(send(A, 0, fee=10 * GAS)).result.ok  # exactly the minimum; the refusal kept nothing
+    fin = produce(app, pool)
+    assert fin.results[0].ok and fin.results[0].fee == 10 * GAS
+
+
+def test_signature_cache_filled_by_check_tx() -> None:
+    app = make_app()
+    pool = Mempool(app)
+    t0, t1 = send(A, 0), send(B, 0)
+    assert app.sig_cache.get(sha256(t0)) is None
+    pool.add(t0)
+    pool.add(t1)
+    # check_tx recovered the signers once and cached them under the tx hash for block execution.
+    assert app.sig_cache.get(sha256(t0)) == A.address
+    assert app.sig_cache.get(sha256(t1)) == B.address
+    txs = pool.reap(10, 10**9)
+    tip = solo.ChainTip(app.chain_id, app.last, app.validators_hash, None)
+    block, commit = solo.decide(tip, txs, app.last.time_ns + 1, VALIDATOR)
+    finalized = app.finalize_block(block, commit)
+    assert [r.signer for r in finalized.results] == [A.address, B.address]
+    assert app.sig_cache.get(sha256(t0)) == A.address  # still there while the block is only finalized
+    app.commit()
+    pool.update(block.txs)
+    # Committed txs leave the cache (a replay fails on its nonce anyway).
+    assert app.sig_cache.get(sha256(t0)) is None and app.sig_cache.get(sha256(t1)) is None
+
+
+def test_signature_cache_is_bounded() -> None:
+    app = Application(MemoryKV(), make_genesis(KEYS, VALIDATOR, BALANCE), sig_cache_size=2)
+    pool = Mempool(app)
+    txs = [send(k, 0) for k in (A, B, C)]
+    for raw in txs:
+        assert pool.add(raw).result.ok
+    assert app.sig_cache.get(sha256(txs[0])) is None  # the oldest entry was evicted
+    assert [app.sig_cache.get(sha256(t)) for t in txs[1:]] == [B.address, C.address]
+    fin = produce(app, pool)  # an evicted entry only costs a second recovery
+    assert [r.signer for r in fin.results] == [A.address, B.address, C.address]
+    assert all(r.ok for r in fin.results)
+
+
+def test_unfunded_future_txs_cannot_fill_the_pool() -> None:
+    app = make_app()
+    pool = Mempool(app, MempoolConfig(max_txs=8))
+    strangers = [AccountKey((1000 + i).to_bytes(32, "big")) for i in range(8)]
+    results = [pool.add(send(s, 1)) for s in strangers]
+    assert pool.add(send(A, 0)).result.ok, "a funded, correctly priced tx must not be locked out"
+    assert all(r.result.code == Code.INSUFFICIENT_FEE_FUNDS and not r.queued for r in results)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(["add", "block"]), st.integers(0, 2), st.integers(-1, 3), st.integers(1, 50)
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_random_ops_keep_invariants(ops: list[tuple[str, int, int, int]]) -> None:
+    app = make_app()
+    pool = Mempool(app, MempoolConfig(max_future_per_account=2))
+    added: set[bytes] = set()
+    for op, who, delta, fee_units in ops:
+        if op == "block":
+            before: dict[bytes, int] = {k.address: get_nonce(app.db, k.address) for k in KEYS[:3]}
+            fin = produce(app, pool)
+            seen: dict[bytes, list[int]] = {}
+            for raw, result in zip(fin.block.txs, fin.results, strict=True):
+                assert result.code != Code.BAD_NONCE
+                tx = decode_tx(raw)
+                seen.setdefault(result.signer, []).append(tx.nonce)
+            for signer, nonces in seen.items():
+                assert nonces == list(range(before[signer], before[signer] + len(nonces)))
+            assert all(sha256(raw) not in pool for raw in fin.block.txs)
+        else:
+            key = KEYS[who]
+            nonce = max(get_nonce(app.db, key.address) + delta, 0)
+            raw = send(key, nonce, amount=fee_units, fee=fee_units * GAS)
+            added.add(raw)
+            pool.add(raw)
+        inside = [raw for raw in added if sha256(raw) in pool]
+        assert len(pool) == len(inside)
+        assert pool.size_bytes == sum(map(len, inside))
