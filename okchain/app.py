@@ -8,22 +8,24 @@ marker in ONE LevelDB write batch (DESIGN rule 4), so a crash leaves either the 
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from okchain.crypto.ed25519 import validator_address
 from okchain.crypto.hashing import sha256
-from okchain.deliver import Delivered, SignatureCache, deliver_tx, precheck
+from okchain.deliver import Delivered, SignatureCache, deliver_tx, precheck, precheck_many
 from okchain.errors import OKChainError
 from okchain.genesis.document import GenesisDoc
 from okchain.modules.bank import keeper as bank
 from okchain.state import schema
 from okchain.state.blockstore import LastCommitted
-from okchain.state.cache import CacheKV
+from okchain.state.cache import CacheKV, ReadCache
 from okchain.state.kv import KVStore
 from okchain.state.merkle import SparseMerkleTree
 from okchain.types.block import Block, Commit, seal_results, txs_hash
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code, TxResult
+from okchain.types.tx import Recoverer, recover_signers
 
 
 class AppError(OKChainError):
@@ -72,8 +74,10 @@ class Application:
         min_gas_price: int = 0,
         sig_cache_size: int = 500_000,
         tree_cache_size: int = 1_000_000,
+        state_cache_size: int = 1_000_000,
     ) -> None:
         self.db = db
+        self.state = ReadCache(db, state_cache_size)  # committed state reads; refreshed on every commit
         self.genesis = genesis
         self.chain_id = genesis.header.chain_id
         self.params = genesis.header.params
@@ -133,12 +137,18 @@ class Application:
     # --- mempool door ---
     def new_check_state(self) -> CacheKV:
         """A fresh branch over committed state; the mempool runs admitted txs against it in order."""
-        return CacheKV(self.db)
+        return CacheKV(self.state)
 
     def precheck(self, raw: bytes) -> Delivered:
         """Stateless half of check_tx (size, decoding, chain id, signature). Thread-safe: gRPC threads run it
         in parallel before the tx reaches the mempool, keeping signature recovery off the consensus thread."""
         return precheck(raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache)
+
+    def precheck_many(self, raws: Sequence[bytes], recover: Recoverer = recover_signers) -> list[Delivered]:
+        """Batch form of ``precheck``; ``recover`` may run signature recovery on other cores."""
+        return precheck_many(
+            raws, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache, recover=recover
+        )
 
     def check_tx(self, raw: bytes, check_state: CacheKV) -> Delivered:
         """Full admission check. On success the tx's effects stay in ``check_state`` (so the next tx of the
@@ -169,7 +179,7 @@ class Application:
     def simulate(self, raw: bytes) -> Delivered:
         """Execute against latest committed state and throw the result away."""
         return deliver_tx(
-            CacheKV(self.db), raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache
+            CacheKV(self.state), raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache
         )
 
     # --- consensus door ---
@@ -217,7 +227,7 @@ class Application:
         reason = self.process_proposal(block)
         if reason:
             raise AppError(f"cannot finalize block {block.header.height}: {reason}")
-        state = CacheKV(self.db)
+        state = CacheKV(self.state)
         results = tuple(
             deliver_tx(
                 state, raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache
@@ -249,6 +259,7 @@ class Application:
         if pending is None:
             raise AppError("commit called without a finalized block")
         self.db.write(pending.writes)
+        self.state.apply(pending.writes)
         self.tree.commit(pending.node_writes)
         self.last = LastCommitted.decode(pending.writes[schema.META_LAST] or b"")
         self._pending = None

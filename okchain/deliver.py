@@ -7,11 +7,11 @@ then gas ≥ required; then the messages run in a branch merged only on success.
 """
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from okchain.crypto.address import Address
 from okchain.crypto.hashing import keccak256, sha256
-from okchain.crypto.secp import SignatureError, recover_address
 from okchain.modules.auth import keeper as auth
 from okchain.modules.bank import handler as bank_handler
 from okchain.modules.bank import keeper as bank
@@ -21,7 +21,7 @@ from okchain.state.cache import CacheKV
 from okchain.types.gas import required_gas
 from okchain.types.params import OKT_DENOM, ChainParams
 from okchain.types.results import Code, Event, TxResult
-from okchain.types.tx import Tx, TxDecodeError, decode_tx
+from okchain.types.tx import Recoverer, Tx, TxDecodeError, decode_tx, recover_signers
 
 FEE_COLLECTOR = Address(keccak256(b"okchain/module/fee_collector")[-20:])
 
@@ -76,11 +76,8 @@ def _fail(
     )
 
 
-def precheck(raw: bytes, *, chain_id: str, params: ChainParams, sig_cache: SignatureCache) -> Delivered:
-    """Everything that does not depend on state: size, decoding, chain id, limits, signature.
-
-    Thread-safe; on success the decoded tx and its signer are cached for the stateful part.
-    """
+def _shape(raw: bytes, chain_id: str, params: ChainParams) -> Tx | Delivered:
+    """Size, decoding, chain id and limits: the checks that need neither state nor the signature."""
     if len(raw) > params.max_tx_bytes:
         return _fail(Code.TX_TOO_LARGE, f"tx is {len(raw)} bytes, limit is {params.max_tx_bytes}")
     try:
@@ -101,12 +98,43 @@ def precheck(raw: bytes, *, chain_id: str, params: ChainParams, sig_cache: Signa
             tx.gas_limit,
             tx,
         )
-    try:
-        signer = recover_address(tx.sign_digest, tx.signature)
-    except SignatureError as exc:
-        return _fail(Code.BAD_SIGNATURE, str(exc), tx=tx)
-    sig_cache.put(tx, signer)
-    return Delivered(TxResult(Code.OK, "", tx.gas_limit, 0, (), signer, tx.nonce, 0), tx, signer)
+    return tx
+
+
+def precheck_many(
+    raws: Sequence[bytes],
+    *,
+    chain_id: str,
+    params: ChainParams,
+    sig_cache: SignatureCache,
+    recover: Recoverer = recover_signers,
+) -> list[Delivered]:
+    """Everything that does not depend on state, for a batch: shape checks here, then signature recovery
+    through ``recover`` (the node passes a process pool, so recovery runs on other cores).
+
+    Thread-safe; each tx that passes is cached with its signer for the stateful part.
+    """
+    shaped = [_shape(raw, chain_id, params) for raw in raws]
+    txs = [s for s in shaped if isinstance(s, Tx)]
+    signers = iter(recover([(tx.body_bytes, tx.signature) for tx in txs]))
+    out: list[Delivered] = []
+    for item in shaped:
+        if not isinstance(item, Tx):
+            out.append(item)
+            continue
+        signer = next(signers)
+        if isinstance(signer, str):
+            out.append(_fail(Code.BAD_SIGNATURE, signer, tx=item))
+            continue
+        sig_cache.put(item, signer)
+        out.append(
+            Delivered(TxResult(Code.OK, "", item.gas_limit, 0, (), signer, item.nonce, 0), item, signer)
+        )
+    return out
+
+
+def precheck(raw: bytes, *, chain_id: str, params: ChainParams, sig_cache: SignatureCache) -> Delivered:
+    return precheck_many([raw], chain_id=chain_id, params=params, sig_cache=sig_cache)[0]
 
 
 def deliver_tx(

@@ -106,7 +106,7 @@ def store_hash(store: Store, key: bytes) -> bytes:
     return sha256(store[key]).digest()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(batches, cache_sizes)
 def test_updates_match_reference_fresh_build_and_proofs(
     batch_list: list[dict[bytes, bytes | None]], cache_size: int
@@ -141,7 +141,7 @@ def test_any_flipped_bit_breaks_a_proof(items: dict[bytes, bytes], key: bytes) -
     value = items.get(key)
     proof = SparseMerkleTree(store, PREFIX).prove(key)
     data = proof.to_bytes()
-    assert Proof.from_bytes(data) == proof
+    assert Proof.from_bytes(data) == Proof.from_bytes(bytearray(data)) == proof
     assert verify_proof(root, key, value, proof)
     for bit in range(8 * len(data)):
         try:

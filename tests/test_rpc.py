@@ -499,3 +499,26 @@ def test_node_keeps_committing_after_bad_input(
     assert resp.committed and resp.result.code == 0 and resp.height > start
     assert query.Account(query_pb2.AccountRequest(address=to_checksum(K_ALIVE.address)), timeout=5).nonce == 1
     assert node.proc is not None and node.proc.poll() is None
+
+
+def test_broadcast_batch_reports_each_tx_and_commits_the_good_ones(
+    txs: query_pb2_grpc.TxServiceStub, query: query_pb2_grpc.QueryServiceStub
+) -> None:
+    key = KEYS[13]
+    good = [transfer(key, n, 10 + n, to=KEYS[14].address) for n in range(40)]  # pooled signature recovery
+    wrong_chain = transfer(key, 40, chain_id="other-chain")
+    batch = [*good[:20], b"\x00garbage", wrong_chain, *good[20:], good[0]]
+    before = okt_balance(query, to_checksum(KEYS[14].address))
+    resp = txs.BroadcastTxs(query_pb2.BroadcastTxsRequest(txs=batch))
+    codes = [r.code for r in resp.results]
+    assert codes == [0] * 20 + [ResultCode.TX_DECODE, ResultCode.WRONG_CHAIN_ID] + [0] * 20 + [
+        ResultCode.DUPLICATE_TX
+    ]
+    assert [r.tx_hash for r in resp.results] == [sha256(raw) for raw in batch]
+    assert "wrong chain id" in resp.results[21].log
+    wait_for(lambda: query.Account(query_pb2.AccountRequest(address=to_checksum(key.address))).nonce == 40)
+    assert okt_balance(query, to_checksum(KEYS[14].address)) - before == sum(10 + n for n in range(40))
+    too_many = query_pb2.BroadcastTxsRequest(txs=[b"x"] * 1001)
+    expect_error(
+        lambda: txs.BroadcastTxs(too_many), Status.INVALID_ARGUMENT, "batch has 1001 txs, limit is 1000"
+    )

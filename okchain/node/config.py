@@ -26,6 +26,7 @@ class NodeConfig:
     commit_wait_default_ms: int = 10_000
     commit_wait_max_ms: int = 60_000
     tree_cache_nodes: int = 1_000_000
+    signature_workers: int = -1  # processes recovering signatures of batches; -1 = CPUs - 1, 0 = none
 
     def to_toml(self) -> str:
         lines = ["# okchain node configuration (node-local; consensus rules live in genesis.json)"]

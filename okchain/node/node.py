@@ -5,6 +5,7 @@ through ``trio.from_thread.run`` and read committed data from LevelDB snapshots.
 """
 
 import logging
+import os
 import signal
 import time
 from dataclasses import dataclass
@@ -20,9 +21,11 @@ from okchain.genesis.document import load_genesis
 from okchain.mempool.pool import AddResult, Mempool, MempoolConfig
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
+from okchain.node.sigpool import SignaturePool
 from okchain.state import blockstore
 from okchain.state.kv import LevelDB
 from okchain.types.results import TxResult
+from okchain.types.tx import Recoverer, recover_signers
 
 log = logging.getLogger("okchain.node")
 
@@ -72,6 +75,14 @@ class Node:
             ),
         )
         self._last_commit = blockstore.commit_at(self.db, self.app.last.height)
+        workers = config.signature_workers
+        if workers < 0:
+            workers = max(1, (os.cpu_count() or 2) - 1)
+        self.recover: Recoverer = recover_signers
+        self._sig_pool: SignaturePool | None = None
+        if workers > 0:
+            self._sig_pool = SignaturePool(workers)
+            self.recover = self._sig_pool.recover
         self._waiters: dict[bytes, trio.Event] = {}
         self._outcomes: dict[bytes, tuple[int, TxResult]] = {}
 
@@ -89,6 +100,9 @@ class Node:
         if outcome is None:
             return BroadcastOutcome(added, timed_out=True)
         return BroadcastOutcome(added, committed=True, height=outcome[0], result=outcome[1])
+
+    def add_many(self, raws: list[bytes]) -> list[AddResult]:
+        return [self.mempool.add(raw) for raw in raws]
 
     # --- block production ---
     def produce_block(self) -> None:
@@ -143,6 +157,8 @@ class Node:
                 task_status.started()
         finally:
             server.stop(grace=1.0)
+            if self._sig_pool is not None:
+                self._sig_pool.close()
             self.db.close()
             print("okchain node stopped", flush=True)
 

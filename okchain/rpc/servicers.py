@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from okchain.node.node import Node
 
 MAX_PAGE = 200
+MAX_BATCH = 1000
 R = TypeVar("R")
 
 
@@ -92,6 +93,23 @@ class TxService(_Base, query_pb2_grpc.TxServiceServicer):
             height=outcome.height,
             result=result_to_proto(result),
         )
+
+    @_guard
+    def BroadcastTxs(
+        self, request: query_pb2.BroadcastTxsRequest, context: grpc.ServicerContext
+    ) -> query_pb2.BroadcastTxsResponse:
+        if len(request.txs) > MAX_BATCH:
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT, f"batch has {len(request.txs)} txs, limit is {MAX_BATCH}"
+            )
+        checked = self.node.app.precheck_many(request.txs, self.node.recover)
+        passed = [raw for raw, c in zip(request.txs, checked, strict=True) if c.result.ok]
+        added = iter(trio.from_thread.run_sync(self.node.add_many, passed, trio_token=self.token))
+        out = []
+        for raw, c in zip(request.txs, checked, strict=True):
+            result = next(added).result if c.result.ok else c.result
+            out.append(query_pb2.CheckedTx(tx_hash=sha256(raw), code=int(result.code), log=result.log))
+        return query_pb2.BroadcastTxsResponse(results=out)
 
     @_guard
     def Simulate(

@@ -1,7 +1,7 @@
 """Write-through-on-success branches: a tx writes into a branch that is merged only if it succeeds."""
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from okchain.state.kv import KVReader
 
@@ -40,3 +40,39 @@ class CacheKV:
     def merge_into(self, parent: "CacheKV") -> None:
         """Apply this branch's writes to ``parent`` (the branch's own parent)."""
         parent.writes.update(self.writes)
+
+
+class ReadCache:
+    """Bounded cache of committed values (absence included) in front of the database.
+
+    Only the application writes committed state, and it passes every committed batch to ``apply``, so the
+    cache never disagrees with the database. Eviction is oldest-first; memory stays bounded by ``capacity``.
+    """
+
+    __slots__ = ("_capacity", "_db", "_values")
+
+    def __init__(self, db: KVReader, capacity: int) -> None:
+        self._db = db
+        self._capacity = capacity
+        self._values: dict[bytes, bytes | None] = {}
+
+    def get(self, key: bytes) -> bytes | None:
+        try:
+            return self._values[key]
+        except KeyError:
+            pass
+        value = self._db.get(key)
+        self._values[key] = value
+        if len(self._values) > self._capacity:
+            del self._values[next(iter(self._values))]
+        return value
+
+    def iterate(self, prefix: bytes, start: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+        return self._db.iterate(prefix, start)
+
+    def apply(self, writes: Mapping[bytes, bytes | None]) -> None:
+        """Refresh cached keys that a committed batch changed."""
+        values = self._values
+        for key, value in writes.items():
+            if key in values:
+                values[key] = value

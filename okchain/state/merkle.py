@@ -23,7 +23,7 @@ stops, which is either an empty slot or a leaf. Encoding, with no trailing bytes
 ``verify_proof`` recomputes the root from the bottom up along the bits of ``kh``. A value is proved
 present by a leaf with key hash ``kh`` and value hash ``sha256(value)``; absent by an empty slot or by a
 leaf with another key hash sharing ``kh``'s first ``n`` bits. When ``n > 0`` the last sibling must be
-non-empty (otherwise the leaf or empty slot would sit one level higher).
+non-empty: a parent holding a single leaf, or nothing, is that leaf or empty, not an internal node.
 
 Storage: the node at depth ``d`` is stored at ``prefix + d (2 bytes big-endian) + the first d path bits
 packed most significant bit first (unused bits zero)``; its value is its hash preimage (``b"\\x00" + kh +
@@ -116,20 +116,22 @@ class Proof:
 
     def to_bytes(self) -> bytes:
         n = len(self.siblings)
+        width = _bitmap_len(n)
         bitmap = 0
         present = []
         for i, sibling in enumerate(self.siblings):
             if sibling != EMPTY_HASH:
-                bitmap |= 1 << (8 * _bitmap_len(n) - 1 - i)
+                bitmap |= 1 << (8 * width - 1 - i)
                 present.append(sibling)
         head = bytes([self.leaf_key_hash is not None]) + n.to_bytes(2, "big")
-        parts = [head, bitmap.to_bytes(_bitmap_len(n), "big"), *present]
+        parts = [head, bitmap.to_bytes(width, "big"), *present]
         if self.leaf_key_hash is not None and self.leaf_value_hash is not None:
             parts += [self.leaf_key_hash, self.leaf_value_hash]
         return b"".join(parts)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "Proof":
+    def from_bytes(cls, data: bytes | bytearray | memoryview) -> "Proof":
+        data = bytes(data)  # slices of a bytearray would not be the bytes the fields require
         if len(data) < 3:
             raise MalformedProofError(f"proof is {len(data)} bytes; the header alone is 3")
         kind = data[0]
@@ -217,6 +219,43 @@ def reference_root(items: Mapping[bytes, bytes]) -> bytes:
     return subtree(0, [(sha256(k).digest(), sha256(v).digest()) for k, v in items.items()])
 
 
+class _TopCache:
+    """Committed nodes of the top of the tree, never more than ``size``: every node down to ``depth`` (at
+    most ``2 ** (depth + 1) - 1 <= size`` of them, so that part never evicts), plus nodes one level deeper
+    while room remains. The top levels are the ones every block reads and rewrites; below them a block
+    rarely meets a node again before it changes, so caching deeper would only churn."""
+
+    __slots__ = ("_next", "_size", "depth", "top")
+
+    def __init__(self, size: int) -> None:
+        self.depth = min((size + 1).bit_length() - 2, MAX_DEPTH)
+        self.top: dict[bytes, bytes] = {}
+        self._next: dict[bytes, bytes] = {}
+        self._size = size
+
+    def __len__(self) -> int:
+        return len(self.top) + len(self._next)
+
+    def get(self, key: bytes, depth: int) -> bytes | None:
+        if depth <= self.depth:
+            return self.top.get(key)
+        return self._next.get(key) if depth == self.depth + 1 else None
+
+    def put(self, key: bytes, depth: int, node: bytes) -> None:
+        if depth <= self.depth:
+            self.top[key] = node
+            if len(self) > self._size:
+                self._next.popitem()
+        elif depth == self.depth + 1 and (key in self._next or len(self) < self._size):
+            self._next[key] = node
+
+    def discard(self, key: bytes, depth: int) -> None:
+        if depth <= self.depth:
+            self.top.pop(key, None)
+        elif depth == self.depth + 1:
+            self._next.pop(key, None)
+
+
 def _checked(key: bytes, node: bytes | None) -> bytes:
     """A node read from storage at ``key`` that its parent names, so it must exist and be well formed."""
     if node is None or len(node) != 65 or node[0] > 1:
@@ -231,7 +270,7 @@ class SparseMerkleTree:
     ``prove(key, reader=snapshot)``, which bypasses the cache.
     """
 
-    __slots__ = ("_cache", "_cache_depth", "_depth_at", "_keys", "_pending", "_reader", "_root")
+    __slots__ = ("_cache", "_depth_offset", "_keys", "_pending", "_reader", "_root")
 
     def __init__(self, reader: NodeReader, prefix: bytes, cache_size: int = 1_000_000) -> None:
         if cache_size < 0:
@@ -239,11 +278,8 @@ class SparseMerkleTree:
         self._reader = reader
         # _keys[d] starts the storage key of every node at depth d.
         self._keys = [prefix + d.to_bytes(2, "big") for d in range(MAX_DEPTH + 1)]
-        # Nodes down to depth _cache_depth are cached: at most 2 ** (depth + 1) - 1 <= cache_size of them,
-        # so the cache needs no eviction, and these top levels are the ones every block rewrites.
-        self._cache: dict[bytes, bytes] = {}
-        self._cache_depth = min((cache_size + 1).bit_length() - 2, MAX_DEPTH)
-        self._depth_at = len(prefix)
+        self._cache = _TopCache(cache_size)
+        self._depth_offset = len(prefix)
         self._root = self._stored_root()[0]
         self._pending: tuple[dict[bytes, bytes | None], bytes] | None = None
 
@@ -258,11 +294,10 @@ class SparseMerkleTree:
         return sha256(_checked(self._keys[0], node)).digest(), node
 
     def _get(self, key: bytes, depth: int) -> bytes:
-        if depth > self._cache_depth:
-            return _checked(key, self._reader.get(key))
-        node = self._cache.get(key)
+        node = self._cache.get(key, depth)
         if node is None:
-            node = self._cache[key] = _checked(key, self._reader.get(key))
+            node = _checked(key, self._reader.get(key))
+            self._cache.put(key, depth, node)
         return node
 
     def commit(self, node_writes: dict[bytes, bytes | None]) -> None:
@@ -271,14 +306,18 @@ class SparseMerkleTree:
         if pending is None or pending[0] is not node_writes:
             raise TreeUsageError("commit() takes the node writes returned by the latest update() or build()")
         cache = self._cache
-        at = self._depth_at
-        cache_depth = self._cache_depth
+        at = self._depth_offset
+        cached_depth = cache.depth + 1
+        longest = at + 2 + (cached_depth + 7) // 8  # deeper nodes have longer keys: skip them unparsed
         for key, node in node_writes.items():
-            if (key[at] << 8 | key[at + 1]) <= cache_depth:
+            if len(key) > longest:
+                continue
+            depth = key[at] << 8 | key[at + 1]
+            if depth <= cached_depth:
                 if node is None:
-                    cache.pop(key, None)
+                    cache.discard(key, depth)
                 else:
-                    cache[key] = node
+                    cache.put(key, depth, node)
         self._root = pending[1]
         self._pending = None
 
@@ -295,6 +334,8 @@ class SparseMerkleTree:
     def update(self, changes: Mapping[bytes, bytes | None]) -> tuple[bytes, dict[bytes, bytes | None]]:
         """Apply sets (bytes) and deletes (None) in one descent; return the new root and the node writes.
 
+        Changes are sorted by key hash and share the reads and hashes of common ancestors: O(k log n) for k
+        changes in a tree of n keys. Node writes hold only real changes (re-setting a value writes nothing).
         Nothing changes until ``commit``; a later ``update`` or ``build`` discards an uncommitted result.
         """
         root_node = self._begin()
@@ -306,6 +347,8 @@ class SparseMerkleTree:
         old_leaves: dict[bytes, bytes] = {}
         keys = self._keys
         get = self._get
+        top_get = self._cache.top.get
+        top_depth = self._cache.depth
 
         def place(pos: bytes, leaf: bytes) -> None:
             if old_leaves.get(pos) == leaf:
@@ -405,44 +448,48 @@ class SparseMerkleTree:
                 r = d & 7
                 bit = kh[q] & _BIT[r]
                 trail.append((pos, node, d, bit))
-                child = node[33:] if bit else node[1:33]
                 d += 1
                 pos = keys[d] + kh[:q] + _BYTE[kh[q] & _KEEP[r + 1]]
-                if child == EMPTY_HASH:
+                if node.endswith(EMPTY_HASH) if bit else node.startswith(EMPTY_HASH, 1):
                     leaf = leaves[i]
                     h, leaf = _EMPTY_SUB if leaf is None else (sha256(leaf).digest(), leaf)
                     break
-                node = get(pos, d)
+                node = (top_get(pos) if d <= top_depth else None) or get(pos, d)
             else:
                 writes[pos] = None
                 old_leaves[pos] = node
                 h, leaf = fresh(d, pos, i, i + 1, None if node[1:33] == kh else node)
-            for parent_pos, parent, pd, bit in reversed(trail):
-                sibling = parent[1:33] if bit else parent[33:]
-                if h == EMPTY_HASH:
-                    if sibling == EMPTY_HASH:
-                        writes[parent_pos] = None
-                        pos = parent_pos
-                        continue
-                    q = pd >> 3
-                    r = pd & 7
-                    sibling_leaf = settle(
-                        keys[pd + 1] + kh[:q] + _BYTE[(kh[q] & _KEEP[r]) | (bit ^ _BIT[r])], pd + 1
-                    )
-                    if sibling_leaf is not None:
-                        writes[parent_pos] = None
-                        h = sibling
-                        leaf = sibling_leaf
-                        pos = parent_pos
-                        continue
-                elif leaf is not None:
-                    if sibling == EMPTY_HASH:
-                        writes[parent_pos] = None
-                        pos = parent_pos
-                        continue
-                    place(pos, leaf)
-                    leaf = None
-                node = _INTERNAL + sibling + h if bit else _INTERNAL + h + sibling
+            trail.reverse()
+            for parent_pos, parent, pd, bit in trail:
+                if leaf is None and h != EMPTY_HASH:
+                    # Common case: the changed child's hash replaces the old one in place.
+                    node = parent[:33] + h if bit else _INTERNAL + h + parent[33:]
+                else:
+                    sibling = parent[1:33] if bit else parent[33:]
+                    if h == EMPTY_HASH:
+                        if sibling == EMPTY_HASH:
+                            writes[parent_pos] = None
+                            pos = parent_pos
+                            continue
+                        q = pd >> 3
+                        r = pd & 7
+                        sibling_leaf = settle(
+                            keys[pd + 1] + kh[:q] + _BYTE[(kh[q] & _KEEP[r]) | (bit ^ _BIT[r])], pd + 1
+                        )
+                        if sibling_leaf is not None:
+                            writes[parent_pos] = None
+                            h = sibling
+                            leaf = sibling_leaf
+                            pos = parent_pos
+                            continue
+                    elif leaf is not None:
+                        if sibling == EMPTY_HASH:
+                            writes[parent_pos] = None
+                            pos = parent_pos
+                            continue
+                        place(pos, leaf)
+                        leaf = None
+                    node = _INTERNAL + sibling + h if bit else _INTERNAL + h + sibling
                 if node != parent:
                     writes[parent_pos] = node
                 h = sha256(node).digest()
@@ -583,13 +630,13 @@ class SparseMerkleTree:
         else:
             snapshot = reader
 
-            def get(key: bytes, depth: int) -> bytes:
-                return _checked(key, snapshot.get(key))
+            def get(node_key: bytes, depth: int) -> bytes:
+                return _checked(node_key, snapshot.get(node_key))
 
             stored = reader.get(self._keys[0])
             root_node = None if stored is None else _checked(self._keys[0], stored)
         kh = sha256(key).digest()
-        pos = _position(self._keys)
+        keys = self._keys
         siblings = []
         node = root_node
         d = 0
@@ -601,20 +648,16 @@ class SparseMerkleTree:
                 siblings.append(node[33:])
                 child = node[1:33]
             d += 1
-            node = None if child == EMPTY_HASH else get(pos(d, kh), d)
+            node = None if child == EMPTY_HASH else get(_position(keys, d, kh), d)
         if node is None:
             return Proof(tuple(siblings))
         return Proof(tuple(siblings), node[1:33], node[33:])
 
 
-def _position(keys: list[bytes]) -> Callable[[int, bytes], bytes]:
+def _position(keys: list[bytes], d: int, kh: bytes) -> bytes:
     """Storage key of the node at depth ``d`` on the path of key hash ``kh``."""
-
-    def pos(d: int, kh: bytes) -> bytes:
-        q = d >> 3
-        r = d & 7
-        if r:
-            return keys[d] + kh[:q] + _BYTE[kh[q] & _KEEP[r]]
-        return keys[d] + kh[:q]
-
-    return pos
+    q = d >> 3
+    r = d & 7
+    if r:
+        return keys[d] + kh[:q] + _BYTE[kh[q] & _KEEP[r]]
+    return keys[d] + kh[:q]

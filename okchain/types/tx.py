@@ -5,6 +5,7 @@ signature over ``keccak256(SIGN_DOMAIN + body_bytes)``; the signer is recovered 
 sha256(raw bytes). Only canonical encodings are accepted so one transaction has exactly one hash.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
@@ -13,7 +14,7 @@ from okchain._pb.bank.v1 import bank_pb2
 from okchain._pb.tx.v1 import tx_pb2
 from okchain.crypto.address import ADDRESS_LEN, Address
 from okchain.crypto.hashing import keccak256, sha256
-from okchain.crypto.secp import AccountKey
+from okchain.crypto.secp import AccountKey, SignatureError, recover_address
 from okchain.errors import OKChainError
 from okchain.modules.bank.messages import BankMsg, MultiSend, Output, Transfer
 from okchain.types.amount import AmountError, parse_amount
@@ -171,6 +172,23 @@ def sign_tx(key: AccountKey, body_bytes: bytes) -> bytes:
     """Return raw TxRaw bytes signed by ``key``."""
     signature = key.sign_digest(sign_digest(body_bytes))
     return tx_pb2.TxRaw(body_bytes=body_bytes, signature=signature).SerializeToString(deterministic=True)
+
+
+Recoverer = Callable[[list[tuple[bytes, bytes]]], list[Address | str]]
+
+
+def recover_signers(items: list[tuple[bytes, bytes]]) -> list[Address | str]:
+    """(body bytes, signature) → signer address, or the reason the signature is invalid.
+
+    A plain function of bytes so a process pool can run it on other cores (coincurve holds the GIL).
+    """
+    out: list[Address | str] = []
+    for body_bytes, signature in items:
+        try:
+            out.append(recover_address(sign_digest(body_bytes), signature))
+        except SignatureError as exc:
+            out.append(str(exc))
+    return out
 
 
 def build_tx(

@@ -163,13 +163,12 @@ def main() -> None:
     print(f"build: {b['keys']:,} keys -> {b['nodes']:,} nodes")
     print(f"{'tree.build s':>13} {'batch s':>8} {'commit s':>9} {'compact s':>10}")
     print(f"{b['build_s']:>13.2f} {b['write_s']:>8.2f} {b['commit_s']:>9.2f} {b['compact_s']:>10.2f}")
-    print(
-        f"{'height':>6} {'changes':>8} {'writes':>8} {'update s':>9} {'cpu s':>6} {'batch s':>8} {'commit s':>9}"
-    )
+    columns = ["height", "changes", "writes", "update s", "cpu s", "batch s", "commit s"]
+    print(" ".join(f"{name:>9}" for name in columns))
     for r in result["blocks"]:
         print(
-            f"{r['height']:>6} {r['changes']:>8} {r['node_writes']:>8} {r['update_s']:>9.3f} "
-            f"{r['update_cpu_s']:>6.3f} {r['write_s']:>8.3f} {r['commit_s']:>9.3f}"
+            f"{r['height']:>9} {r['changes']:>9} {r['node_writes']:>9} {r['update_s']:>9.3f} "
+            f"{r['update_cpu_s']:>9.3f} {r['write_s']:>9.3f} {r['commit_s']:>9.3f}"
         )
     s = result["summary"]
     print(

@@ -38,6 +38,28 @@ class BroadcastTxResponse(_message.Message):
     result: _types_pb2.TxResult
     def __init__(self, tx_hash: _Optional[bytes] = ..., committed: _Optional[bool] = ..., height: _Optional[int] = ..., result: _Optional[_Union[_types_pb2.TxResult, _Mapping]] = ...) -> None: ...
 
+class BroadcastTxsRequest(_message.Message):
+    __slots__ = ("txs",)
+    TXS_FIELD_NUMBER: _ClassVar[int]
+    txs: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, txs: _Optional[_Iterable[bytes]] = ...) -> None: ...
+
+class BroadcastTxsResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[CheckedTx]
+    def __init__(self, results: _Optional[_Iterable[_Union[CheckedTx, _Mapping]]] = ...) -> None: ...
+
+class CheckedTx(_message.Message):
+    __slots__ = ("tx_hash", "code", "log")
+    TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    LOG_FIELD_NUMBER: _ClassVar[int]
+    tx_hash: bytes
+    code: int
+    log: str
+    def __init__(self, tx_hash: _Optional[bytes] = ..., code: _Optional[int] = ..., log: _Optional[str] = ...) -> None: ...
+
 class SimulateRequest(_message.Message):
     __slots__ = ("tx",)
     TX_FIELD_NUMBER: _ClassVar[int]

@@ -39,6 +39,11 @@ class TxServiceStub:
                 request_serializer=okchain_dot_node_dot_v1_dot_query__pb2.BroadcastTxRequest.SerializeToString,
                 response_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.BroadcastTxResponse.FromString,
                 _registered_method=True)
+        self.BroadcastTxs = channel.unary_unary(
+                '/okchain.node.v1.TxService/BroadcastTxs',
+                request_serializer=okchain_dot_node_dot_v1_dot_query__pb2.BroadcastTxsRequest.SerializeToString,
+                response_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.BroadcastTxsResponse.FromString,
+                _registered_method=True)
         self.Simulate = channel.unary_unary(
                 '/okchain.node.v1.TxService/Simulate',
                 request_serializer=okchain_dot_node_dot_v1_dot_query__pb2.SimulateRequest.SerializeToString,
@@ -56,6 +61,14 @@ class TxServiceServicer:
 
     def BroadcastTx(self, request, context):
         """Check (and optionally wait for commit of) a signed TxRaw.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BroadcastTxs(self, request, context):
+        """Check a batch of signed txs in one call (sync mode): what exchanges and load generators use.
+        At most 1,000 txs; one result per tx, in order, each with its own code and reason.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -81,6 +94,11 @@ def add_TxServiceServicer_to_server(servicer, server):
                     servicer.BroadcastTx,
                     request_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.BroadcastTxRequest.FromString,
                     response_serializer=okchain_dot_node_dot_v1_dot_query__pb2.BroadcastTxResponse.SerializeToString,
+            ),
+            'BroadcastTxs': grpc.unary_unary_rpc_method_handler(
+                    servicer.BroadcastTxs,
+                    request_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.BroadcastTxsRequest.FromString,
+                    response_serializer=okchain_dot_node_dot_v1_dot_query__pb2.BroadcastTxsResponse.SerializeToString,
             ),
             'Simulate': grpc.unary_unary_rpc_method_handler(
                     servicer.Simulate,
@@ -120,6 +138,33 @@ class TxService:
             '/okchain.node.v1.TxService/BroadcastTx',
             okchain_dot_node_dot_v1_dot_query__pb2.BroadcastTxRequest.SerializeToString,
             okchain_dot_node_dot_v1_dot_query__pb2.BroadcastTxResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BroadcastTxs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/okchain.node.v1.TxService/BroadcastTxs',
+            okchain_dot_node_dot_v1_dot_query__pb2.BroadcastTxsRequest.SerializeToString,
+            okchain_dot_node_dot_v1_dot_query__pb2.BroadcastTxsResponse.FromString,
             options,
             channel_credentials,
             insecure,

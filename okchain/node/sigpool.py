@@ -1,0 +1,31 @@
+"""Signature recovery on other cores: coincurve holds the GIL, so threads cannot parallelise it.
+
+Workers are spawned (never forked: grpcio's threads do not survive a fork) before the gRPC server starts.
+Batches are split across workers; small batches are recovered in the calling thread, where a process hop
+would cost more than it saves.
+"""
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+from okchain.crypto.address import Address
+from okchain.types.tx import recover_signers
+
+MIN_POOLED_BATCH = 32
+
+
+class SignaturePool:
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool.submit(recover_signers, []).result()  # start the workers now, not on the first tx
+
+    def recover(self, items: list[tuple[bytes, bytes]]) -> list[Address | str]:
+        if len(items) < MIN_POOLED_BATCH:
+            return recover_signers(items)
+        size = -(-len(items) // self.workers)
+        chunks = [items[i : i + size] for i in range(0, len(items), size)]
+        return [signer for part in self._pool.map(recover_signers, chunks) for signer in part]
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)

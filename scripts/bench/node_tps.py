@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Committed signed transfers per second through a real node process over gRPC (loopback).
+
+A snapshot funds --accounts keys; `okchaind init` + `okchaind start` run the node; the wallets' signing is
+done before the clock starts. Clients push rounds (round r = nonce r of every account) with BroadcastTxs
+batches from several threads; the clock stops when the last tx is in a committed block. Prints a table,
+writes JSON.
+"""
+
+import argparse
+import json
+import multiprocessing
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
+from okchain.crypto.secp import AccountKey
+from okchain.modules.bank.messages import Transfer
+from okchain.types.tx import build_tx
+from tests.conftest import CHAIN_ID, NodeProcess, free_port, okchaind, write_snapshot
+
+GAS = 50_000
+MIN_GAS_PRICE = 1_000_000_000  # the node default
+
+
+def _key(i: int) -> AccountKey:
+    return AccountKey((i + 1).to_bytes(32, "big"))
+
+
+def _sign_round(args: tuple[int, int]) -> list[bytes]:
+    nonce, accounts = args
+    return [
+        build_tx(
+            _key(i),
+            chain_id=CHAIN_ID,
+            nonce=nonce,
+            msgs=[Transfer(_key(i + 1).address, "okt", 1)],
+            gas_limit=GAS,
+            fee=GAS * MIN_GAS_PRICE,
+        )
+        for i in range(accounts)
+    ]
+
+
+def run(accounts: int, rounds: int, batch: int, threads: int, block_time_ms: int) -> dict[str, float]:
+    with multiprocessing.Pool() as pool:
+        signed = pool.map(_sign_round, [(r, accounts) for r in range(rounds)])
+    total = accounts * rounds
+    with tempfile.TemporaryDirectory() as tmp:
+        snapshot = Path(tmp) / "snap.csv"
+        write_snapshot(snapshot, [_key(i) for i in range(accounts + 1)])
+        home = Path(tmp) / "home"
+        okchaind(
+            "init",
+            "--home",
+            str(home),
+            "--chain-id",
+            CHAIN_ID,
+            "--snapshot",
+            str(snapshot),
+            "--block-time-ms",
+            str(block_time_ms),
+        )
+        node = NodeProcess(home, free_port(), Path(tmp) / "node.log")
+        node.start()
+        try:
+            with grpc.insecure_channel(node.target) as channel:
+                tx_stub = query_pb2_grpc.TxServiceStub(channel)
+                node_stub = query_pb2_grpc.NodeServiceStub(channel)
+                start_height = node_stub.NodeInfo(query_pb2.NodeInfoRequest()).latest_height
+
+                def send(txs: list[bytes]) -> int:
+                    resp = tx_stub.BroadcastTxs(query_pb2.BroadcastTxsRequest(txs=txs), timeout=60)
+                    bad = [r for r in resp.results if r.code != 0]
+                    assert not bad, bad[0].log
+                    return len(resp.results)
+
+                t0 = time.perf_counter()
+                with ThreadPoolExecutor(threads) as workers:
+                    for txs in signed:
+                        chunks = [txs[i : i + batch] for i in range(0, len(txs), batch)]
+                        sum(workers.map(send, chunks))
+                t_sent = time.perf_counter() - t0
+                committed, height, block_txs = 0, start_height, []
+                while committed < total:
+                    latest = node_stub.NodeInfo(query_pb2.NodeInfoRequest()).latest_height
+                    while height < latest:
+                        height += 1
+                        r = node_stub.BlockByHeight(query_pb2.BlockByHeightRequest(height=height), timeout=60)
+                        assert all(x.code == 0 for x in r.results.tx_results)
+                        committed += len(r.block.txs)
+                        if r.block.txs:
+                            block_txs.append(len(r.block.txs))
+                    time.sleep(0.05)
+                t_commit = time.perf_counter() - t0
+        finally:
+            rc = node.stop()
+        log_tail = (Path(tmp) / "node.log").read_text().splitlines()[-3:]
+    assert rc == 0, log_tail
+    return {
+        "txs": total,
+        "accounts": accounts,
+        "block_time_ms": block_time_ms,
+        "batch": batch,
+        "client_threads": threads,
+        "send_s": t_sent,
+        "accept_tps": total / t_sent,
+        "commit_s": t_commit,
+        "committed_tps": total / t_commit,
+        "blocks_with_txs": len(block_txs),
+        "max_block_txs": max(block_txs),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--accounts", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--block-time-ms", type=int, default=1000)
+    parser.add_argument("--out", type=Path, default=Path("bench-results/node_tps.json"))
+    args = parser.parse_args()
+    r = run(args.accounts, args.rounds, args.batch, args.threads, args.block_time_ms)
+    print(f"{'metric':<20}{'value':>14}")
+    for k, v in r.items():
+        print(f"{k:<20}{v:>14.2f}" if isinstance(v, float) else f"{k:<20}{v:>14}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(r, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
