@@ -78,7 +78,8 @@ class Application:
     ) -> None:
         self.db = db
         self.state = ReadCache(db, state_cache_size)  # committed state reads; refreshed on every commit
-        self.genesis = genesis
+        self.genesis_header = genesis.header  # accounts are only needed once, at init
+        self.genesis_accounts = len(genesis.accounts)
         self.chain_id = genesis.header.chain_id
         self.params = genesis.header.params
         self.min_gas_price = min_gas_price
@@ -95,11 +96,11 @@ class Application:
         self.validators_hash = validators_hash(self.validators)
         self.tree = SparseMerkleTree(db, schema.MERKLE, cache_size=tree_cache_size)
         self._pending: FinalizedBlock | None = None
-        self.last = self._load_or_init()
+        self.last = self._load_or_init(genesis)
 
     # --- start-up ---
-    def _load_or_init(self) -> LastCommitted:
-        marker = genesis_marker(self.genesis)
+    def _load_or_init(self, genesis: GenesisDoc) -> LastCommitted:
+        marker = genesis_marker(genesis)
         stored = self.db.get(schema.META_GENESIS)
         raw = self.db.get(schema.META_LAST)
         if raw is not None:
@@ -112,20 +113,20 @@ class Application:
                     f"{last.app_hash.hex()} at height {last.height}"
                 )
             return last
-        return self._init_chain(marker)
+        return self._init_chain(genesis, marker)
 
-    def _init_chain(self, marker: bytes) -> LastCommitted:
+    def _init_chain(self, genesis: GenesisDoc, marker: bytes) -> LastCommitted:
         """Write genesis balances and supply, then the height-0 marker, in one batch."""
         state = CacheKV(self.db)
         total = 0
-        for account in self.genesis.accounts:
+        for account in genesis.accounts:
             bank.set_balance(state, account.address, OKT_DENOM, account.balance)
             total += account.balance
         bank.set_supply(state, OKT_DENOM, total)
         items = [(k, v) for k, v in state.writes.items() if v is not None]
         root, node_writes = self.tree.build(items)
-        genesis_ns = int(self.genesis.header.genesis_time.timestamp()) * 1_000_000_000
-        last = LastCommitted(self.genesis.header.initial_height - 1, root, b"", b"", genesis_ns)
+        genesis_ns = int(genesis.header.genesis_time.timestamp()) * 1_000_000_000
+        last = LastCommitted(genesis.header.initial_height - 1, root, b"", b"", genesis_ns)
         writes: dict[bytes, bytes | None] = dict(state.writes)
         writes.update(node_writes)
         writes[schema.META_GENESIS] = marker

@@ -49,13 +49,13 @@ class Node:
             raise NodeError(f"{home.root} is not an initialised home; run `okchaind init` first")
         self.home = home
         self.config = config
-        self.genesis = load_genesis(home.genesis_file)
+        genesis = load_genesis(home.genesis_file)
         self.key = home.read_validator_key()
         self.db = LevelDB(home.data_dir)
         try:
             self.app = Application(
                 self.db,
-                self.genesis,
+                genesis,
                 min_gas_price=config.min_gas_price,
                 tree_cache_size=config.tree_cache_nodes,
             )

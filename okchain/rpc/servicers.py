@@ -204,7 +204,7 @@ class NodeService(_Base, query_pb2_grpc.NodeServiceServicer):
             app_hash=last.app_hash,
             validator_address=self.node.validator_address,
             min_gas_price=str(self.node.config.min_gas_price),
-            genesis_accounts=len(self.node.genesis.accounts),
+            genesis_accounts=self.node.app.genesis_accounts,
             moniker=self.node.config.moniker,
         )
 
