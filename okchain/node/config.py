@@ -28,6 +28,10 @@ class NodeConfig:
     tree_cache_nodes: int = 1_000_000
     signature_workers: int = -1  # processes recovering signatures of batches; -1 = CPUs - 1, 0 = none
 
+    def commit_timeout_s(self, requested_ms: int) -> float:
+        """The commit wait a client asked for (0 = node default), capped by the node."""
+        return min(requested_ms or self.commit_wait_default_ms, self.commit_wait_max_ms) / 1000
+
     def to_toml(self) -> str:
         lines = ["# okchain node configuration (node-local; consensus rules live in genesis.json)"]
         for key, value in asdict(self).items():

@@ -22,6 +22,7 @@ from okchain.mempool.pool import AddResult, Mempool, MempoolConfig
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
 from okchain.node.sigpool import SignaturePool
+from okchain.rpc.server import GrpcServer
 from okchain.state import blockstore
 from okchain.state.kv import LevelDB
 from okchain.types.results import TxResult
@@ -139,8 +140,6 @@ class Node:
             await trio.lowlevel.checkpoint()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        from okchain.rpc.server import GrpcServer
-
         server = GrpcServer(self, trio.lowlevel.current_trio_token())
         port = server.start()
         host = self.config.grpc_listen.rsplit(":", 1)[0]
@@ -168,8 +167,3 @@ class Node:
                 log.info("received %s, shutting down", signal.Signals(signum).name)
                 scope.cancel()
                 return
-
-
-def commit_timeout_s(config: NodeConfig, requested_ms: int) -> float:
-    """The wait a client asked for (0 = node default), capped by the node."""
-    return min(requested_ms or config.commit_wait_default_ms, config.commit_wait_max_ms) / 1000

@@ -64,15 +64,13 @@ class TxService(_Base, query_pb2_grpc.TxServiceServicer):
     def BroadcastTx(
         self, request: query_pb2.BroadcastTxRequest, context: grpc.ServicerContext
     ) -> query_pb2.BroadcastTxResponse:
-        from okchain.node.node import commit_timeout_s
-
         checked = self.node.app.precheck(request.tx)  # signature recovery here, in parallel gRPC threads
         if not checked.result.ok:
             raise RequestError(
                 STATUS_OF_CODE.get(checked.result.code, grpc.StatusCode.INVALID_ARGUMENT), checked.result.log
             )
         wait = request.mode == query_pb2.BROADCAST_MODE_COMMIT
-        timeout = commit_timeout_s(self.node.config, request.timeout_ms)
+        timeout = self.node.config.commit_timeout_s(request.timeout_ms)
         outcome = trio.from_thread.run(
             lambda: self.node.broadcast(request.tx, wait=wait, timeout_s=timeout), trio_token=self.token
         )
