@@ -58,7 +58,7 @@ def commit_block(app: Application, txs: list[bytes], pool: Mempool | None = None
     finalized = app.finalize_block(block, commit)
     app.commit()
     if pool is not None:
-        pool.update(block.txs)
+        pool.update(block.txs, all(r.ok for r in finalized.results))
     return finalized
 
 
@@ -231,7 +231,7 @@ def test_signature_cache_filled_by_check_tx() -> None:
     assert [r.signer for r in finalized.results] == [A.address, B.address]
     assert app.sig_cache.get(sha256(t0)) == A.address  # still there while the block is only finalized
     app.commit()
-    pool.update(block.txs)
+    pool.update(block.txs, all(r.ok for r in finalized.results))
     # Committed txs leave the cache (a replay fails on its nonce anyway).
     assert app.sig_cache.get(sha256(t0)) is None and app.sig_cache.get(sha256(t1)) is None
 
@@ -293,3 +293,39 @@ def test_random_ops_keep_invariants(ops: list[tuple[str, int, int, int]]) -> Non
         inside = [raw for raw in added if sha256(raw) in pool]
         assert len(pool) == len(inside)
         assert pool.size_bytes == sum(map(len, inside))
+
+
+def _check_view(pool: Mempool) -> tuple[list[bytes], list[tuple[int, int]]]:
+    """What admission depends on: the ready txs in order, and every account's nonce and balance."""
+    ready = [e.tx.hash for queue in pool._ready.values() for e in queue]
+    accounts = [
+        (get_nonce(pool._check_state, k.address), bank.get_balance(pool._check_state, k.address, "okt"))
+        for k in KEYS
+    ]
+    return sorted(ready), accounts
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(["add", "add", "block"]), st.integers(0, 3), st.integers(0, 3), st.integers(1, 7)
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_fast_update_matches_a_full_recheck(ops: list[tuple[str, int, int, int]]) -> None:
+    """The post-commit fast path must leave exactly what rebuilding the check state would."""
+    app = make_app()
+    pool = Mempool(app)
+    for op, who, to, hundreds in ops:
+        if op == "block":
+            produce(app, pool)
+            fast = _check_view(pool)
+            pool._recheck_all()
+            assert _check_view(pool) == fast
+        else:
+            key = KEYS[who]
+            nonce = get_nonce(pool._check_state, key.address)
+            pool.add(send(key, nonce, amount=hundreds * 100 * OKT, to=KEYS[to]))  # may exhaust funds

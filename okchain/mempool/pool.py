@@ -9,7 +9,7 @@
 
 import heapq
 import itertools
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from okchain.app import Application
@@ -177,12 +177,35 @@ class Mempool:
                 heapq.heappush(heap, (-nxt.price, nxt.seq, index + 1, signer))
         return out
 
-    def update(self, committed: Iterable[bytes]) -> None:
-        """After a commit: drop committed txs, rebuild the check state, re-check the rest."""
-        for raw in committed:
-            entry = self._by_hash.get(sha256(raw))
+    def update(self, committed: Sequence[bytes], all_succeeded: bool) -> None:
+        """After a commit: drop committed txs and bring the check state up to the new committed state.
+
+        Fast path: when every committed tx was a ready tx of this pool and all succeeded, the check state is
+        already right. Transfers and fees only add to and subtract from balances and bump nonces, so the
+        final state does not depend on order; an account's debits come only from its own txs, which a block
+        takes as a nonce-ordered prefix, so every remaining tx still sees at least the balance it was
+        checked against. Otherwise (a block from elsewhere, or a failed tx) the check state is rebuilt
+        from committed state and every remaining tx is re-checked.
+        """
+        entries = [self._by_hash.get(sha256(raw)) for raw in committed]
+        fast = all_succeeded and all(e is not None and self._is_ready(e) for e in entries)
+        for entry in entries:
             if entry is not None:
                 self._drop(entry)
+        if fast and self._by_hash:
+            for signer in {e.signer for e in entries if e is not None}:
+                queue = [e for e in self._ready[signer] if e.tx.hash in self._by_hash]
+                if queue:
+                    self._ready[signer] = queue
+                else:
+                    del self._ready[signer]
+            return
+        self._recheck_all()
+
+    def _is_ready(self, entry: _Entry) -> bool:
+        return self._future.get(entry.signer, {}).get(entry.tx.nonce) is not entry
+
+    def _recheck_all(self) -> None:
         self._check_state = self.app.new_check_state()
         old_ready, self._ready = self._ready, {}
         for entries in old_ready.values():

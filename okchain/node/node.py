@@ -114,7 +114,7 @@ class Node:
         finalized = self.app.finalize_block(block, commit)
         last = self.app.commit()
         self._last_commit = commit
-        self.mempool.update(block.txs)
+        self.mempool.update(block.txs, all(r.ok for r in finalized.results))
         for raw, result in zip(block.txs, finalized.results, strict=True):
             tx_hash = sha256(raw)
             event = self._waiters.pop(tx_hash, None)

@@ -105,7 +105,7 @@ def run(accounts: int, txs_per_account: int, block_txs: int, sig_workers: int) -
             b = time.perf_counter()
             app.commit()
             c = time.perf_counter()
-            pool.update(block.txs)
+            pool.update(block.txs, all(r.ok for r in fin.results))
             d = time.perf_counter()
             exec_s += b - a
             commit_s += c - b
