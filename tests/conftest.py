@@ -122,27 +122,34 @@ class NodeProcess:
         return self.proc.wait(timeout=30)
 
 
+def init_node(
+    directory: Path, keys: list[AccountKey], *, block_time_ms: int = 200, name: str = "node"
+) -> NodeProcess:
+    """``okchaind init`` a home whose genesis funds ``keys`` (via a snapshot file); not started yet."""
+    snapshot = directory / f"{name}-snapshot.csv"
+    write_snapshot(snapshot, keys)
+    home = directory / name
+    okchaind(
+        "init",
+        "--home",
+        str(home),
+        "--chain-id",
+        CHAIN_ID,
+        "--snapshot",
+        str(snapshot),
+        "--block-time-ms",
+        str(block_time_ms),
+    )
+    return NodeProcess(home, free_port(), directory / f"{name}.log")
+
+
 @pytest.fixture
 def node_factory(tmp_path: Path) -> Iterator[object]:
     """Build homes with ``okchaind init`` from a snapshot of funded test keys, start real node processes."""
     started: list[NodeProcess] = []
 
     def make(keys: list[AccountKey], *, block_time_ms: int = 200, name: str = "node") -> NodeProcess:
-        snapshot = tmp_path / f"{name}-snapshot.csv"
-        write_snapshot(snapshot, keys)
-        home = tmp_path / name
-        okchaind(
-            "init",
-            "--home",
-            str(home),
-            "--chain-id",
-            CHAIN_ID,
-            "--snapshot",
-            str(snapshot),
-            "--block-time-ms",
-            str(block_time_ms),
-        )
-        node = NodeProcess(home, free_port(), tmp_path / f"{name}.log")
+        node = init_node(tmp_path, keys, block_time_ms=block_time_ms, name=name)
         started.append(node)
         return node
 

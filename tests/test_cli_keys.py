@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_keystore import PBKDF2_VECTOR
 
 from okchain.cli.main import main
 from okchain.crypto.address import to_checksum
@@ -14,23 +15,6 @@ from okchain.crypto.hd import account_from_mnemonic, validate_mnemonic
 from okchain.crypto.keystore import decrypt_keystore
 
 HARDHAT = "test test test test test test test test test test test junk"
-PBKDF2_VECTOR = {
-    "crypto": {
-        "cipher": "aes-128-ctr",
-        "cipherparams": {"iv": "6087dab2f9fdbbfaddc31a909735c1e6"},
-        "ciphertext": "5318b4d5bcd28de64ee5559e671353e16f075ecae9f99c7a79a38af5f869aa46",
-        "kdf": "pbkdf2",
-        "kdfparams": {
-            "c": 262144,
-            "dklen": 32,
-            "prf": "hmac-sha256",
-            "salt": "ae3cd4e7013836a3df6bd7241b12db061dbe2c6785853cce422d148a624ce0bd",
-        },
-        "mac": "517ead924a9d0dc3124507e3393d175ce3ff7c1e96529c6c555ce9e51205e9b2",
-    },
-    "id": "3198bc9c-6672-5ab3-d995-4942343ae5b6",
-    "version": 3,
-}
 
 
 @pytest.fixture(autouse=True)

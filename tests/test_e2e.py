@@ -113,33 +113,25 @@ def test_snapshot_to_restart_end_to_end(node_factory: Any, tmp_path: Path) -> No
         "--password-file",
         str(pw),
     )
-    sent = cli_json(
-        "tx",
-        "send",
-        "alice",
-        to_checksum(keys[1].address),
-        "1.5okt",
-        "--home",
-        str(node.home),
-        "--password-file",
-        str(pw),
-        "--node",
-        node.target,
-    )
+
+    def send(to: AccountKey, amount: str) -> Any:
+        return cli_json(
+            "tx",
+            "send",
+            "alice",
+            to_checksum(to.address),
+            amount,
+            "--home",
+            str(node.home),
+            "--password-file",
+            str(pw),
+            "--node",
+            node.target,
+        )
+
+    sent = send(keys[1], "1.5okt")
     assert sent["committed"] and sent["result"]["code"] == 0
-    second = cli_json(
-        "tx",
-        "send",
-        "alice",
-        to_checksum(keys[1].address),
-        "250",
-        "--home",
-        str(node.home),
-        "--password-file",
-        str(pw),
-        "--node",
-        node.target,
-    )
+    second = send(keys[1], "250")
     assert second["result"]["nonce"] == "1"
     assert balance(node, keys[1]) == GENESIS_BALANCE + 1_500_000_000_000_000_000 + 250
     assert balance(node, keys[0]) == GENESIS_BALANCE - 1_500_000_000_000_000_000 - 250 - 2 * fee
@@ -201,18 +193,6 @@ def test_snapshot_to_restart_end_to_end(node_factory: Any, tmp_path: Path) -> No
     supply = cli_json("query", "supply", "--node", node.target)
     assert int(supply["amount"]) == GENESIS_BALANCE * len(keys)
     # And the chain keeps committing after the restart.
-    more = cli_json(
-        "tx",
-        "send",
-        "alice",
-        to_checksum(keys[2].address),
-        "7",
-        "--home",
-        str(node.home),
-        "--password-file",
-        str(pw),
-        "--node",
-        node.target,
-    )
+    more = send(keys[2], "7")
     assert more["committed"]
     assert node.stop() == 0

@@ -7,7 +7,7 @@ from typing import Any
 
 import grpc
 import pytest
-from conftest import CHAIN_ID, OKT, NodeProcess, free_port, funded_keys, okchaind, write_snapshot
+from conftest import CHAIN_ID, OKT, NodeProcess, funded_keys, init_node
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
@@ -54,20 +54,8 @@ Status = grpc.StatusCode
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
     tmp = tmp_path_factory.mktemp("rpc")
-    snapshot = tmp / "snapshot.csv"
-    write_snapshot(snapshot, KEYS)
-    home = tmp / "home"
-    okchaind(
-        "init",
-        "--home",
-        str(home),
-        "--chain-id",
-        CHAIN_ID,
-        "--snapshot",
-        str(snapshot),
-        "--block-time-ms",
-        "100",
-    )
+    proc = init_node(tmp, KEYS, block_time_ms=100)
+    home = proc.home
     config = home / "config" / "config.toml"
     text = config.read_text()
     assert "mempool_max_future_per_account = 64" in text
@@ -76,7 +64,6 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
             "mempool_max_future_per_account = 64", f"mempool_max_future_per_account = {FUTURE_LIMIT}"
         )
     )
-    proc = NodeProcess(home, free_port(), tmp / "node.log")
     proc.start()
     yield proc
     if proc.proc is not None and proc.proc.poll() is None:

@@ -408,6 +408,18 @@ class SparseMerkleTree:
                 writes[pos] = node
             return sha256(node).digest(), None
 
+        def split(d: int, lo: int, hi: int) -> tuple[int, bytes, bytes]:
+            """Where changes ``lo:hi`` (sharing ``d`` path bits) divide at depth ``d``, and the storage
+            positions of the left and right children."""
+            kh = khs[lo]
+            q = d >> 3
+            r = d & 7
+            base = kh[:q]
+            b = kh[q] & _KEEP[r]
+            rpath = base + _BYTE[b | _BIT[r]]
+            prefix = keys[d + 1]
+            return bisect_left(khs, rpath, lo, hi), prefix + base + _BYTE[b], prefix + rpath
+
         def fresh(d: int, pos: bytes, lo: int, hi: int, extra: bytes | None) -> _Sub:
             """Subtree at a slot that held nothing but ``extra``, a leaf the changes do not mention."""
             single = extra
@@ -423,17 +435,8 @@ class SparseMerkleTree:
                 if single is None:
                     return _EMPTY_SUB
                 return sha256(single).digest(), single
-            kh = khs[lo]
-            q = d >> 3
-            r = d & 7
-            base = kh[:q]
-            b = kh[q] & _KEEP[r]
-            rpath = base + _BYTE[b | _BIT[r]]
-            mid = bisect_left(khs, rpath, lo, hi)
-            prefix = keys[d + 1]
-            lpos = prefix + base + _BYTE[b]
-            rpos = prefix + rpath
-            extra_right = extra is not None and extra[1 + q] & _BIT[r]
+            mid, lpos, rpos = split(d, lo, hi)
+            extra_right = extra is not None and extra[1 + (d >> 3)] & _BIT[d & 7]
             left = fresh(d + 1, lpos, lo, mid, None if extra_right else extra)
             right = fresh(d + 1, rpos, mid, hi, extra if extra_right else None)
             return join(d, pos, None, left, right, lpos, rpos, True, True)
@@ -506,16 +509,7 @@ class SparseMerkleTree:
                 old_kh = node[1:33]
                 i = bisect_left(khs, old_kh, lo, hi)
                 return fresh(d, pos, lo, hi, None if i < hi and khs[i] == old_kh else node)
-            kh = khs[lo]
-            q = d >> 3
-            r = d & 7
-            base = kh[:q]
-            b = kh[q] & _KEEP[r]
-            rpath = base + _BYTE[b | _BIT[r]]
-            mid = bisect_left(khs, rpath, lo, hi)
-            prefix = keys[d + 1]
-            lpos = prefix + base + _BYTE[b]
-            rpos = prefix + rpath
+            mid, lpos, rpos = split(d, lo, hi)
             lh = node[1:33]
             rh = node[33:]
             left: _Sub

@@ -8,7 +8,6 @@ writes JSON.
 """
 
 import argparse
-import json
 import multiprocessing
 import sys
 import tempfile
@@ -19,11 +18,13 @@ from pathlib import Path
 import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from report import emit
+
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
 from okchain.types.tx import build_tx
-from tests.conftest import CHAIN_ID, NodeProcess, free_port, okchaind, write_snapshot
+from tests.conftest import CHAIN_ID, init_node
 
 GAS = 50_000
 MIN_GAS_PRICE = 1_000_000_000  # the node default
@@ -53,21 +54,7 @@ def run(accounts: int, rounds: int, batch: int, threads: int, block_time_ms: int
         signed = pool.map(_sign_round, [(r, accounts) for r in range(rounds)])
     total = accounts * rounds
     with tempfile.TemporaryDirectory() as tmp:
-        snapshot = Path(tmp) / "snap.csv"
-        write_snapshot(snapshot, [_key(i) for i in range(accounts + 1)])
-        home = Path(tmp) / "home"
-        okchaind(
-            "init",
-            "--home",
-            str(home),
-            "--chain-id",
-            CHAIN_ID,
-            "--snapshot",
-            str(snapshot),
-            "--block-time-ms",
-            str(block_time_ms),
-        )
-        node = NodeProcess(home, free_port(), Path(tmp) / "node.log")
+        node = init_node(Path(tmp), [_key(i) for i in range(accounts + 1)], block_time_ms=block_time_ms)
         node.start()
         try:
             with grpc.insecure_channel(node.target) as channel:
@@ -130,11 +117,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-results/node_tps.json"))
     args = parser.parse_args()
     r = run(args.accounts, args.rounds, args.batch, args.threads, args.block_time_ms)
-    print(f"{'metric':<20}{'value':>14}")
-    for k, v in r.items():
-        print(f"{k:<20}{v:>14.2f}" if isinstance(v, float) else f"{k:<20}{v:>14}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(r, indent=2) + "\n")
+    emit(r, args.out)
     return 0
 
 

@@ -9,7 +9,6 @@ Signing happens before the clock starts (it is the wallets' work). Prints a tabl
 """
 
 import argparse
-import json
 import multiprocessing
 import os
 import resource
@@ -30,6 +29,8 @@ from okchain.types.block import Commit
 from okchain.types.tx import build_tx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from report import emit
+
 from tests.conftest import CHAIN_ID, make_genesis
 
 GAS = 50_000
@@ -148,11 +149,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-results/transfer_tps.json"))
     args = parser.parse_args()
     r = run(args.accounts, args.txs_per_account, args.block_txs, args.sig_workers)
-    print(f"{'metric':<28}{'value':>14}")
-    for k, v in r.items():
-        print(f"{k:<28}{v:>14.2f}" if isinstance(v, float) else f"{k:<28}{v:>14}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(r, indent=2) + "\n")
+    emit(r, args.out)
     return 0
 
 
