@@ -38,6 +38,15 @@ cache_sizes = st.sampled_from([0, 1, 7, 1_000_000])
 Store = dict[bytes, bytes]
 
 
+def apply_to(model: dict[bytes, bytes], changes: dict[bytes, bytes | None]) -> None:
+    """The plain-dict meaning of a batch of sets and deletes."""
+    for key, value in changes.items():
+        if value is None:
+            model.pop(key, None)
+        else:
+            model[key] = value
+
+
 def apply(store: Store, writes: Mapping[bytes, bytes | None]) -> None:
     for key, node in writes.items():
         if node is None:
@@ -116,11 +125,7 @@ def test_updates_match_reference_fresh_build_and_proofs(
     model: dict[bytes, bytes] = {}
     for changes in batch_list:
         root = committed(tree, store, changes)
-        for key, value in changes.items():
-            if value is None:
-                model.pop(key, None)
-            else:
-                model[key] = value
+        apply_to(model, changes)
         assert root == tree.root() == reference_root(model)
         # No garbage: storage is exactly what a bulk build of the same state writes.
         assert built_store(model) == (root, store)
@@ -233,11 +238,7 @@ def test_larger_random_trees_match_reference() -> None:
         for i in rng.sample(range(3500), 400):
             changes[b"acct%d" % i] = None if rng.random() < 0.3 else rng.randbytes(8)
         root = committed(tree, store, changes)
-        for key, value in changes.items():
-            if value is None:
-                items.pop(key, None)
-            else:
-                items[key] = value
+        apply_to(items, changes)
         assert root == reference_root(items)
     assert built_store(items) == (root, store)
 
