@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from okchain.crypto.ed25519 import validator_address
 from okchain.crypto.hashing import sha256
@@ -52,6 +53,9 @@ class FinalizedBlock:
 
 def validators_hash(validators: tuple[Validator, ...]) -> bytes:
     return sha256(b"".join(v.address + v.pub_key + v.power.to_bytes(8, "big") for v in validators))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def genesis_marker(genesis: GenesisDoc) -> bytes:
@@ -125,7 +129,7 @@ class Application:
         bank.set_supply(state, OKT_DENOM, total)
         items = [(k, v) for k, v in state.writes.items() if v is not None]
         root, node_writes = self.tree.build(items)
-        genesis_ns = int(genesis.header.genesis_time.timestamp()) * 1_000_000_000
+        genesis_ns = (genesis.header.genesis_time - _EPOCH) // timedelta(microseconds=1) * 1_000
         last = LastCommitted(genesis.header.initial_height - 1, root, b"", b"", genesis_ns)
         writes: dict[bytes, bytes | None] = dict(state.writes)
         writes.update(node_writes)

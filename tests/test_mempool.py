@@ -99,12 +99,13 @@ def test_future_txs_per_account_are_bounded() -> None:
     assert refused.result.code == Code.BAD_NONCE
     assert (
         refused.result.log
-        == "nonce mismatch: expected 0, got 3 (already 2 future txs waiting for this account)"
+        == "nonce mismatch: expected 0, got 3 (a tx may wait at most 2 nonces ahead; 2 already waiting)"
     )
     other = pool.add(send(A, 1, amount=2))  # same nonce, different tx
     assert other.result.code == Code.BAD_NONCE
     assert other.result.log == "a tx with nonce 1 is already waiting"
-    assert pool.add(send(B, 5)).queued  # the bound is per account
+    assert pool.add(send(B, 2)).queued  # the bound is per account
+    assert not pool.add(send(B, 5)).queued  # and the window too: at most 2 nonces ahead
     assert len(pool) == 3
     assert sha256(send(A, 3)) not in pool
 
@@ -329,3 +330,31 @@ def test_fast_update_matches_a_full_recheck(ops: list[tuple[str, int, int, int]]
             key = KEYS[who]
             nonce = get_nonce(pool._check_state, key.address)
             pool.add(send(key, nonce, amount=hundreds * 100 * OKT, to=KEYS[to]))  # may exhaust funds
+
+
+def test_parked_txs_must_be_runnable_and_paid_for() -> None:
+    app = make_app(min_gas_price=1)
+    pool = Mempool(app, MempoolConfig(max_future_per_account=8))
+    stranger = AccountKey(b"\x55" * 32)  # holds nothing
+    free = pool.add(send(stranger, 1, fee=0, gas_limit=0))
+    assert free.result.code == Code.OUT_OF_GAS and not free.queued
+    cheap = pool.add(send(A, 1, fee=GAS - 1))
+    assert cheap.result.code == Code.FEE_TOO_LOW
+    unfunded = pool.add(send(stranger, 1, fee=GAS))
+    assert unfunded.result.code == Code.INSUFFICIENT_FEE_FUNDS
+    assert "fees of waiting txs" in unfunded.result.log
+    assert len(pool) == 0
+    assert app.sig_cache.get(sha256(send(stranger, 1, fee=GAS))) is None  # refused txs leave the cache
+
+
+def test_parked_txs_are_capped_in_total_and_expire() -> None:
+    app = make_app()
+    pool = Mempool(app, MempoolConfig(max_future_total=2, future_ttl_blocks=2))
+    assert pool.add(send(A, 1)).queued and pool.add(send(B, 1)).queued
+    full = pool.add(send(C, 1))
+    assert full.result.code == Code.MEMPOOL_FULL and "waiting for earlier nonces" in full.result.log
+    for _ in range(3):
+        assert len(pool) == 2
+        produce(app, pool)
+    assert len(pool) == 0  # waited more than 2 blocks for nonce 0
+    assert pool.add(send(C, 1)).queued

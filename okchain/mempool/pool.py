@@ -17,6 +17,7 @@ from okchain.crypto.address import Address
 from okchain.crypto.hashing import sha256
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank.keeper import get_balance
+from okchain.types.gas import required_gas
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code, TxResult
 from okchain.types.tx import Tx
@@ -29,6 +30,8 @@ class MempoolConfig:
     max_txs: int = 200_000
     max_bytes: int = 512 * 1024 * 1024
     max_future_per_account: int = 64
+    max_future_total: int = 50_000  # txs waiting for an earlier nonce, all accounts together
+    future_ttl_blocks: int = 100  # how long such a tx may wait
 
 
 @dataclass(slots=True)
@@ -37,6 +40,7 @@ class _Entry:
     tx: Tx
     signer: Address
     seq: int
+    since: int = 0  # height at which a future-nonce tx was parked
     price: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -65,6 +69,7 @@ class Mempool:
         self._future: dict[Address, dict[int, _Entry]] = {}
         self._by_hash: dict[bytes, _Entry] = {}
         self._bytes = 0
+        self._parked = 0
         self._seq = itertools.count()
 
     def __len__(self) -> int:
@@ -78,6 +83,12 @@ class Mempool:
         return tx_hash in self._by_hash
 
     def add(self, raw: bytes) -> AddResult:
+        added = self._admit(raw)
+        if not added.result.ok and added.result.code != Code.DUPLICATE_TX:
+            self.app.sig_cache.discard(added.tx_hash)  # refused txs must not crowd the cache
+        return added
+
+    def _admit(self, raw: bytes) -> AddResult:
         tx_hash = sha256(raw)
         if tx_hash in self._by_hash:
             return _refuse(tx_hash, Code.DUPLICATE_TX, "tx is already in the mempool")
@@ -105,49 +116,71 @@ class Mempool:
         self._bytes += len(entry.raw)
 
     def _park(self, entry: _Entry, expected: int) -> AddResult:
-        """Hold a tx whose nonce is ahead; it must at least be able to pay its fee, so unfunded keys cannot
-        fill the pool."""
-        tx_hash = entry.tx.hash
-        needed = entry.tx.gas_limit * self.app.min_gas_price
-        if entry.tx.fee < needed:
+        """Hold a tx whose nonce is ahead, within a window, for a bounded number of blocks.
+
+        A parked tx must be one that could run: enough gas, a fee at the minimum price, and the account
+        must be able to pay the fees of everything it has parked, so unfunded keys cannot fill the pool.
+        """
+        tx, tx_hash = entry.tx, entry.tx.hash
+        gas = required_gas(tx, self.app.params)
+        if tx.gas_limit < gas:
+            return _refuse(tx_hash, Code.OUT_OF_GAS, f"out of gas: needs {gas}, gas limit is {tx.gas_limit}")
+        needed = tx.gas_limit * self.app.min_gas_price
+        if tx.fee < needed:
             return _refuse(
                 tx_hash,
                 Code.FEE_TOO_LOW,
-                f"fee too low: {entry.tx.fee} < gas limit "
-                f"{entry.tx.gas_limit} × min gas price {self.app.min_gas_price} = {needed}",
-            )
-        funds = get_balance(self._check_state, entry.signer, OKT_DENOM)
-        if funds < entry.tx.fee:
-            return _refuse(
-                tx_hash,
-                Code.INSUFFICIENT_FEE_FUNDS,
-                f"insufficient funds for fee: balance {funds}{OKT_DENOM}, needs {entry.tx.fee}{OKT_DENOM}",
+                f"fee too low: {tx.fee} < gas limit {tx.gas_limit} × min "
+                f"gas price {self.app.min_gas_price} = {needed}",
             )
         waiting = self._future.setdefault(entry.signer, {})
-        if entry.tx.nonce in waiting:
-            return _refuse(tx_hash, Code.BAD_NONCE, f"a tx with nonce {entry.tx.nonce} is already waiting")
-        if len(waiting) >= self.config.max_future_per_account:
+        if tx.nonce in waiting:
+            return _refuse(tx_hash, Code.BAD_NONCE, f"a tx with nonce {tx.nonce} is already waiting")
+        window = self.config.max_future_per_account
+        if len(waiting) >= window or tx.nonce > expected + window:
             return _refuse(
                 tx_hash,
                 Code.BAD_NONCE,
-                f"nonce mismatch: expected {expected}, got {entry.tx.nonce} "
-                f"(already {len(waiting)} future txs waiting for this account)",
+                f"nonce mismatch: expected {expected}, got {tx.nonce} (a tx may "
+                f"wait at most {window} nonces ahead; {len(waiting)} already waiting)",
             )
-        waiting[entry.tx.nonce] = entry
+        if self._parked >= self.config.max_future_total:
+            return _refuse(
+                tx_hash,
+                Code.MEMPOOL_FULL,
+                f"mempool holds {self._parked} txs waiting for earlier nonces; send the missing nonce first",
+            )
+        fees = tx.fee + sum(e.tx.fee for e in waiting.values())
+        funds = get_balance(self._check_state, entry.signer, OKT_DENOM)
+        if funds < fees:
+            return _refuse(
+                tx_hash,
+                Code.INSUFFICIENT_FEE_FUNDS,
+                f"insufficient funds for the fees of waiting txs: "
+                f"balance {funds}{OKT_DENOM}, needs {fees}{OKT_DENOM}",
+            )
+        entry.since = self.app.last.height
+        waiting[tx.nonce] = entry
         self._by_hash[tx_hash] = entry
         self._bytes += len(entry.raw)
-        log = f"queued: nonce {entry.tx.nonce} waits for nonce {expected}"
-        return AddResult(tx_hash, TxResult(Code.OK, log, entry.tx.gas_limit, 0), queued=True)
+        self._parked += 1
+        log = f"queued: nonce {tx.nonce} waits for nonce {expected}"
+        return AddResult(tx_hash, TxResult(Code.OK, log, tx.gas_limit, 0), queued=True)
+
+    def _unpark(self, signer: Address, nonce: int) -> _Entry | None:
+        entry = self._future[signer].pop(nonce, None)
+        if entry is not None:
+            self._parked -= 1
+            self._drop(entry)
+        return entry
 
     def _promote(self, signer: Address) -> None:
         """Move waiting txs whose nonce is now next into the ready queue, re-checking each."""
         waiting = self._future.get(signer)
         while waiting:
-            nonce = get_nonce(self._check_state, signer)
-            entry = waiting.pop(nonce, None)
+            entry = self._unpark(signer, get_nonce(self._check_state, signer))
             if entry is None:
                 break
-            self._drop(entry)
             delivered = self.app.check_tx(entry.raw, self._check_state)
             if delivered.result.ok:
                 self._insert_ready(entry)
@@ -199,8 +232,9 @@ class Mempool:
                     self._ready[signer] = queue
                 else:
                     del self._ready[signer]
-            return
-        self._recheck_all()
+        else:
+            self._recheck_all()
+        self._expire_parked()
 
     def _is_ready(self, entry: _Entry) -> bool:
         return self._future.get(entry.signer, {}).get(entry.tx.nonce) is not entry
@@ -218,5 +252,14 @@ class Mempool:
         for signer in list(self._future):
             floor = get_nonce(self._check_state, signer)
             for nonce in [n for n in self._future[signer] if n < floor]:
-                self._drop(self._future[signer].pop(nonce))
+                self._unpark(signer, nonce)
             self._promote(signer)
+
+    def _expire_parked(self) -> None:
+        """Drop txs that waited more than ``future_ttl_blocks`` for their missing nonce."""
+        oldest = self.app.last.height - self.config.future_ttl_blocks
+        for signer in list(self._future):
+            for nonce in [n for n, e in self._future[signer].items() if e.since < oldest]:
+                self._unpark(signer, nonce)
+            if not self._future[signer]:
+                del self._future[signer]

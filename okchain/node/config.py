@@ -21,8 +21,12 @@ class NodeConfig:
     mempool_max_txs: int = 200_000
     mempool_max_bytes: int = 512 * 1024 * 1024
     mempool_max_future_per_account: int = 64
+    mempool_max_future_total: int = 50_000
+    mempool_future_ttl_blocks: int = 100
     grpc_max_message_bytes: int = 4 * 1024 * 1024
     grpc_workers: int = 32
+    grpc_max_concurrent_rpcs: int = 256  # beyond this, calls get RESOURCE_EXHAUSTED instead of queueing
+    max_commit_waiters: int = 16  # commit-mode broadcasts waiting at once; each holds a gRPC worker
     commit_wait_default_ms: int = 10_000
     commit_wait_max_ms: int = 60_000
     tree_cache_nodes: int = 1_000_000

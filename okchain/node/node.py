@@ -25,7 +25,7 @@ from okchain.node.sigpool import SignaturePool
 from okchain.rpc.server import GrpcServer
 from okchain.state import blockstore
 from okchain.state.kv import LevelDB
-from okchain.types.results import TxResult
+from okchain.types.results import Code, TxResult
 from okchain.types.tx import Recoverer, recover_signers
 
 log = logging.getLogger("okchain.node")
@@ -72,7 +72,11 @@ class Node:
         self.mempool = Mempool(
             self.app,
             MempoolConfig(
-                config.mempool_max_txs, config.mempool_max_bytes, config.mempool_max_future_per_account
+                config.mempool_max_txs,
+                config.mempool_max_bytes,
+                config.mempool_max_future_per_account,
+                config.mempool_max_future_total,
+                config.mempool_future_ttl_blocks,
             ),
         )
         self._last_commit = blockstore.commit_at(self.db, self.app.last.height)
@@ -89,8 +93,13 @@ class Node:
 
     # --- called from gRPC threads via trio.from_thread.run ---
     async def broadcast(self, raw: bytes, *, wait: bool, timeout_s: float) -> BroadcastOutcome:
+        """Add to the mempool; in commit mode wait for the block. A tx queued behind a missing nonce is not
+        waited for (it may never commit), and commit waits are capped because each holds a gRPC thread."""
+        if wait and len(self._waiters) >= self.config.max_commit_waiters:
+            busy = f"{len(self._waiters)} commit-mode broadcasts are already waiting; use sync mode and GetTx"
+            return BroadcastOutcome(AddResult(sha256(raw), TxResult(Code.NODE_BUSY, busy, 0, 0)))
         added = self.mempool.add(raw)
-        if not wait or not added.result.ok:
+        if not wait or not added.result.ok or added.queued:
             return BroadcastOutcome(added)
         event = self._waiters.setdefault(added.tx_hash, trio.Event())
         with trio.move_on_after(timeout_s):

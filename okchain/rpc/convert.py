@@ -24,6 +24,7 @@ STATUS_OF_CODE: dict[Code, grpc.StatusCode] = {
     Code.DUPLICATE_TX: grpc.StatusCode.ALREADY_EXISTS,
     Code.FEE_TOO_LOW: grpc.StatusCode.FAILED_PRECONDITION,
     Code.GAS_LIMIT_TOO_HIGH: grpc.StatusCode.INVALID_ARGUMENT,
+    Code.NODE_BUSY: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 
 

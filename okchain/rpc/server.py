@@ -24,7 +24,12 @@ class GrpcServer:
         limit = config.grpc_max_message_bytes
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=config.grpc_workers, thread_name_prefix="grpc"),
-            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", 4 * limit)],
+            options=[
+                ("grpc.max_receive_message_length", limit),
+                ("grpc.max_send_message_length", 4 * limit),
+                ("grpc.so_reuseport", 0),  # a second node on the same port must fail, not share it
+            ],
+            maximum_concurrent_rpcs=config.grpc_max_concurrent_rpcs,
         )
         query_pb2_grpc.add_TxServiceServicer_to_server(TxService(node, token), self._server)
         query_pb2_grpc.add_QueryServiceServicer_to_server(QueryService(node, token), self._server)

@@ -21,6 +21,7 @@ class Code(IntEnum):
     DUPLICATE_TX = 11
     FEE_TOO_LOW = 12
     GAS_LIMIT_TOO_HIGH = 13
+    NODE_BUSY = 14
 
 
 @dataclass(frozen=True, slots=True)
