@@ -51,6 +51,24 @@ class FinalizedBlock:
     node_writes: dict[bytes, bytes | None]
 
 
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """What ``prepare_proposal`` puts in a block, and the mempool txs it left out because they would fail."""
+
+    txs: list[bytes]
+    rejected: list[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class _Execution:
+    """A proposal already executed on top of committed height ``height``."""
+
+    height: int
+    txs: tuple[bytes, ...]
+    state: CacheKV
+    results: tuple[TxResult, ...]
+
+
 def validators_hash(validators: tuple[Validator, ...]) -> bytes:
     return sha256(b"".join(v.address + v.pub_key + v.power.to_bytes(8, "big") for v in validators))
 
@@ -100,6 +118,7 @@ class Application:
         self.validators_hash = validators_hash(self.validators)
         self.tree = SparseMerkleTree(db, schema.MERKLE, cache_size=tree_cache_size)
         self._pending: FinalizedBlock | None = None
+        self._prepared: _Execution | None = None
         self.last = self._load_or_init(genesis)
 
     # --- start-up ---
@@ -188,16 +207,38 @@ class Application:
         )
 
     # --- consensus door ---
-    def prepare_proposal(self, txs: list[bytes]) -> list[bytes]:
-        """Keep mempool order, stop at the block's byte and count limits."""
-        out: list[bytes] = []
+    def prepare_proposal(self, txs: list[bytes]) -> Proposal:
+        """Shape a block from mempool txs (in the mempool's order) within the byte and count limits, and
+        leave out every tx that would fail in it.
+
+        Mempool txs were checked in arrival order, but fee priority may reorder them across accounts (a
+        spend can come before the transfer that funds it), so the proposer runs them here and keeps only
+        those that succeed. The execution is kept: ``finalize_block`` of the same block reuses it.
+        """
+        candidates: list[bytes] = []
         size = 0
         for tx in txs:
-            if len(out) >= self.params.max_block_txs or size + len(tx) > self.params.max_block_bytes:
+            if len(candidates) >= self.params.max_block_txs or size + len(tx) > self.params.max_block_bytes:
                 break
-            out.append(tx)
+            candidates.append(tx)
             size += len(tx)
-        return out
+        state = CacheKV(self.state)
+        kept: list[bytes] = []
+        rejected: list[bytes] = []
+        results: list[TxResult] = []
+        for raw in candidates:
+            branch = state.branch()
+            result = deliver_tx(
+                branch, raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache
+            ).result
+            if result.ok:
+                branch.merge_into(state)
+                kept.append(raw)
+                results.append(result)
+            else:
+                rejected.append(raw)
+        self._prepared = _Execution(self.last.height, tuple(kept), state, tuple(results))
+        return Proposal(kept, rejected)
 
     def process_proposal(self, block: Block) -> str:
         """Return '' if the block is acceptable, else the reason it is not."""
@@ -228,17 +269,22 @@ class Application:
         return ""
 
     def finalize_block(self, block: Block, commit: Commit) -> FinalizedBlock:
-        """Execute every tx of a decided block; compute the new app hash. Nothing is written yet."""
+        """Execute every tx of a decided block (or reuse the proposer's execution of exactly these txs) and
+        compute the new app hash. Nothing is written until ``commit``."""
         reason = self.process_proposal(block)
         if reason:
             raise AppError(f"cannot finalize block {block.header.height}: {reason}")
-        state = CacheKV(self.state)
-        results = tuple(
-            deliver_tx(
-                state, raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache
-            ).result
-            for raw in block.txs
-        )
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and prepared.height == self.last.height and prepared.txs == block.txs:
+            state, results = prepared.state, prepared.results
+        else:
+            state = CacheKV(self.state)
+            results = tuple(
+                deliver_tx(
+                    state, raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache
+                ).result
+                for raw in block.txs
+            )
         changes = {k: state.writes[k] for k in sorted(state.writes)}
         app_hash, node_writes = self.tree.update(changes)
         height = block.header.height

@@ -181,8 +181,8 @@ def test_snapshot_to_restart_end_to_end(node_factory: Any, tmp_path: Path) -> No
             for raw, result in zip(resp.block.txs, resp.results.tx_results, strict=True):
                 tx = decode_tx(raw)
                 signer = bytes(result.signer)
-                expected[signer] -= tx.fee
-                expected[FEE_COLLECTOR] += tx.fee
+                expected[signer] -= int(result.fee)
+                expected[FEE_COLLECTOR] += int(result.fee)
                 if result.code == 0:
                     for msg in tx.msgs:
                         assert isinstance(msg, Transfer)

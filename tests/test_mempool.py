@@ -49,7 +49,9 @@ def send(
     )
 
 
-def commit_block(app: Application, txs: list[bytes], pool: Mempool | None = None) -> FinalizedBlock:
+def commit_block(
+    app: Application, txs: list[bytes], pool: Mempool | None = None, rejected: bool = False
+) -> FinalizedBlock:
     """Decide, execute and commit a block of ``txs`` like the node does, then update ``pool``."""
     tip = solo.ChainTip(
         app.chain_id, app.last, app.validators_hash, blockstore.commit_at(app.db, app.last.height)
@@ -58,13 +60,13 @@ def commit_block(app: Application, txs: list[bytes], pool: Mempool | None = None
     finalized = app.finalize_block(block, commit)
     app.commit()
     if pool is not None:
-        pool.update(block.txs, all(r.ok for r in finalized.results))
+        pool.update(block.txs, all(r.ok for r in finalized.results) and not rejected)
     return finalized
 
 
 def produce(app: Application, pool: Mempool) -> FinalizedBlock:
-    txs = app.prepare_proposal(pool.reap(app.params.max_block_txs, app.params.max_block_bytes))
-    return commit_block(app, txs, pool)
+    proposal = app.prepare_proposal(pool.reap(app.params.max_block_txs, app.params.max_block_bytes))
+    return commit_block(app, proposal.txs, pool, bool(proposal.rejected))
 
 
 def test_future_nonces_wait_and_are_promoted() -> None:
@@ -358,3 +360,21 @@ def test_parked_txs_are_capped_in_total_and_expire() -> None:
         produce(app, pool)
     assert len(pool) == 0  # waited more than 2 blocks for nonce 0
     assert pool.add(send(C, 1)).queued
+
+
+def test_fee_priority_never_puts_a_failing_tx_in_a_block() -> None:
+    """E is funded only by A's pending transfer; E's higher fee puts it first in the reap, so the proposer
+    must leave it out of this block (it would fail unpaid) and include it once the funding is committed."""
+    app = make_app()
+    pool = Mempool(app)
+    e = AccountKey(b"\x66" * 32)
+    fund = send(A, 0, amount=10 * OKT, fee=10**14, to=e)
+    spend = send(e, 0, amount=1, fee=10**15, to=B)
+    assert pool.add(fund).result.ok and pool.add(spend).result.ok
+    assert pool.reap(10, 10**9) == [spend, fund]
+    first = produce(app, pool)
+    assert first.block.txs == (fund,) and [r.code for r in first.results] == [Code.OK]
+    assert sha256(spend) in pool
+    second = produce(app, pool)
+    assert second.block.txs == (spend,) and [r.code for r in second.results] == [Code.OK]
+    assert len(pool) == 0

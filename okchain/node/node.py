@@ -116,14 +116,16 @@ class Node:
 
     # --- block production ---
     def produce_block(self) -> None:
-        txs = self.mempool.reap(self.app.params.max_block_txs, self.app.params.max_block_bytes)
-        txs = self.app.prepare_proposal(txs)
+        proposal = self.app.prepare_proposal(
+            self.mempool.reap(self.app.params.max_block_txs, self.app.params.max_block_bytes)
+        )
+        txs = proposal.txs
         tip = solo.ChainTip(self.app.chain_id, self.app.last, self.app.validators_hash, self._last_commit)
         block, commit = solo.decide(tip, txs, time.time_ns(), self.key)
         finalized = self.app.finalize_block(block, commit)
         last = self.app.commit()
         self._last_commit = commit
-        self.mempool.update(block.txs, all(r.ok for r in finalized.results))
+        self.mempool.update(block.txs, all(r.ok for r in finalized.results) and not proposal.rejected)
         for raw, result in zip(block.txs, finalized.results, strict=True):
             tx_hash = sha256(raw)
             event = self._waiters.pop(tx_hash, None)
