@@ -508,3 +508,21 @@ def test_broadcast_batch_reports_each_tx_and_commits_the_good_ones(
     expect_error(
         lambda: txs.BroadcastTxs(too_many), Status.INVALID_ARGUMENT, "batch has 1001 txs, limit is 1000"
     )
+
+
+def test_account_reports_the_pending_nonce(
+    txs: query_pb2_grpc.TxServiceStub, query: query_pb2_grpc.QueryServiceStub
+) -> None:
+    key = KEYS[15]
+    account = query_pb2.AccountRequest(address=to_checksum(key.address))
+    sent = txs.BroadcastTxs(query_pb2.BroadcastTxsRequest(txs=[transfer(key, 0), transfer(key, 1)]))
+    assert [r.code for r in sent.results] == [0, 0]
+    resp = query.Account(account)
+    assert resp.pending_nonce == 2 and resp.nonce in (0, 2)  # committed nonce catches up within a block
+    wait_for(lambda: query.Account(account).nonce == 2)
+    assert query.Account(account).pending_nonce == 2
+
+
+def test_invalid_denom_is_refused(query: query_pb2_grpc.QueryServiceStub) -> None:
+    request = query_pb2.BalanceRequest(address=to_checksum(KEYS[15].address), denom="x" * 5000)
+    expect_error(lambda: query.Balance(request), Status.INVALID_ARGUMENT, "invalid denom")

@@ -9,7 +9,7 @@ import grpc
 
 from okchain._pb.node.v1 import query_pb2_grpc
 from okchain._pb.types.v1 import types_pb2
-from okchain.cli.common import CLIError
+from okchain.cli.common import CLIError, positive_seconds
 from okchain.crypto.address import to_checksum
 
 T = TypeVar("T")
@@ -18,7 +18,7 @@ DEFAULT_NODE = "localhost:9090"
 
 def add_node_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--node", default=DEFAULT_NODE, help="gRPC address of a node (default %(default)s)")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the node")
+    parser.add_argument("--timeout", type=positive_seconds, default=30.0, help="seconds to wait for the node")
 
 
 class Client:

@@ -3,6 +3,7 @@
 import argparse
 import getpass
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from okchain.errors import OKChainError
@@ -61,3 +62,33 @@ def read_password(args: argparse.Namespace, prompt: str, *, confirm: bool = Fals
     if confirm and getpass.getpass("Repeat the password: ") != password:
         raise CLIError("the two passwords differ")
     return password
+
+
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type for integers in [low, high] (protobuf fields are uint32/uint64)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}..{high}")
+        return value
+
+    return parse
+
+
+UINT64 = bounded_int(0, 2**64 - 1)
+POSITIVE = bounded_int(1, 2**63 - 1)
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type for a timeout: more than 0 and at most a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text} s is outside (0, 86400]")
+    return value

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import trio
 
-from okchain.cli.common import CLIError, add_home_arg
+from okchain.cli.common import POSITIVE, CLIError, add_home_arg
 from okchain.crypto.ed25519 import ValidatorKey
 from okchain.genesis.document import GenesisValidator
 from okchain.genesis.migrate import migrate_snapshot
@@ -28,8 +28,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     init.add_argument("--snapshot", type=Path, default=BUNDLED_SNAPSHOT, help="OKB holder snapshot CSV")
     init.add_argument("--moniker", default="okchain-devnet")
     init.add_argument("--grpc-listen", default="127.0.0.1:9090")
-    init.add_argument("--block-time-ms", type=int, default=1000)
-    init.add_argument("--power", type=int, default=10, help="voting power of this validator")
+    init.add_argument("--block-time-ms", type=POSITIVE, default=1000)
+    init.add_argument("--power", type=POSITIVE, default=10, help="voting power of this validator")
     init.set_defaults(func=cmd_init)
 
     start = sub.add_parser("start", help="run the node")
@@ -46,13 +46,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not args.snapshot.is_file():
         raise CLIError(f"snapshot {args.snapshot} not found")
     key = ValidatorKey.generate()
+    validator = GenesisValidator(args.moniker, key.public_key, args.power)
+    home.genesis_file.parent.mkdir(parents=True, exist_ok=True)
+    # The genesis is written atomically and only if the snapshot is valid; the key and config follow, so a
+    # failed init leaves nothing that blocks a retry.
+    info = migrate_snapshot(args.snapshot, args.chain_id, home.genesis_file, validators=[validator])
     home.write_validator_key(key)
-    info = migrate_snapshot(
-        args.snapshot,
-        args.chain_id,
-        home.genesis_file,
-        validators=[GenesisValidator(args.moniker, key.public_key, args.power)],
-    )
     config = NodeConfig(moniker=args.moniker, grpc_listen=args.grpc_listen, block_time_ms=args.block_time_ms)
     home.config_file.write_text(config.to_toml())
     print(

@@ -4,7 +4,7 @@ import argparse
 
 from okchain._pb.node.v1 import query_pb2
 from okchain.cli.client import Client, add_node_arg, header_json, print_json, result_json
-from okchain.cli.common import CLIError
+from okchain.cli.common import UINT64, CLIError
 from okchain.crypto.hashing import sha256
 
 
@@ -28,7 +28,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     add_node_arg(supply)
     supply.set_defaults(func=_supply)
     block = q.add_parser("block", help="block by height, by --hash, or the latest")
-    block.add_argument("height", nargs="?", type=int, default=None)
+    block.add_argument("height", nargs="?", type=UINT64, default=None)
     block.add_argument("--hash", default=None)
     add_node_arg(block)
     block.set_defaults(func=_block)
@@ -50,7 +50,15 @@ def _hex32(text: str) -> bytes:
 def _account(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
     r = c.call(c.query.Account, query_pb2.AccountRequest(address=args.address))
-    print_json({"address": r.address, "bech32": r.bech32, "nonce": str(r.nonce), "height": str(r.height)})
+    print_json(
+        {
+            "address": r.address,
+            "bech32": r.bech32,
+            "nonce": str(r.nonce),
+            "pending_nonce": str(r.pending_nonce),
+            "height": str(r.height),
+        }
+    )
     return 0
 
 

@@ -4,7 +4,7 @@ import argparse
 
 from okchain._pb.node.v1 import query_pb2
 from okchain.cli.client import Client, add_node_arg, print_json, result_json
-from okchain.cli.common import CLIError, add_home_arg, add_password_file_arg, read_password
+from okchain.cli.common import UINT64, CLIError, add_home_arg, add_password_file_arg, read_password
 from okchain.crypto.address import parse_address, to_checksum
 from okchain.crypto.keyring import Keyring
 from okchain.modules.bank.messages import Transfer
@@ -23,12 +23,12 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     send.add_argument("sender", metavar="FROM", help="keyring key name")
     send.add_argument("to", metavar="TO", help="0x… or ok1… address")
     send.add_argument("amount", metavar="AMOUNT")
-    send.add_argument("--gas-limit", type=int, default=DEFAULT_GAS_LIMIT)
+    send.add_argument("--gas-limit", type=UINT64, default=DEFAULT_GAS_LIMIT)
     send.add_argument(
         "--fee", default=None, help="fee in base units (default: gas limit × node min gas price)"
     )
     send.add_argument(
-        "--nonce", type=int, default=None, help="default: the account's next nonce from the node"
+        "--nonce", type=UINT64, default=None, help="default: the account's next nonce from the node"
     )
     send.add_argument("--memo", default="")
     send.add_argument(
@@ -56,7 +56,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         account = client.call(
             client.query.Account, query_pb2.AccountRequest(address=to_checksum(key.address))
         )
-        nonce = account.nonce
+        nonce = account.pending_nonce
     fee = parse_amount(args.fee, what="fee") if args.fee else args.gas_limit * int(info.min_gas_price)
     raw = build_tx(
         key,
@@ -68,7 +68,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         memo=args.memo,
     )
     mode = query_pb2.BROADCAST_MODE_COMMIT if args.wait else query_pb2.BROADCAST_MODE_SYNC
-    timeout_ms = int(args.timeout * 1000)
+    timeout_ms = int(args.timeout * 800)  # the node answers before this client's own deadline
     resp = client.call(
         client.tx.BroadcastTx, query_pb2.BroadcastTxRequest(tx=raw, mode=mode, timeout_ms=timeout_ms)
     )

@@ -72,6 +72,8 @@ def parse_bech32_address(text: str) -> Address:
 def parse_address(text: str) -> Address:
     """Accept either form everywhere a user types an address."""
     text = text.strip()
-    if text.lower().startswith(BECH32_HRP + "1"):
+    if text[:2] in ("0x", "0X") or _HEX.issuperset(text):
+        return parse_hex_address(text)
+    if "1" in text:  # bech32: a wrong prefix gets a message naming it
         return parse_bech32_address(text)
-    return parse_hex_address(text)
+    raise AddressError(f"address {text!r} must be 0x + 40 hex digits or bech32 {BECH32_HRP}1…")

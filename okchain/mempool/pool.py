@@ -72,6 +72,10 @@ class Mempool:
         self._parked = 0
         self._seq = itertools.count()
 
+    def pending_nonce(self, signer: Address) -> int:
+        """The nonce a new tx of ``signer`` should carry, counting the ready txs this pool holds."""
+        return get_nonce(self._check_state, signer)
+
     def __len__(self) -> int:
         return len(self._by_hash)
 

@@ -8,7 +8,9 @@ from okchain.crypto.address import Address, AddressError, parse_address
 from okchain.state import blockstore
 from okchain.state.kv import KVReader
 from okchain.types.block import Block
+from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code
+from okchain.types.tx import is_valid_denom
 
 STATUS_OF_CODE: dict[Code, grpc.StatusCode] = {
     Code.TX_DECODE: grpc.StatusCode.INVALID_ARGUMENT,
@@ -41,6 +43,15 @@ def address_arg(text: str) -> Address:
         return parse_address(text)
     except AddressError as exc:
         raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from exc
+
+
+def denom_arg(text: str) -> str:
+    """Empty means OKT; anything else must be a denom a tx could carry."""
+    if not text:
+        return OKT_DENOM
+    if not is_valid_denom(text):
+        raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, f"invalid denom {text[:40]!r}")
+    return text
 
 
 def block_response(reader: KVReader, block: Block) -> query_pb2.BlockResponse:

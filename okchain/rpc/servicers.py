@@ -13,11 +13,10 @@ from okchain.crypto.address import to_bech32, to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
-from okchain.rpc.convert import STATUS_OF_CODE, RequestError, address_arg, block_response
+from okchain.rpc.convert import STATUS_OF_CODE, RequestError, address_arg, block_response, denom_arg
 from okchain.state import blockstore
 from okchain.state.kv import KVReader
 from okchain.types.block import result_to_proto
-from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code
 
 if TYPE_CHECKING:
@@ -144,8 +143,13 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
     ) -> query_pb2.AccountResponse:
         addr = address_arg(request.address)
         snap, height = self.snapshot()
+        pending = trio.from_thread.run_sync(self.node.mempool.pending_nonce, addr, trio_token=self.token)
         return query_pb2.AccountResponse(
-            address=to_checksum(addr), bech32=to_bech32(addr), nonce=get_nonce(snap, addr), height=height
+            address=to_checksum(addr),
+            bech32=to_bech32(addr),
+            nonce=get_nonce(snap, addr),
+            height=height,
+            pending_nonce=pending,
         )
 
     @_guard
@@ -153,7 +157,7 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
         self, request: query_pb2.BalanceRequest, context: grpc.ServicerContext
     ) -> query_pb2.BalanceResponse:
         addr = address_arg(request.address)
-        denom = request.denom or OKT_DENOM
+        denom = denom_arg(request.denom)
         snap, height = self.snapshot()
         amount = bank.get_balance(snap, addr, denom)
         return query_pb2.BalanceResponse(
@@ -179,7 +183,7 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
     def Supply(
         self, request: query_pb2.SupplyRequest, context: grpc.ServicerContext
     ) -> query_pb2.SupplyResponse:
-        denom = request.denom or OKT_DENOM
+        denom = denom_arg(request.denom)
         snap, height = self.snapshot()
         return query_pb2.SupplyResponse(
             supply=bank_pb2.Coin(denom=denom, amount=str(bank.get_supply(snap, denom))), height=height

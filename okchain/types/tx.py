@@ -65,8 +65,12 @@ def _address(raw: bytes, where: str) -> Address:
     return Address(raw)
 
 
+def is_valid_denom(text: str) -> bool:
+    return bool(text) and len(text) <= MAX_DENOM_LEN and text.isascii() and text.isprintable()
+
+
 def _denom(text: str, where: str) -> str:
-    if not text or len(text) > MAX_DENOM_LEN or not text.isascii() or not text.isprintable():
+    if not is_valid_denom(text):
         raise TxDecodeError(f"{where}: invalid denom {text!r}")
     return text
 

@@ -101,16 +101,18 @@ class AccountRequest(_message.Message):
     def __init__(self, address: _Optional[str] = ...) -> None: ...
 
 class AccountResponse(_message.Message):
-    __slots__ = ("address", "bech32", "nonce", "height")
+    __slots__ = ("address", "bech32", "nonce", "height", "pending_nonce")
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     BECH32_FIELD_NUMBER: _ClassVar[int]
     NONCE_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PENDING_NONCE_FIELD_NUMBER: _ClassVar[int]
     address: str
     bech32: str
     nonce: int
     height: int
-    def __init__(self, address: _Optional[str] = ..., bech32: _Optional[str] = ..., nonce: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
+    pending_nonce: int
+    def __init__(self, address: _Optional[str] = ..., bech32: _Optional[str] = ..., nonce: _Optional[int] = ..., height: _Optional[int] = ..., pending_nonce: _Optional[int] = ...) -> None: ...
 
 class BalanceRequest(_message.Message):
     __slots__ = ("address", "denom")

@@ -1,0 +1,47 @@
+"""``okchaind init`` and client argument checks, in-process."""
+
+from pathlib import Path
+
+import pytest
+from conftest import funded_keys, write_snapshot
+
+from okchain.cli.main import main
+
+
+def test_failed_init_leaves_nothing_behind_and_a_retry_works(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("address,amount\n0x12,5\n")
+    home = tmp_path / "home"
+    assert main(["init", "--home", str(home), "--snapshot", str(bad)]) == 1
+    assert "line 2" in capsys.readouterr().err
+    assert not (home / "config" / "validator_key.json").exists()
+    assert not (home / "config" / "genesis.json").exists()
+    good = tmp_path / "good.csv"
+    write_snapshot(good, funded_keys(2))
+    assert main(["init", "--home", str(home), "--snapshot", str(good)]) == 0
+    assert (home / "config" / "validator_key.json").stat().st_mode & 0o777 == 0o600
+    assert main(["init", "--home", str(home), "--snapshot", str(good)]) == 1
+    assert "already holds a node" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["init", "--block-time-ms", "0"], "0 is outside 1.."),
+        (["init", "--power", "-3"], "-3 is outside 1.."),
+        (["query", "block", "-5"], "-5 is outside 0..18446744073709551615"),
+        (["query", "block", "18446744073709551616"], "is outside 0..18446744073709551615"),
+        (["tx", "send", "a", "0x" + "00" * 20, "1", "--nonce", "-1"], "-1 is outside"),
+        (["tx", "send", "a", "0x" + "00" * 20, "1", "--gas-limit", "x"], "'x' is not an integer"),
+        (["query", "node", "--timeout", "-1"], "outside (0, 86400]"),
+    ],
+)
+def test_out_of_range_arguments_are_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
