@@ -1,7 +1,8 @@
 """Running one transaction against a store: the same code for check_tx, simulate and block execution.
 
 Order of checks (each failure leaves the store untouched unless noted):
-size → decode → chain id → message limits → signature → gas limit → nonce → fee funds;
+size → decode → chain id → message limits → gas limit ≤ max → signature (these form the stateless
+``precheck``) → nonce → fee funds;
 then the fee is charged and the nonce bumped (kept even if what follows fails, DESIGN rule 5);
 then gas ≥ required; then the messages run in a branch merged only on success.
 """
