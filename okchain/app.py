@@ -18,6 +18,7 @@ from okchain.deliver import Delivered, SignatureCache, deliver_tx, precheck, pre
 from okchain.errors import OKChainError
 from okchain.genesis.document import GenesisDoc
 from okchain.modules.bank import keeper as bank
+from okchain.query import StateQuery
 from okchain.state import schema
 from okchain.state.blockstore import LastCommitted
 from okchain.state.cache import CacheKV, ReadCache
@@ -317,3 +318,8 @@ class Application:
         for raw in pending.block.txs:
             self.sig_cache.discard(sha256(raw))
         return self.last
+
+    # --- query door (committed state only; thread-safe) ---
+    def query(self) -> StateQuery:
+        """A consistent view of the latest committed state, for wallets and explorers."""
+        return StateQuery(self.db.snapshot())

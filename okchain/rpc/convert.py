@@ -2,12 +2,7 @@
 
 import grpc
 
-from okchain._pb.node.v1 import query_pb2
-from okchain._pb.types.v1 import types_pb2
 from okchain.crypto.address import Address, AddressError, parse_address
-from okchain.state import blockstore
-from okchain.state.kv import KVReader
-from okchain.types.block import Block
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code
 from okchain.types.tx import is_valid_denom
@@ -52,8 +47,3 @@ def denom_arg(text: str) -> str:
     if not is_valid_denom(text):
         raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, f"invalid denom {text[:40]!r}")
     return text
-
-
-def block_response(reader: KVReader, block: Block) -> query_pb2.BlockResponse:
-    results = blockstore.results_at(reader, block.header.height) or types_pb2.BlockResults()
-    return query_pb2.BlockResponse(block_hash=block.hash, block=block.to_proto(), results=results)

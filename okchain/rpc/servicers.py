@@ -9,13 +9,11 @@ import trio
 from okchain import __version__
 from okchain._pb.bank.v1 import bank_pb2
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
+from okchain._pb.types.v1 import types_pb2
 from okchain.crypto.address import to_bech32, to_checksum
 from okchain.crypto.hashing import sha256
-from okchain.modules.auth.keeper import get_nonce
-from okchain.modules.bank import keeper as bank
-from okchain.rpc.convert import STATUS_OF_CODE, RequestError, address_arg, block_response, denom_arg
-from okchain.state import blockstore
-from okchain.state.kv import KVReader
+from okchain.query import StateQuery
+from okchain.rpc.convert import STATUS_OF_CODE, RequestError, address_arg, denom_arg
 from okchain.types.block import result_to_proto
 from okchain.types.results import Code
 
@@ -46,10 +44,8 @@ class _Base:
         self.node = node
         self.token = token
 
-    def snapshot(self) -> tuple[KVReader, int]:
-        snap = self.node.db.snapshot()
-        last = blockstore.last_committed(snap)
-        return snap, last.height if last else 0
+    def query(self) -> StateQuery:
+        return self.node.app.query()
 
 
 def _hash_arg(raw: bytes) -> bytes:
@@ -122,8 +118,7 @@ class TxService(_Base, query_pb2_grpc.TxServiceServicer):
         self, request: query_pb2.GetTxRequest, context: grpc.ServicerContext
     ) -> query_pb2.GetTxResponse:
         tx_hash = _hash_arg(request.hash)
-        snap, _ = self.snapshot()
-        stored = blockstore.tx_by_hash(snap, tx_hash)
+        stored = self.query().tx(tx_hash)
         if stored is None:
             raise RequestError(grpc.StatusCode.NOT_FOUND, f"tx {tx_hash.hex()} is not in a committed block")
         return query_pb2.GetTxResponse(
@@ -142,13 +137,13 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
         self, request: query_pb2.AccountRequest, context: grpc.ServicerContext
     ) -> query_pb2.AccountResponse:
         addr = address_arg(request.address)
-        snap, height = self.snapshot()
+        q = self.query()
         pending = trio.from_thread.run_sync(self.node.mempool.pending_nonce, addr, trio_token=self.token)
         return query_pb2.AccountResponse(
             address=to_checksum(addr),
             bech32=to_bech32(addr),
-            nonce=get_nonce(snap, addr),
-            height=height,
+            nonce=q.nonce(addr),
+            height=q.height,
             pending_nonce=pending,
         )
 
@@ -158,10 +153,9 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
     ) -> query_pb2.BalanceResponse:
         addr = address_arg(request.address)
         denom = denom_arg(request.denom)
-        snap, height = self.snapshot()
-        amount = bank.get_balance(snap, addr, denom)
+        q = self.query()
         return query_pb2.BalanceResponse(
-            balance=bank_pb2.Coin(denom=denom, amount=str(amount)), height=height
+            balance=bank_pb2.Coin(denom=denom, amount=str(q.balance(addr, denom))), height=q.height
         )
 
     @_guard
@@ -170,13 +164,13 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
     ) -> query_pb2.AllBalancesResponse:
         addr = address_arg(request.address)
         size = min(request.page_size or 100, MAX_PAGE)
-        snap, height = self.snapshot()
-        rows = bank.all_balances(snap, addr, request.page_token, size + 1)
+        q = self.query()
+        rows = q.balances(addr, request.page_token, size + 1)
         next_token = rows[size][0] if len(rows) > size else ""
         return query_pb2.AllBalancesResponse(
             balances=[bank_pb2.Coin(denom=d, amount=str(a)) for d, a in rows[:size]],
             next_page_token=next_token,
-            height=height,
+            height=q.height,
         )
 
     @_guard
@@ -184,9 +178,9 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
         self, request: query_pb2.SupplyRequest, context: grpc.ServicerContext
     ) -> query_pb2.SupplyResponse:
         denom = denom_arg(request.denom)
-        snap, height = self.snapshot()
+        q = self.query()
         return query_pb2.SupplyResponse(
-            supply=bank_pb2.Coin(denom=denom, amount=str(bank.get_supply(snap, denom))), height=height
+            supply=bank_pb2.Coin(denom=denom, amount=str(q.supply(denom))), height=q.height
         )
 
 
@@ -195,8 +189,7 @@ class NodeService(_Base, query_pb2_grpc.NodeServiceServicer):
     def NodeInfo(
         self, request: query_pb2.NodeInfoRequest, context: grpc.ServicerContext
     ) -> query_pb2.NodeInfoResponse:
-        snap, _ = self.snapshot()
-        last = blockstore.last_committed(snap)
+        last = self.query().last
         assert last is not None
         return query_pb2.NodeInfoResponse(
             chain_id=self.node.app.chain_id,
@@ -210,37 +203,38 @@ class NodeService(_Base, query_pb2_grpc.NodeServiceServicer):
             moniker=self.node.config.moniker,
         )
 
-    def _block(self, snap: KVReader, height: int) -> query_pb2.BlockResponse:
-        block = blockstore.block_at(snap, height)
+    def _block(self, q: StateQuery, height: int) -> query_pb2.BlockResponse:
+        block = q.block(height)
         if block is None:
             raise RequestError(grpc.StatusCode.NOT_FOUND, f"no block at height {height}")
-        return block_response(snap, block)
+        results = q.results(height) or types_pb2.BlockResults()
+        return query_pb2.BlockResponse(block_hash=block.hash, block=block.to_proto(), results=results)
 
     @_guard
     def LatestBlock(
         self, request: query_pb2.LatestBlockRequest, context: grpc.ServicerContext
     ) -> query_pb2.BlockResponse:
-        snap, height = self.snapshot()
-        return self._block(snap, height)
+        q = self.query()
+        return self._block(q, q.height)
 
     @_guard
     def BlockByHeight(
         self, request: query_pb2.BlockByHeightRequest, context: grpc.ServicerContext
     ) -> query_pb2.BlockResponse:
-        snap, height = self.snapshot()
-        if request.height > height:
+        q = self.query()
+        if request.height > q.height:
             raise RequestError(
-                grpc.StatusCode.NOT_FOUND, f"height {request.height} is above the latest height {height}"
+                grpc.StatusCode.NOT_FOUND, f"height {request.height} is above the latest height {q.height}"
             )
-        return self._block(snap, request.height)
+        return self._block(q, request.height)
 
     @_guard
     def BlockByHash(
         self, request: query_pb2.BlockByHashRequest, context: grpc.ServicerContext
     ) -> query_pb2.BlockResponse:
         block_hash = _hash_arg(request.hash)
-        snap, _ = self.snapshot()
-        height = blockstore.height_of_hash(snap, block_hash)
+        q = self.query()
+        height = q.height_of(block_hash)
         if height is None:
             raise RequestError(grpc.StatusCode.NOT_FOUND, f"no block with hash {block_hash.hex()}")
-        return self._block(snap, height)
+        return self._block(q, height)

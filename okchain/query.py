@@ -1,0 +1,47 @@
+"""Reads for wallets and explorers, each answered from one committed LevelDB snapshot.
+
+This is the ``query`` side of the application door: it never sees uncommitted state, and it is safe to use
+from gRPC threads while the node commits blocks (LevelDB snapshots are consistent and thread-safe).
+"""
+
+from okchain._pb.types.v1 import types_pb2
+from okchain.modules.auth.keeper import get_nonce
+from okchain.modules.bank import keeper as bank
+from okchain.state import blockstore
+from okchain.state.blockstore import LastCommitted, StoredTx
+from okchain.state.kv import KVReader
+from okchain.types.block import Block
+
+
+class StateQuery:
+    def __init__(self, snapshot: KVReader) -> None:
+        self._reader = snapshot
+        self.last: LastCommitted | None = blockstore.last_committed(snapshot)
+
+    @property
+    def height(self) -> int:
+        return self.last.height if self.last else 0
+
+    def nonce(self, addr: bytes) -> int:
+        return get_nonce(self._reader, addr)
+
+    def balance(self, addr: bytes, denom: str) -> int:
+        return bank.get_balance(self._reader, addr, denom)
+
+    def balances(self, addr: bytes, start_denom: str, limit: int) -> list[tuple[str, int]]:
+        return bank.all_balances(self._reader, addr, start_denom, limit)
+
+    def supply(self, denom: str) -> int:
+        return bank.get_supply(self._reader, denom)
+
+    def block(self, height: int) -> Block | None:
+        return blockstore.block_at(self._reader, height)
+
+    def height_of(self, block_hash: bytes) -> int | None:
+        return blockstore.height_of_hash(self._reader, block_hash)
+
+    def results(self, height: int) -> types_pb2.BlockResults | None:
+        return blockstore.results_at(self._reader, height)
+
+    def tx(self, tx_hash: bytes) -> StoredTx | None:
+        return blockstore.tx_by_hash(self._reader, tx_hash)
