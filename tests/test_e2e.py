@@ -71,6 +71,17 @@ def load(
             nonce += 1
 
 
+def chain_history(target: str, up_to: int) -> list[tuple[bytes, bytes]]:
+    """(block hash, app hash after the block) for heights 1..up_to."""
+    with grpc.insecure_channel(target) as channel:
+        stub = query_pb2_grpc.NodeServiceStub(channel)
+        out = []
+        for h in range(1, up_to + 1):
+            r = stub.BlockByHeight(query_pb2.BlockByHeightRequest(height=h))
+            out.append((r.block_hash, r.results.app_hash))
+        return out
+
+
 def test_snapshot_to_restart_end_to_end(node_factory: Any, tmp_path: Path) -> None:
     keys = hd_keys(6)
     node: NodeProcess = node_factory(keys, block_time_ms=200)
@@ -150,6 +161,7 @@ def test_snapshot_to_restart_end_to_end(node_factory: Any, tmp_path: Path) -> No
     while len(committed) < 20:
         threading.Event().wait(0.05)
     before = cli_json("query", "block", "--node", node.target)
+    history = chain_history(node.target, int(before["header"]["height"]))
     node.kill()
     stop.set()
     for t in threads:
@@ -163,6 +175,7 @@ def test_snapshot_to_restart_end_to_end(node_factory: Any, tmp_path: Path) -> No
     again = cli_json("query", "block", before["header"]["height"], "--node", node.target)
     assert again["block_hash"] == before["block_hash"]
     assert again["app_hash_after"] == before["app_hash_after"]
+    assert chain_history(node.target, len(history)) == history  # every block and app hash, not just the last
 
     expected = {k.address: GENESIS_BALANCE for k in keys}
     expected[FEE_COLLECTOR] = 0

@@ -151,22 +151,24 @@ class Node:
             await trio.lowlevel.checkpoint()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        server = GrpcServer(self, trio.lowlevel.current_trio_token())
-        port = server.start()
-        host = self.config.grpc_listen.rsplit(":", 1)[0]
-        print(
-            f"okchain node {self.config.moniker}: chain {self.app.chain_id}, height {self.app.last.height}, "
-            f"app hash {self.app.last.app_hash.hex()}",
-            flush=True,
-        )
-        print(f"gRPC listening on {host}:{port} (reflection and grpc.health.v1 enabled)", flush=True)
+        server: GrpcServer | None = None
         try:
+            server = GrpcServer(self, trio.lowlevel.current_trio_token())
+            port = server.start()
+            host = self.config.grpc_listen.rsplit(":", 1)[0]
+            print(
+                f"okchain node {self.config.moniker}: chain {self.app.chain_id}, "
+                f"height {self.app.last.height}, app hash {self.app.last.app_hash.hex()}",
+                flush=True,
+            )
+            print(f"gRPC listening on {host}:{port} (reflection and grpc.health.v1 enabled)", flush=True)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._produce_forever)
                 nursery.start_soon(self._stop_on_signal, nursery.cancel_scope)
                 task_status.started()
         finally:
-            server.stop(grace=1.0)
+            if server is not None:
+                server.stop(grace=1.0)
             if self._sig_pool is not None:
                 self._sig_pool.close()
             self.db.close()
