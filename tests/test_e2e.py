@@ -208,4 +208,33 @@ def test_snapshot_to_restart_end_to_end(node_factory: Any, tmp_path: Path) -> No
     # And the chain keeps committing after the restart.
     more = send(keys[2], "7")
     assert more["committed"]
+    # A key that arrives as a geth/MetaMask keystore file (v3 JSON) signs too.
+    keystore = tmp_path / "alice.keystore.json"
+    keystore.write_text(okchaind("keys", "export", "alice", "--home", str(node.home)).stdout)
+    okchaind(
+        "keys",
+        "import",
+        "wallet",
+        str(keystore),
+        "--keystore-password-file",
+        str(pw),
+        "--password-file",
+        str(pw),
+        "--home",
+        str(node.home),
+    )
+    imported = cli_json(
+        "tx",
+        "send",
+        "wallet",
+        to_checksum(keys[3].address),
+        "0.25okt",
+        "--home",
+        str(node.home),
+        "--password-file",
+        str(pw),
+        "--node",
+        node.target,
+    )
+    assert imported["committed"] and imported["from"] == to_checksum(keys[0].address)
     assert node.stop() == 0
