@@ -125,11 +125,11 @@ def test_snapshot_to_restart_end_to_end(node_factory: Any, tmp_path: Path) -> No
         str(pw),
     )
 
-    def send(to: AccountKey, amount: str) -> Any:
+    def send(to: AccountKey, amount: str, key_name: str = "alice") -> Any:
         return cli_json(
             "tx",
             "send",
-            "alice",
+            key_name,
             to_checksum(to.address),
             amount,
             "--home",
@@ -223,18 +223,6 @@ def test_snapshot_to_restart_end_to_end(node_factory: Any, tmp_path: Path) -> No
         "--home",
         str(node.home),
     )
-    imported = cli_json(
-        "tx",
-        "send",
-        "wallet",
-        to_checksum(keys[3].address),
-        "0.25okt",
-        "--home",
-        str(node.home),
-        "--password-file",
-        str(pw),
-        "--node",
-        node.target,
-    )
+    imported = send(keys[3], "0.25okt", key_name="wallet")
     assert imported["committed"] and imported["from"] == to_checksum(keys[0].address)
     assert node.stop() == 0
