@@ -6,6 +6,8 @@ from okchain._pb.node.v1 import query_pb2
 from okchain.cli.client import Client, add_node_arg, header_json, print_json, result_json
 from okchain.cli.common import UINT64, CLIError
 from okchain.crypto.hashing import sha256
+from okchain.types.amount import format_okt
+from okchain.types.params import OKT_DENOM
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -65,7 +67,10 @@ def _account(args: argparse.Namespace) -> int:
 def _balance(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
     r = c.call(c.query.Balance, query_pb2.BalanceRequest(address=args.address, denom=args.denom))
-    print_json({"denom": r.balance.denom, "amount": r.balance.amount, "height": str(r.height)})
+    out = {"denom": r.balance.denom, "amount": r.balance.amount, "height": str(r.height)}
+    if r.balance.denom == OKT_DENOM:
+        out["display"] = format_okt(int(r.balance.amount))  # exact; amount stays base units
+    print_json(out)
     return 0
 
 
