@@ -17,6 +17,7 @@ from okchain.crypto.address import Address
 from okchain.crypto.hashing import sha256
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank.keeper import get_balance
+from okchain.modules.bank.messages import MultiSend, Transfer
 from okchain.types.gas import required_gas
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code, TxResult
@@ -56,6 +57,17 @@ class AddResult:
 
 def _refuse(tx_hash: bytes, code: Code, log: str) -> AddResult:
     return AddResult(tx_hash, TxResult(code, log, 0, 0))
+
+
+# Messages whose effects are pure additions and subtractions of balances, so their order inside a block does
+# not change the final state. Only today's message kinds exist, so the committed block is what is checked
+# here; a module whose messages do not commute (an order book, say) stays out of this set and must also
+# force the full re-check while any of its txs wait in the pool.
+_COMMUTING = (Transfer, MultiSend)
+
+
+def _commutes(tx: Tx) -> bool:
+    return all(isinstance(msg, _COMMUTING) for msg in tx.msgs)
 
 
 class Mempool:
@@ -225,7 +237,7 @@ class Mempool:
         from committed state and every remaining tx is re-checked.
         """
         entries = [self._by_hash.get(sha256(raw)) for raw in committed]
-        fast = all_succeeded and all(e is not None and self._is_ready(e) for e in entries)
+        fast = all_succeeded and all(e is not None and self._is_ready(e) and _commutes(e.tx) for e in entries)
         for entry in entries:
             if entry is not None:
                 self._drop(entry)
