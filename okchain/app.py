@@ -27,7 +27,7 @@ from okchain.state.merkle import SparseMerkleTree
 from okchain.types.block import Block, Commit, seal_results, txs_hash
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code, TxResult
-from okchain.types.tx import Recoverer, recover_signers
+from okchain.types.tx import Recoverer, Tx, recover_signers
 
 
 class AppError(OKChainError):
@@ -164,6 +164,9 @@ class Application:
         """A fresh branch over committed state; the mempool runs admitted txs against it in order."""
         return CacheKV(self.state)
 
+    def _deliver(self, store: CacheKV, raw: bytes) -> Delivered:
+        return deliver_tx(store, raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache)
+
     def precheck(self, raw: bytes) -> Delivered:
         """Stateless half of check_tx (size, decoding, chain id, signature). Thread-safe: gRPC threads run it
         in parallel before the tx reaches the mempool, keeping signature recovery off the consensus thread."""
@@ -175,21 +178,26 @@ class Application:
             raws, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache, recover=recover
         )
 
+    def fee_shortfall(self, tx: Tx) -> str:
+        """Why ``tx``'s fee is below this node's minimum gas price, or '' if it is not (node-local rule)."""
+        needed = tx.gas_limit * self.min_gas_price
+        if tx.fee >= needed:
+            return ""
+        price = self.min_gas_price
+        return f"fee too low: {tx.fee} < gas limit {tx.gas_limit} × min gas price {price} = {needed}"
+
     def check_tx(self, raw: bytes, check_state: CacheKV) -> Delivered:
         """Full admission check. On success the tx's effects stay in ``check_state`` (so the next tx of the
         same account sees the bumped nonce and lower balance); on failure nothing is kept."""
         branch = check_state.branch()
-        delivered = deliver_tx(
-            branch, raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache
-        )
+        delivered = self._deliver(branch, raw)
         tx = delivered.tx
         if delivered.result.ok and tx is not None:
-            needed = tx.gas_limit * self.min_gas_price
-            if tx.fee < needed:
+            shortfall = self.fee_shortfall(tx)
+            if shortfall:
                 res = TxResult(
                     Code.FEE_TOO_LOW,
-                    f"fee too low: {tx.fee} < gas limit {tx.gas_limit} × min gas price "
-                    f"{self.min_gas_price} = {needed}",
+                    shortfall,
                     tx.gas_limit,
                     0,
                     (),
@@ -203,9 +211,7 @@ class Application:
 
     def simulate(self, raw: bytes) -> Delivered:
         """Execute against latest committed state and throw the result away."""
-        return deliver_tx(
-            CacheKV(self.state), raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache
-        )
+        return self._deliver(CacheKV(self.state), raw)
 
     # --- consensus door ---
     def prepare_proposal(self, txs: list[bytes]) -> Proposal:
@@ -229,9 +235,7 @@ class Application:
         results: list[TxResult] = []
         for raw in candidates:
             branch = state.branch()
-            result = deliver_tx(
-                branch, raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache
-            ).result
+            result = self._deliver(branch, raw).result
             if result.ok:
                 branch.merge_into(state)
                 kept.append(raw)
@@ -280,12 +284,7 @@ class Application:
             state, results = prepared.state, prepared.results
         else:
             state = CacheKV(self.state)
-            results = tuple(
-                deliver_tx(
-                    state, raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache
-                ).result
-                for raw in block.txs
-            )
+            results = tuple(self._deliver(state, raw).result for raw in block.txs)
         changes = {k: state.writes[k] for k in sorted(state.writes)}
         app_hash, node_writes = self.tree.update(changes)
         height = block.header.height

@@ -141,14 +141,9 @@ class Mempool:
         gas = required_gas(tx, self.app.params)
         if tx.gas_limit < gas:
             return _refuse(tx_hash, Code.OUT_OF_GAS, f"out of gas: needs {gas}, gas limit is {tx.gas_limit}")
-        needed = tx.gas_limit * self.app.min_gas_price
-        if tx.fee < needed:
-            return _refuse(
-                tx_hash,
-                Code.FEE_TOO_LOW,
-                f"fee too low: {tx.fee} < gas limit {tx.gas_limit} × min "
-                f"gas price {self.app.min_gas_price} = {needed}",
-            )
+        shortfall = self.app.fee_shortfall(tx)
+        if shortfall:
+            return _refuse(tx_hash, Code.FEE_TOO_LOW, shortfall)
         waiting = self._future.setdefault(entry.signer, {})
         if tx.nonce in waiting:
             return _refuse(tx_hash, Code.BAD_NONCE, f"a tx with nonce {tx.nonce} is already waiting")

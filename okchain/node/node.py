@@ -5,7 +5,6 @@ through ``trio.from_thread.run`` and read committed data from LevelDB snapshots.
 """
 
 import logging
-import os
 import signal
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from okchain.genesis.document import load_genesis
 from okchain.mempool.pool import AddResult, Mempool, MempoolConfig
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
-from okchain.node.sigpool import SignaturePool
+from okchain.node.sigpool import SignaturePool, default_workers
 from okchain.rpc.server import GrpcServer
 from okchain.state import blockstore
 from okchain.state.kv import LevelDB
@@ -82,7 +81,7 @@ class Node:
         self._last_commit = blockstore.commit_at(self.db, self.app.last.height)
         workers = config.signature_workers
         if workers < 0:
-            workers = max(1, (os.cpu_count() or 2) - 1)
+            workers = default_workers()
         self.recover: Recoverer = recover_signers
         self._sig_pool: SignaturePool | None = None
         if workers > 0:

@@ -6,12 +6,18 @@ would cost more than it saves.
 """
 
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 
 from okchain.crypto.address import Address
 from okchain.types.tx import recover_signers
 
 MIN_POOLED_BATCH = 32
+
+
+def default_workers() -> int:
+    """Every CPU but the one the node's consensus thread needs, and at least one."""
+    return max(1, (os.cpu_count() or 2) - 1)
 
 
 class SignaturePool:

@@ -4,7 +4,7 @@ import grpc
 
 from okchain.crypto.address import Address, AddressError, parse_address
 from okchain.types.params import OKT_DENOM
-from okchain.types.results import Code
+from okchain.types.results import Code, TxResult
 from okchain.types.tx import is_valid_denom
 
 STATUS_OF_CODE: dict[Code, grpc.StatusCode] = {
@@ -31,6 +31,11 @@ class RequestError(Exception):
     def __init__(self, status: grpc.StatusCode, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+    @classmethod
+    def refusing(cls, result: TxResult) -> "RequestError":
+        """The gRPC error for a tx the node would not accept, with the node's precise reason."""
+        return cls(STATUS_OF_CODE.get(result.code, grpc.StatusCode.INVALID_ARGUMENT), result.log)
 
 
 def address_arg(text: str) -> Address:

@@ -13,7 +13,7 @@ from okchain._pb.types.v1 import types_pb2
 from okchain.crypto.address import to_bech32, to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.query import StateQuery
-from okchain.rpc.convert import STATUS_OF_CODE, RequestError, address_arg, denom_arg
+from okchain.rpc.convert import RequestError, address_arg, denom_arg
 from okchain.types.block import result_to_proto
 from okchain.types.results import Code
 
@@ -61,9 +61,7 @@ class TxService(_Base, query_pb2_grpc.TxServiceServicer):
     ) -> query_pb2.BroadcastTxResponse:
         checked = self.node.app.precheck(request.tx)  # signature recovery here, in parallel gRPC threads
         if not checked.result.ok:
-            raise RequestError(
-                STATUS_OF_CODE.get(checked.result.code, grpc.StatusCode.INVALID_ARGUMENT), checked.result.log
-            )
+            raise RequestError.refusing(checked.result)
         wait = request.mode == query_pb2.BROADCAST_MODE_COMMIT
         timeout = self.node.config.commit_timeout_s(request.timeout_ms)
         outcome = trio.from_thread.run(
@@ -71,9 +69,7 @@ class TxService(_Base, query_pb2_grpc.TxServiceServicer):
         )
         added = outcome.add
         if not added.result.ok:
-            raise RequestError(
-                STATUS_OF_CODE.get(added.result.code, grpc.StatusCode.INVALID_ARGUMENT), added.result.log
-            )
+            raise RequestError.refusing(added.result)
         if outcome.timed_out:
             raise RequestError(
                 grpc.StatusCode.DEADLINE_EXCEEDED,

@@ -11,7 +11,6 @@ Signing happens before the clock starts (it is the wallets' work). Prints a tabl
 
 import argparse
 import multiprocessing
-import os
 import resource
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from okchain.crypto.ed25519 import ValidatorKey
 from okchain.crypto.secp import AccountKey
 from okchain.mempool.pool import Mempool, MempoolConfig
 from okchain.modules.bank.messages import Transfer
-from okchain.node.sigpool import SignaturePool
+from okchain.node.sigpool import SignaturePool, default_workers
 from okchain.state.kv import LevelDB
 from okchain.types.block import Commit
 from okchain.types.tx import build_tx
@@ -152,7 +151,7 @@ def main() -> int:
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--txs-per-account", type=int, default=5)
     parser.add_argument("--block-txs", type=int, default=10_000)
-    parser.add_argument("--sig-workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    parser.add_argument("--sig-workers", type=int, default=default_workers())
     parser.add_argument("--out", type=Path, default=Path("bench-results/transfer_tps.json"))
     args = parser.parse_args()
     r = run(args.accounts, args.txs_per_account, args.block_txs, args.sig_workers)
