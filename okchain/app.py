@@ -165,7 +165,16 @@ class Application:
         return CacheKV(self.state)
 
     def _deliver(self, store: CacheKV, raw: bytes) -> Delivered:
-        return deliver_tx(store, raw, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache)
+        """Run ``raw`` as part of the next block; messages see the last committed block time (MsgContext)."""
+        return deliver_tx(
+            store,
+            raw,
+            chain_id=self.chain_id,
+            params=self.params,
+            sig_cache=self.sig_cache,
+            height=self.last.height + 1,
+            time_ns=self.last.time_ns,
+        )
 
     def precheck(self, raw: bytes) -> Delivered:
         """Stateless half of check_tx (size, decoding, chain id, signature). Thread-safe: gRPC threads run it

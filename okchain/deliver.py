@@ -5,19 +5,26 @@ size → decode → chain id → message limits → gas limit ≤ max → signat
 ``precheck``) → nonce → fee funds;
 then the fee is charged and the nonce bumped (kept even if what follows fails, DESIGN rule 5);
 then gas ≥ required; then the messages run in a branch merged only on success.
+
+Messages reach their module through ``HANDLERS`` (message type → handler). Every handler raises a subclass
+of ``ModuleError`` whose class carries the result code, so one ``except`` serves every module.
 """
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from okchain.crypto.address import Address
 from okchain.crypto.hashing import keccak256, sha256
 from okchain.modules.auth import keeper as auth
+from okchain.modules.auth.keeper import Store
+from okchain.modules.bank import codec as bank_codec
 from okchain.modules.bank import handler as bank_handler
 from okchain.modules.bank import keeper as bank
-from okchain.modules.bank.keeper import BankError, InsufficientFunds
+from okchain.modules.bank.keeper import InsufficientFunds
 from okchain.modules.bank.messages import MultiSend
+from okchain.modules.context import ModuleError, MsgContext
 from okchain.state.cache import CacheKV
 from okchain.types.gas import required_gas
 from okchain.types.params import OKT_DENOM, ChainParams
@@ -25,6 +32,14 @@ from okchain.types.results import Code, Event, TxResult
 from okchain.types.tx import Recoverer, Tx, TxDecodeError, decode_tx, recover_signers
 
 FEE_COLLECTOR = Address(keccak256(b"okchain/module/fee_collector")[-20:])
+
+Handler = Callable[[Store, MsgContext, Any], list[Event]]
+
+# Message type → its module's handler. A module joins by listing its message types here (and its codec in
+# okchain/types/tx.py); its errors subclass ModuleError, so nothing else in this file changes.
+HANDLERS: dict[type, Handler] = {
+    **dict.fromkeys(bank_codec.MSG_TYPES, bank_handler.handle),
+}
 
 
 class SignatureCache:
@@ -139,9 +154,17 @@ def precheck(raw: bytes, *, chain_id: str, params: ChainParams, sig_cache: Signa
 
 
 def deliver_tx(
-    store: CacheKV, raw: bytes, *, chain_id: str, params: ChainParams, sig_cache: SignatureCache
+    store: CacheKV,
+    raw: bytes,
+    *,
+    chain_id: str,
+    params: ChainParams,
+    sig_cache: SignatureCache,
+    height: int,
+    time_ns: int,
 ) -> Delivered:
-    """Run ``raw`` against ``store``; returns the result (never raises for bad input)."""
+    """Run ``raw`` against ``store`` as part of block ``height`` (``time_ns``: see ``MsgContext``); returns
+    the result (never raises for bad input)."""
     cached = sig_cache.get_verified(sha256(raw))
     if cached is None:
         checked = precheck(raw, chain_id=chain_id, params=params, sig_cache=sig_cache)
@@ -172,14 +195,13 @@ def deliver_tx(
     if gas > tx.gas_limit:
         return result(Code.OUT_OF_GAS, f"out of gas: needs {gas}, gas limit is {tx.gas_limit}")
     branch = store.branch()
+    ctx = MsgContext(signer, tx.hash, height, time_ns)
     events: list[Event] = []
     try:
         for msg in tx.msgs:
-            events.extend(bank_handler.handle(branch, signer, msg))
-    except InsufficientFunds as exc:
-        return result(Code.INSUFFICIENT_FUNDS, str(exc))
-    except BankError as exc:
-        return result(Code.INVALID_MSG, str(exc))
+            events.extend(HANDLERS[type(msg)](branch, ctx, msg))
+    except ModuleError as exc:
+        return result(exc.code, str(exc))
     branch.merge_into(store)
     return result(Code.OK, "", tuple(events))
 

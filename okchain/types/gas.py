@@ -1,20 +1,26 @@
 """The gas schedule: static, so gas is known before execution and every node charges the same.
 
-gas = tx_base_gas + gas_per_byte * len(raw tx) + per message (transfer_gas, or multisend_output_gas per
-output). The fee must be at least gas_limit * the node's minimum gas price (a node-local admission rule);
-the whole fee is charged, as in Cosmos SDK.
+gas = tx_base_gas + gas_per_byte * len(raw tx) + per message the cost listed in ``MSG_GAS`` (transfer_gas;
+multisend_output_gas per output; the token and dex costs). The fee must be at least gas_limit * the node's
+minimum gas price (a node-local admission rule); the whole fee is charged, as in Cosmos SDK.
 """
 
-from okchain.modules.bank.messages import Transfer
+from collections.abc import Callable
+from typing import Any
+
+from okchain.modules.bank.messages import MultiSend, Transfer
 from okchain.types.params import ChainParams
 from okchain.types.tx import Tx
+
+# Message type → its gas from the chain params. A module joins by listing its message types here.
+MSG_GAS: dict[type, Callable[[Any, ChainParams], int]] = {
+    Transfer: lambda msg, p: p.transfer_gas,
+    MultiSend: lambda msg, p: p.multisend_output_gas * len(msg.outputs),
+}
 
 
 def required_gas(tx: Tx, params: ChainParams) -> int:
     gas = params.tx_base_gas + params.gas_per_byte * len(tx.raw)
     for msg in tx.msgs:
-        if isinstance(msg, Transfer):
-            gas += params.transfer_gas
-        else:
-            gas += params.multisend_output_gas * len(msg.outputs)
+        gas += MSG_GAS[type(msg)](msg, params)
     return gas

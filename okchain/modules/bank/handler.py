@@ -1,13 +1,15 @@
-"""Bank message handlers: pure functions of (store, signer, msg) that raise on failure."""
+"""Bank message handlers: pure functions of (store, context, msg) that raise ``BankError`` on failure."""
 
 from okchain.crypto.address import to_checksum
 from okchain.modules.auth.keeper import Store
 from okchain.modules.bank import keeper
 from okchain.modules.bank.messages import BankMsg, MultiSend, Transfer
+from okchain.modules.context import MsgContext
 from okchain.types.results import Event
 
 
-def handle(store: Store, signer: bytes, msg: BankMsg) -> list[Event]:
+def handle(store: Store, ctx: MsgContext, msg: BankMsg) -> list[Event]:
+    signer = ctx.signer
     if isinstance(msg, Transfer):
         keeper.send(store, signer, msg.to, msg.denom, msg.amount)
         return [_transfer_event(signer, msg.to, msg.denom, msg.amount)]

@@ -1,18 +1,19 @@
 """Balances and supply. Zero balances are deleted so state holds only what someone owns."""
 
-from okchain.errors import OKChainError
 from okchain.modules.auth.keeper import Reader, Store
+from okchain.modules.context import ModuleError
 from okchain.state import schema
 from okchain.state.codec import decode_uint, encode_uint
 from okchain.state.kv import KVReader
+from okchain.types.results import Code
 
 
-class BankError(OKChainError):
+class BankError(ModuleError):
     """A bank operation that cannot happen (e.g. insufficient funds)."""
 
 
 class InsufficientFunds(BankError):
-    pass
+    code = Code.INSUFFICIENT_FUNDS
 
 
 def get_balance(store: Reader, addr: bytes, denom: str) -> int:
