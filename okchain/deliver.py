@@ -195,7 +195,7 @@ def deliver_tx(
     if gas > tx.gas_limit:
         return result(Code.OUT_OF_GAS, f"out of gas: needs {gas}, gas limit is {tx.gas_limit}")
     branch = store.branch()
-    ctx = MsgContext(signer, tx.hash, height, time_ns)
+    ctx = MsgContext(signer, tx.hash, height, time_ns, params)
     events: list[Event] = []
     try:
         for msg in tx.msgs:

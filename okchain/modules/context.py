@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from okchain.crypto.address import Address
 from okchain.errors import OKChainError
+from okchain.types.params import ChainParams
 from okchain.types.results import Code
 
 
@@ -21,12 +22,14 @@ class MsgContext:
     ``time_ns`` is the time of the *previous* committed block: the newest time every node agrees on before
     the proposer picks this block's own time, so the proposer's execution in ``prepare_proposal`` stays
     valid for ``finalize_block``. End-block hooks, which run after the header is fixed, see the block time.
+    ``params`` are the chain parameters from genesis (fees, limits).
     """
 
     signer: Address
     tx_hash: bytes
     height: int
     time_ns: int
+    params: ChainParams
 
 
 class ModuleError(OKChainError):
