@@ -1,4 +1,5 @@
 from okchain._pb.bank.v1 import bank_pb2 as _bank_pb2
+from okchain._pb.token.v1 import token_pb2 as _token_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -32,9 +33,17 @@ class TxBody(_message.Message):
     def __init__(self, chain_id: _Optional[str] = ..., nonce: _Optional[int] = ..., gas_limit: _Optional[int] = ..., fee: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[Msg, _Mapping]]] = ..., memo: _Optional[str] = ...) -> None: ...
 
 class Msg(_message.Message):
-    __slots__ = ("transfer", "multi_send")
+    __slots__ = ("transfer", "multi_send", "issue_token", "mint_token", "burn_token", "transfer_ownership")
     TRANSFER_FIELD_NUMBER: _ClassVar[int]
     MULTI_SEND_FIELD_NUMBER: _ClassVar[int]
+    ISSUE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MINT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    BURN_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_OWNERSHIP_FIELD_NUMBER: _ClassVar[int]
     transfer: _bank_pb2.MsgTransfer
     multi_send: _bank_pb2.MsgMultiSend
-    def __init__(self, transfer: _Optional[_Union[_bank_pb2.MsgTransfer, _Mapping]] = ..., multi_send: _Optional[_Union[_bank_pb2.MsgMultiSend, _Mapping]] = ...) -> None: ...
+    issue_token: _token_pb2.MsgIssueToken
+    mint_token: _token_pb2.MsgMintToken
+    burn_token: _token_pb2.MsgBurnToken
+    transfer_ownership: _token_pb2.MsgTransferOwnership
+    def __init__(self, transfer: _Optional[_Union[_bank_pb2.MsgTransfer, _Mapping]] = ..., multi_send: _Optional[_Union[_bank_pb2.MsgMultiSend, _Mapping]] = ..., issue_token: _Optional[_Union[_token_pb2.MsgIssueToken, _Mapping]] = ..., mint_token: _Optional[_Union[_token_pb2.MsgMintToken, _Mapping]] = ..., burn_token: _Optional[_Union[_token_pb2.MsgBurnToken, _Mapping]] = ..., transfer_ownership: _Optional[_Union[_token_pb2.MsgTransferOwnership, _Mapping]] = ...) -> None: ...
