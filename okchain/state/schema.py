@@ -46,6 +46,13 @@ def supply(denom: str) -> bytes:
     return STATE + b"bank/s/" + denom.encode()
 
 
+TOKEN_INFO = STATE + b"K/i/"  # token module (state prefix "K"): denom -> token info
+
+
+def token_info(denom: str) -> bytes:
+    return TOKEN_INFO + denom.encode()
+
+
 # --- block store and indexes ---
 def block(height: int) -> bytes:
     return BLOCK + u64(height)

@@ -27,6 +27,12 @@ class ChainParams:
     transfer_gas: int = 10_000
     multisend_output_gas: int = 5_000
     max_tx_gas: int = 10_000_000
+    # token module: the issue fee (OKT base units) is burned; gas per message
+    token_issue_fee: int = 1_000 * 10**OKT_DECIMALS
+    token_issue_gas: int = 50_000
+    token_mint_gas: int = 20_000
+    token_burn_gas: int = 20_000
+    token_transfer_ownership_gas: int = 10_000
 
     def to_json(self) -> dict[str, str]:
         return {k: str(v) for k, v in asdict(self).items()}

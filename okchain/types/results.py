@@ -22,6 +22,12 @@ class Code(IntEnum):
     FEE_TOO_LOW = 12
     GAS_LIMIT_TOO_HIGH = 13
     NODE_BUSY = 14
+    # token module (15–19)
+    UNKNOWN_TOKEN = 15
+    NOT_TOKEN_OWNER = 16
+    TOKEN_NOT_MINTABLE = 17
+    TOKEN_SUPPLY_LIMIT = 18
+    TOKEN_DENOM_TAKEN = 19
 
 
 @dataclass(frozen=True, slots=True)

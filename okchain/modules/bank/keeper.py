@@ -49,6 +49,18 @@ def add_balance(store: Store, addr: bytes, denom: str, amount: int) -> None:
     set_balance(store, addr, denom, get_balance(store, addr, denom) + amount)
 
 
+def mint(store: Store, addr: bytes, denom: str, amount: int) -> None:
+    """Create ``amount`` new units for ``addr``; the denom's total supply rises by the same."""
+    add_balance(store, addr, denom, amount)
+    set_supply(store, denom, get_supply(store, denom) + amount)
+
+
+def burn(store: Store, addr: bytes, denom: str, amount: int, *, what: str = "burn") -> None:
+    """Destroy ``amount`` of ``addr``'s units; the denom's total supply falls by the same (OKT included)."""
+    sub_balance(store, addr, denom, amount, what=what)
+    set_supply(store, denom, get_supply(store, denom) - amount)
+
+
 def send(store: Store, sender: bytes, to: bytes, denom: str, amount: int) -> None:
     sub_balance(store, sender, denom, amount)
     add_balance(store, to, denom, amount)
