@@ -25,6 +25,8 @@ from okchain.modules.bank import keeper as bank
 from okchain.modules.bank.keeper import InsufficientFunds
 from okchain.modules.bank.messages import MultiSend
 from okchain.modules.context import ModuleError, MsgContext
+from okchain.modules.token import codec as token_codec
+from okchain.modules.token import handler as token_handler
 from okchain.state.cache import CacheKV
 from okchain.types.gas import required_gas
 from okchain.types.params import OKT_DENOM, ChainParams
@@ -39,6 +41,7 @@ Handler = Callable[[Store, MsgContext, Any], list[Event]]
 # okchain/types/tx.py); its errors subclass ModuleError, so nothing else in this file changes.
 HANDLERS: dict[type, Handler] = {
     **dict.fromkeys(bank_codec.MSG_TYPES, bank_handler.handle),
+    **dict.fromkeys(token_codec.MSG_TYPES, token_handler.handle),
 }
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from okchain.modules.bank.messages import MultiSend, Transfer
+from okchain.modules.token.messages import BurnToken, IssueToken, MintToken, TransferOwnership
 from okchain.types.params import ChainParams
 from okchain.types.tx import Tx
 
@@ -16,6 +17,10 @@ from okchain.types.tx import Tx
 MSG_GAS: dict[type, Callable[[Any, ChainParams], int]] = {
     Transfer: lambda msg, p: p.transfer_gas,
     MultiSend: lambda msg, p: p.multisend_output_gas * len(msg.outputs),
+    IssueToken: lambda msg, p: p.token_issue_gas,
+    MintToken: lambda msg, p: p.token_mint_gas,
+    BurnToken: lambda msg, p: p.token_burn_gas,
+    TransferOwnership: lambda msg, p: p.token_transfer_ownership_gas,
 }
 
 
