@@ -7,6 +7,8 @@ from gRPC threads while the node commits blocks (LevelDB snapshots are consisten
 from okchain._pb.types.v1 import types_pb2
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
+from okchain.modules.token import keeper as token
+from okchain.modules.token.keeper import TokenInfo
 from okchain.state import blockstore
 from okchain.state.blockstore import LastCommitted, StoredTx
 from okchain.state.kv import KVReader
@@ -33,6 +35,12 @@ class StateQuery:
 
     def supply(self, denom: str) -> int:
         return bank.get_supply(self._reader, denom)
+
+    def token(self, denom: str) -> TokenInfo | None:
+        return token.get_token(self._reader, denom)
+
+    def tokens(self, start_denom: str, limit: int) -> list[TokenInfo]:
+        return token.tokens(self._reader, start_denom, limit)
 
     def block(self, height: int) -> Block | None:
         return blockstore.block_at(self._reader, height)

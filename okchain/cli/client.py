@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import grpc
 
 from okchain._pb.node.v1 import query_pb2_grpc
+from okchain._pb.token.v1 import query_pb2_grpc as token_query_pb2_grpc
 from okchain._pb.types.v1 import types_pb2
 from okchain.cli.common import CLIError, positive_seconds
 from okchain.crypto.address import to_checksum
@@ -22,7 +23,7 @@ def add_node_arg(parser: argparse.ArgumentParser) -> None:
 
 
 class Client:
-    """Stubs for the three services over one channel."""
+    """Stubs for the node's services over one channel."""
 
     def __init__(self, target: str, timeout: float) -> None:
         self.channel = grpc.insecure_channel(target)
@@ -30,6 +31,7 @@ class Client:
         self.tx = query_pb2_grpc.TxServiceStub(self.channel)
         self.query = query_pb2_grpc.QueryServiceStub(self.channel)
         self.node = query_pb2_grpc.NodeServiceStub(self.channel)
+        self.token = token_query_pb2_grpc.TokenQueryStub(self.channel)
 
     def call(self, method: Callable[..., T], request: Any) -> T:
         """Invoke and turn gRPC errors into a CLI error that carries the node's precise message."""

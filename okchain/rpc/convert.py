@@ -2,7 +2,9 @@
 
 import grpc
 
-from okchain.crypto.address import Address, AddressError, parse_address
+from okchain._pb.token.v1 import token_pb2
+from okchain.crypto.address import Address, AddressError, parse_address, to_checksum
+from okchain.modules.token.keeper import TokenInfo
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code, TxResult
 from okchain.types.tx import is_valid_denom
@@ -22,6 +24,11 @@ STATUS_OF_CODE: dict[Code, grpc.StatusCode] = {
     Code.FEE_TOO_LOW: grpc.StatusCode.FAILED_PRECONDITION,
     Code.GAS_LIMIT_TOO_HIGH: grpc.StatusCode.INVALID_ARGUMENT,
     Code.NODE_BUSY: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    Code.UNKNOWN_TOKEN: grpc.StatusCode.NOT_FOUND,
+    Code.NOT_TOKEN_OWNER: grpc.StatusCode.PERMISSION_DENIED,
+    Code.TOKEN_NOT_MINTABLE: grpc.StatusCode.FAILED_PRECONDITION,
+    Code.TOKEN_SUPPLY_LIMIT: grpc.StatusCode.OUT_OF_RANGE,
+    Code.TOKEN_DENOM_TAKEN: grpc.StatusCode.ALREADY_EXISTS,
 }
 
 
@@ -52,3 +59,16 @@ def denom_arg(text: str) -> str:
     if not is_valid_denom(text):
         raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, f"invalid denom {text[:40]!r}")
     return text
+
+
+def token_to_proto(info: TokenInfo, supply: int) -> token_pb2.Token:
+    """An issued token with its live supply (from bank)."""
+    return token_pb2.Token(
+        denom=info.denom,
+        symbol=info.symbol,
+        name=info.name,
+        owner=to_checksum(info.owner),
+        mintable=info.mintable,
+        original_supply=str(info.original_supply),
+        supply=str(supply),
+    )
