@@ -1,9 +1,15 @@
 """Amounts are Python ints in base units; on the wire and in JSON they are decimal strings."""
 
+import re
+
 from okchain.errors import OKChainError
+from okchain.modules.token.messages import DENOM_RULE
 from okchain.types.params import OKT_DECIMALS, OKT_DENOM
 
 MAX_AMOUNT = 2**256 - 1
+# What a person types: a decimal number in display units (18 decimals, OKT and every token alike), then
+# the denom: ``1.5okt``, ``250xyz-a1f``.
+_USER_AMOUNT = re.compile(rf"([0-9]*)(?:\.([0-9]*))?({OKT_DENOM}|{DENOM_RULE.pattern})")
 
 
 class AmountError(OKChainError, ValueError):
@@ -25,31 +31,34 @@ def parse_amount(text: str, *, what: str = "amount") -> int:
 
 
 def parse_user_amount(text: str) -> tuple[int, str]:
-    """Parse what a person types: ``1.5okt`` (display units, 18 decimals) or ``1500`` (base units).
+    """Parse what a person types: ``1.5okt`` or ``2.5xyz-a1f`` (display units, 18 decimals) or ``1500``
+    (OKT base units).
 
-    Returns (base units, denom). Only OKT has a display unit for now; decimals beyond 18 are refused.
+    Returns (base units, denom); decimals beyond 18 are refused.
     """
     text = text.strip().lower()
     if not text.isascii():
         raise AmountError(f"amount {text!r} must use ASCII digits")
-    if text.endswith(OKT_DENOM):
-        number = text[: -len(OKT_DENOM)]
-        whole, _, frac = number.partition(".")
-        if not whole.isdigit() and not (whole == "" and frac):
-            raise AmountError(f"amount {text!r} is not a number of OKT")
-        if frac and not frac.isdigit():
-            raise AmountError(f"amount {text!r} is not a number of OKT")
-        if len(frac) > OKT_DECIMALS:
-            raise AmountError(f"amount {text!r} has more than {OKT_DECIMALS} decimals")
-        value = int(whole or "0") * 10**OKT_DECIMALS + int(frac.ljust(OKT_DECIMALS, "0") or "0")
-        if value > MAX_AMOUNT:
-            raise AmountError(f"amount {text!r} is too large")
-        return value, OKT_DENOM
-    return parse_amount(text), OKT_DENOM
+    if text.isdigit():
+        return parse_amount(text), OKT_DENOM
+    match = _USER_AMOUNT.fullmatch(text)
+    if match is None or not (match[1] or match[2]):
+        raise AmountError(f"amount {text!r} is not a number followed by a denom, like 1.5okt or 2xyz-a1f")
+    whole, frac, denom = match[1], match[2] or "", match[3]
+    if len(frac) > OKT_DECIMALS:
+        raise AmountError(f"amount {text!r} has more than {OKT_DECIMALS} decimals")
+    value = int(whole or "0") * 10**OKT_DECIMALS + int(frac.ljust(OKT_DECIMALS, "0") or "0")
+    if value > MAX_AMOUNT:
+        raise AmountError(f"amount {text!r} is too large")
+    return value, denom
+
+
+def format_amount(base_units: int, denom: str) -> str:
+    """Human display: ``1.5okt``, ``2xyz-a1f``; exact, never through float."""
+    whole, frac = divmod(base_units, 10**OKT_DECIMALS)
+    frac_text = str(frac).rjust(OKT_DECIMALS, "0").rstrip("0")
+    return f"{whole}.{frac_text}{denom}" if frac_text else f"{whole}{denom}"
 
 
 def format_okt(base_units: int) -> str:
-    """Human display: ``1.5okt``; exact, never through float."""
-    whole, frac = divmod(base_units, 10**OKT_DECIMALS)
-    frac_text = str(frac).rjust(OKT_DECIMALS, "0").rstrip("0")
-    return f"{whole}.{frac_text}okt" if frac_text else f"{whole}okt"
+    return format_amount(base_units, OKT_DENOM)

@@ -16,15 +16,12 @@ from okchain.crypto.address import ADDRESS_LEN, Address, to_checksum
 from okchain.modules.auth.keeper import Reader, Store
 from okchain.modules.bank import keeper as bank
 from okchain.modules.context import ModuleError
-from okchain.modules.token.messages import MAX_SUPPLY
+from okchain.modules.token.messages import MAX_SUPPLY, SUFFIX_LEN
 from okchain.state import schema
 from okchain.state.codec import decode_uint, encode_uint
 from okchain.state.kv import KVReader
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code
-
-SUFFIX_LEN = 3
-
 
 class TokenError(ModuleError):
     """Root of the token module's refusals."""

@@ -12,6 +12,8 @@ from okchain.crypto.address import Address
 from okchain.types.params import OKT_DECIMALS
 
 SYMBOL_RULE = re.compile(r"[a-z][a-z0-9]{0,5}")
+SUFFIX_LEN = 3  # hex characters of the issuing tx hash after the symbol: ``xyz-a1f``
+DENOM_RULE = re.compile(rf"(?:{SYMBOL_RULE.pattern})-[0-9a-f]{{{SUFFIX_LEN}}}")
 NAME_RULE = re.compile(r"[a-zA-Z0-9 ]{1,30}")
 # Upper bound on any token's total supply: 90 billion whole tokens of 18 decimals (< 2**97), so supplies,
 # balances and the DEX's lot arithmetic stay far from every integer bound.
