@@ -1,0 +1,447 @@
+"""The periodic call auction: one clearing price per pair per block, fills by price then time priority.
+
+Pure functions over numpy int64 arrays (no state, no I/O). Every pair of a block is matched in one pass over
+all its books concatenated pair-major, so the numpy call overhead is paid per block, not per pair or order.
+
+Clearing price: rules 0–3 of issue 5 (worked examples: okexchain-docs ``docs/concepts/periodic-auction.md``).
+The *candidates* are the book's distinct limit prices. At candidate p, ``B(p)`` = buy lots with limit >= p,
+``S(p)`` = sell lots with limit <= p, executable volume ``min(B, S)``, imbalance ``B - S``.
+
+0. Nothing crosses (every candidate's volume is 0): price 0, volume 0.
+1. Keep the candidates with the maximum volume V.
+2. Of those, keep the ones with the smallest ``|B - S|``. Call the lowest and highest survivors lo and hi.
+3. Reference price: ``round(last * 1.05)`` if every survivor's imbalance is positive (buy pressure),
+   ``round(last * 0.95)`` if every one is negative, else ``last``; rounding is to the nearest tick, halves
+   up, in integers: ``(last * (10_000 ± step_bps) + 5_000) // 10_000``. When ``last == 0`` (a pair's first
+   auction) the reference is the survivors' midpoint ``(lo + hi) // 2``, whatever the pressure. The clearing
+   price is the reference clamped to ``[lo, hi]``: the nearest price to it that still trades V. It is unique,
+   so no tie-break is needed, and it may lie between two limit prices (docs examples 4 and 6: 10.5 between
+   10.3 and 10.8) as in OKChain's ``bestPriceFromRefPrice``. Every tick in ``[lo, hi]`` executes exactly V:
+   survivors are consecutive candidates (``min(B, S)`` is unimodal and ``B - S`` monotone in p); between two
+   of them with equal imbalance B and S are constant, and between a ``+d`` and a ``-d`` survivor both are V.
+
+Allocation at clearing price c: buys with limit >= c and sells with limit <= c are eligible, and V lots fill
+on each side, buys highest limit first, sells lowest first, then smaller ``priority`` first; one order per
+side may fill partly. Only the marginal price level of each side needs time priority (everything better
+fills whole, everything worse not at all), so the engine sorts just those orders. Orders on one side at one
+price with equal priority (the dex module never makes them) keep their input order.
+
+Overflow bounds (all arithmetic is exact int64): prices ``<= MAX_PRICE_TICKS`` and quantities
+``<= MAX_QUANTITY_LOTS`` keep every per-order price x quantity (and the fee arithmetic on it, see ``settle``)
+below ``2**63``; at most ``MAX_ORDERS`` orders per call keep every cumulative lot sum below ``2**63``.
+Amounts in base units (10**18 per token) do not fit int64: ``Settlement`` keeps them in lots and tick·lots
+and gives the exact base-unit multiplier; the conversion to Python ints happens per order or account.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from okchain.errors import OKChainError
+
+Int64Array = npt.NDArray[np.int64]
+
+BUY: Final = 1
+SELL: Final = 2
+MAX_PRICE_TICKS: Final = 10**9
+MAX_QUANTITY_LOTS: Final = 10**9
+MAX_ORDERS: Final = 2**31  # per call, all pairs together
+INT64_MAX: Final = 2**63 - 1
+BPS: Final = 10_000
+DEFAULT_REFERENCE_STEP_BPS: Final = 500
+DEFAULT_FEE_BPS: Final = 10
+TOKEN_DECIMALS: Final = 18
+
+_PRICE_BITS: Final = 30  # MAX_PRICE_TICKS < 2**30: a (pair, price) key packs into one int64
+# A block's price ranges become a dense array of ticks (no sort) while they hold at most this many ticks per
+# order; wider books (prices spread far apart) are compressed to their distinct prices with a sort instead.
+_DENSE_TICKS_PER_ORDER: Final = 4
+
+
+class AuctionError(OKChainError):
+    """Input the matching engine refuses; the dex module guarantees it never passes any."""
+
+
+class MalformedBookError(AuctionError):
+    """Arrays of the wrong dtype, shape or length, or an unknown side code."""
+
+
+class BoundsError(AuctionError):
+    """A value outside the engine's overflow bounds (or not positive where it must be)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    """One pair's open orders, in any order; arrays of equal length."""
+
+    side: npt.NDArray[np.int8]  # BUY = 1, SELL = 2
+    price: Int64Array  # limit price in ticks, 1..MAX_PRICE_TICKS
+    quantity: Int64Array  # remaining quantity in lots, 1..MAX_QUANTITY_LOTS
+    priority: Int64Array  # time priority, smaller = earlier (dex: height << 24 | position in block)
+
+
+@dataclass(frozen=True, slots=True)
+class Auction:
+    price: int  # clearing price in ticks; 0 when nothing crosses
+    volume: int  # executed lots (on each side)
+    filled: Int64Array  # lots filled per input order (same index as the Book), 0 for unfilled
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """Per-order fund movements of one auction, exact int64 in lots (base) and tick·lots (quote).
+
+    Multiply by ``base_unit`` / ``quote_unit`` (Python ints) for base units; ``to_base_units`` does it.
+    A buy locked ``limit * quantity`` tick·lots: ``deal_quote + refund_quote + locked_left`` of them.
+    A sell locked ``quantity`` lots: ``filled + locked_left``. Fees are ``fee_bps`` of what the order
+    receives, floored in base units per order: whole units plus a remainder in base units below one unit.
+    """
+
+    base_unit: int  # base units per lot: 10**(18 - quantity_decimals)
+    quote_unit: int  # quote base units per tick·lot: 10**(18 - price_decimals - quantity_decimals)
+    deal_quote: Int64Array  # c * filled tick·lots: the buyer pays it, the seller receives it (before fee)
+    refund_quote: Int64Array  # buys: (limit - c) * filled, unlocked back to the buyer now; sells: 0
+    base_fee: Int64Array  # buys: fee on the received base, whole lots; sells: 0
+    base_fee_rem: Int64Array  # buys: plus this many base units (< base_unit); sells: 0
+    quote_fee: Int64Array  # sells: fee on the received quote, whole tick·lots; buys: 0
+    quote_fee_rem: Int64Array  # sells: plus this many quote base units (< quote_unit); buys: 0
+    locked_left: (
+        Int64Array  # still locked: buys limit * (quantity - filled) tick·lots, sells quantity - filled lots
+    )
+
+
+def to_base_units(whole: Int64Array, unit: int, rem: Int64Array | None = None) -> list[int]:
+    """Exact per-order amounts in base units (Python ints): ``whole * unit + rem``."""
+    if rem is None:
+        return [w * unit for w in whole.tolist()]
+    return [w * unit + r for w, r in zip(whole.tolist(), rem.tolist(), strict=True)]
+
+
+# --- stage 1: one pair-major set of arrays for the whole block -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Orders:
+    side: npt.NDArray[np.int8]
+    price: Int64Array
+    quantity: Int64Array
+    priority: Int64Array
+    offsets: Int64Array  # book i is orders[offsets[i]:offsets[i + 1]]
+    pairs: Int64Array  # indexes of the non-empty books, the "pairs" every later stage works on
+    pair: Int64Array  # per order: its rank in ``pairs``
+
+
+def _check_book(i: int, book: Book) -> None:
+    n = len(book.side)
+    for name, want in (
+        ("side", np.int8),
+        ("price", np.int64),
+        ("quantity", np.int64),
+        ("priority", np.int64),
+    ):
+        arr = getattr(book, name)
+        if not isinstance(arr, np.ndarray) or arr.dtype != want or arr.ndim != 1:
+            got = f"{arr.dtype} {arr.ndim}-d array" if isinstance(arr, np.ndarray) else type(arr).__name__
+            raise MalformedBookError(f"book {i}: {name} must be a 1-d {np.dtype(want)} array, got {got}")
+        if len(arr) != n:
+            raise MalformedBookError(f"book {i}: {name} has {len(arr)} entries, side has {n}")
+
+
+def _where(offsets: Int64Array, index: int) -> str:
+    book = int(np.searchsorted(offsets, index, side="right")) - 1
+    return f"book {book}: order {index - int(offsets[book])}"
+
+
+def _concat(books: Sequence[Book]) -> _Orders:
+    """Validate every book and lay them end to end (the only place that refuses input)."""
+    for i, book in enumerate(books):
+        _check_book(i, book)
+    lengths = np.array([len(b.side) for b in books], dtype=np.int64)
+    offsets = np.zeros(len(books) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    n = int(offsets[-1])
+    if n > MAX_ORDERS:
+        raise BoundsError(f"{n} orders in one auction call, at most {MAX_ORDERS}")
+    side = np.concatenate([b.side for b in books]) if books else np.zeros(0, np.int8)
+    price = np.concatenate([b.price for b in books]) if books else np.zeros(0, np.int64)
+    quantity = np.concatenate([b.quantity for b in books]) if books else np.zeros(0, np.int64)
+    priority = np.concatenate([b.priority for b in books]) if books else np.zeros(0, np.int64)
+    if n:
+        bad = np.flatnonzero((side != BUY) & (side != SELL))
+        if len(bad):
+            raise MalformedBookError(
+                f"{_where(offsets, bad[0])}: side {side[bad[0]]}, must be 1 (buy) or 2 (sell)"
+            )
+        for name, arr, top in (("price", price, MAX_PRICE_TICKS), ("quantity", quantity, MAX_QUANTITY_LOTS)):
+            lo, hi = int(arr.min()), int(arr.max())
+            if lo <= 0:
+                i = int(np.argmax(arr <= 0))
+                raise BoundsError(f"{_where(offsets, i)}: {name} {arr[i]} is not positive")
+            if hi > top:
+                i = int(np.argmax(arr > top))
+                raise BoundsError(f"{_where(offsets, i)}: {name} {arr[i]} exceeds the bound {top}")
+    pairs = np.flatnonzero(lengths).astype(np.int64)
+    pair = np.repeat(np.arange(len(pairs), dtype=np.int64), lengths[pairs])
+    return _Orders(side, price, quantity, priority, offsets, pairs, pair)
+
+
+def _check_last_prices(last_prices: Sequence[int], n_books: int, step_bps: int) -> None:
+    if len(last_prices) != n_books:
+        raise MalformedBookError(f"{len(last_prices)} last prices for {n_books} books")
+    for i, last in enumerate(last_prices):
+        if not 0 <= last <= MAX_PRICE_TICKS:
+            raise BoundsError(f"book {i}: last price {last} outside 0..{MAX_PRICE_TICKS}")
+    if not 0 <= step_bps <= BPS:
+        raise BoundsError(f"reference step {step_bps} bps outside 0..{BPS}")
+
+
+# --- stage 2: price levels per pair, with buy and sell lots at each --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Levels:
+    pair: Int64Array  # per slot: pair rank
+    price: Int64Array  # per slot: price in ticks, ascending within a pair
+    buy: Int64Array  # buy lots with exactly this limit
+    sell: Int64Array  # sell lots with exactly this limit
+    is_level: npt.NDArray[np.bool_] | None  # dense slots include empty ticks; None when every slot is a level
+    starts: Int64Array  # first slot of each pair
+
+
+def _levels(orders: _Orders) -> _Levels:
+    """Aggregate lots per (pair, price): a dense tick array when the price ranges are narrow, else a sort."""
+    starts = orders.offsets[:-1][orders.pairs]
+    pmin = np.minimum.reduceat(orders.price, starts)
+    pmax = np.maximum.reduceat(orders.price, starts)
+    span = pmax - pmin + 1
+    n_ticks = int(span.sum())
+    dense = n_ticks <= _DENSE_TICKS_PER_ORDER * len(orders.price)
+    if dense:
+        base = np.cumsum(span) - span
+        slot = (base - pmin)[orders.pair] + orders.price
+        n_slots = n_ticks
+    else:
+        keys, slot = np.unique((orders.pair << _PRICE_BITS) | orders.price, return_inverse=True)
+        n_slots = len(keys)
+    lots = np.zeros(2 * n_slots, dtype=np.int64)  # interleaved: buy lots at 2s, sell lots at 2s + 1
+    np.add.at(lots, 2 * slot + (orders.side == SELL), orders.quantity)
+    buy, sell = lots[0::2], lots[1::2]
+    if dense:
+        pair = np.repeat(np.arange(len(span), dtype=np.int64), span)
+        price = np.arange(n_slots, dtype=np.int64) + (pmin - base)[pair]
+        return _Levels(pair, price, buy, sell, (buy | sell) != 0, base)
+    pair = keys >> _PRICE_BITS
+    level_starts = np.searchsorted(pair, np.arange(len(span), dtype=np.int64)).astype(np.int64)
+    return _Levels(pair, keys & ((1 << _PRICE_BITS) - 1), buy, sell, None, level_starts)
+
+
+# --- stage 3: rules 0–3 per pair, and where each side's fills stop ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Clearing:
+    price: Int64Array  # per pair, 0 when nothing crosses
+    volume: Int64Array
+    buy_limit: Int64Array  # marginal buy price: higher buys fill whole, lower none; > MAX when no fills
+    buy_rest: Int64Array  # lots left for the buys at buy_limit, by time priority
+    sell_limit: Int64Array  # marginal sell price: lower sells fill whole, higher none; 0 when no fills
+    sell_rest: Int64Array
+
+
+def _clear(lv: _Levels, last: Int64Array, step_bps: int) -> _Clearing:
+    starts, k = lv.starts, lv.pair
+    buy_cum, sell_cum = np.cumsum(lv.buy), np.cumsum(lv.sell)
+    buy_before = (buy_cum - lv.buy)[starts]  # lots of earlier pairs in the running sums
+    sell_before = (sell_cum - lv.sell)[starts]
+    buy_total = np.append(buy_cum[starts[1:] - 1], buy_cum[-1]) - buy_before
+    up_to = sell_cum - sell_before[k]  # S(p): sells at or below p
+    from_ = buy_total[k] - (buy_cum - buy_before[k]) + lv.buy  # B(p): buys at or above p
+    volume = np.minimum(from_, up_to)
+    if lv.is_level is not None:
+        volume = np.where(lv.is_level, volume, -1)
+    max_volume = np.maximum.reduceat(volume, starts)
+    imbalance = from_ - up_to
+    abs_imbalance = np.where(volume == max_volume[k], np.abs(imbalance), INT64_MAX)  # rule 1
+    survivor = abs_imbalance == np.minimum.reduceat(abs_imbalance, starts)[k]  # rule 2
+    lo = np.minimum.reduceat(np.where(survivor, lv.price, INT64_MAX), starts)
+    hi = np.maximum.reduceat(np.where(survivor, lv.price, 0), starts)
+    all_buy = np.minimum.reduceat(np.where(survivor, imbalance, INT64_MAX), starts) > 0
+    all_sell = np.maximum.reduceat(np.where(survivor, imbalance, -INT64_MAX), starts) < 0
+    half = BPS // 2
+    reference = np.where(
+        all_buy,
+        (last * (BPS + step_bps) + half) // BPS,
+        np.where(all_sell, (last * (BPS - step_bps) + half) // BPS, last),
+    )
+    reference = np.where(last == 0, (lo + hi) // 2, reference)  # rule 3
+    crossed = max_volume > 0  # rule 0
+    price = np.where(crossed, np.minimum(np.maximum(reference, lo), hi), 0)
+    volume_k = np.where(crossed, max_volume, 0)
+
+    # Buys fill from the top down to the highest buy level whose B(p) reaches V; sells from the bottom up.
+    slot = np.arange(len(lv.price), dtype=np.int64)
+    need = volume_k[k]
+    jb = np.maximum.reduceat(np.where((lv.buy > 0) & (from_ >= need), slot, -1), starts)
+    js = np.minimum.reduceat(np.where((lv.sell > 0) & (up_to >= need), slot, len(slot)), starts)
+    jb, js = np.where(crossed, jb, 0), np.where(crossed, js, 0)
+    return _Clearing(
+        price,
+        volume_k,
+        np.where(crossed, lv.price[jb], MAX_PRICE_TICKS + 1),
+        volume_k - (from_[jb] - lv.buy[jb]),
+        np.where(crossed, lv.price[js], 0),
+        volume_k - (up_to[js] - lv.sell[js]),
+    )
+
+
+# --- stage 4: fills per order ----------------------------------------------------------------------
+
+
+def _allocate(orders: _Orders, cl: _Clearing) -> Int64Array:
+    k, price, qty = orders.pair, orders.price, orders.quantity
+    is_buy = orders.side == BUY
+    buy_limit, sell_limit = cl.buy_limit[k], cl.sell_limit[k]
+    whole = np.where(is_buy, price > buy_limit, price < sell_limit)
+    filled = np.where(whole, qty, 0)
+    marginal = np.flatnonzero(np.where(is_buy, price == buy_limit, price == sell_limit))
+    if len(marginal):
+        group = 2 * k[marginal] + ~is_buy[marginal]  # (pair, side); each has one marginal price
+        order = np.lexsort((orders.priority[marginal], group))
+        idx, group = marginal[order], group[order]
+        q = qty[idx]
+        cum = np.cumsum(q)
+        first = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
+        before = np.repeat(cum[first] - q[first], np.diff(np.append(first, len(group))))
+        rest = np.where(group % 2 == 0, cl.buy_rest[group // 2], cl.sell_rest[group // 2])
+        filled[idx] = np.clip(rest - (cum - q - before), 0, q)
+    return filled
+
+
+# --- public API ------------------------------------------------------------------------------------
+
+
+def _match(
+    books: Sequence[Book], last_prices: Sequence[int], step_bps: int
+) -> tuple[_Orders, _Clearing | None]:
+    _check_last_prices(last_prices, len(books), step_bps)
+    orders = _concat(books)
+    if not len(orders.pairs):
+        return orders, None
+    last = np.array(last_prices, dtype=np.int64)[orders.pairs]
+    return orders, _clear(_levels(orders), last, step_bps)
+
+
+def clearing_price(
+    book: Book, last_price: int, reference_step_bps: int = DEFAULT_REFERENCE_STEP_BPS
+) -> tuple[int, int]:
+    """Rules 0–3 for one pair: ``(clearing price, volume)`` in ticks and lots, ``(0, 0)`` if none crosses."""
+    _, cl = _match([book], [last_price], reference_step_bps)
+    return (0, 0) if cl is None else (int(cl.price[0]), int(cl.volume[0]))
+
+
+def run_many(
+    books: Sequence[Book],
+    last_prices: Sequence[int],
+    reference_step_bps: int = DEFAULT_REFERENCE_STEP_BPS,
+) -> list[Auction]:
+    """Match every pair of a block at once: one ``Auction`` per book, in order."""
+    orders, cl = _match(books, last_prices, reference_step_bps)
+    out: list[Auction] = []
+    filled = np.zeros(0, np.int64) if cl is None else _allocate(orders, cl)
+    rank = np.full(len(books), -1, dtype=np.int64)
+    rank[orders.pairs] = np.arange(len(orders.pairs))
+    prices = [] if cl is None else cl.price.tolist()
+    volumes = [] if cl is None else cl.volume.tolist()
+    bounds = orders.offsets.tolist()
+    for i, r in enumerate(rank.tolist()):
+        part = filled[bounds[i] : bounds[i + 1]]
+        out.append(Auction(0, 0, part) if r < 0 else Auction(prices[r], volumes[r], part))
+    return out
+
+
+def run_auction(book: Book, last_price: int, reference_step_bps: int = DEFAULT_REFERENCE_STEP_BPS) -> Auction:
+    """Clearing price plus price/time-priority fills for one pair."""
+    return run_many([book], [last_price], reference_step_bps)[0]
+
+
+# --- settlement ------------------------------------------------------------------------------------
+
+
+def _fee(amount: Int64Array, fee_bps: int, unit: Int64Array) -> tuple[Int64Array, Int64Array]:
+    """``floor(amount * unit * fee_bps / 10_000)`` base units as (whole units, base-unit remainder).
+
+    ``amount * fee_bps`` can pass 2**63, so it is split: amount = h * 10_000 + l gives whole units
+    ``h * fee_bps + (l * fee_bps) // 10_000`` and r = ``(l * fee_bps) % 10_000`` ten-thousandths of a unit
+    left over, i.e. ``floor(r * unit / 10_000)`` base units, computed as ``r * (unit / g) // (10_000 / g)``
+    with g = gcd(unit, 10_000) so that every product stays below 10**18.
+    """
+    high, low = np.divmod(amount, BPS)
+    part, r = np.divmod(low * fee_bps, BPS)
+    g = np.gcd(unit, BPS)
+    return high * fee_bps + part, r * (unit // g) // (BPS // g)
+
+
+def settle_many(
+    books: Sequence[Book],
+    auctions: Sequence[Auction],
+    price_decimals: Sequence[int],
+    quantity_decimals: Sequence[int],
+    fee_bps: int = DEFAULT_FEE_BPS,
+) -> list[Settlement]:
+    """Fund movements of every pair's auction (see ``Settlement``), vectorised over the whole block."""
+    if not len(books) == len(auctions) == len(price_decimals) == len(quantity_decimals):
+        raise MalformedBookError(
+            f"{len(books)} books, {len(auctions)} auctions, {len(price_decimals)} price decimals, "
+            f"{len(quantity_decimals)} quantity decimals: one each per pair"
+        )
+    if not 0 <= fee_bps <= BPS:
+        raise BoundsError(f"fee {fee_bps} bps outside 0..{BPS}")
+    for i, (p, q) in enumerate(zip(price_decimals, quantity_decimals, strict=True)):
+        if p < 0 or q < 0 or p + q > TOKEN_DECIMALS:
+            raise BoundsError(
+                f"book {i}: price decimals {p} + quantity decimals {q} outside 0..{TOKEN_DECIMALS}"
+            )
+    orders = _concat(books)
+    for i, (book, auction) in enumerate(zip(books, auctions, strict=True)):
+        if auction.filled.shape != book.side.shape or auction.filled.dtype != np.int64:
+            raise MalformedBookError(f"book {i}: auction fills do not match the book")
+    base_units = [10 ** (TOKEN_DECIMALS - q) for q in quantity_decimals]
+    quote_units = [
+        10 ** (TOKEN_DECIMALS - p - q) for p, q in zip(price_decimals, quantity_decimals, strict=True)
+    ]
+    lengths = np.diff(orders.offsets)
+
+    def per_order(values: list[int]) -> Int64Array:
+        return np.repeat(np.array(values, dtype=np.int64), lengths)
+
+    c = per_order([a.price for a in auctions])
+    filled = np.concatenate([a.filled for a in auctions]) if auctions else np.zeros(0, np.int64)
+    is_buy = orders.side == BUY
+    deal = c * filled
+    base_fee, base_rem = _fee(np.where(is_buy, filled, 0), fee_bps, per_order(base_units))
+    quote_fee, quote_rem = _fee(np.where(is_buy, 0, deal), fee_bps, per_order(quote_units))
+    unfilled = orders.quantity - filled
+    columns = (
+        deal,
+        np.where(is_buy, (orders.price - c) * filled, 0),
+        base_fee,
+        base_rem,
+        quote_fee,
+        quote_rem,
+        np.where(is_buy, orders.price * unfilled, unfilled),
+    )
+    bounds = orders.offsets.tolist()
+    return [
+        Settlement(base_units[i], quote_units[i], *(col[bounds[i] : bounds[i + 1]] for col in columns))
+        for i in range(len(books))
+    ]
+
+
+def settle(
+    book: Book, auction: Auction, price_decimals: int, quantity_decimals: int, fee_bps: int = DEFAULT_FEE_BPS
+) -> Settlement:
+    """Fund movements of one pair's auction (see ``Settlement``)."""
+    return settle_many([book], [auction], [price_decimals], [quantity_decimals], fee_bps)[0]
