@@ -18,6 +18,7 @@ from okchain.deliver import Delivered, SignatureCache, deliver_tx, precheck, pre
 from okchain.errors import OKChainError
 from okchain.genesis.document import GenesisDoc
 from okchain.modules.bank import keeper as bank
+from okchain.modules.dex.endblock import end_block as dex_end_block
 from okchain.query import StateQuery
 from okchain.state import schema
 from okchain.state.blockstore import LastCommitted
@@ -294,6 +295,9 @@ class Application:
         else:
             state = CacheKV(self.state)
             results = tuple(self._deliver(state, raw).result for raw in block.txs)
+        # block end, the same on every node whichever path executed the txs: it needs the header's time,
+        # which the proposer fixes only after prepare_proposal, and no tx result depends on it
+        dex_end_block(state, block.header.height, block.header.time_ns, self.params)
         changes = {k: state.writes[k] for k in sorted(state.writes)}
         app_hash, node_writes = self.tree.update(changes)
         height = block.header.height

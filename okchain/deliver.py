@@ -25,6 +25,8 @@ from okchain.modules.bank import keeper as bank
 from okchain.modules.bank.keeper import InsufficientFunds
 from okchain.modules.bank.messages import MultiSend
 from okchain.modules.context import ModuleError, MsgContext
+from okchain.modules.dex import codec as dex_codec
+from okchain.modules.dex import handler as dex_handler
 from okchain.modules.token import codec as token_codec
 from okchain.modules.token import handler as token_handler
 from okchain.state.cache import CacheKV
@@ -42,6 +44,7 @@ Handler = Callable[[Store, MsgContext, Any], list[Event]]
 HANDLERS: dict[type, Handler] = {
     **dict.fromkeys(bank_codec.MSG_TYPES, bank_handler.handle),
     **dict.fromkeys(token_codec.MSG_TYPES, token_handler.handle),
+    **dict.fromkeys(dex_codec.MSG_TYPES, dex_handler.handle),
 }
 
 

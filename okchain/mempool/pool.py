@@ -60,9 +60,11 @@ def _refuse(tx_hash: bytes, code: Code, log: str) -> AddResult:
 
 
 # Messages whose effects are pure additions and subtractions of balances, so their order inside a block does
-# not change the final state. Only today's message kinds exist, so the committed block is what is checked
-# here; a module whose messages do not commute (an order book, say) stays out of this set and must also
-# force the full re-check while any of its txs wait in the pool.
+# not change the final state. Every other kind (token, dex) stays out of this set, and while any tx of
+# another kind waits in the pool (``_non_commuting``) every update re-checks in full: such a tx ran against
+# check state built for a block that may not have included it. Block-end hooks only credit accounts (the
+# dex pays out of its lock account), so a remaining transfer still sees at least the balance it was
+# checked against.
 _COMMUTING = (Transfer, MultiSend)
 
 
@@ -82,6 +84,7 @@ class Mempool:
         self._by_hash: dict[bytes, _Entry] = {}
         self._bytes = 0
         self._parked = 0
+        self._non_commuting = 0  # waiting txs with a message outside _COMMUTING
         self._seq = itertools.count()
 
     def pending_nonce(self, signer: Address) -> int:
@@ -130,6 +133,7 @@ class Mempool:
         self._ready.setdefault(entry.signer, []).append(entry)
         self._by_hash[entry.tx.hash] = entry
         self._bytes += len(entry.raw)
+        self._non_commuting += not _commutes(entry.tx)
 
     def _park(self, entry: _Entry, expected: int) -> AddResult:
         """Hold a tx whose nonce is ahead, within a window, for a bounded number of blocks.
@@ -174,6 +178,7 @@ class Mempool:
         waiting[tx.nonce] = entry
         self._by_hash[tx_hash] = entry
         self._bytes += len(entry.raw)
+        self._non_commuting += not _commutes(entry.tx)
         self._parked += 1
         log = f"queued: nonce {tx.nonce} waits for nonce {expected}"
         return AddResult(tx_hash, TxResult(Code.OK, log, tx.gas_limit, 0), queued=True)
@@ -201,6 +206,7 @@ class Mempool:
     def _drop(self, entry: _Entry) -> None:
         if self._by_hash.pop(entry.tx.hash, None) is not None:
             self._bytes -= len(entry.raw)
+            self._non_commuting -= not _commutes(entry.tx)
 
     def reap(self, max_txs: int, max_bytes: int) -> list[bytes]:
         """Highest fee per gas first across accounts, nonce order within each account."""
@@ -236,6 +242,7 @@ class Mempool:
         for entry in entries:
             if entry is not None:
                 self._drop(entry)
+        fast = fast and self._non_commuting == 0
         if fast and self._by_hash:
             for signer in {e.signer for e in entries if e is not None}:
                 queue = [e for e in self._ready[signer] if e.tx.hash in self._by_hash]

@@ -53,6 +53,67 @@ def token_info(denom: str) -> bytes:
     return TOKEN_INFO + denom.encode()
 
 
+# --- dex (under S + "X"; see okchain/modules/dex/keeper.py for the values) ---
+DEX = STATE + b"X"
+_U32 = struct.Struct(">I")
+_U32U64 = struct.Struct(">IQ")
+
+
+def dex_pair(pair_id: int) -> bytes:
+    return DEX + b"p" + _U32.pack(pair_id)
+
+
+def dex_pair_name(name: str) -> bytes:
+    return DEX + b"n" + name.encode()
+
+
+def dex_pair_count() -> bytes:
+    return DEX + b"P"
+
+
+def dex_orders(height: int, chunk: int) -> bytes:
+    """Packed records of the orders placed at ``height``, chunk ``chunk`` (fixed rows per chunk)."""
+    return DEX + b"o" + _U64U32.pack(height, chunk)
+
+
+def dex_order_count(height: int) -> bytes:
+    return DEX + b"c" + u64(height)
+
+
+def dex_journal(height: int) -> bytes:
+    """Cancellations and delistings made by the txs of ``height``, applied to the books at block end."""
+    return DEX + b"j" + u64(height)
+
+
+def dex_address_orders(addr: bytes, height: int) -> bytes:
+    return DEX + b"a" + addr + u64(height)
+
+
+def dex_address_prefix(addr: bytes) -> bytes:
+    return DEX + b"a" + addr
+
+
+def dex_book_dir(pair_id: int) -> bytes:
+    return DEX + b"B" + _U32.pack(pair_id)
+
+
+def dex_book_chunk(pair_id: int, first_id: int) -> bytes:
+    return DEX + b"b" + _U32U64.pack(pair_id, first_id)
+
+
+def dex_deal(pair_id: int, height: int) -> bytes:
+    """Newest first under ``dex_deal_prefix``: the height is stored inverted."""
+    return DEX + b"d" + _U32U64.pack(pair_id, (1 << 64) - 1 - height)
+
+
+def dex_deal_prefix(pair_id: int) -> bytes:
+    return DEX + b"d" + _U32.pack(pair_id)
+
+
+def dex_fills(pair_id: int, height: int, chunk: int) -> bytes:
+    return DEX + b"f" + _U32U64.pack(pair_id, height) + _U32.pack(chunk)
+
+
 # --- block store and indexes ---
 def block(height: int) -> bytes:
     return BLOCK + u64(height)

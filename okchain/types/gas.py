@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from okchain.modules.bank.messages import MultiSend, Transfer
+from okchain.modules.dex.messages import CancelOrders, DelistPair, ListPair, PlaceOrders
 from okchain.modules.token.messages import BurnToken, IssueToken, MintToken, TransferOwnership
 from okchain.types.params import ChainParams
 from okchain.types.tx import Tx
@@ -21,6 +22,10 @@ MSG_GAS: dict[type, Callable[[Any, ChainParams], int]] = {
     MintToken: lambda msg, p: p.token_mint_gas,
     BurnToken: lambda msg, p: p.token_burn_gas,
     TransferOwnership: lambda msg, p: p.token_transfer_ownership_gas,
+    ListPair: lambda msg, p: p.dex_list_gas,
+    DelistPair: lambda msg, p: p.dex_list_gas,
+    PlaceOrders: lambda msg, p: p.dex_order_gas * len(msg.orders),
+    CancelOrders: lambda msg, p: p.dex_cancel_gas * len(msg.ids),
 }
 
 

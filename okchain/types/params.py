@@ -33,6 +33,16 @@ class ChainParams:
     token_mint_gas: int = 20_000
     token_burn_gas: int = 20_000
     token_transfer_ownership_gas: int = 10_000
+    # dex module: the listing fee (OKT base units) is burned like the issue fee; an open order pays
+    # dex_fee_per_block OKT per block from a reserve of dex_fee_per_block * dex_order_expiry_blocks locked at
+    # placement; deal fee in basis points of what each side receives, to the pair owner; gas per message/item
+    dex_list_fee: int = 100 * 10**OKT_DECIMALS
+    dex_order_expiry_blocks: int = 86_400
+    dex_fee_per_block: int = 10**12
+    dex_deal_fee_bps: int = 10
+    dex_list_gas: int = 50_000
+    dex_order_gas: int = 1_000
+    dex_cancel_gas: int = 1_000
 
     def to_json(self) -> dict[str, str]:
         return {k: str(v) for k, v in asdict(self).items()}

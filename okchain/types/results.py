@@ -28,6 +28,11 @@ class Code(IntEnum):
     TOKEN_NOT_MINTABLE = 17
     TOKEN_SUPPLY_LIMIT = 18
     TOKEN_DENOM_TAKEN = 19
+    DEX_UNKNOWN_PAIR = 20
+    DEX_UNKNOWN_ORDER = 21
+    DEX_NOT_OWNER = 22
+    DEX_ORDER_CLOSED = 23
+    DEX_DUPLICATE_PAIR = 24
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,8 @@ from okchain.crypto.hashing import keccak256, sha256
 from okchain.crypto.secp import AccountKey, SignatureError, recover_address
 from okchain.modules.bank import codec as bank_codec
 from okchain.modules.bank.messages import BankMsg
+from okchain.modules.dex import codec as dex_codec
+from okchain.modules.dex.messages import DexMsg
 from okchain.modules.token import codec as token_codec
 from okchain.modules.token.messages import TokenMsg
 from okchain.types.amount import AmountError, parse_amount
@@ -29,16 +31,18 @@ MAX_MEMO_LEN = 256
 
 # Every module's messages. A module joins by adding its union here and its codec to the two tables below
 # (its ``Msg`` oneof cases in proto/okchain/tx/v1/tx.proto), and its handler to deliver.py's routing table.
-Msg = BankMsg | TokenMsg
+Msg = BankMsg | TokenMsg | DexMsg
 
 # ``Msg`` oneof case → the module codec that decodes it; message type → the codec that encodes it.
 _FROM_PROTO: dict[str, Callable[[tx_pb2.Msg, str], Msg]] = {
     **dict.fromkeys(bank_codec.CASES, bank_codec.from_proto),
     **dict.fromkeys(token_codec.CASES, token_codec.from_proto),
+    **dict.fromkeys(dex_codec.CASES, dex_codec.from_proto),
 }
 _TO_PROTO: dict[type, Callable[[Any], tx_pb2.Msg]] = {
     **dict.fromkeys(bank_codec.MSG_TYPES, bank_codec.to_proto),
     **dict.fromkeys(token_codec.MSG_TYPES, token_codec.to_proto),
+    **dict.fromkeys(dex_codec.MSG_TYPES, dex_codec.to_proto),
 }
 
 

@@ -1,5 +1,6 @@
 from okchain._pb.bank.v1 import bank_pb2 as _bank_pb2
 from okchain._pb.token.v1 import token_pb2 as _token_pb2
+from okchain._pb.dex.v1 import dex_pb2 as _dex_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -33,17 +34,25 @@ class TxBody(_message.Message):
     def __init__(self, chain_id: _Optional[str] = ..., nonce: _Optional[int] = ..., gas_limit: _Optional[int] = ..., fee: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[Msg, _Mapping]]] = ..., memo: _Optional[str] = ...) -> None: ...
 
 class Msg(_message.Message):
-    __slots__ = ("transfer", "multi_send", "issue_token", "mint_token", "burn_token", "transfer_ownership")
+    __slots__ = ("transfer", "multi_send", "issue_token", "mint_token", "burn_token", "transfer_ownership", "list_pair", "delist_pair", "place_orders", "cancel_orders")
     TRANSFER_FIELD_NUMBER: _ClassVar[int]
     MULTI_SEND_FIELD_NUMBER: _ClassVar[int]
     ISSUE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     MINT_TOKEN_FIELD_NUMBER: _ClassVar[int]
     BURN_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TRANSFER_OWNERSHIP_FIELD_NUMBER: _ClassVar[int]
+    LIST_PAIR_FIELD_NUMBER: _ClassVar[int]
+    DELIST_PAIR_FIELD_NUMBER: _ClassVar[int]
+    PLACE_ORDERS_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_ORDERS_FIELD_NUMBER: _ClassVar[int]
     transfer: _bank_pb2.MsgTransfer
     multi_send: _bank_pb2.MsgMultiSend
     issue_token: _token_pb2.MsgIssueToken
     mint_token: _token_pb2.MsgMintToken
     burn_token: _token_pb2.MsgBurnToken
     transfer_ownership: _token_pb2.MsgTransferOwnership
-    def __init__(self, transfer: _Optional[_Union[_bank_pb2.MsgTransfer, _Mapping]] = ..., multi_send: _Optional[_Union[_bank_pb2.MsgMultiSend, _Mapping]] = ..., issue_token: _Optional[_Union[_token_pb2.MsgIssueToken, _Mapping]] = ..., mint_token: _Optional[_Union[_token_pb2.MsgMintToken, _Mapping]] = ..., burn_token: _Optional[_Union[_token_pb2.MsgBurnToken, _Mapping]] = ..., transfer_ownership: _Optional[_Union[_token_pb2.MsgTransferOwnership, _Mapping]] = ...) -> None: ...
+    list_pair: _dex_pb2.MsgListPair
+    delist_pair: _dex_pb2.MsgDelistPair
+    place_orders: _dex_pb2.MsgPlaceOrders
+    cancel_orders: _dex_pb2.MsgCancelOrders
+    def __init__(self, transfer: _Optional[_Union[_bank_pb2.MsgTransfer, _Mapping]] = ..., multi_send: _Optional[_Union[_bank_pb2.MsgMultiSend, _Mapping]] = ..., issue_token: _Optional[_Union[_token_pb2.MsgIssueToken, _Mapping]] = ..., mint_token: _Optional[_Union[_token_pb2.MsgMintToken, _Mapping]] = ..., burn_token: _Optional[_Union[_token_pb2.MsgBurnToken, _Mapping]] = ..., transfer_ownership: _Optional[_Union[_token_pb2.MsgTransferOwnership, _Mapping]] = ..., list_pair: _Optional[_Union[_dex_pb2.MsgListPair, _Mapping]] = ..., delist_pair: _Optional[_Union[_dex_pb2.MsgDelistPair, _Mapping]] = ..., place_orders: _Optional[_Union[_dex_pb2.MsgPlaceOrders, _Mapping]] = ..., cancel_orders: _Optional[_Union[_dex_pb2.MsgCancelOrders, _Mapping]] = ...) -> None: ...
