@@ -11,6 +11,8 @@ from okchain.types.params import OKT_DENOM
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    from okchain.cli import token_cmd  # it builds on tx_cmd, which imports nothing from here
+
     query = sub.add_parser("query", help="query the chain")
     q = query.add_subparsers(dest="query_command", required=True)
     for name, fn, arg in (
@@ -37,6 +39,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     node = q.add_parser("node", help="node and chain info")
     add_node_arg(node)
     node.set_defaults(func=_node)
+    token_cmd.register_query(q)
 
 
 def _hex32(text: str) -> bytes:

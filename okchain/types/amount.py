@@ -44,13 +44,25 @@ def parse_user_amount(text: str) -> tuple[int, str]:
     match = _USER_AMOUNT.fullmatch(text)
     if match is None or not (match[1] or match[2]):
         raise AmountError(f"amount {text!r} is not a number followed by a denom, like 1.5okt or 2xyz-a1f")
-    whole, frac, denom = match[1], match[2] or "", match[3]
+    return _scale(match[1], match[2] or "", text), match[3]
+
+
+def parse_display_number(text: str) -> int:
+    """A plain decimal in display units (``2.5`` → 2.5 × 10**18 base units), for amounts whose denom is
+    implied, like the total supply of a token being issued."""
+    whole, _, frac = text.strip().partition(".")
+    if not text.isascii() or not (whole or frac) or not f"{whole}{frac}".isdigit():
+        raise AmountError(f"{text!r} is not a decimal number like 1000 or 2.5")
+    return _scale(whole, frac, text)
+
+
+def _scale(whole: str, frac: str, text: str) -> int:
     if len(frac) > OKT_DECIMALS:
         raise AmountError(f"amount {text!r} has more than {OKT_DECIMALS} decimals")
-    value = int(whole or "0") * 10**OKT_DECIMALS + int(frac.ljust(OKT_DECIMALS, "0") or "0")
+    value: int = int(whole or "0") * 10**OKT_DECIMALS + int(frac.ljust(OKT_DECIMALS, "0") or "0")
     if value > MAX_AMOUNT:
         raise AmountError(f"amount {text!r} is too large")
-    return value, denom
+    return value
 
 
 def format_amount(base_units: int, denom: str) -> str:
