@@ -60,7 +60,9 @@ class DexChain:
         self.burned += self.app.params.token_issue_fee
         return dict(result.events[0].attributes)["denom"]
 
-    def list_pair(self, key: AccountKey, base: str, quote: str, p: int = 2, q: int = 2, minimum: int = 0) -> str:
+    def list_pair(
+        self, key: AccountKey, base: str, quote: str, p: int = 2, q: int = 2, minimum: int = 0
+    ) -> str:
         result = self.run(key, [ListPair(base, quote, p, q, minimum or 10 ** (18 - q))])
         assert result.ok, result.log
         self.burned += self.app.params.dex_list_fee
@@ -103,7 +105,9 @@ def expected_locks(reader: KVReader, params: ChainParams) -> dict[str, int]:
         rows = k.block_orders(reader, h)
         for r in rows[rows["status"] == k.Status.OPEN]:
             pair = pairs[int(r["pair"])]
-            denom, amount = k.order_lock(pair, int(r["side"]), int(r["price"]), int(r["quantity"] - r["filled"]))
+            denom, amount = k.order_lock(
+                pair, int(r["side"]), int(r["price"]), int(r["quantity"] - r["filled"])
+            )
             locks[denom] += amount
             locks[OKT_DENOM] += k.fee_reserve(params)
     return {d: v for d, v in locks.items() if v}
