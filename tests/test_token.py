@@ -19,7 +19,16 @@ from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
 from okchain.modules.bank.messages import MultiSend, Output, Transfer
 from okchain.modules.token import keeper as token
-from okchain.modules.token.messages import MAX_SUPPLY, BurnToken, IssueToken, MintToken, TransferOwnership
+from okchain.modules.token.messages import (
+    DENOM_RULE,
+    MAX_SUPPLY,
+    NAME_RULE,
+    SYMBOL_RULE,
+    BurnToken,
+    IssueToken,
+    MintToken,
+    TransferOwnership,
+)
 from okchain.state import schema
 from okchain.state.cache import CacheKV
 from okchain.state.kv import LevelDB, MemoryKV
@@ -301,6 +310,43 @@ def test_multisend_output_limit(chain: TokenChain) -> None:
         f"message 0: multi-send has {limit + 1} outputs, limit is {limit}",
     )
     assert state_items(chain.db) == before
+
+
+# --- codec ---
+ADDRESSES = st.binary(min_size=20, max_size=20)
+TOKEN_MSGS = st.one_of(
+    st.builds(
+        IssueToken,
+        st.from_regex(SYMBOL_RULE, fullmatch=True),
+        st.from_regex(NAME_RULE, fullmatch=True),
+        st.integers(min_value=1, max_value=MAX_SUPPLY),
+        st.booleans(),
+    ),
+    st.builds(MintToken, st.from_regex(DENOM_RULE, fullmatch=True), st.integers(1, 2**256 - 1)),
+    st.builds(BurnToken, st.sampled_from(["okt", "xyz-a1f"]), st.integers(1, 2**256 - 1)),
+    st.builds(TransferOwnership, st.from_regex(DENOM_RULE, fullmatch=True), ADDRESSES),
+)
+
+
+@given(st.lists(TOKEN_MSGS, min_size=1, max_size=4))
+def test_token_messages_roundtrip(msgs: list[Any]) -> None:
+    assert decode_tx(tx(A, 0, msgs)).msgs == tuple(msgs)
+
+
+@pytest.mark.parametrize(
+    ("msg", "reason"),
+    [
+        (MintToken("xyz-a1f", 0), "message 0: amount must be positive"),
+        (BurnToken("okt", 0), "message 0: amount must be positive"),
+        (BurnToken("", 1), "message 0: invalid denom ''"),
+        (MintToken("x" * 33, 1), f"message 0: invalid denom {'x' * 33!r}"),
+        (TransferOwnership("xyz-a1f", b"\x01" * 5), "message 0 new owner: address must be 20 bytes, got 5"),
+    ],
+)
+def test_malformed_token_messages_are_refused_at_decode(msg: Any, reason: str) -> None:
+    with pytest.raises(TxDecodeError) as exc:
+        decode_tx(tx(A, 0, [msg]))
+    assert str(exc.value) == reason
 
 
 # --- amounts as people type them ---
