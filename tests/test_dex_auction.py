@@ -380,22 +380,21 @@ def check_settlement(book: Book, result: Auction, p: int, q: int, fee_bps: int) 
     base_unit, quote_unit = 10 ** (18 - q), 10 ** (18 - p - q)
     assert (s.base_unit, s.quote_unit) == (base_unit, quote_unit)
     c = result.price
-    base_fees = to_base_units(s.base_fee, base_unit, s.base_fee_rem)
-    quote_fees = to_base_units(s.quote_fee, quote_unit, s.quote_fee_rem)
     for i, ((side, limit, quantity, _), f) in enumerate(zip(rows(book), result.filled.tolist(), strict=True)):
         assert s.deal_quote[i] == c * f
+        assert 0 <= s.fee_frac[i] < 10_000
+        fee = s.fee_in_base_units(i, side == BUY)
         if side == BUY:
             assert s.refund_quote[i] == (limit - c) * f
             assert s.locked_left[i] == limit * (quantity - f)
             assert s.deal_quote[i] + s.refund_quote[i] + s.locked_left[i] == limit * quantity
-            assert base_fees[i] == f * base_unit * fee_bps // 10_000
-            assert quote_fees[i] == 0
+            assert fee == f * base_unit * fee_bps // 10_000
+            assert to_base_units(s.fee[i : i + 1], base_unit, s.fee_frac[i : i + 1]) == [fee]
         else:
             assert s.refund_quote[i] == 0
             assert s.locked_left[i] + f == quantity
-            assert quote_fees[i] == c * f * quote_unit * fee_bps // 10_000
-            assert base_fees[i] == 0
-        assert 0 <= s.base_fee_rem[i] < base_unit and 0 <= s.quote_fee_rem[i] < quote_unit
+            assert fee == c * f * quote_unit * fee_bps // 10_000
+    assert to_base_units(s.deal_quote, quote_unit) == [int(d) * quote_unit for d in s.deal_quote]
 
 
 decimals = st.integers(0, 18).flatmap(lambda p: st.tuples(st.just(p), st.integers(0, 18 - p)))
@@ -432,9 +431,8 @@ def test_settle_many_equals_settle_per_pair(
     for book, result, (_, _, (p, q)), got in zip(bks, results, pairs, many, strict=True):
         alone = settle(book, result, p, q, fee_bps)
         assert (got.base_unit, got.quote_unit) == (alone.base_unit, alone.quote_unit)
-        for name in ("deal_quote", "refund_quote", "base_fee", "base_fee_rem", "quote_fee", "quote_fee_rem"):
+        for name in ("deal_quote", "refund_quote", "fee", "fee_frac", "locked_left"):
             assert getattr(got, name).tobytes() == getattr(alone, name).tobytes()
-        assert got.locked_left.tobytes() == alone.locked_left.tobytes()
 
 
 @pytest.mark.parametrize(
@@ -451,3 +449,6 @@ def test_settlement_needs_the_auction_of_the_same_book() -> None:
     other = run_auction(make_book([(BUY, 1, 1, 0)]), 0)
     with pytest.raises(MalformedBookError, match="book 0: auction fills do not match the book"):
         settle(good(), other, 2, 2)
+    narrow = Auction(0, 0, np.zeros(2, np.int32))
+    with pytest.raises(MalformedBookError, match="book 1: auction fills do not match the book"):
+        settle_many([good(), good()], [run_auction(good(), 0), narrow], [2, 2], [2, 2])

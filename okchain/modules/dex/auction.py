@@ -35,7 +35,7 @@ and gives the exact base-unit multiplier; the conversion to Python ints happens 
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final, NoReturn
 
 import numpy as np
 import numpy.typing as npt
@@ -94,30 +94,33 @@ class Auction:
 class Settlement:
     """Per-order fund movements of one auction, exact int64 in lots (base) and tick·lots (quote).
 
-    Multiply by ``base_unit`` / ``quote_unit`` (Python ints) for base units; ``to_base_units`` does it.
-    A buy locked ``limit * quantity`` tick·lots: ``deal_quote + refund_quote + locked_left`` of them.
-    A sell locked ``quantity`` lots: ``filled + locked_left``. Fees are ``fee_bps`` of what the order
-    receives, floored in base units per order: whole units plus a remainder in base units below one unit.
+    Base units (10**18 per token) overflow int64, so amounts stay in lots and tick·lots here: multiply by
+    ``base_unit`` / ``quote_unit`` as Python ints (``to_base_units``). A buy locked ``limit * quantity``
+    tick·lots, which is ``deal_quote + refund_quote + locked_left``; a sell locked ``quantity`` lots, which is
+    ``filled + locked_left``. The fee is ``fee_bps`` of what the order receives (base for a buy, quote for a
+    sell), floored to base units per order: ``fee`` whole units plus ``fee_frac`` ten-thousandths of one.
     """
 
     base_unit: int  # base units per lot: 10**(18 - quantity_decimals)
     quote_unit: int  # quote base units per tick·lot: 10**(18 - price_decimals - quantity_decimals)
     deal_quote: Int64Array  # c * filled tick·lots: the buyer pays it, the seller receives it (before fee)
-    refund_quote: Int64Array  # buys: (limit - c) * filled, unlocked back to the buyer now; sells: 0
-    base_fee: Int64Array  # buys: fee on the received base, whole lots; sells: 0
-    base_fee_rem: Int64Array  # buys: plus this many base units (< base_unit); sells: 0
-    quote_fee: Int64Array  # sells: fee on the received quote, whole tick·lots; buys: 0
-    quote_fee_rem: Int64Array  # sells: plus this many quote base units (< quote_unit); buys: 0
-    locked_left: (
-        Int64Array  # still locked: buys limit * (quantity - filled) tick·lots, sells quantity - filled lots
-    )
+    refund_quote: Int64Array  # buys: (limit - c) * filled tick·lots, unlocked back to the buyer now; sells: 0
+    fee: Int64Array  # whole units of what the order receives: lots (buys) or tick·lots (sells)
+    fee_frac: Int64Array  # plus this many ten-thousandths of that unit, 0..9999
+    locked_left: Int64Array  # buys: limit * (quantity - filled) tick·lots; sells: quantity - filled lots
+
+    def fee_in_base_units(self, i: int, is_buy: bool) -> int:
+        """Order ``i``'s fee in base units of the token it receives (floored)."""
+        return to_base_units(
+            self.fee[i : i + 1], self.base_unit if is_buy else self.quote_unit, self.fee_frac[i : i + 1]
+        )[0]
 
 
-def to_base_units(whole: Int64Array, unit: int, rem: Int64Array | None = None) -> list[int]:
-    """Exact per-order amounts in base units (Python ints): ``whole * unit + rem``."""
-    if rem is None:
+def to_base_units(whole: Int64Array, unit: int, frac: Int64Array | None = None) -> list[int]:
+    """Exact amounts in base units (Python ints): ``whole * unit``, plus ``floor(frac * unit / 10_000)``."""
+    if frac is None:
         return [w * unit for w in whole.tolist()]
-    return [w * unit + r for w, r in zip(whole.tolist(), rem.tolist(), strict=True)]
+    return [w * unit + f * unit // BPS for w, f in zip(whole.tolist(), frac.tolist(), strict=True)]
 
 
 # --- stage 1: one pair-major set of arrays for the whole block -------------------------------------
@@ -134,20 +137,38 @@ class _Orders:
     pair: Int64Array  # per order: its rank in ``pairs``
 
 
-def _check_book(i: int, book: Book) -> None:
-    n = len(book.side)
-    for name, want in (
-        ("side", np.int8),
-        ("price", np.int64),
-        ("quantity", np.int64),
-        ("priority", np.int64),
-    ):
-        arr = getattr(book, name)
-        if not isinstance(arr, np.ndarray) or arr.dtype != want or arr.ndim != 1:
-            got = f"{arr.dtype} {arr.ndim}-d array" if isinstance(arr, np.ndarray) else type(arr).__name__
-            raise MalformedBookError(f"book {i}: {name} must be a 1-d {np.dtype(want)} array, got {got}")
-        if len(arr) != n:
-            raise MalformedBookError(f"book {i}: {name} has {len(arr)} entries, side has {n}")
+_COLUMNS: Final = (
+    ("side", np.dtype(np.int8)),
+    ("price", np.dtype(np.int64)),
+    ("quantity", np.dtype(np.int64)),
+    ("priority", np.dtype(np.int64)),
+)
+
+
+def _refuse(books: Sequence[Book]) -> NoReturn:
+    """Name the first book whose arrays are malformed (the slow path behind ``_concat``'s batch checks)."""
+    for i, book in enumerate(books):
+        n = len(book.side) if isinstance(book.side, np.ndarray) and book.side.ndim == 1 else -1
+        for name, want in _COLUMNS:
+            arr = getattr(book, name)
+            if not isinstance(arr, np.ndarray) or arr.dtype != want or arr.ndim != 1:
+                got = f"{arr.dtype} {arr.ndim}-d array" if isinstance(arr, np.ndarray) else type(arr).__name__
+                raise MalformedBookError(f"book {i}: {name} must be a 1-d {want} array, got {got}")
+            if len(arr) != n:
+                raise MalformedBookError(f"book {i}: {name} has {len(arr)} entries, side has {n}")
+    raise MalformedBookError("malformed book arrays")
+
+
+def _column(books: Sequence[Book], name: str, dtype: np.dtype[Any], lengths: list[int]) -> npt.NDArray[Any]:
+    arrays = [getattr(b, name) for b in books]
+    try:
+        fits = all(type(a) is np.ndarray for a in arrays) and list(map(len, arrays)) == lengths
+        column = np.concatenate(arrays, dtype=dtype, casting="no") if arrays else np.zeros(0, dtype)
+    except (TypeError, ValueError):
+        _refuse(books)
+    if not fits or column.ndim != 1:
+        _refuse(books)
+    return column
 
 
 def _where(offsets: Int64Array, index: int) -> str:
@@ -156,19 +177,22 @@ def _where(offsets: Int64Array, index: int) -> str:
 
 
 def _concat(books: Sequence[Book]) -> _Orders:
-    """Validate every book and lay them end to end (the only place that refuses input)."""
-    for i, book in enumerate(books):
-        _check_book(i, book)
-    lengths = np.array([len(b.side) for b in books], dtype=np.int64)
+    """Validate every book and lay them end to end (the only place that refuses input).
+
+    The checks run on whole columns (``casting="no"`` refuses any other dtype), so a block of many small
+    books costs a few list passes, not a Python check per array.
+    """
+    try:
+        lengths_list = [len(b.side) for b in books]
+    except TypeError:
+        _refuse(books)
+    side, price, quantity, priority = (_column(books, name, dtype, lengths_list) for name, dtype in _COLUMNS)
+    lengths = np.array(lengths_list, dtype=np.int64)
     offsets = np.zeros(len(books) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     n = int(offsets[-1])
     if n > MAX_ORDERS:
         raise BoundsError(f"{n} orders in one auction call, at most {MAX_ORDERS}")
-    side = np.concatenate([b.side for b in books]) if books else np.zeros(0, np.int8)
-    price = np.concatenate([b.price for b in books]) if books else np.zeros(0, np.int64)
-    quantity = np.concatenate([b.quantity for b in books]) if books else np.zeros(0, np.int64)
-    priority = np.concatenate([b.priority for b in books]) if books else np.zeros(0, np.int64)
     if n:
         bad = np.flatnonzero((side != BUY) & (side != SELL))
         if len(bad):
@@ -370,18 +394,17 @@ def run_auction(book: Book, last_price: int, reference_step_bps: int = DEFAULT_R
 # --- settlement ------------------------------------------------------------------------------------
 
 
-def _fee(amount: Int64Array, fee_bps: int, unit: Int64Array) -> tuple[Int64Array, Int64Array]:
-    """``floor(amount * unit * fee_bps / 10_000)`` base units as (whole units, base-unit remainder).
+def _fee(amount: Int64Array, fee_bps: int) -> tuple[Int64Array, Int64Array]:
+    """``amount * fee_bps / 10_000`` exactly, as whole units and ten-thousandths of a unit.
 
-    ``amount * fee_bps`` can pass 2**63, so it is split: amount = h * 10_000 + l gives whole units
-    ``h * fee_bps + (l * fee_bps) // 10_000`` and r = ``(l * fee_bps) % 10_000`` ten-thousandths of a unit
-    left over, i.e. ``floor(r * unit / 10_000)`` base units, computed as ``r * (unit / g) // (10_000 / g)``
-    with g = gcd(unit, 10_000) so that every product stays below 10**18.
+    ``amount * fee_bps`` can pass 2**63, so amount = h * 10_000 + l is split first: whole units
+    ``h * fee_bps + (l * fee_bps) // 10_000``, fraction ``(l * fee_bps) % 10_000``; no product passes 10**18.
+    Only scalar divisors, which numpy divides fast.
     """
-    high, low = np.divmod(amount, BPS)
-    part, r = np.divmod(low * fee_bps, BPS)
-    g = np.gcd(unit, BPS)
-    return high * fee_bps + part, r * (unit // g) // (BPS // g)
+    high = amount // BPS
+    scaled = (amount - high * BPS) * fee_bps
+    part = scaled // BPS
+    return high * fee_bps + part, scaled - part * BPS
 
 
 def settle_many(
@@ -405,38 +428,40 @@ def settle_many(
                 f"book {i}: price decimals {p} + quantity decimals {q} outside 0..{TOKEN_DECIMALS}"
             )
     orders = _concat(books)
-    for i, (book, auction) in enumerate(zip(books, auctions, strict=True)):
-        if auction.filled.shape != book.side.shape or auction.filled.dtype != np.int64:
-            raise MalformedBookError(f"book {i}: auction fills do not match the book")
-    base_units = [10 ** (TOKEN_DECIMALS - q) for q in quantity_decimals]
-    quote_units = [
-        10 ** (TOKEN_DECIMALS - p - q) for p, q in zip(price_decimals, quantity_decimals, strict=True)
-    ]
+    fills = [a.filled for a in auctions]
     lengths = np.diff(orders.offsets)
-
-    def per_order(values: list[int]) -> Int64Array:
-        return np.repeat(np.array(values, dtype=np.int64), lengths)
-
-    c = per_order([a.price for a in auctions])
-    filled = np.concatenate([a.filled for a in auctions]) if auctions else np.zeros(0, np.int64)
+    try:
+        fits = list(map(len, fills)) == lengths.tolist()
+        filled = np.concatenate(fills, dtype=np.int64, casting="no") if fills else np.zeros(0, np.int64)
+    except (TypeError, ValueError):
+        fits = False
+    if not fits or filled.ndim != 1:
+        bad = next(
+            i
+            for i, (b, f) in enumerate(zip(books, fills, strict=True))
+            if not (isinstance(f, np.ndarray) and f.dtype == np.int64 and f.shape == b.side.shape)
+        )
+        raise MalformedBookError(f"book {bad}: auction fills do not match the book")
+    c = np.repeat(np.array([a.price for a in auctions], dtype=np.int64), lengths)
     is_buy = orders.side == BUY
     deal = c * filled
-    base_fee, base_rem = _fee(np.where(is_buy, filled, 0), fee_bps, per_order(base_units))
-    quote_fee, quote_rem = _fee(np.where(is_buy, 0, deal), fee_bps, per_order(quote_units))
+    fee, fee_frac = _fee(np.where(is_buy, filled, deal), fee_bps)
     unfilled = orders.quantity - filled
     columns = (
         deal,
         np.where(is_buy, (orders.price - c) * filled, 0),
-        base_fee,
-        base_rem,
-        quote_fee,
-        quote_rem,
+        fee,
+        fee_frac,
         np.where(is_buy, orders.price * unfilled, unfilled),
     )
     bounds = orders.offsets.tolist()
     return [
-        Settlement(base_units[i], quote_units[i], *(col[bounds[i] : bounds[i + 1]] for col in columns))
-        for i in range(len(books))
+        Settlement(
+            10 ** (TOKEN_DECIMALS - q),
+            10 ** (TOKEN_DECIMALS - p - q),
+            *(col[bounds[i] : bounds[i + 1]] for col in columns),
+        )
+        for i, (p, q) in enumerate(zip(price_decimals, quantity_decimals, strict=True))
     ]
 
 
