@@ -23,6 +23,7 @@ from okchain.state.kv import KVReader
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code
 
+
 class TokenError(ModuleError):
     """Root of the token module's refusals."""
 
