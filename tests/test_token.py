@@ -15,6 +15,7 @@ from okchain.crypto.address import to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.crypto.secp import AccountKey
 from okchain.deliver import FEE_COLLECTOR
+from okchain.mempool.pool import Mempool
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
 from okchain.modules.bank.messages import MultiSend, Output, Transfer
@@ -293,6 +294,35 @@ def test_failed_message_rolls_back_the_earlier_ones_of_its_tx(chain: TokenChain)
         schema.balance(FEE_COLLECTOR, "okt"),
     }
     assert bank.get_supply(chain.db, "okt") == BALANCE * len(KEYS)  # the issue fee was not burned
+
+
+# --- through the mempool ---
+def test_token_txs_through_the_mempool_in_one_block(chain: TokenChain) -> None:
+    """A mint and a transfer of a token whose issue is still in the pool are admitted (the check state has
+    it; the denom follows from the issue's tx hash), and the proposer's block runs them all in order;
+    the mempool's check state holds token balances like OKT ones."""
+    app, pool = chain.app, Mempool(chain.app)
+    issue = tx(A, 0, [IssueToken("mp", "Pool", 100, True)])
+    denom = f"mp-{sha256(issue).hex()[:3]}"
+    txs = [
+        issue,
+        tx(A, 1, [MintToken(denom, 5)]),
+        tx(A, 2, [Transfer(B.address, denom, 30)]),
+        tx(B, 0, [BurnToken(denom, 1)]),  # admitted: the check state has A's transfer before it
+        tx(C, 0, [BurnToken("okt", OKT)]),
+    ]
+    added = [pool.add(raw).result.code for raw in txs]
+    assert added == [Code.OK] * 5
+    assert pool.add(tx(B, 1, [BurnToken(denom, 30)])).result.code == Code.INSUFFICIENT_FUNDS  # 29 left
+    proposal = app.prepare_proposal(pool.reap(app.params.max_block_txs, app.params.max_block_bytes))
+    assert proposal.rejected == []
+    results = chain.apply(*chain.decide(proposal.txs)).results
+    pool.update(proposal.txs, all(r.ok for r in results))
+    assert [r.code for r in results] == [Code.OK] * 5 and len(pool) == 0
+    assert bank.get_balance(chain.db, A.address, denom) == 75
+    assert bank.get_balance(chain.db, B.address, denom) == 29
+    assert bank.get_supply(chain.db, denom) == 104
+    assert bank.get_supply(chain.db, "okt") == BALANCE * len(KEYS) - ISSUE_FEE - OKT
 
 
 # --- multi-send limit (bank, shared with tokens) ---
