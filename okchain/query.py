@@ -7,6 +7,7 @@ from gRPC threads while the node commits blocks (LevelDB snapshots are consisten
 from okchain._pb.types.v1 import types_pb2
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
+from okchain.modules.dex.queries import DexReader
 from okchain.modules.token import keeper as token
 from okchain.modules.token.keeper import TokenInfo
 from okchain.state import blockstore
@@ -41,6 +42,10 @@ class StateQuery:
 
     def tokens(self, start_denom: str, limit: int) -> list[TokenInfo]:
         return token.tokens(self._reader, start_denom, limit)
+
+    def dex(self) -> DexReader:
+        """DEX views over this snapshot; tickers end their 24 h window at the latest block's time."""
+        return DexReader(self._reader, self.last.time_ns if self.last else 0)
 
     def block(self, height: int) -> Block | None:
         return blockstore.block_at(self._reader, height)

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from okchain._pb.dex.v1 import query_pb2_grpc as dex_query_pb2_grpc
 from okchain._pb.node.v1 import query_pb2_grpc
 from okchain._pb.token.v1 import query_pb2_grpc as token_query_pb2_grpc
 from okchain._pb.types.v1 import types_pb2
@@ -32,6 +33,7 @@ class Client:
         self.query = query_pb2_grpc.QueryServiceStub(self.channel)
         self.node = query_pb2_grpc.NodeServiceStub(self.channel)
         self.token = token_query_pb2_grpc.TokenQueryStub(self.channel)
+        self.dex = dex_query_pb2_grpc.DexQueryStub(self.channel)
 
     def call(self, method: Callable[..., T], request: Any) -> T:
         """Invoke and turn gRPC errors into a CLI error that carries the node's precise message."""

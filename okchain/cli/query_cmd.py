@@ -11,7 +11,7 @@ from okchain.types.params import OKT_DENOM
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    from okchain.cli import token_cmd  # it builds on tx_cmd, which imports nothing from here
+    from okchain.cli import dex_cmd, token_cmd  # they build on tx_cmd, which imports nothing from here
 
     query = sub.add_parser("query", help="query the chain")
     q = query.add_subparsers(dest="query_command", required=True)
@@ -40,6 +40,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     add_node_arg(node)
     node.set_defaults(func=_node)
     token_cmd.register_query(q)
+    dex_cmd.register_query(q)
 
 
 def _hex32(text: str) -> bytes:

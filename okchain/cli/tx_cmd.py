@@ -15,7 +15,7 @@ DEFAULT_GAS_LIMIT = 50_000
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    from okchain.cli import token_cmd  # it builds on the helpers below
+    from okchain.cli import dex_cmd, token_cmd  # they build on the helpers below
 
     tx = sub.add_parser("tx", help="sign and broadcast transactions")
     tx_sub = tx.add_subparsers(dest="tx_command", required=True)
@@ -29,6 +29,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     add_tx_flags(send)
     send.set_defaults(func=cmd_send)
     token_cmd.register_tx(tx_sub)
+    dex_cmd.register_tx(tx_sub)
 
 
 def add_tx_flags(parser: argparse.ArgumentParser, gas_limit: int = DEFAULT_GAS_LIMIT) -> None:

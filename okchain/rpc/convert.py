@@ -29,6 +29,11 @@ STATUS_OF_CODE: dict[Code, grpc.StatusCode] = {
     Code.TOKEN_NOT_MINTABLE: grpc.StatusCode.FAILED_PRECONDITION,
     Code.TOKEN_SUPPLY_LIMIT: grpc.StatusCode.OUT_OF_RANGE,
     Code.TOKEN_DENOM_TAKEN: grpc.StatusCode.ALREADY_EXISTS,
+    Code.DEX_UNKNOWN_PAIR: grpc.StatusCode.NOT_FOUND,
+    Code.DEX_UNKNOWN_ORDER: grpc.StatusCode.NOT_FOUND,
+    Code.DEX_NOT_OWNER: grpc.StatusCode.PERMISSION_DENIED,
+    Code.DEX_ORDER_CLOSED: grpc.StatusCode.FAILED_PRECONDITION,
+    Code.DEX_DUPLICATE_PAIR: grpc.StatusCode.ALREADY_EXISTS,
 }
 
 

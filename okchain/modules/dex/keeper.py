@@ -309,13 +309,14 @@ def index_address(store: Store, owner: bytes, height: int, first_seq: int, n: in
     store.set(key, (store.get(key) or b"") + seqs)
 
 
-def address_orders(reader: KVReader, owner: bytes) -> Iterator[int]:
-    """Ids of ``owner``'s orders, oldest first."""
+def address_orders(reader: KVReader, owner: bytes, start: int = 0) -> Iterator[int]:
+    """Ids of ``owner``'s orders from id ``start`` on, oldest first."""
     prefix = schema.dex_address_prefix(owner)
-    for key, value in reader.iterate(prefix):
+    for key, value in reader.iterate(prefix, schema.dex_address_orders(owner, split_id(start)[0])):
         height = schema.read_u64(key[len(prefix) :])
         for seq in np.frombuffer(value, "<u4").tolist():
-            yield order_id(height, seq)
+            if order_id(height, seq) >= start:
+                yield order_id(height, seq)
 
 
 def journal(store: Reader, height: int) -> npt.NDArray[np.void]:

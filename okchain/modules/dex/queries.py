@@ -1,0 +1,168 @@
+"""Read-only DEX views for wallets and explorers over one committed snapshot (``StateQuery.dex``)."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from okchain.modules.dex import candles as cd
+from okchain.modules.dex import keeper as k
+from okchain.modules.dex.messages import format_decimal, format_order_id
+from okchain.state import schema
+from okchain.state.kv import KVReader
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    id: str
+    owner: bytes
+    pair: str
+    side: int
+    price: str
+    quantity: str
+    filled: str
+    status: str
+    height: int
+    closed_height: int
+
+    @property
+    def open(self) -> bool:
+        return self.status == "open"
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    price: str
+    quantity: str
+    orders: int
+
+
+@dataclass(frozen=True, slots=True)
+class DealView:
+    height: int
+    time_ns: int
+    order_id: str
+    side: int
+    price: str
+    quantity: str
+
+
+def price_text(pair: k.Pair, ticks: int) -> str:
+    return format_decimal(ticks * pair.tick_atto)
+
+
+def quantity_text(pair: k.Pair, lots: int) -> str:
+    return format_decimal(lots * pair.lot_atto)
+
+
+class DexReader:
+    def __init__(self, reader: KVReader, now_ns: int) -> None:
+        self._reader = reader
+        self._now_ns = now_ns
+        self._pairs: dict[int, k.Pair] = {}
+        self._chunks: dict[tuple[int, int], k.OrderRows] = {}
+
+    def _pair(self, pair_id: int) -> k.Pair:
+        pair = self._pairs.get(pair_id)
+        if pair is None:
+            pair = self._pairs[pair_id] = k.get_pair(self._reader, pair_id)
+        return pair
+
+    def pair(self, name: str) -> k.Pair | None:
+        return k.find_pair(self._reader, name)
+
+    def pairs(self) -> list[k.Pair]:
+        return k.all_pairs(self._reader)
+
+    def order(self, oid: int) -> OrderView | None:
+        height, seq = k.split_id(oid)
+        where = (height, seq // k.ORDERS_PER_CHUNK)
+        rows = self._chunks.get(where)
+        if rows is None:
+            raw = self._reader.get(schema.dex_orders(*where))
+            rows = self._chunks[where] = np.frombuffer(raw or b"", k.ORDER)
+        row = seq % k.ORDERS_PER_CHUNK
+        if row >= len(rows):
+            return None
+        r = rows[row]
+        pair = self._pair(int(r["pair"]))
+        filled = int(r["filled"])
+        return OrderView(
+            format_order_id(oid),
+            r["owner"].tobytes(),
+            pair.name,
+            int(r["side"]),
+            price_text(pair, int(r["price"])),
+            quantity_text(pair, int(r["quantity"])),
+            quantity_text(pair, filled),
+            k.status_name(int(r["status"]), filled),
+            height,
+            int(r["closed"]),
+        )
+
+    def orders(self, owner: bytes, state: str, start: int, limit: int) -> tuple[list[OrderView], int | None]:
+        """``owner``'s orders from id ``start`` (inclusive), oldest first, filtered by ``state`` ("", "open",
+        "closed"); returns at most ``limit`` and the id the next page starts at (None on the last page)."""
+        out: list[OrderView] = []
+        for oid in k.address_orders(self._reader, owner, start):
+            view = self.order(oid)
+            if view is None or (state == "open" and not view.open) or (state == "closed" and view.open):
+                continue
+            if len(out) == limit:
+                return out, oid
+            out.append(view)
+        return out, None
+
+    def depth(self, pair: k.Pair, levels: int) -> tuple[list[Level], list[Level]]:
+        rows = k.load_book(self._reader, pair.id).rows
+        sides = []
+        for side, best_first in ((1, -1), (2, 1)):
+            mine = rows[rows["side"] == side]
+            prices, index, counts = np.unique(mine["price"], return_inverse=True, return_counts=True)
+            totals = np.zeros(len(prices), np.int64)
+            np.add.at(totals, index, mine["remaining"])
+            order = np.arange(len(prices))[::best_first][:levels]
+            sides.append(
+                [
+                    Level(
+                        price_text(pair, int(prices[i])), quantity_text(pair, int(totals[i])), int(counts[i])
+                    )
+                    for i in order.tolist()
+                ]
+            )
+        return sides[0], sides[1]
+
+    def _deal_rows(self, pair: k.Pair) -> Iterator[cd.DealRow]:
+        for _, raw in self._reader.iterate(schema.dex_deal_prefix(pair.id)):
+            d = np.frombuffer(raw, k.DEAL)[0]
+            yield int(d["height"]), int(d["time_ns"]), int(d["price"]), int(d["volume"])
+
+    def deals(self, pair: k.Pair, limit: int) -> list[DealView]:
+        out: list[DealView] = []
+        for height, time_ns, price, _ in self._deal_rows(pair):
+            chunk = 0
+            while len(out) < limit:
+                raw = self._reader.get(schema.dex_fills(pair.id, height, chunk))
+                if raw is None:
+                    break
+                for f in np.frombuffer(raw, k.FILL)[: limit - len(out)]:
+                    out.append(
+                        DealView(
+                            height,
+                            time_ns,
+                            format_order_id(int(f["id"])),
+                            int(f["side"]),
+                            price_text(pair, price),
+                            quantity_text(pair, int(f["filled"])),
+                        )
+                    )
+                chunk += 1
+            if len(out) >= limit:
+                break
+        return out
+
+    def ticker(self, pair: k.Pair) -> cd.Ticker:
+        return cd.ticker(self._deal_rows(pair), pair.last_price, self._now_ns)
+
+    def candles(self, pair: k.Pair, interval: str, limit: int) -> list[cd.Candle]:
+        return cd.candles(self._deal_rows(pair), interval, limit)
