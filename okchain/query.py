@@ -8,7 +8,7 @@ from okchain._pb.types.v1 import types_pb2
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
 from okchain.modules.dex.queries import DexReader
-from okchain.modules.token import keeper as token
+from okchain.modules.token import keeper as token_keeper
 from okchain.modules.token.keeper import TokenInfo
 from okchain.state import blockstore
 from okchain.state.blockstore import LastCommitted, StoredTx
@@ -38,10 +38,10 @@ class StateQuery:
         return bank.get_supply(self._reader, denom)
 
     def token(self, denom: str) -> TokenInfo | None:
-        return token.get_token(self._reader, denom)
+        return token_keeper.get_token(self._reader, denom)
 
     def tokens(self, start_denom: str, limit: int) -> list[TokenInfo]:
-        return token.tokens(self._reader, start_denom, limit)
+        return token_keeper.tokens(self._reader, start_denom, limit)
 
     def dex(self) -> DexReader:
         """DEX views over this snapshot; tickers end their 24 h window at the latest block's time."""
