@@ -26,6 +26,7 @@ from okchain.modules.dex.auction import (
     MalformedBookError,
     clearing_price,
     run_auction,
+    run_block,
     run_many,
     settle,
     settle_many,
@@ -435,6 +436,27 @@ def test_settle_many_equals_settle_per_pair(
             assert getattr(got, name).tobytes() == getattr(alone, name).tobytes()
 
 
+@given(pairs=st.lists(st.tuples(books(), lasts, decimals), max_size=5), fee_bps=fees)
+def test_run_block_equals_run_many_then_settle_many(
+    pairs: list[tuple[Book, int, tuple[int, int]]], fee_bps: int
+) -> None:
+    bks, last = [b for b, _, _ in pairs], [x for _, x, _ in pairs]
+    ps, qs = [pq[0] for *_, pq in pairs], [pq[1] for *_, pq in pairs]
+    auctions = run_many(bks, last)
+    settlements = settle_many(bks, auctions, ps, qs, fee_bps)
+    block = run_block(bks, last, ps, qs, fee_bps)
+    assert len(block) == len(pairs)
+    for (a, s), want_a, want_s in zip(block, auctions, settlements, strict=True):
+        assert (a.price, a.volume, a.filled.tobytes()) == (
+            want_a.price,
+            want_a.volume,
+            want_a.filled.tobytes(),
+        )
+        assert (s.base_unit, s.quote_unit) == (want_s.base_unit, want_s.quote_unit)
+        for name in ("deal_quote", "refund_quote", "fee", "fee_frac", "locked_left"):
+            assert getattr(s, name).tobytes() == getattr(want_s, name).tobytes()
+
+
 @pytest.mark.parametrize(
     ("p", "q", "fee_bps", "reason"),
     [(10, 9, 10, "price decimals 10 \\+ quantity decimals 9"), (-1, 2, 10, "outside"), (2, 2, 10_001, "fee")],
@@ -452,3 +474,7 @@ def test_settlement_needs_the_auction_of_the_same_book() -> None:
     narrow = Auction(0, 0, np.zeros(2, np.int32))
     with pytest.raises(MalformedBookError, match="book 1: auction fills do not match the book"):
         settle_many([good(), good()], [run_auction(good(), 0), narrow], [2, 2], [2, 2])
+    with pytest.raises(MalformedBookError, match="1 auctions for 2 books"):
+        settle_many([good(), good()], [narrow], [2, 2], [2, 2])
+    with pytest.raises(MalformedBookError, match="2 books, 1 price decimals"):
+        run_block([good(), good()], [0, 0], [2], [2, 2])

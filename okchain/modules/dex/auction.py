@@ -135,6 +135,7 @@ class _Orders:
     offsets: Int64Array  # book i is orders[offsets[i]:offsets[i + 1]]
     pairs: Int64Array  # indexes of the non-empty books, the "pairs" every later stage works on
     pair: Int64Array  # per order: its rank in ``pairs``
+    counts: Int64Array  # orders per pair (``np.repeat(x, counts)`` spreads x per order, cheaper than x[pair])
 
 
 _COLUMNS: Final = (
@@ -208,8 +209,9 @@ def _concat(books: Sequence[Book]) -> _Orders:
                 i = int(np.argmax(arr > top))
                 raise BoundsError(f"{_where(offsets, i)}: {name} {arr[i]} exceeds the bound {top}")
     pairs = np.flatnonzero(lengths).astype(np.int64)
-    pair = np.repeat(np.arange(len(pairs), dtype=np.int64), lengths[pairs])
-    return _Orders(side, price, quantity, priority, offsets, pairs, pair)
+    counts = lengths[pairs]
+    pair = np.repeat(np.arange(len(pairs), dtype=np.int64), counts)
+    return _Orders(side, price, quantity, priority, offsets, pairs, pair, counts)
 
 
 def _check_last_prices(last_prices: Sequence[int], n_books: int, step_bps: int) -> None:
@@ -233,6 +235,7 @@ class _Levels:
     sell: Int64Array  # sell lots with exactly this limit
     is_level: npt.NDArray[np.bool_] | None  # dense slots include empty ticks; None when every slot is a level
     starts: Int64Array  # first slot of each pair
+    counts: Int64Array  # slots per pair
 
 
 def _levels(orders: _Orders) -> _Levels:
@@ -245,10 +248,20 @@ def _levels(orders: _Orders) -> _Levels:
     dense = n_ticks <= _DENSE_TICKS_PER_ORDER * len(orders.price)
     if dense:
         base = np.cumsum(span) - span
-        slot = (base - pmin)[orders.pair] + orders.price
+        slot = np.repeat(base - pmin, orders.counts) + orders.price
         n_slots = n_ticks
     else:
-        keys, slot = np.unique((orders.pair << _PRICE_BITS) | orders.price, return_inverse=True)
+        # The orders are pair-major already, so a stable sort (merging sorted runs) only really sorts
+        # within each pair: several times faster than a general sort when the pairs are many and small.
+        key = (orders.pair << _PRICE_BITS) | orders.price
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        first = np.empty(len(key), dtype=np.bool_)
+        first[0] = True
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        slot = np.empty(len(key), dtype=np.int64)
+        slot[order] = np.cumsum(first) - 1
+        keys = key[first]
         n_slots = len(keys)
     lots = np.zeros(2 * n_slots, dtype=np.int64)  # interleaved: buy lots at 2s, sell lots at 2s + 1
     np.add.at(lots, 2 * slot + (orders.side == SELL), orders.quantity)
@@ -256,10 +269,11 @@ def _levels(orders: _Orders) -> _Levels:
     if dense:
         pair = np.repeat(np.arange(len(span), dtype=np.int64), span)
         price = np.arange(n_slots, dtype=np.int64) + (pmin - base)[pair]
-        return _Levels(pair, price, buy, sell, (buy | sell) != 0, base)
+        return _Levels(pair, price, buy, sell, (buy | sell) != 0, base, span)
     pair = keys >> _PRICE_BITS
     level_starts = np.searchsorted(pair, np.arange(len(span), dtype=np.int64)).astype(np.int64)
-    return _Levels(pair, keys & ((1 << _PRICE_BITS) - 1), buy, sell, None, level_starts)
+    counts = np.diff(np.append(level_starts, n_slots))
+    return _Levels(pair, keys & ((1 << _PRICE_BITS) - 1), buy, sell, None, level_starts, counts)
 
 
 # --- stage 3: rules 0–3 per pair, and where each side's fills stop ---------------------------------
@@ -276,20 +290,24 @@ class _Clearing:
 
 
 def _clear(lv: _Levels, last: Int64Array, step_bps: int) -> _Clearing:
-    starts, k = lv.starts, lv.pair
+    starts = lv.starts
+
+    def per_slot(values: Int64Array) -> Int64Array:
+        return np.repeat(values, lv.counts)
+
     buy_cum, sell_cum = np.cumsum(lv.buy), np.cumsum(lv.sell)
     buy_before = (buy_cum - lv.buy)[starts]  # lots of earlier pairs in the running sums
     sell_before = (sell_cum - lv.sell)[starts]
     buy_total = np.append(buy_cum[starts[1:] - 1], buy_cum[-1]) - buy_before
-    up_to = sell_cum - sell_before[k]  # S(p): sells at or below p
-    from_ = buy_total[k] - (buy_cum - buy_before[k]) + lv.buy  # B(p): buys at or above p
+    up_to = sell_cum - per_slot(sell_before)  # S(p): sells at or below p
+    from_ = per_slot(buy_total + buy_before) - buy_cum + lv.buy  # B(p): buys at or above p
     volume = np.minimum(from_, up_to)
     if lv.is_level is not None:
         volume = np.where(lv.is_level, volume, -1)
     max_volume = np.maximum.reduceat(volume, starts)
     imbalance = from_ - up_to
-    abs_imbalance = np.where(volume == max_volume[k], np.abs(imbalance), INT64_MAX)  # rule 1
-    survivor = abs_imbalance == np.minimum.reduceat(abs_imbalance, starts)[k]  # rule 2
+    abs_imbalance = np.where(volume == per_slot(max_volume), np.abs(imbalance), INT64_MAX)  # rule 1
+    survivor = abs_imbalance == per_slot(np.minimum.reduceat(abs_imbalance, starts))  # rule 2
     lo = np.minimum.reduceat(np.where(survivor, lv.price, INT64_MAX), starts)
     hi = np.maximum.reduceat(np.where(survivor, lv.price, 0), starts)
     all_buy = np.minimum.reduceat(np.where(survivor, imbalance, INT64_MAX), starts) > 0
@@ -307,7 +325,7 @@ def _clear(lv: _Levels, last: Int64Array, step_bps: int) -> _Clearing:
 
     # Buys fill from the top down to the highest buy level whose B(p) reaches V; sells from the bottom up.
     slot = np.arange(len(lv.price), dtype=np.int64)
-    need = volume_k[k]
+    need = per_slot(volume_k)
     jb = np.maximum.reduceat(np.where((lv.buy > 0) & (from_ >= need), slot, -1), starts)
     js = np.minimum.reduceat(np.where((lv.sell > 0) & (up_to >= need), slot, len(slot)), starts)
     jb, js = np.where(crossed, jb, 0), np.where(crossed, js, 0)
@@ -327,10 +345,13 @@ def _clear(lv: _Levels, last: Int64Array, step_bps: int) -> _Clearing:
 def _allocate(orders: _Orders, cl: _Clearing) -> Int64Array:
     k, price, qty = orders.pair, orders.price, orders.quantity
     is_buy = orders.side == BUY
-    buy_limit, sell_limit = cl.buy_limit[k], cl.sell_limit[k]
-    whole = np.where(is_buy, price > buy_limit, price < sell_limit)
-    filled = np.where(whole, qty, 0)
-    marginal = np.flatnonzero(np.where(is_buy, price == buy_limit, price == sell_limit))
+    # Signed distance to the own side's marginal price, positive when better: > 0 fills whole, 0 is marginal.
+    ahead = price - np.where(
+        is_buy, np.repeat(cl.buy_limit, orders.counts), np.repeat(cl.sell_limit, orders.counts)
+    )
+    ahead *= 3 - 2 * orders.side  # buy (1) -> +1, sell (2) -> -1
+    filled = np.where(ahead > 0, qty, 0)
+    marginal = np.flatnonzero(ahead == 0)
     if len(marginal):
         group = 2 * k[marginal] + ~is_buy[marginal]  # (pair, side); each has one marginal price
         order = np.lexsort((orders.priority[marginal], group))
@@ -366,6 +387,19 @@ def clearing_price(
     return (0, 0) if cl is None else (int(cl.price[0]), int(cl.volume[0]))
 
 
+def _auctions(orders: _Orders, cl: _Clearing | None, n_books: int) -> tuple[list[Auction], Int64Array]:
+    """Per-book results (views into one fills array, also returned)."""
+    filled = np.zeros(len(orders.price), np.int64) if cl is None else _allocate(orders, cl)
+    prices, volumes = [0] * n_books, [0] * n_books
+    if cl is not None:
+        for i, price, volume in zip(
+            orders.pairs.tolist(), cl.price.tolist(), cl.volume.tolist(), strict=True
+        ):
+            prices[i], volumes[i] = price, volume
+    bounds = orders.offsets.tolist()
+    return [Auction(prices[i], volumes[i], filled[bounds[i] : bounds[i + 1]]) for i in range(n_books)], filled
+
+
 def run_many(
     books: Sequence[Book],
     last_prices: Sequence[int],
@@ -373,17 +407,7 @@ def run_many(
 ) -> list[Auction]:
     """Match every pair of a block at once: one ``Auction`` per book, in order."""
     orders, cl = _match(books, last_prices, reference_step_bps)
-    out: list[Auction] = []
-    filled = np.zeros(0, np.int64) if cl is None else _allocate(orders, cl)
-    rank = np.full(len(books), -1, dtype=np.int64)
-    rank[orders.pairs] = np.arange(len(orders.pairs))
-    prices = [] if cl is None else cl.price.tolist()
-    volumes = [] if cl is None else cl.volume.tolist()
-    bounds = orders.offsets.tolist()
-    for i, r in enumerate(rank.tolist()):
-        part = filled[bounds[i] : bounds[i + 1]]
-        out.append(Auction(0, 0, part) if r < 0 else Auction(prices[r], volumes[r], part))
-    return out
+    return _auctions(orders, cl, len(books))[0]
 
 
 def run_auction(book: Book, last_price: int, reference_step_bps: int = DEFAULT_REFERENCE_STEP_BPS) -> Auction:
@@ -391,20 +415,94 @@ def run_auction(book: Book, last_price: int, reference_step_bps: int = DEFAULT_R
     return run_many([book], [last_price], reference_step_bps)[0]
 
 
+def run_block(
+    books: Sequence[Book],
+    last_prices: Sequence[int],
+    price_decimals: Sequence[int],
+    quantity_decimals: Sequence[int],
+    fee_bps: int = DEFAULT_FEE_BPS,
+    reference_step_bps: int = DEFAULT_REFERENCE_STEP_BPS,
+) -> list[tuple[Auction, Settlement]]:
+    """``run_many`` then ``settle_many`` with the books checked and concatenated once: a block's end."""
+    _check_settle_params(len(books), price_decimals, quantity_decimals, fee_bps)
+    orders, cl = _match(books, last_prices, reference_step_bps)
+    auctions, filled = _auctions(orders, cl, len(books))
+    settlements = _settle(orders, auctions, filled, price_decimals, quantity_decimals, fee_bps)
+    return list(zip(auctions, settlements, strict=True))
+
+
 # --- settlement ------------------------------------------------------------------------------------
 
 
 def _fee(amount: Int64Array, fee_bps: int) -> tuple[Int64Array, Int64Array]:
-    """``amount * fee_bps / 10_000`` exactly, as whole units and ten-thousandths of a unit.
+    """``amount * fee_bps / 10_000`` exactly, as whole units and ten-thousandths of a unit (``amount`` is
+    overwritten with the latter).
 
     ``amount * fee_bps`` can pass 2**63, so amount = h * 10_000 + l is split first: whole units
     ``h * fee_bps + (l * fee_bps) // 10_000``, fraction ``(l * fee_bps) % 10_000``; no product passes 10**18.
-    Only scalar divisors, which numpy divides fast.
+    Only scalar divisors (numpy divides those fast), in place where it can.
     """
-    high = amount // BPS
-    scaled = (amount - high * BPS) * fee_bps
-    part = scaled // BPS
-    return high * fee_bps + part, scaled - part * BPS
+    whole = amount // BPS
+    scratch = whole * BPS
+    amount -= scratch
+    amount *= fee_bps
+    part = np.floor_divide(amount, BPS, out=scratch)
+    whole *= fee_bps
+    whole += part
+    part *= BPS
+    amount -= part
+    return whole, amount
+
+
+def _check_settle_params(
+    n_books: int, price_decimals: Sequence[int], quantity_decimals: Sequence[int], fee_bps: int
+) -> None:
+    if not n_books == len(price_decimals) == len(quantity_decimals):
+        raise MalformedBookError(
+            f"{n_books} books, {len(price_decimals)} price decimals, {len(quantity_decimals)} quantity "
+            "decimals: one each per pair"
+        )
+    if not 0 <= fee_bps <= BPS:
+        raise BoundsError(f"fee {fee_bps} bps outside 0..{BPS}")
+    for i, (p, q) in enumerate(zip(price_decimals, quantity_decimals, strict=True)):
+        if p < 0 or q < 0 or p + q > TOKEN_DECIMALS:
+            raise BoundsError(
+                f"book {i}: price decimals {p} + quantity decimals {q} outside 0..{TOKEN_DECIMALS}"
+            )
+
+
+def _settle(
+    orders: _Orders,
+    auctions: Sequence[Auction],
+    filled: Int64Array,
+    price_decimals: Sequence[int],
+    quantity_decimals: Sequence[int],
+    fee_bps: int,
+) -> list[Settlement]:
+    c = np.repeat(np.array([a.price for a in auctions], dtype=np.int64), np.diff(orders.offsets))
+    is_buy = orders.side == BUY
+    deal = c * filled
+    received = filled - deal  # what the order receives: filled lots (buy) or deal tick·lots (sell)
+    received *= is_buy
+    received += deal
+    fee, fee_frac = _fee(received, fee_bps)
+    refund = np.subtract(orders.price, c, out=c)
+    refund *= filled
+    refund *= is_buy
+    locked = orders.price - 1  # times the unfilled lots: limit for a buy, 1 for a sell
+    locked *= is_buy
+    locked += 1
+    locked *= orders.quantity - filled
+    columns = (deal, refund, fee, fee_frac, locked)
+    bounds = orders.offsets.tolist()
+    return [
+        Settlement(
+            10 ** (TOKEN_DECIMALS - q),
+            10 ** (TOKEN_DECIMALS - p - q),
+            *(col[bounds[i] : bounds[i + 1]] for col in columns),
+        )
+        for i, (p, q) in enumerate(zip(price_decimals, quantity_decimals, strict=True))
+    ]
 
 
 def settle_many(
@@ -415,23 +513,13 @@ def settle_many(
     fee_bps: int = DEFAULT_FEE_BPS,
 ) -> list[Settlement]:
     """Fund movements of every pair's auction (see ``Settlement``), vectorised over the whole block."""
-    if not len(books) == len(auctions) == len(price_decimals) == len(quantity_decimals):
-        raise MalformedBookError(
-            f"{len(books)} books, {len(auctions)} auctions, {len(price_decimals)} price decimals, "
-            f"{len(quantity_decimals)} quantity decimals: one each per pair"
-        )
-    if not 0 <= fee_bps <= BPS:
-        raise BoundsError(f"fee {fee_bps} bps outside 0..{BPS}")
-    for i, (p, q) in enumerate(zip(price_decimals, quantity_decimals, strict=True)):
-        if p < 0 or q < 0 or p + q > TOKEN_DECIMALS:
-            raise BoundsError(
-                f"book {i}: price decimals {p} + quantity decimals {q} outside 0..{TOKEN_DECIMALS}"
-            )
+    if len(auctions) != len(books):
+        raise MalformedBookError(f"{len(auctions)} auctions for {len(books)} books")
+    _check_settle_params(len(books), price_decimals, quantity_decimals, fee_bps)
     orders = _concat(books)
     fills = [a.filled for a in auctions]
-    lengths = np.diff(orders.offsets)
     try:
-        fits = list(map(len, fills)) == lengths.tolist()
+        fits = list(map(len, fills)) == np.diff(orders.offsets).tolist()
         filled = np.concatenate(fills, dtype=np.int64, casting="no") if fills else np.zeros(0, np.int64)
     except (TypeError, ValueError):
         fits = False
@@ -442,27 +530,7 @@ def settle_many(
             if not (isinstance(f, np.ndarray) and f.dtype == np.int64 and f.shape == b.side.shape)
         )
         raise MalformedBookError(f"book {bad}: auction fills do not match the book")
-    c = np.repeat(np.array([a.price for a in auctions], dtype=np.int64), lengths)
-    is_buy = orders.side == BUY
-    deal = c * filled
-    fee, fee_frac = _fee(np.where(is_buy, filled, deal), fee_bps)
-    unfilled = orders.quantity - filled
-    columns = (
-        deal,
-        np.where(is_buy, (orders.price - c) * filled, 0),
-        fee,
-        fee_frac,
-        np.where(is_buy, orders.price * unfilled, unfilled),
-    )
-    bounds = orders.offsets.tolist()
-    return [
-        Settlement(
-            10 ** (TOKEN_DECIMALS - q),
-            10 ** (TOKEN_DECIMALS - p - q),
-            *(col[bounds[i] : bounds[i + 1]] for col in columns),
-        )
-        for i, (p, q) in enumerate(zip(price_decimals, quantity_decimals, strict=True))
-    ]
+    return _settle(orders, auctions, filled, price_decimals, quantity_decimals, fee_bps)
 
 
 def settle(
