@@ -18,6 +18,7 @@ from okchain.crypto.hashing import sha256
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank.keeper import get_balance
 from okchain.modules.bank.messages import MultiSend, Transfer
+from okchain.modules.dex.messages import PlaceOrders
 from okchain.types.gas import required_gas
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code, TxResult
@@ -59,13 +60,16 @@ def _refuse(tx_hash: bytes, code: Code, log: str) -> AddResult:
     return AddResult(tx_hash, TxResult(code, log, 0, 0))
 
 
-# Messages whose effects are pure additions and subtractions of balances, so their order inside a block does
-# not change the final state. Every other kind (token, dex) stays out of this set, and while any tx of
-# another kind waits in the pool (``_non_commuting``) every update re-checks in full: such a tx ran against
-# check state built for a block that may not have included it. Block-end hooks only credit accounts (the
-# dex pays out of its lock account), so a remaining transfer still sees at least the balance it was
-# checked against.
-_COMMUTING = (Transfer, MultiSend)
+# Messages whose admission depends only on balances and nonces that they change by pure additions and
+# subtractions, so the order of txs inside a block cannot change which of them are admissible. Transfers
+# qualify; so does PlaceOrders: it only debits its signer (the lock) and needs its pairs listed, which only
+# DelistPair (outside this set) changes; the order records it writes into the check state are never read by
+# admission (a new block's orders go to new keys). Every other kind (token, cancel, list) stays out, and
+# while any tx of another kind waits in the pool (``_non_commuting``) every update re-checks in full: such a
+# tx ran against check state built for a block that may not have included it. Block-end hooks only credit
+# accounts (the dex pays out of its lock account), so a remaining tx still sees at least the balance it
+# was checked against.
+_COMMUTING = (Transfer, MultiSend, PlaceOrders)
 
 
 def _commutes(tx: Tx) -> bool:

@@ -12,40 +12,82 @@ Runs after the block's last tx, with the header's time, identically on every nod
    prices are written once per pair.
 """
 
+import dataclasses
 import itertools
-from dataclasses import dataclass
+import math
 
 import numpy as np
 import numpy.typing as npt
 
 from okchain.modules.auth.keeper import Store
 from okchain.modules.dex import keeper as k
-from okchain.modules.dex.auction import Book, run_many
+from okchain.modules.dex.auction import Book, run_many, settle_many
 from okchain.modules.dex.messages import SEQ_BITS, Side
 from okchain.state import schema
 from okchain.types.params import OKT_DENOM, ChainParams
 
 I64 = npt.NDArray[np.int64]
 _SEQ_MASK = (1 << SEQ_BITS) - 1
+_BPS = 10_000
 
 
-@dataclass(slots=True)
+# Per changed order: what it filled now and the fund movements of that fill (``Settlement`` columns in lots
+# and tick-lots), its status after this block; concatenated once in ``_apply``.
+_COLUMNS = ("id", "filled", "status", "base_in", "base_rem", "quote_in", "quote_rem",
+            "fee_base", "fee_base_rem", "fee_quote", "fee_quote_rem")  # fmt: skip
+
+
 class _Changes:
-    """Order-record changes of this block end, as parallel lists of arrays (concatenated once)."""
+    """Order-record changes of this block end, as lists of column arrays."""
 
-    ids: list[I64]
-    filled: list[I64]  # lots filled now
-    price: list[I64]  # clearing price of those fills (ticks)
-    status: list[npt.NDArray[np.uint8]]  # status after this block (OPEN if still open)
+    def __init__(self) -> None:
+        self.cols: dict[str, list[I64]] = {name: [] for name in _COLUMNS}
 
-    def add(self, ids: I64, filled: I64, price: int, status: int | npt.NDArray[np.uint8]) -> None:
+    def add(self, ids: I64, status: int | I64, **amounts: I64) -> None:
         n = len(ids)
         if n == 0:
             return
-        self.ids.append(ids.astype(np.int64))
-        self.filled.append(filled.astype(np.int64))
-        self.price.append(np.full(n, price, np.int64))
-        self.status.append(np.broadcast_to(np.asarray(status, np.uint8), (n,)))
+        zeros = np.zeros(n, np.int64)
+        for name in _COLUMNS:
+            value = ids if name == "id" else status if name == "status" else amounts.get(name, zeros)
+            self.cols[name].append(np.broadcast_to(np.asarray(value, np.int64), (n,)))
+
+    def concat(self) -> dict[str, I64] | None:
+        if not self.cols["id"]:
+            return None
+        return {name: np.concatenate(parts) for name, parts in self.cols.items()}
+
+
+_ADDRESS_WORDS = np.dtype([("a", "<u8"), ("b", "<u8"), ("c", "<u4")])  # a V20 address as three integers
+
+
+class _Payments:
+    """Ledger lines ``addr += value * unit`` as int64 columns. Lines come in id order, so one tx's orders are
+    adjacent and share an owner: each run of equal addresses is summed with numpy and paid once, so the
+    Python work is per run (about one per tx and denom), not per order. No sort is needed."""
+
+    def __init__(self, ledger: k.Ledger) -> None:
+        self._ledger = ledger
+
+    def add(self, addr: npt.NDArray[np.void] | bytes, denom: str, unit: int, values: I64) -> None:
+        n = len(values)
+        if n == 0:
+            return
+        if isinstance(addr, bytes):
+            starts = [0]
+            owners = [addr]
+        else:
+            words = addr.view(_ADDRESS_WORDS)
+            change = (words["a"][1:] != words["a"][:-1]) | (words["b"][1:] != words["b"][:-1])
+            change |= words["c"][1:] != words["c"][:-1]
+            starts = np.flatnonzero(np.r_[True, change]).tolist()
+            owners = [a.tobytes() for a in addr[starts]]
+        # every value is in 0..2**63: sum 32-bit halves so that no sum can overflow int64
+        high = np.add.reduceat(values >> 32, starts).tolist()
+        low = np.add.reduceat(values & 0xFFFFFFFF, starts).tolist()
+        pay = self._ledger.pay
+        for owner, h, lo in zip(owners, high, low, strict=True):
+            pay(owner, denom, ((h << 32) + lo) * unit)
 
 
 def _book_rows(orders: npt.NDArray[np.void], seqs: I64, height: int) -> npt.NDArray[np.void]:
@@ -76,8 +118,8 @@ def end_block(store: Store, height: int, time_ns: int, params: ChainParams) -> N
     )
     if not touched:
         return
-    changes = _Changes([], [], [], [])
-    changes.add(expiring_ids, np.zeros(len(expiring_ids), np.int64), 0, k.Status.EXPIRED)
+    changes = _Changes()
+    changes.add(expiring_ids, k.Status.EXPIRED)
     removed = np.concatenate([cancels["id"], expiring_ids])
     pairs: list[k.Pair] = []
     stored: list[k.StoredBook] = []
@@ -91,59 +133,71 @@ def end_block(store: Store, height: int, time_ns: int, params: ChainParams) -> N
         mine = new_seqs[new["pair"][new_seqs] == pair_id]
         rows = np.concatenate([rows, _book_rows(new, mine, height)])
         if not pair.active:
-            changes.add(rows["id"], np.zeros(len(rows), np.int64), 0, k.Status.CANCELLED)
+            changes.add(rows["id"], k.Status.CANCELLED)
             rows = rows[:0]
         pairs.append(pair)
         stored.append(book)
         books.append(rows)
     live = [i for i, p in enumerate(pairs) if p.active and len(books[i])]
-    auctions = run_many(
-        [
-            Book(
-                books[i]["side"].astype(np.int8),
-                books[i]["price"].astype(np.int64),
-                books[i]["remaining"].astype(np.int64),
-                books[i]["id"].astype(np.int64),
-            )
-            for i in live
-        ],
-        [pairs[i].last_price for i in live],
+    matched = [
+        Book(
+            books[i]["side"].astype(np.int8),
+            books[i]["price"].astype(np.int64),
+            books[i]["remaining"].astype(np.int64),
+            books[i]["id"].astype(np.int64),
+        )
+        for i in live
+    ]
+    auctions = run_many(matched, [pairs[i].last_price for i in live])
+    settlements = settle_many(
+        matched,
+        auctions,
+        [pairs[i].price_decimals for i in live],
+        [pairs[i].quantity_decimals for i in live],
+        params.dex_deal_fee_bps,
     )
-    for i, auction in zip(live, auctions, strict=True):
+    for i, auction_book, auction, st in zip(live, matched, auctions, settlements, strict=True):
         if auction.volume == 0:
             continue
         rows = books[i].copy()
         filled = auction.filled
         hit = np.flatnonzero(filled)
         rows["remaining"] -= filled
-        done = rows["remaining"][hit] == 0
-        status = np.where(done, k.Status.FILLED, k.Status.OPEN).astype(np.uint8)
-        changes.add(rows["id"][hit], filled[hit], auction.price, status)
-        _record_deal(
-            store, pairs[i].id, height, time_ns, auction.price, auction.volume, rows[hit], filled[hit]
+        buy = auction_book.side[hit] == Side.BUY
+        f, fee = filled[hit], st.fee[hit]
+        fee_base = np.where(buy, fee, 0)
+        fee_base_rem = np.where(buy, _frac_units(st.fee_frac[hit], st.base_unit), 0)
+        fee_quote = np.where(buy, 0, fee)
+        fee_quote_rem = np.where(buy, 0, _frac_units(st.fee_frac[hit], st.quote_unit))
+        changes.add(
+            rows["id"][hit],
+            np.where(rows["remaining"][hit] == 0, k.Status.FILLED, k.Status.OPEN),
+            filled=f,
+            base_in=np.where(buy, f - fee, 0),
+            base_rem=fee_base_rem,
+            quote_in=np.where(buy, st.refund_quote[hit], st.deal_quote[hit] - fee),
+            quote_rem=fee_quote_rem,
+            fee_base=fee_base,
+            fee_base_rem=fee_base_rem,
+            fee_quote=fee_quote,
+            fee_quote_rem=fee_quote_rem,
         )
-        p = pairs[i]
-        k.put_pair(
-            store,
-            k.Pair(
-                p.id,
-                p.base,
-                p.quote,
-                p.price_decimals,
-                p.quantity_decimals,
-                p.min_lots,
-                p.owner,
-                p.active,
-                auction.price,
-                p.listed_height,
-            ),
-        )
+        _record_deal(store, pairs[i].id, height, time_ns, auction.price, auction.volume, rows[hit], f)
+        k.put_pair(store, dataclasses.replace(pairs[i], last_price=auction.price))
         books[i] = rows[rows["remaining"] > 0]
     for book, rows in zip(stored, books, strict=True):
         k.save_book(store, book, rows)
     ledger = k.Ledger()
     _apply(store, changes, height, params, ledger, {p.id: p for p in pairs})
     ledger.settle(store)
+
+
+def _frac_units(frac: I64, unit: int) -> I64:
+    """``floor(frac * unit / 10_000)`` base units for ``frac`` ten-thousandths of ``unit``, in int64: both
+    sides are divided by gcd(unit, 10_000) first, so the product stays below 10**18."""
+    g = math.gcd(unit, _BPS)
+    out: I64 = frac * (unit // g) // (_BPS // g)
+    return out
 
 
 def _record_deal(
@@ -176,61 +230,49 @@ def _apply(
     pairs: dict[int, k.Pair],
 ) -> None:
     """Write fills and closings into the order records (one read and write per touched chunk) and put what
-    each owner receives on the ledger."""
-    if not changes.ids:
+    each owner, pair owner and the fee collector receive on the ledger."""
+    cols = changes.concat()
+    if cols is None:
         return
-    ids = np.concatenate(changes.ids)
-    order = np.argsort(ids, kind="stable")
-    ids = ids[order]
-    filled_now = np.concatenate(changes.filled)[order]
-    price = np.concatenate(changes.price)[order]
-    status = np.concatenate(changes.status)[order]
+    order = np.argsort(cols["id"], kind="stable")
+    cols = {name: col[order] for name, col in cols.items()}
+    ids, status = cols["id"], cols["status"]
     seqs = ids & _SEQ_MASK
     groups = (ids >> SEQ_BITS) * (1 << 16) + seqs // k.ORDERS_PER_CHUNK
     starts = [*np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]]).tolist(), len(ids)]
-    reserve = k.fee_reserve(params)
-    bps = params.dex_deal_fee_bps
+    records: list[npt.NDArray[np.void]] = []
     for a, b in itertools.pairwise(starts):
         placed = int(ids[a] >> SEQ_BITS)
         chunk = int(seqs[a]) // k.ORDERS_PER_CHUNK
-        records = k.load_chunk(store, placed, chunk)
+        rows = k.load_chunk(store, placed, chunk)
         idx = seqs[a:b] % k.ORDERS_PER_CHUNK
-        records["filled"][idx] += filled_now[a:b]
-        closing = status[a:b] != k.Status.OPEN
-        records["status"][idx] = status[a:b]
-        records["closed"][idx] = np.where(closing, height, 0)
-        sel = records[idx]
-        charged = k.fee_charged(params, placed, height)
-        for owner_v, pair_id, side, limit, qty, done, f, c, st in zip(
-            sel["owner"].tolist(),
-            sel["pair"].tolist(),
-            sel["side"].tolist(),
-            sel["price"].tolist(),
-            sel["quantity"].tolist(),
-            sel["filled"].tolist(),
-            filled_now[a:b].tolist(),
-            price[a:b].tolist(),
-            status[a:b].tolist(),
-            strict=True,
-        ):
-            owner = bytes(owner_v)
-            pair = pairs[pair_id]
-            if f:
-                if side == Side.BUY:
-                    got = f * pair.base_unit
-                    fee = got * bps // 10_000
-                    ledger.pay(owner, pair.base, got - fee)
-                    ledger.pay(pair.owner, pair.base, fee)
-                    ledger.pay(owner, pair.quote, (limit - c) * f * pair.quote_unit)
-                else:
-                    got = c * f * pair.quote_unit
-                    fee = got * bps // 10_000
-                    ledger.pay(owner, pair.quote, got - fee)
-                    ledger.pay(pair.owner, pair.quote, fee)
-            if st != k.Status.OPEN:
-                if st != k.Status.FILLED:
-                    denom, amount = k.order_lock(pair, side, limit, qty - done)
-                    ledger.pay(owner, denom, amount)
-                ledger.pay(owner, OKT_DENOM, reserve - charged)
-                ledger.pay(k.FEE_COLLECTOR, OKT_DENOM, charged)
-        k.save_chunk(store, placed, chunk, records)
+        rows["filled"][idx] += cols["filled"][a:b]
+        rows["status"][idx] = status[a:b]
+        rows["closed"][idx] = np.where(status[a:b] != k.Status.OPEN, height, 0)
+        records.append(rows[idx])
+        k.save_chunk(store, placed, chunk, rows)
+    rec = np.concatenate(records)
+    owner, side = rec["owner"], rec["side"]
+    closing = status != k.Status.OPEN
+    unfilled = np.where(closing & (status != k.Status.FILLED), rec["quantity"] - rec["filled"], 0)
+    pay = _Payments(ledger)
+    for pair_id in np.unique(rec["pair"]).tolist():
+        pair = pairs[pair_id]
+        mine = rec["pair"] == pair_id
+        buy, sell = mine & (side == Side.BUY), mine & (side == Side.SELL)
+        pay.add(owner[buy], pair.base, pair.base_unit, cols["base_in"][buy])
+        pay.add(owner[buy], pair.base, -1, cols["base_rem"][buy])
+        pay.add(
+            owner[buy], pair.quote, pair.quote_unit, cols["quote_in"][buy] + rec["price"][buy] * unfilled[buy]
+        )
+        pay.add(owner[sell], pair.quote, pair.quote_unit, cols["quote_in"][sell])
+        pay.add(owner[sell], pair.quote, -1, cols["quote_rem"][sell])
+        pay.add(owner[sell], pair.base, pair.base_unit, unfilled[sell])
+        pay.add(pair.owner, pair.base, pair.base_unit, cols["fee_base"][mine])
+        pay.add(pair.owner, pair.base, 1, cols["fee_base_rem"][mine])
+        pay.add(pair.owner, pair.quote, pair.quote_unit, cols["fee_quote"][mine])
+        pay.add(pair.owner, pair.quote, 1, cols["fee_quote_rem"][mine])
+    # the OKT fee reserve of every closing order: blocks it was open are charged, the rest refunded
+    open_blocks = np.minimum(height - (ids[closing] >> SEQ_BITS), params.dex_order_expiry_blocks)
+    pay.add(owner[closing], OKT_DENOM, params.dex_fee_per_block, params.dex_order_expiry_blocks - open_blocks)
+    pay.add(bytes(k.FEE_COLLECTOR), OKT_DENOM, params.dex_fee_per_block, open_blocks)

@@ -5,6 +5,8 @@ Listing is open to any account that pays ``dex_list_fee`` (burned, like the toke
 becomes the pair's owner (operator): it receives the deal fees and alone may delist the pair.
 """
 
+import dataclasses
+
 import numpy as np
 
 from okchain.modules.auth.keeper import Store
@@ -18,7 +20,9 @@ from okchain.modules.dex.messages import (
     DelistPair,
     DexMsg,
     ListPair,
+    OrderSpec,
     PlaceOrders,
+    Side,
     format_decimal,
     format_order_id,
 )
@@ -40,8 +44,8 @@ def list_pair(store: Store, ctx: MsgContext, msg: ListPair) -> list[Event]:
     for denom in (msg.base, msg.quote):
         if denom != OKT_DENOM and bank.get_supply(store, denom) == 0:
             raise k.UnknownPair(f"cannot list: token {denom!r} does not exist")
-    lot_atto = 10 ** (18 - msg.quantity_decimals)
-    min_lots, rest = divmod(msg.min_quantity, lot_atto)
+    base_unit = 10 ** (18 - msg.quantity_decimals)
+    min_lots, rest = divmod(msg.min_quantity, base_unit)
     if rest:
         raise k.DexError(
             f"min quantity {format_decimal(msg.min_quantity)} has more than {msg.quantity_decimals} decimals"
@@ -67,23 +71,32 @@ def delist_pair(store: Store, ctx: MsgContext, msg: DelistPair) -> list[Event]:
     pair = k.tradable_pair(store, msg.pair)
     if pair.owner != ctx.signer:
         raise k.NotOwner(f"only the owner of pair {pair.name!r} may delist it")
-    k.put_pair(
-        store,
-        k.Pair(
-            pair.id,
-            pair.base,
-            pair.quote,
-            pair.price_decimals,
-            pair.quantity_decimals,
-            pair.min_lots,
-            pair.owner,
-            False,
-            pair.last_price,
-            pair.listed_height,
-        ),
-    )
+    k.put_pair(store, dataclasses.replace(pair, active=False))
     k.add_journal(store, ctx.height, k.JOURNAL_DELIST, [pair.id], [0])
     return [Event("dex_delist_pair", (("pair", pair.name),))]
+
+
+def _refuse_order(i: int, o: OrderSpec, pair: k.Pair) -> k.DexError:
+    """The precise reason order ``i`` cannot be placed on ``pair`` (called only when one exists)."""
+    price_rest = o.price % pair.tick_atto
+    lots, quantity_rest = divmod(o.quantity, pair.base_unit)
+    where = f"order {i}"
+    if price_rest:
+        decimals = pair.price_decimals
+        return k.DexError(
+            f"{where}: price {format_decimal(o.price)} has more than {decimals} decimals ({pair.name})"
+        )
+    if quantity_rest:
+        decimals = pair.quantity_decimals
+        text = format_decimal(o.quantity)
+        return k.DexError(f"{where}: quantity {text} has more than {decimals} decimals ({pair.name})")
+    if lots < pair.min_lots:
+        minimum = format_decimal(pair.min_lots * pair.base_unit)
+        text = format_decimal(o.quantity)
+        return k.DexError(f"{where}: quantity {text} is below the minimum {minimum} of {pair.name}")
+    return k.DexError(
+        f"{where}: price or quantity too large (at most {MAX_PRICE_TICKS} ticks and {MAX_QUANTITY_LOTS} lots)"
+    )
 
 
 def place_orders(store: Store, ctx: MsgContext, msg: PlaceOrders) -> list[Event]:
@@ -91,12 +104,12 @@ def place_orders(store: Store, ctx: MsgContext, msg: PlaceOrders) -> list[Event]
     this block's record. Any bad order refuses the whole message, so nothing is locked."""
     n = len(msg.orders)
     pairs: dict[str, k.Pair] = {}
-    rows = np.zeros(n, k.ORDER)
     pair_ids: list[int] = []
     sides: list[int] = []
     prices: list[int] = []
-    lots_list: list[int] = []
-    locks: dict[str, int] = {OKT_DENOM: k.fee_reserve(ctx.params) * n}
+    quantities: list[int] = []
+    bought: dict[int, int] = {}  # pair id → tick·lots the buys lock
+    sold: dict[int, int] = {}  # pair id → lots the sells lock
     for i, o in enumerate(msg.orders):
         pair = pairs.get(o.pair)
         if pair is None:
@@ -104,46 +117,42 @@ def place_orders(store: Store, ctx: MsgContext, msg: PlaceOrders) -> list[Event]
                 pair = pairs[o.pair] = k.tradable_pair(store, o.pair)
             except k.UnknownPair as exc:
                 raise k.UnknownPair(f"order {i}: {exc}") from exc
-        ticks, rest = divmod(o.price, pair.tick_atto)
-        if rest:
-            raise k.DexError(
-                f"order {i}: price {format_decimal(o.price)} has more than {pair.price_decimals} decimals "
-                f"(pair {pair.name})"
-            )
-        lots, rest = divmod(o.quantity, pair.lot_atto)
-        if rest:
-            raise k.DexError(
-                f"order {i}: quantity {format_decimal(o.quantity)} has more than {pair.quantity_decimals} "
-                f"decimals (pair {pair.name})"
-            )
-        if lots < pair.min_lots:
-            minimum = format_decimal(pair.min_lots * pair.lot_atto)
-            raise k.DexError(
-                f"order {i}: quantity {format_decimal(o.quantity)} is below the minimum {minimum} "
-                f"of {pair.name}"
-            )
-        if ticks > MAX_PRICE_TICKS or lots > MAX_QUANTITY_LOTS:
-            raise k.DexError(
-                f"order {i}: price or quantity too large (at most {MAX_PRICE_TICKS} ticks and "
-                f"{MAX_QUANTITY_LOTS} lots)"
-            )
-        denom, amount = k.order_lock(pair, o.side, ticks, lots)
-        locks[denom] = locks.get(denom, 0) + amount
+        ticks, price_rest = divmod(o.price, pair.tick_atto)
+        lots, quantity_rest = divmod(o.quantity, pair.base_unit)
+        if (
+            price_rest
+            or quantity_rest
+            or lots < pair.min_lots
+            or ticks > MAX_PRICE_TICKS
+            or lots > MAX_QUANTITY_LOTS
+        ):
+            raise _refuse_order(i, o, pair)
+        if o.side == Side.BUY:
+            bought[pair.id] = bought.get(pair.id, 0) + ticks * lots
+        else:
+            sold[pair.id] = sold.get(pair.id, 0) + lots
         pair_ids.append(pair.id)
         sides.append(o.side)
         prices.append(ticks)
-        lots_list.append(lots)
+        quantities.append(lots)
     first = k.order_count(store, ctx.height)
     if first + n > MAX_SEQ + 1:
         raise k.DexError(f"block {ctx.height} already holds {first} orders, at most {MAX_SEQ + 1}")
+    locks: dict[str, int] = {OKT_DENOM: k.fee_reserve(ctx.params) * n}
+    for pair in pairs.values():
+        if pair.id in bought:
+            locks[pair.quote] = locks.get(pair.quote, 0) + bought[pair.id] * pair.quote_unit
+        if pair.id in sold:
+            locks[pair.base] = locks.get(pair.base, 0) + sold[pair.id] * pair.base_unit
     for denom in sorted(locks):
         bank.sub_balance(store, ctx.signer, denom, locks[denom], what="order lock")
         bank.add_balance(store, k.DEX_LOCK, denom, locks[denom])
+    rows = np.zeros(n, k.ORDER)
     rows["owner"] = np.void(bytes(ctx.signer))
     rows["pair"] = pair_ids
     rows["side"] = sides
     rows["price"] = prices
-    rows["quantity"] = lots_list
+    rows["quantity"] = quantities
     k.append_orders(store, ctx.height, rows)
     k.index_address(store, ctx.signer, ctx.height, first, n)
     first_id = k.order_id(ctx.height, first)

@@ -23,7 +23,7 @@ keeper, so ``sum(balances) == supply`` keeps holding and "locked" is that accoun
 
 import struct
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Final
 
@@ -140,24 +140,15 @@ class Pair:
     def name(self) -> str:
         return pair_name(self.base, self.quote)
 
-    @property
-    def tick_atto(self) -> int:
-        """Atto units (10**-18) per price tick."""
-        return int(10 ** (18 - self.price_decimals))
+    # derived once per decoded record (the handler and the block end use them for every order)
+    tick_atto: int = field(init=False)  # atto units (10**-18 quote per base) per price tick
+    base_unit: int = field(init=False)  # base units per lot (every token has 18 decimals), = atto per lot
+    quote_unit: int = field(init=False)  # quote units per tick x lot: l lots at t ticks cost t*l*quote_unit
 
-    @property
-    def lot_atto(self) -> int:
-        return int(10 ** (18 - self.quantity_decimals))
-
-    @property
-    def base_unit(self) -> int:
-        """Base units per lot (every token has 18 decimals)."""
-        return int(10 ** (18 - self.quantity_decimals))
-
-    @property
-    def quote_unit(self) -> int:
-        """Quote units per tick x lot: the cost of ``lots`` at ``ticks`` is ``ticks * lots * quote_unit``."""
-        return int(10 ** (18 - self.price_decimals - self.quantity_decimals))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tick_atto", int(10 ** (18 - self.price_decimals)))
+        object.__setattr__(self, "base_unit", int(10 ** (18 - self.quantity_decimals)))
+        object.__setattr__(self, "quote_unit", int(10 ** (18 - self.price_decimals - self.quantity_decimals)))
 
     def encode(self) -> bytes:
         base, quote = self.base.encode(), self.quote.encode()
