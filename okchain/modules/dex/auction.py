@@ -33,6 +33,7 @@ Amounts in base units (10**18 per token) do not fit int64: ``Settlement`` keeps 
 and gives the exact base-unit multiplier; the conversion to Python ints happens per order or account.
 """
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, NoReturn
@@ -54,6 +55,7 @@ BPS: Final = 10_000
 DEFAULT_REFERENCE_STEP_BPS: Final = 500
 DEFAULT_FEE_BPS: Final = 10
 TOKEN_DECIMALS: Final = 18
+_POW10: Final = [10**e for e in range(TOKEN_DECIMALS + 1)]
 
 _PRICE_BITS: Final = 30  # MAX_PRICE_TICKS < 2**30: a (pair, price) key packs into one int64
 # A block's price ranges become a dense array of ticks (no sort) while they hold at most this many ticks per
@@ -172,6 +174,12 @@ def _column(books: Sequence[Book], name: str, dtype: np.dtype[Any], lengths: lis
     return column
 
 
+def _split(column: Int64Array, orders: _Orders) -> list[Int64Array]:
+    """One view per book into a block-wide per-order column."""
+    bounds = orders.offsets.tolist()
+    return [column[a:b] for a, b in itertools.pairwise(bounds)]
+
+
 def _where(offsets: Int64Array, index: int) -> str:
     book = int(np.searchsorted(offsets, index, side="right")) - 1
     return f"book {book}: order {index - int(offsets[book])}"
@@ -195,11 +203,9 @@ def _concat(books: Sequence[Book]) -> _Orders:
     if n > MAX_ORDERS:
         raise BoundsError(f"{n} orders in one auction call, at most {MAX_ORDERS}")
     if n:
-        bad = np.flatnonzero((side != BUY) & (side != SELL))
-        if len(bad):
-            raise MalformedBookError(
-                f"{_where(offsets, bad[0])}: side {side[bad[0]]}, must be 1 (buy) or 2 (sell)"
-            )
+        if side.min() < BUY or side.max() > SELL:
+            i = int(np.argmax((side != BUY) & (side != SELL)))
+            raise MalformedBookError(f"{_where(offsets, i)}: side {side[i]}, must be 1 (buy) or 2 (sell)")
         for name, arr, top in (("price", price, MAX_PRICE_TICKS), ("quantity", quantity, MAX_QUANTITY_LOTS)):
             lo, hi = int(arr.min()), int(arr.max())
             if lo <= 0:
@@ -346,11 +352,12 @@ def _allocate(orders: _Orders, cl: _Clearing) -> Int64Array:
     k, price, qty = orders.pair, orders.price, orders.quantity
     is_buy = orders.side == BUY
     # Signed distance to the own side's marginal price, positive when better: > 0 fills whole, 0 is marginal.
-    ahead = price - np.where(
-        is_buy, np.repeat(cl.buy_limit, orders.counts), np.repeat(cl.sell_limit, orders.counts)
-    )
+    ahead = np.repeat(cl.buy_limit - cl.sell_limit, orders.counts)
+    ahead *= is_buy
+    ahead += np.repeat(cl.sell_limit, orders.counts)  # the own side's marginal price
+    np.subtract(price, ahead, out=ahead)
     ahead *= 3 - 2 * orders.side  # buy (1) -> +1, sell (2) -> -1
-    filled = np.where(ahead > 0, qty, 0)
+    filled = qty * (ahead > 0)
     marginal = np.flatnonzero(ahead == 0)
     if len(marginal):
         group = 2 * k[marginal] + ~is_buy[marginal]  # (pair, side); each has one marginal price
@@ -396,8 +403,7 @@ def _auctions(orders: _Orders, cl: _Clearing | None, n_books: int) -> tuple[list
             orders.pairs.tolist(), cl.price.tolist(), cl.volume.tolist(), strict=True
         ):
             prices[i], volumes[i] = price, volume
-    bounds = orders.offsets.tolist()
-    return [Auction(prices[i], volumes[i], filled[bounds[i] : bounds[i + 1]]) for i in range(n_books)], filled
+    return [Auction(*row) for row in zip(prices, volumes, _split(filled, orders), strict=True)], filled
 
 
 def run_many(
@@ -493,16 +499,12 @@ def _settle(
     locked *= is_buy
     locked += 1
     locked *= orders.quantity - filled
-    columns = (deal, refund, fee, fee_frac, locked)
-    bounds = orders.offsets.tolist()
-    return [
-        Settlement(
-            10 ** (TOKEN_DECIMALS - q),
-            10 ** (TOKEN_DECIMALS - p - q),
-            *(col[bounds[i] : bounds[i + 1]] for col in columns),
-        )
-        for i, (p, q) in enumerate(zip(price_decimals, quantity_decimals, strict=True))
+    units = [
+        (_POW10[TOKEN_DECIMALS - q], _POW10[TOKEN_DECIMALS - p - q])
+        for p, q in zip(price_decimals, quantity_decimals, strict=True)
     ]
+    parts = [_split(column, orders) for column in (deal, refund, fee, fee_frac, locked)]
+    return [Settlement(*unit, *row) for unit, *row in zip(units, *parts, strict=True)]
 
 
 def settle_many(
