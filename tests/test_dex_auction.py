@@ -236,6 +236,28 @@ def test_run_many_equals_run_auction_per_pair(path: str, pairs: list[tuple[Book,
         assert got.filled.tobytes() == alone.filled.tobytes()
 
 
+@pytest.mark.parametrize("path", ["dense", "sparse"])
+def test_a_block_of_larger_books_matches_reference(path: str) -> None:
+    """Hundreds of orders per pair with many orders per price level and long marginal queues."""
+    rng = np.random.default_rng(5)
+    books, lasts = [], []
+    for pair in range(6):
+        n = int(rng.integers(0, 400))
+        mid = int(rng.integers(50, 5_000))
+        side = rng.integers(1, 3, n).astype(np.int8)
+        price = np.maximum(1, mid + rng.integers(-30, 31, n) + np.where(side == BUY, 3, -3)).astype(np.int64)
+        priority = rng.permutation(n).astype(np.int64) + (pair << 40)
+        books.append(Book(side, price, rng.integers(1, 50, n).astype(np.int64), priority))
+        lasts.append(int(rng.integers(0, 2)) * mid)
+    with engine_path(path):
+        results = run_many(books, lasts)
+    for book, last, got in zip(books, lasts, results, strict=True):
+        orders = rows(book)
+        assert (got.price, got.volume) == reference_price(orders, last)
+        assert got.filled.tolist() == reference_fills(orders, got.price, got.volume)
+    assert sum(r.volume for r in results) > 0
+
+
 def test_ties_at_one_side_and_price_go_by_priority_then_input_order() -> None:
     book = make_book([(BUY, 10, 5, 7), (BUY, 10, 5, 3), (BUY, 10, 5, 7), (SELL, 10, 8, 0)])
     assert run_auction(book, 10).filled.tolist() == [3, 5, 0, 8]
