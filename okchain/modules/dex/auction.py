@@ -2,6 +2,8 @@
 
 Pure functions over numpy int64 arrays (no state, no I/O). Every pair of a block is matched in one pass over
 all its books concatenated pair-major, so the numpy call overhead is paid per block, not per pair or order.
+``run_many`` matches a block (``run_auction``/``clearing_price`` one pair); ``settle_many``/``settle`` turn
+fills into fund movements; ``run_block`` does both with the books checked and concatenated once.
 
 Clearing price: rules 0–3 of issue 5 (worked examples: okexchain-docs ``docs/concepts/periodic-auction.md``).
 The *candidates* are the book's distinct limit prices. At candidate p, ``B(p)`` = buy lots with limit >= p,
@@ -27,7 +29,7 @@ fills whole, everything worse not at all), so the engine sorts just those orders
 price with equal priority (the dex module never makes them) keep their input order.
 
 Overflow bounds (all arithmetic is exact int64): prices ``<= MAX_PRICE_TICKS`` and quantities
-``<= MAX_QUANTITY_LOTS`` keep every per-order price x quantity (and the fee arithmetic on it, see ``settle``)
+``<= MAX_QUANTITY_LOTS`` keep every per-order price x quantity (and the fee arithmetic on it, see ``_fee``)
 below ``2**63``; at most ``MAX_ORDERS`` orders per call keep every cumulative lot sum below ``2**63``.
 Amounts in base units (10**18 per token) do not fit int64: ``Settlement`` keeps them in lots and tick·lots
 and gives the exact base-unit multiplier; the conversion to Python ints happens per order or account.
