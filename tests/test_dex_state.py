@@ -76,7 +76,8 @@ def test_books_rewrite_only_changed_chunks(monkeypatch: pytest.MonkeyPatch) -> N
     rows = book.rows.copy()
     rows["remaining"][5] = 1
     assert _save(base, book, rows) == {schema.dex_book_chunk(3, 104)}
-    # removing a whole chunk deletes it and rewrites the directory; new orders fill the last chunk, then start one
+    # removing a whole chunk deletes it and rewrites the directory; new orders fill the last chunk, then
+    # start a new one
     book = k.load_book(base, 3)
     rows = np.concatenate([book.rows[:4], book.rows[8:], _book([200, 201, 202])])
     written = _save(base, book, rows)
