@@ -52,7 +52,7 @@ def price_text(pair: k.Pair, ticks: int) -> str:
 
 
 def quantity_text(pair: k.Pair, lots: int) -> str:
-    return format_decimal(lots * pair.lot_atto)
+    return format_decimal(lots * pair.base_unit)
 
 
 class DexReader:
