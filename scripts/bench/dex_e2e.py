@@ -217,7 +217,7 @@ def run(
         db.close()
     sig_pool.close()
     if prof:
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
     return {
         "txs": len(txs),
         "orders": n_orders,
