@@ -135,3 +135,21 @@ def test_ticker_covers_the_24_hours_before_the_latest_block() -> None:
     t = cd.ticker(deals, last_price=20, now_ns=day + 60 * S)
     assert t == cd.Ticker(20, 30, 20, 3)  # the deal at 10 s is more than 24 h old
     assert cd.ticker([], 0, day) == cd.Ticker(0, 0, 0, 0)
+
+
+def test_payments_sum_runs_exactly_near_int64_limits() -> None:
+    from okchain.modules.dex.endblock import _Payments
+
+    rng = np.random.default_rng(5)
+    owners = np.array([np.void(bytes([i % 3]) * 20) for i in sorted(rng.integers(0, 9, 300))], "V20")
+    values = rng.integers(2**62, 2**63 - 1, 300, dtype=np.int64)
+    ledger = k.Ledger()
+    pay = _Payments(ledger)
+    pay.add(owners, "abc-123", 10**18, values)
+    pay.add(b"\x09" * 20, "okt", -1, values[:5])
+    expected: dict[tuple[bytes, str], int] = {}
+    for o, v in zip(owners.tolist(), values.tolist(), strict=True):
+        key = (bytes(o), "abc-123")
+        expected[key] = expected.get(key, 0) + v * 10**18
+    expected[(b"\x09" * 20, "okt")] = -sum(values[:5].tolist())
+    assert ledger._paid == expected
