@@ -384,6 +384,15 @@ def test_bad_last_price_or_step_is_refused(last: int, step: int, reason: str) ->
         clearing_price(good(), last, step)
 
 
+def test_non_integer_parameters_are_refused_not_truncated() -> None:
+    with pytest.raises(MalformedBookError, match=r"book 0: last price must be an integer, got 10\.5"):
+        run_auction(good(), 10.5)
+    with pytest.raises(MalformedBookError, match="book 0: quantity decimals must be an integer"):
+        settle(good(), run_auction(good(), 0), 2, 2.0)
+    with pytest.raises(MalformedBookError, match="fee must be an integer"):
+        settle(good(), run_auction(good(), 0), 2, 2, 0.5)
+
+
 def test_last_prices_must_match_books() -> None:
     with pytest.raises(MalformedBookError, match="1 last prices for 2 books"):
         run_many([good(), good()], [0])

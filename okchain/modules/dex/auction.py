@@ -36,9 +36,10 @@ and gives the exact base-unit multiplier; the conversion to Python ints happens 
 """
 
 import itertools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, SupportsIndex
 
 import numpy as np
 import numpy.typing as npt
@@ -222,10 +223,20 @@ def _concat(books: Sequence[Book]) -> _Orders:
     return _Orders(side, price, quantity, priority, offsets, pairs, pair, counts)
 
 
+def _integer(value: SupportsIndex, what: str) -> int:
+    """``value`` as an int; a float or other non-integer is refused rather than truncated."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise MalformedBookError(f"{what} must be an integer, got {value!r}") from None
+
+
 def _check_last_prices(last_prices: Sequence[int], n_books: int, step_bps: int) -> None:
     if len(last_prices) != n_books:
         raise MalformedBookError(f"{len(last_prices)} last prices for {n_books} books")
-    for i, last in enumerate(last_prices):
+    step_bps = _integer(step_bps, "reference step")
+    for i, value in enumerate(last_prices):
+        last = _integer(value, f"book {i}: last price")
         if not 0 <= last <= MAX_PRICE_TICKS:
             raise BoundsError(f"book {i}: last price {last} outside 0..{MAX_PRICE_TICKS}")
     if not 0 <= step_bps <= BPS:
@@ -237,7 +248,6 @@ def _check_last_prices(last_prices: Sequence[int], n_books: int, step_bps: int) 
 
 @dataclass(frozen=True, slots=True)
 class _Levels:
-    pair: Int64Array  # per slot: pair rank
     price: Int64Array  # per slot: price in ticks, ascending within a pair
     buy: Int64Array  # buy lots with exactly this limit
     sell: Int64Array  # sell lots with exactly this limit
@@ -275,13 +285,11 @@ def _levels(orders: _Orders) -> _Levels:
     np.add.at(lots, 2 * slot + (orders.side == SELL), orders.quantity)
     buy, sell = lots[0::2], lots[1::2]
     if dense:
-        pair = np.repeat(np.arange(len(span), dtype=np.int64), span)
-        price = np.arange(n_slots, dtype=np.int64) + (pmin - base)[pair]
-        return _Levels(pair, price, buy, sell, (buy | sell) != 0, base, span)
-    pair = keys >> _PRICE_BITS
-    level_starts = np.searchsorted(pair, np.arange(len(span), dtype=np.int64)).astype(np.int64)
+        price = np.arange(n_slots, dtype=np.int64) + np.repeat(pmin - base, span)
+        return _Levels(price, buy, sell, (buy | sell) != 0, base, span)
+    level_starts = np.searchsorted(keys >> _PRICE_BITS, np.arange(len(span), dtype=np.int64)).astype(np.int64)
     counts = np.diff(np.append(level_starts, n_slots))
-    return _Levels(pair, keys & ((1 << _PRICE_BITS) - 1), buy, sell, None, level_starts, counts)
+    return _Levels(keys & ((1 << _PRICE_BITS) - 1), buy, sell, None, level_starts, counts)
 
 
 # --- stage 3: rules 0–3 per pair, and where each side's fills stop ---------------------------------
@@ -470,9 +478,10 @@ def _check_settle_params(
             f"{n_books} books, {len(price_decimals)} price decimals, {len(quantity_decimals)} quantity "
             "decimals: one each per pair"
         )
-    if not 0 <= fee_bps <= BPS:
+    if not 0 <= _integer(fee_bps, "fee") <= BPS:
         raise BoundsError(f"fee {fee_bps} bps outside 0..{BPS}")
     for i, (p, q) in enumerate(zip(price_decimals, quantity_decimals, strict=True)):
+        p, q = _integer(p, f"book {i}: price decimals"), _integer(q, f"book {i}: quantity decimals")
         if p < 0 or q < 0 or p + q > TOKEN_DECIMALS:
             raise BoundsError(
                 f"book {i}: price decimals {p} + quantity decimals {q} outside 0..{TOKEN_DECIMALS}"
