@@ -306,14 +306,15 @@ class _Clearing:
 
 
 def _clear(lv: _Levels, last: Int64Array, step_bps: int) -> _Clearing:
+    """Rules 0–3 for every pair at once: running sums over all slots, per-pair extremes by reduceat."""
     starts = lv.starts
 
     def per_slot(values: Int64Array) -> Int64Array:
         return np.repeat(values, lv.counts)
 
     buy_cum, sell_cum = np.cumsum(lv.buy), np.cumsum(lv.sell)
-    buy_before = (buy_cum - lv.buy)[starts]  # lots of earlier pairs in the running sums
-    sell_before = (sell_cum - lv.sell)[starts]
+    buy_before = buy_cum[starts] - lv.buy[starts]  # lots of earlier pairs in the running sums
+    sell_before = sell_cum[starts] - lv.sell[starts]
     buy_total = np.append(buy_cum[starts[1:] - 1], buy_cum[-1]) - buy_before
     up_to = sell_cum - per_slot(sell_before)  # S(p): sells at or below p
     from_ = per_slot(buy_total + buy_before) - buy_cum + lv.buy  # B(p): buys at or above p
@@ -349,9 +350,9 @@ def _clear(lv: _Levels, last: Int64Array, step_bps: int) -> _Clearing:
         price,
         volume_k,
         np.where(crossed, lv.price[jb], MAX_PRICE_TICKS + 1),
-        volume_k - (from_[jb] - lv.buy[jb]),
+        np.where(crossed, volume_k - (from_[jb] - lv.buy[jb]), 0),
         np.where(crossed, lv.price[js], 0),
-        volume_k - (up_to[js] - lv.sell[js]),
+        np.where(crossed, volume_k - (up_to[js] - lv.sell[js]), 0),
     )
 
 
@@ -359,6 +360,7 @@ def _clear(lv: _Levels, last: Int64Array, step_bps: int) -> _Clearing:
 
 
 def _allocate(orders: _Orders, cl: _Clearing) -> Int64Array:
+    """Lots filled per order: whole above the marginal price, none below, time priority only at it."""
     k, price, qty = orders.pair, orders.price, orders.quantity
     is_buy = orders.side == BUY
     # Signed distance to the own side's marginal price, positive when better: > 0 fills whole, 0 is marginal.
