@@ -70,8 +70,7 @@ class _Payments:
         self._ledger = ledger
 
     def add(self, addr: npt.NDArray[np.void] | bytes, denom: str, unit: int, values: I64) -> None:
-        n = len(values)
-        if n == 0:
+        if not values.any():  # fee remainders and unfilled amounts are mostly all zero
             return
         if isinstance(addr, bytes):
             starts = [0]
@@ -87,7 +86,8 @@ class _Payments:
         low = np.add.reduceat(values & 0xFFFFFFFF, starts).tolist()
         pay = self._ledger.pay
         for owner, h, lo in zip(owners, high, low, strict=True):
-            pay(owner, denom, ((h << 32) + lo) * unit)
+            if h or lo:
+                pay(owner, denom, ((h << 32) + lo) * unit)
 
 
 def _book_rows(orders: npt.NDArray[np.void], seqs: I64, height: int) -> npt.NDArray[np.void]:
