@@ -10,6 +10,7 @@ from dex_support import FEE, DexChain, all_balances, expected_locks, lock_balanc
 
 from okchain._pb.dex.v1 import dex_pb2
 from okchain._pb.tx.v1 import tx_pb2
+from okchain.deliver import FEE_COLLECTOR
 from okchain.modules.bank import keeper as bank
 from okchain.modules.dex import keeper as k
 from okchain.modules.dex.messages import (
@@ -94,9 +95,19 @@ def test_cancel_refunds_and_expiry_closes(dex: tuple[DexChain, str, str]) -> Non
     first = parse_order_id(_id(res))
     assert first is not None
     assert lock_balances(chain.reader) == expected_locks(chain.reader, chain.app.params)
-    assert chain.run(CAROL, [CancelOrders((first,))]).ok
+    params = chain.app.params
+    collected = bank.get_balance(chain.reader, FEE_COLLECTOR, OKT_DENOM)
+    okt = bank.get_balance(chain.reader, CAROL.address, OKT_DENOM)
+    chain.block([])
+    cancel = chain.run(CAROL, [CancelOrders((first,))])  # placed 2 blocks before the cancel's block
+    assert cancel.ok
     rec = k.get_order(chain.reader, first)
     assert rec is not None and int(rec["status"]) == k.Status.CANCELLED
+    assert int(rec["closed"]) == chain.app.last.height == (first >> 24) + 2
+    charged = 2 * params.dex_fee_per_block
+    assert bank.get_balance(chain.reader, FEE_COLLECTOR, OKT_DENOM) == collected + FEE + charged
+    refund = 3 * OKT + params.dex_fee_per_block * params.dex_order_expiry_blocks - charged  # 3 at 1 OKT
+    assert bank.get_balance(chain.reader, CAROL.address, OKT_DENOM) == okt - FEE + refund
     again = chain.run(CAROL, [CancelOrders((first,))])
     assert again.code == Code.DEX_ORDER_CLOSED and "already closed (cancelled)" in again.log
     for _ in range(chain.app.params.dex_order_expiry_blocks):
