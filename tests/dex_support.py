@@ -48,6 +48,9 @@ class DexChain:
         return raw
 
     def block(self, txs: list[bytes]) -> FinalizedBlock:
+        """Run ``txs`` through prepare_proposal first, as the proposer does: when none of them fails,
+        finalize_block reuses that execution (and only then runs the block end); otherwise it re-executes."""
+        self.app.prepare_proposal(txs)
         return self.chain.produce(txs)
 
     def run(self, key: AccountKey, msgs: list[Msg]) -> TxResult:
