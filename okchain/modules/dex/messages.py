@@ -4,6 +4,7 @@ A decimal string ``d`` becomes the integer ``d * 10**18`` ("atto" units); the ha
 a whole number of the pair's ticks or lots, which is where "too many decimals" is decided.
 """
 
+import re
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -75,16 +76,29 @@ def _is_canonical_uint(text: str) -> bool:
     return text.isascii() and text.isdigit() and (text == "0" or text[0] != "0") and len(text) <= 30
 
 
+_DECIMAL = re.compile(r"(0|[1-9][0-9]{0,29})(?:\.([0-9]{1,18}))?")
+
+
+def decimal_atto(text: str) -> int | None:
+    """Canonical non-negative decimal with at most 18 decimals → atto units, or None (the fast path)."""
+    m = _DECIMAL.fullmatch(text)
+    if m is None:
+        return None
+    frac = m[2]
+    return int(m[1] + frac.ljust(18, "0")) if frac else int(m[1]) * 10**18
+
+
 def parse_decimal(text: str, what: str) -> int:
-    """Canonical non-negative decimal with at most 18 decimals → atto units; ValueError says what is wrong."""
+    """``decimal_atto`` or a ValueError that says what is wrong with ``text``."""
+    value = decimal_atto(text)
+    if value is not None:
+        return value
     whole, dot, frac = text.partition(".")
     if text.startswith("-"):
         raise ValueError(f"{what} {text!r} is negative")
-    if not _is_canonical_uint(whole) or (dot and (not frac or not frac.isascii() or not frac.isdigit())):
-        raise ValueError(f"{what} {text!r} is not a decimal number like 12.5")
-    if len(frac) > 18:
+    if _is_canonical_uint(whole) and dot and frac.isascii() and frac.isdigit() and len(frac) > 18:
         raise ValueError(f"{what} {text!r} has more than 18 decimals")
-    return int(whole) * 10**18 + int(frac.ljust(18, "0") if frac else "0")
+    raise ValueError(f"{what} {text!r} is not a decimal number like 12.5")
 
 
 def format_decimal(atto: int, decimals: int = 18) -> str:
