@@ -505,6 +505,11 @@ def test_settlement_needs_the_auction_of_the_same_book() -> None:
     narrow = Auction(0, 0, np.zeros(2, np.int32))
     with pytest.raises(MalformedBookError, match="book 1: auction fills do not match the book"):
         settle_many([good(), good()], [run_auction(good(), 0), narrow], [2, 2], [2, 2])
+    overfilled = Auction(9, 6, np.array([6, 5], np.int64))
+    with pytest.raises(BoundsError, match=r"book 0: order 0: filled 6 outside 0\.\.5"):
+        settle(good(), overfilled, 2, 2)
+    with pytest.raises(BoundsError, match="clearing price -1 outside"):
+        settle(good(), Auction(-1, 0, np.zeros(2, np.int64)), 2, 2)
     with pytest.raises(MalformedBookError, match="1 auctions for 2 books"):
         settle_many([good(), good()], [narrow], [2, 2], [2, 2])
     with pytest.raises(MalformedBookError, match="2 books, 1 price decimals"):

@@ -545,6 +545,13 @@ def settle_many(
             if not (isinstance(f, np.ndarray) and f.dtype == np.int64 and f.shape == b.side.shape)
         )
         raise MalformedBookError(f"book {bad}: auction fills do not match the book")
+    # Cheap guards that keep the int64 arithmetic exact even for an auction not made from these books.
+    for i, a in enumerate(auctions):
+        if not 0 <= _integer(a.price, f"book {i}: clearing price") <= MAX_PRICE_TICKS:
+            raise BoundsError(f"book {i}: clearing price {a.price} outside 0..{MAX_PRICE_TICKS}")
+    if len(filled) and (filled.min() < 0 or (filled > orders.quantity).any()):
+        i = int(np.argmax((filled < 0) | (filled > orders.quantity)))
+        raise BoundsError(f"{_where(orders.offsets, i)}: filled {filled[i]} outside 0..{orders.quantity[i]}")
     return _settle(orders, auctions, filled, price_decimals, quantity_decimals, fee_bps)
 
 
