@@ -106,7 +106,7 @@ def end_block(store: Store, height: int, time_ns: int, params: ChainParams) -> N
     journal = k.journal(store, height)
     cancels = journal[journal["kind"] == k.JOURNAL_CANCEL]
     delisted = set(journal[journal["kind"] == k.JOURNAL_DELIST]["pair"].tolist())
-    expiring_height = height - params.dex_order_expiry_blocks
+    expiring_height = height - max(params.dex_order_expiry_blocks, 1)  # an order lives through >= 1 auction
     old = k.block_orders(store, expiring_height) if expiring_height >= 1 else np.zeros(0, k.ORDER)
     old_seqs = np.flatnonzero(old["status"] == k.Status.OPEN).astype(np.int64)
     expiring_ids = (expiring_height << SEQ_BITS) | old_seqs
