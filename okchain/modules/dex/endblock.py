@@ -5,8 +5,8 @@ Runs after the block's last tx, with the header's time, identically on every nod
    placed ``dex_order_expiry_blocks`` ago that are still open (they expire now, before matching);
 2. for every touched pair in id order: load the book, drop cancelled/expired orders, append the new ones
    (ids ascend, so the book stays in time-priority order); a delisted pair cancels its whole book;
-3. ``run_many`` clears every touched listed pair at once (untouched books did not cross after their last
-   auction and did not change, so they cannot trade);
+3. ``run_block`` clears and settles every touched listed pair at once (an untouched book did not cross
+   after its last auction and has not changed since, so it cannot trade);
 4. fills and closings update the order records chunk by chunk; what each account receives is summed per
    (account, denom) and paid out of the lock account once (``Ledger``); books, deals, fills and last
    prices are written once per pair.
@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from okchain.modules.auth.keeper import Store
 from okchain.modules.dex import keeper as k
-from okchain.modules.dex.auction import Book, run_many, settle_many
+from okchain.modules.dex.auction import Book, run_block
 from okchain.modules.dex.messages import SEQ_BITS, Side
 from okchain.state import schema
 from okchain.types.params import OKT_DENOM, ChainParams
@@ -148,15 +148,14 @@ def end_block(store: Store, height: int, time_ns: int, params: ChainParams) -> N
         )
         for i in live
     ]
-    auctions = run_many(matched, [pairs[i].last_price for i in live])
-    settlements = settle_many(
+    results = run_block(
         matched,
-        auctions,
+        [pairs[i].last_price for i in live],
         [pairs[i].price_decimals for i in live],
         [pairs[i].quantity_decimals for i in live],
         params.dex_deal_fee_bps,
     )
-    for i, auction_book, auction, st in zip(live, matched, auctions, settlements, strict=True):
+    for i, auction_book, (auction, st) in zip(live, matched, results, strict=True):
         if auction.volume == 0:
             continue
         rows = books[i].copy()
