@@ -202,8 +202,20 @@ def test_bad_cancels_refused_with_reason(dex: tuple[DexChain, str, str]) -> None
     _refused(chain, CAROL, [CancelOrders((oid,))], Code.DEX_ORDER_CLOSED, "already closed (filled)")
 
 
+def test_listing_burns_the_fee_and_makes_the_signer_owner(dex: tuple[DexChain, str, str]) -> None:
+    chain, _, xyz = dex
+    abc = chain.issue(BOB, "abc")
+    supply = bank.get_supply(chain.reader, OKT_DENOM)
+    res = chain.run(BOB, [ListPair(abc, xyz, 3, 2, 5 * 10**16)])
+    assert res.ok, res.log
+    assert bank.get_supply(chain.reader, OKT_DENOM) == supply - chain.app.params.dex_list_fee  # burned
+    pair = k.find_pair(chain.reader, f"{abc}_{xyz}")
+    assert pair is not None and pair.owner == BOB.address and pair.min_lots == 5 and pair.active
+
+
 def test_bad_listings_refused(dex: tuple[DexChain, str, str]) -> None:
     chain, _pair, xyz = dex
+    _refused(chain, BOB, [ListPair(xyz, "okt", 2, 1, 10**16)], Code.INVALID_MSG, "more than 1 decimals")
     _refused(chain, BOB, [ListPair(OKT_DENOM, xyz, 2, 2, 10**16)], Code.DEX_DUPLICATE_PAIR, "already listed")
     _refused(chain, BOB, [ListPair(xyz, OKT_DENOM, 2, 2, 10**16)], Code.DEX_DUPLICATE_PAIR, "already listed")
     _refused(
