@@ -281,7 +281,8 @@ class SparseMerkleTree:
         self._cache = _TopCache(cache_size)
         self._depth_offset = len(prefix)
         self._root = self._stored_root()[0]
-        self._pending: tuple[dict[bytes, bytes | None], bytes] | None = None
+        # (node writes, new root, the nodes those writes replace) of the latest update/build.
+        self._pending: tuple[dict[bytes, bytes | None], bytes, dict[bytes, bytes | None]] | None = None
 
     def root(self) -> bytes:
         """The committed root: the app hash of the last committed state."""
@@ -321,6 +322,16 @@ class SparseMerkleTree:
         self._root = pending[1]
         self._pending = None
 
+    def replaced(self, node_writes: Mapping[bytes, bytes | None]) -> dict[bytes, bytes | None]:
+        """The committed node (``None``: no node) at each position the pending ``node_writes`` change:
+        what the version history stores so older roots stay readable (``okchain.state.versions``)."""
+        pending = self._pending
+        if pending is None or pending[0] is not node_writes:
+            raise TreeUsageError(
+                "replaced() takes the node writes returned by the latest update() or build()"
+            )
+        return pending[2]
+
     def _begin(self) -> bytes | None:
         """Check that storage still holds the committed tree and return its root node."""
         stored_hash, root_node = self._stored_root()
@@ -339,6 +350,12 @@ class SparseMerkleTree:
         Nothing changes until ``commit``; a later ``update`` or ``build`` discards an uncommitted result.
         """
         root_node = self._begin()
+        # Every committed node this update reads, by position: the nodes its writes replace are among them
+        # (a position is only rewritten after its old node was read; unread positions held nothing), except
+        # top-cache hits in ``path``, which the top cache keeps until ``commit``.
+        seen: dict[bytes, bytes] = {}
+        if root_node is not None:
+            seen[self._keys[0]] = root_node
         ordered = sorted(((sha256(k).digest(), v) for k, v in changes.items()), key=_first)
         khs = [kh for kh, _ in ordered]
         leaves = [None if v is None else _LEAF + kh + sha256(v).digest() for kh, v in ordered]
@@ -346,9 +363,13 @@ class SparseMerkleTree:
         # Leaves read from storage, by position: placing the same leaf back there cancels its delete.
         old_leaves: dict[bytes, bytes] = {}
         keys = self._keys
-        get = self._get
+        cached_get = self._get
         top_get = self._cache.top.get
         top_depth = self._cache.depth
+
+        def get(pos: bytes, d: int) -> bytes:
+            node = seen[pos] = cached_get(pos, d)
+            return node
 
         def place(pos: bytes, leaf: bytes) -> None:
             if old_leaves.get(pos) == leaf:
@@ -540,7 +561,8 @@ class SparseMerkleTree:
             new_root, floating = result
             if floating is not None:
                 place(keys[0], floating)
-        self._pending = writes, new_root
+        seen_get = seen.get
+        self._pending = writes, new_root, {pos: seen_get(pos) or top_get(pos) for pos in writes}
         return new_root, writes
 
     def build(self, items: Iterable[tuple[bytes, bytes]]) -> tuple[bytes, dict[bytes, bytes | None]]:
@@ -560,7 +582,7 @@ class SparseMerkleTree:
         writes: dict[bytes, bytes | None] = {}
         n = len(values)
         if n == 0:
-            self._pending = writes, EMPTY_HASH
+            self._pending = writes, EMPTY_HASH, {}
             return EMPTY_HASH, writes
         key_hashes = np.frombuffer(b"".join([sha256(k).digest() for k in raw_keys]), dtype="S32")
         value_hashes = np.frombuffer(b"".join([sha256(v).digest() for v in values]), dtype="S32")
@@ -612,7 +634,7 @@ class SparseMerkleTree:
                     stack_split.append(nxt)
                     stack_hash.append(h)
                     break
-        self._pending = writes, h
+        self._pending = writes, h, dict.fromkeys(writes)
         return h, writes
 
     def prove(self, key: bytes, reader: NodeReader | None = None) -> Proof:
