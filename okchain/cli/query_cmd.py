@@ -23,10 +23,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         p.add_argument(arg)
         if name == "balance":
             p.add_argument("--denom", default="okt")
+        if name != "tx":
+            _add_height_arg(p)
         add_node_arg(p)
         p.set_defaults(func=fn)
     supply = q.add_parser("supply")
     supply.add_argument("--denom", default="okt")
+    _add_height_arg(supply)
     add_node_arg(supply)
     supply.set_defaults(func=_supply)
     block = q.add_parser("block", help="block by height, by --hash, or the latest")
@@ -37,6 +40,12 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     node = q.add_parser("node", help="node and chain info")
     add_node_arg(node)
     node.set_defaults(func=_node)
+
+
+def _add_height_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--height", type=UINT64, default=0, help="state after this block (default: latest); must be retained"
+    )
 
 
 def _hex32(text: str) -> bytes:
@@ -51,7 +60,7 @@ def _hex32(text: str) -> bytes:
 
 def _account(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
-    r = c.call(c.query.Account, query_pb2.AccountRequest(address=args.address))
+    r = c.call(c.query.Account, query_pb2.AccountRequest(address=args.address, height=args.height))
     print_json(
         {
             "address": r.address,
@@ -66,7 +75,9 @@ def _account(args: argparse.Namespace) -> int:
 
 def _balance(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
-    r = c.call(c.query.Balance, query_pb2.BalanceRequest(address=args.address, denom=args.denom))
+    r = c.call(
+        c.query.Balance, query_pb2.BalanceRequest(address=args.address, denom=args.denom, height=args.height)
+    )
     out = {"denom": r.balance.denom, "amount": r.balance.amount, "height": str(r.height)}
     if r.balance.denom == OKT_DENOM:
         out["display"] = format_okt(int(r.balance.amount))  # exact; amount stays base units
@@ -79,7 +90,8 @@ def _balances(args: argparse.Namespace) -> int:
     coins: list[dict[str, str]] = []
     token = ""
     while True:
-        r = c.call(c.query.AllBalances, query_pb2.AllBalancesRequest(address=args.address, page_token=token))
+        request = query_pb2.AllBalancesRequest(address=args.address, page_token=token, height=args.height)
+        r = c.call(c.query.AllBalances, request)
         coins.extend({"denom": b.denom, "amount": b.amount} for b in r.balances)
         token = r.next_page_token
         if not token:
@@ -90,7 +102,7 @@ def _balances(args: argparse.Namespace) -> int:
 
 def _supply(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
-    r = c.call(c.query.Supply, query_pb2.SupplyRequest(denom=args.denom))
+    r = c.call(c.query.Supply, query_pb2.SupplyRequest(denom=args.denom, height=args.height))
     print_json({"denom": r.supply.denom, "amount": r.supply.amount, "height": str(r.height)})
     return 0
 
@@ -140,6 +152,7 @@ def _node(args: argparse.Namespace) -> int:
             "version": r.version,
             "moniker": r.moniker,
             "latest_height": str(r.latest_height),
+            "earliest_height": str(r.earliest_height),
             "latest_block_hash": r.latest_block_hash.hex(),
             "app_hash": r.app_hash.hex(),
             "validator_address": r.validator_address.hex(),

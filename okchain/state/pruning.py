@@ -15,9 +15,14 @@ checks the earliest height in that same snapshot, so it either sees a height who
 """
 
 from okchain.crypto.hashing import sha256
+from okchain.errors import OKChainError
 from okchain.state import blockstore, schema, versions
 from okchain.state.crashpoint import crash_point
 from okchain.state.kv import KVStore
+
+
+class PruningError(OKChainError, ValueError):
+    """A pruning setting the node cannot use."""
 
 
 class Pruner:
@@ -25,7 +30,7 @@ class Pruner:
 
     def __init__(self, db: KVStore, retention: int) -> None:
         if retention < 0:
-            raise ValueError(f"retention must be >= 0 (0 keeps everything), got {retention}")
+            raise PruningError(f"state_retention_heights must be >= 0 (0 keeps everything), got {retention}")
         self._db = db
         self.retention = retention
 
