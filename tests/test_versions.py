@@ -61,7 +61,7 @@ def run_chain(batch_list: list[dict[bytes, bytes | None]]) -> tuple[MemoryKV, li
 
 def check_height(db: MemoryKV, height: int, model: dict[bytes, bytes]) -> None:
     state = versions.StateAt(db, height)
-    assert dict(state.iterate(b"S")) == model
+    assert list(state.iterate(b"S")) == list(state.scan(b"S")) == sorted(model.items())
     assert list(state.iterate(b"Sa", b"Sa\x00")) == sorted(
         (k, v) for k, v in model.items() if k.startswith(b"Sa") and k >= b"Sa\x00"
     )

@@ -111,7 +111,8 @@ class StateAt:
         return value_at(self._reader, key, self._height)
 
     def iterate(self, prefix: bytes, start: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
-        """Current keys merged with keys changed after ``height``; the changed ones read as of ``height``."""
+        """Current keys merged with the keys changed after ``height`` (found in the value history under
+        ``prefix``: cheap for narrow prefixes such as one account), the changed ones read as of ``height``."""
         begin = prefix if start is None or start < prefix else start
         at = len(schema.VALUE_HISTORY)
         changed = set()
@@ -120,9 +121,29 @@ class StateAt:
             key = hkey[at : at + n]
             if key >= begin and int.from_bytes(hkey[at + n : at + n + _VERSION], "big") > self._height:
                 changed.add(key)
+        return self._merged(self._reader.iterate(prefix, start), changed)
+
+    def scan(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Every key under ``prefix`` as of ``height``, finding the changed keys in the version records
+        since ``height`` instead: for wide prefixes (a whole-state export) this costs what changed since."""
+        last = blockstore.last_committed(self._reader)
+        latest = self._height if last is None else last.height
+        wanted = schema.VALUE_HISTORY + prefix
+        at = len(schema.VALUE_HISTORY)
+        changed = set()
+        for version in range(self._height + 1, latest + 1):
+            for hkey in listed_keys(self._reader.get(schema.version_changes(version)) or b""):
+                if hkey.startswith(wanted):
+                    changed.add(hkey[at : at + int.from_bytes(hkey[-_LEN:], "big")])
+        return self._merged(self._reader.iterate(prefix), changed)
+
+    def _merged(
+        self, current: Iterator[tuple[bytes, bytes]], changed: set[bytes]
+    ) -> Iterator[tuple[bytes, bytes]]:
+        """``current`` (ascending) with every key of ``changed`` read as of ``height`` instead."""
         pending = sorted(changed)
         i = 0
-        for key, value in self._reader.iterate(prefix, start):
+        for key, value in current:
             while i < len(pending) and pending[i] < key:
                 old = self.get(pending[i])
                 if old is not None:
