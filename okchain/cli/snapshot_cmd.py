@@ -9,7 +9,7 @@ from okchain.cli.common import POSITIVE, UINT64, CLIError, add_home_arg
 from okchain.genesis.document import load_genesis
 from okchain.node.home import Home
 from okchain.state import blockstore
-from okchain.state.kv import LevelDB
+from okchain.state.kv import LevelDB, StoreError
 from okchain.state.snapshot import export_snapshot, import_snapshot
 
 
@@ -35,11 +35,18 @@ def _home(path: Path) -> Home:
     return home
 
 
+def _open(home: Home) -> LevelDB:
+    try:
+        return LevelDB(home.data_dir)
+    except StoreError as exc:
+        raise CLIError(f"{exc} (is the node running? stop it first: LevelDB admits one process)") from exc
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     home = _home(args.home)
     if args.out.exists() and any(args.out.iterdir()):
         raise CLIError(f"{args.out} is not empty; choose a new directory")
-    db = LevelDB(home.data_dir)
+    db = _open(home)
     try:
         reader = db.snapshot()
         last = blockstore.last_committed(reader)
@@ -67,7 +74,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     home = _home(args.home)
     genesis = load_genesis(home.genesis_file)
-    db = LevelDB(home.data_dir)
+    db = _open(home)
     try:
         last = import_snapshot(
             db,

@@ -16,6 +16,7 @@ blocks passed since. All reads go through one LevelDB snapshot, so pruning (whic
 retained height needs, see ``okchain.state.pruning``) never changes what an in-flight query sees.
 """
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 
 from okchain.errors import OKChainError
@@ -53,11 +54,17 @@ def history_writes(
         old = old_value(key)
         if old != value:
             writes[schema.value_history(key, version)] = b"" if old is None else _PRESENT + old
-    for position, node in old_nodes.items():
-        writes[schema.node_history(position, version)] = node or b""
-    listed = b"".join(len(k).to_bytes(_LEN, "big") + k for k in writes)
+    suffix = schema.u64(version)
+    for position, node in old_nodes.items():  # schema.node_history, inlined: this runs per changed node
+        writes[schema.NODE_HISTORY + position + suffix] = node or b""
+    listed = b"".join([_length(len(k)) + k for k in writes])
     writes[schema.version_changes(version)] = listed
     return writes
+
+
+@functools.cache
+def _length(n: int) -> bytes:
+    return n.to_bytes(_LEN, "big")
 
 
 def listed_keys(raw: bytes) -> list[bytes]:
