@@ -289,5 +289,4 @@ def import_snapshot(
     for index, raw in enumerate(block.txs):
         final[schema.tx_index(hashlib.sha256(raw).digest())] = schema.tx_location(m.height, index)
     db.write(final)  # synced, and it syncs the unsynced batches before it
-    tree.commit(node_writes)
     return last

@@ -14,7 +14,6 @@ checks its tree root against the committed app hash.
 import argparse
 import dataclasses
 import multiprocessing
-import resource
 import sys
 import tempfile
 import time
@@ -42,7 +41,13 @@ GAS = 50_000
 
 
 def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's RSS high-water mark (VmHWM: unlike ru_maxrss it does not inherit the parent's
+    peak across fork and exec)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def _export(db_path: Path, out: Path, chunk_keys: int) -> dict[str, Any]:
