@@ -2,13 +2,15 @@
 root, proofs), pruning keeps exactly the retention window, and pruned heights are refused precisely."""
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from okchain.query import StateQuery
 from okchain.state import blockstore, schema, versions
-from okchain.state.kv import MemoryKV
+from okchain.state.kv import KVReader, KVStore, LevelDB, MemoryKV
 from okchain.state.merkle import SparseMerkleTree, reference_root, verify_proof
 from okchain.state.pruning import Pruner
 
@@ -24,7 +26,7 @@ batches = st.lists(
 
 
 def commit_block(
-    db: MemoryKV, tree: SparseMerkleTree, height: int, changes: Mapping[bytes, bytes | None]
+    db: KVStore, tree: SparseMerkleTree, height: int, changes: Mapping[bytes, bytes | None]
 ) -> bytes:
     """What ``Application.finalize_block``/``commit`` write for state, tree and history."""
     root, node_writes = tree.update(changes)
@@ -37,8 +39,10 @@ def commit_block(
     return root
 
 
-def run_chain(batch_list: list[dict[bytes, bytes | None]]) -> tuple[MemoryKV, list[dict[bytes, bytes]]]:
-    db = MemoryKV()
+def run_chain(
+    batch_list: list[dict[bytes, bytes | None]], db: KVStore | None = None
+) -> tuple[KVStore, list[dict[bytes, bytes]]]:
+    db = db or MemoryKV()
     tree = SparseMerkleTree(db, schema.MERKLE, cache_size=3)
     db.write(
         {
@@ -59,7 +63,7 @@ def run_chain(batch_list: list[dict[bytes, bytes | None]]) -> tuple[MemoryKV, li
     return db, models
 
 
-def check_height(db: MemoryKV, height: int, model: dict[bytes, bytes]) -> None:
+def check_height(db: KVReader, height: int, model: dict[bytes, bytes]) -> None:
     state = versions.StateAt(db, height)
     assert list(state.iterate(b"S")) == list(state.scan(b"S")) == sorted(model.items())
     assert list(state.iterate(b"Sa", b"Sa\x00")) == sorted(
@@ -116,3 +120,18 @@ def test_archive_node_prunes_nothing() -> None:
     assert Pruner(db, 0).run(100) == 0
     for height, model in enumerate(models):
         check_height(db, height, model)
+
+
+def test_pruning_never_changes_an_open_snapshot(tmp_path: Path) -> None:
+    """A query holds one LevelDB snapshot: pruning under it deletes nothing that query can see."""
+    db, models = run_chain(
+        [{b"Sa": b"1", b"Sb": b"2"}, {b"Sa": None, b"Sc": b"3"}, {b"Sb": b"4"}], LevelDB(tmp_path)
+    )
+    snapshot = db.snapshot()
+    query = StateQuery(snapshot, 1)
+    assert Pruner(db, 1).run(100) == 3
+    with pytest.raises(versions.HeightPrunedError):
+        StateQuery(db.snapshot(), 1)
+    for height, model in enumerate(models):
+        check_height(snapshot, height, model)
+    assert query.prove(b"Sa")[0] == b"1"
