@@ -39,7 +39,7 @@ two versions of the tree.
 """
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from hashlib import sha256
 from operator import itemgetter
@@ -281,8 +281,8 @@ class SparseMerkleTree:
         self._cache = _TopCache(cache_size)
         self._depth_offset = len(prefix)
         self._root = self._stored_root()[0]
-        # (node writes, new root, the nodes those writes replace) of the latest update/build.
-        self._pending: tuple[dict[bytes, bytes | None], bytes, dict[bytes, bytes | None]] | None = None
+        # (node writes, new root, committed nodes read below the top cache) of the latest update/build.
+        self._pending: tuple[dict[bytes, bytes | None], bytes, dict[bytes, bytes]] | None = None
 
     def root(self) -> bytes:
         """The committed root: the app hash of the last committed state."""
@@ -322,15 +322,18 @@ class SparseMerkleTree:
         self._root = pending[1]
         self._pending = None
 
-    def replaced(self, node_writes: Mapping[bytes, bytes | None]) -> dict[bytes, bytes | None]:
-        """The committed node (``None``: no node) at each position the pending ``node_writes`` change:
-        what the version history stores so older roots stay readable (``okchain.state.versions``)."""
+    def replaced(self, node_writes: Mapping[bytes, bytes | None]) -> Iterator[tuple[bytes, bytes | None]]:
+        """(position, committed node or ``None``) for each position the pending ``node_writes`` change:
+        what the version history stores so older roots stay readable (``okchain.state.versions``). Lazy, so
+        the history encoder makes the only pass over the writes; consume it before ``commit``."""
         pending = self._pending
         if pending is None or pending[0] is not node_writes:
             raise TreeUsageError(
                 "replaced() takes the node writes returned by the latest update() or build()"
             )
-        return pending[2]
+        seen_get = pending[2].get
+        top_get = self._cache.top.get
+        return ((pos, seen_get(pos) or top_get(pos)) for pos in node_writes)
 
     def _begin(self) -> bytes | None:
         """Check that storage still holds the committed tree and return its root node."""
@@ -350,9 +353,10 @@ class SparseMerkleTree:
         Nothing changes until ``commit``; a later ``update`` or ``build`` discards an uncommitted result.
         """
         root_node = self._begin()
-        # Every committed node this update reads, by position: the nodes its writes replace are among them
-        # (a position is only rewritten after its old node was read; unread positions held nothing), except
-        # top-cache hits in ``path``, which the top cache keeps until ``commit``.
+        # The committed nodes this update reads below the top cache, by position. The nodes its writes
+        # replace are among them or in the top cache, which holds every node read down to its depth and
+        # changes only at ``commit`` (a position is only rewritten after its old node was read; a position
+        # never read held nothing). Deeper cache entries can be evicted mid-update, hence ``seen``.
         seen: dict[bytes, bytes] = {}
         if root_node is not None:
             seen[self._keys[0]] = root_node
@@ -368,7 +372,9 @@ class SparseMerkleTree:
         top_depth = self._cache.depth
 
         def get(pos: bytes, d: int) -> bytes:
-            node = seen[pos] = cached_get(pos, d)
+            node = cached_get(pos, d)
+            if d > top_depth:
+                seen[pos] = node
             return node
 
         def place(pos: bytes, leaf: bytes) -> None:
@@ -561,8 +567,7 @@ class SparseMerkleTree:
             new_root, floating = result
             if floating is not None:
                 place(keys[0], floating)
-        seen_get = seen.get
-        self._pending = writes, new_root, {pos: seen_get(pos) or top_get(pos) for pos in writes}
+        self._pending = writes, new_root, seen
         return new_root, writes
 
     def build(self, items: Iterable[tuple[bytes, bytes]]) -> tuple[bytes, dict[bytes, bytes | None]]:
@@ -634,7 +639,7 @@ class SparseMerkleTree:
                     stack_split.append(nxt)
                     stack_hash.append(h)
                     break
-        self._pending = writes, h, dict.fromkeys(writes)
+        self._pending = writes, h, {}
         return h, writes
 
     def prove(self, key: bytes, reader: NodeReader | None = None) -> Proof:

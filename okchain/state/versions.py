@@ -17,7 +17,7 @@ retained height needs, see ``okchain.state.pruning``) never changes what an in-f
 """
 
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from okchain.errors import OKChainError
 from okchain.state import blockstore, schema
@@ -45,7 +45,7 @@ def history_writes(
     version: int,
     changes: Mapping[bytes, bytes | None],
     old_value: Callable[[bytes], bytes | None],
-    old_nodes: Mapping[bytes, bytes | None],
+    old_nodes: Iterable[tuple[bytes, bytes | None]],
 ) -> dict[bytes, bytes | None]:
     """The reverse deltas of committing ``changes`` (state) and the tree writes that replaced
     ``old_nodes`` at ``version``; they go into the block's write batch."""
@@ -55,7 +55,7 @@ def history_writes(
         if old != value:
             writes[schema.value_history(key, version)] = b"" if old is None else _PRESENT + old
     suffix = schema.u64(version)
-    for position, node in old_nodes.items():  # schema.node_history, inlined: this runs per changed node
+    for position, node in old_nodes:  # schema.node_history, inlined: this runs per changed node
         writes[schema.NODE_HISTORY + position + suffix] = node or b""
     listed = b"".join([_length(len(k)) + k for k in writes])
     writes[schema.version_changes(version)] = listed
