@@ -18,6 +18,7 @@ before writing anything: nothing in the manifest is trusted on its own. The impo
 """
 
 import hashlib
+import itertools
 import json
 import struct
 from collections.abc import Iterable, Iterator, Sequence
@@ -270,11 +271,9 @@ def import_snapshot(
 
     # Verified: write it. A crash part-way leaves the importing marker, which the node refuses to start on.
     db.write({schema.META_IMPORTING: b"1"})
-    for start in range(0, len(items), _WRITE_BATCH):
-        db.write(dict(items[start : start + _WRITE_BATCH]), sync=False)
-    nodes = list(node_writes.items())
-    for start in range(0, len(nodes), _WRITE_BATCH):
-        db.write(dict(nodes[start : start + _WRITE_BATCH]), sync=False)
+    for source in (iter(items), iter(node_writes.items())):
+        while batch := dict(itertools.islice(source, _WRITE_BATCH)):
+            db.write(batch, sync=False)
     last = LastCommitted(m.height, root, block.hash, header.last_results_hash, block.header.time_ns)
     final: dict[bytes, bytes | None] = {
         schema.block(m.height): m.block,
