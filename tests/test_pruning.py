@@ -30,6 +30,7 @@ class Chain:
         self.node = node
         self.nonce = 0
         self.received: dict[int, int] = {}  # height -> receiver balance gained by then
+        self.tx_hashes: dict[int, bytes] = {}  # height -> hash of the tx committed there
 
     def stubs(
         self, channel: grpc.Channel
@@ -52,6 +53,7 @@ class Chain:
         assert r.committed and r.result.code == 0, r
         self.nonce += 1
         self.received[r.height] = amount
+        self.tx_hashes[r.height] = r.tx_hash
         return int(r.height)
 
     def gained_at(self, height: int) -> int:
@@ -102,6 +104,14 @@ class Chain:
             assert not verify_proof(
                 header.app_hash, key, proof.value + b"\x00", Proof.from_bytes(proof.proof)
             )
+        txs = query_pb2_grpc.TxServiceStub(channel)
+        for height, tx_hash in self.tx_hashes.items():
+            if height < earliest:  # its block and its index entry are gone
+                with pytest.raises(grpc.RpcError) as gone:
+                    txs.GetTx(query_pb2.GetTxRequest(hash=tx_hash))
+                assert gone.value.code() == grpc.StatusCode.NOT_FOUND
+            elif height > earliest + 1:
+                assert txs.GetTx(query_pb2.GetTxRequest(hash=tx_hash)).height == height
         for height in sorted({1, earliest - 1} & set(range(1, earliest))):
             pruned = rf"height {height} is pruned; earliest available height is \d+"
             with pytest.raises(grpc.RpcError) as block_error:

@@ -16,7 +16,7 @@ from test_app import KEYS, Chain, genesis, send
 
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain._pb.types.v1 import types_pb2
-from okchain.app import genesis_marker
+from okchain.app import AppError, Application, genesis_marker
 from okchain.crypto.address import to_checksum
 from okchain.crypto.secp import AccountKey
 from okchain.genesis.document import GenesisDoc
@@ -209,3 +209,10 @@ def test_cli_export_import_and_start(tmp_path: Path) -> None:
             assert int(balance.balance.amount) == 1_000_000 * OKT
     finally:
         assert node.stop() == 0
+
+
+def test_node_refuses_an_unfinished_import(tmp_path: Path) -> None:
+    db = LevelDB(tmp_path / "db")
+    db.write({schema.META_IMPORTING: b"1"})
+    with pytest.raises(AppError, match="snapshot import into this database did not finish"):
+        Application(db, genesis())

@@ -5,9 +5,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from conftest import funded_keys, make_genesis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from okchain.app import Application
+from okchain.crypto.ed25519 import ValidatorKey
 from okchain.query import StateQuery
 from okchain.state import blockstore, schema, versions
 from okchain.state.kv import KVReader, KVStore, LevelDB, MemoryKV
@@ -135,3 +138,20 @@ def test_pruning_never_changes_an_open_snapshot(tmp_path: Path) -> None:
     for height, model in enumerate(models):
         check_height(snapshot, height, model)
     assert query.prove(b"Sa")[0] == b"1"
+
+
+def test_database_from_before_version_history_starts_its_history_at_its_tip(tmp_path: Path) -> None:
+    """A home made before this version has no history: it serves heights from where it restarted."""
+    doc = make_genesis(funded_keys(1), ValidatorKey(b"\x01" * 32))
+    db = LevelDB(tmp_path)
+    Application(db, doc)
+    db.write(
+        {
+            schema.META_EARLIEST: None,
+            schema.META_LAST: blockstore.LastCommitted(
+                5, SparseMerkleTree(db, schema.MERKLE).root(), b"", b"", 0
+            ).encode(),
+        }
+    )
+    Application(db, doc)
+    assert versions.earliest_height(db) == 5
