@@ -14,7 +14,7 @@ from okchain.crypto.ed25519 import ValidatorKey
 from okchain.query import StateQuery
 from okchain.state import blockstore, schema, versions
 from okchain.state.kv import KVReader, KVStore, LevelDB, MemoryKV
-from okchain.state.merkle import SparseMerkleTree, reference_root, verify_proof
+from okchain.state.merkle import MalformedProofError, Proof, SparseMerkleTree, reference_root, verify_proof
 from okchain.state.pruning import Pruner
 
 # Keys of varied length, some extending others, so value-history records of longer keys sort among a
@@ -80,9 +80,21 @@ def check_height(db: KVReader, height: int, model: dict[bytes, bytes]) -> None:
         assert value == model.get(key)
         assert verify_proof(root, key, value, proof)
         assert not verify_proof(root, key, b"other" if value is None else None, proof)
+    # Any one flipped bit of a historical proof is malformed or fails (one key per height keeps it quick).
+    key = POOL[height % len(POOL)]
+    value, proof, _ = versions.prove_at(db, key, height)
+    data = proof.to_bytes()
+    for bit in range(8 * len(data)):
+        flipped = bytearray(data)
+        flipped[bit // 8] ^= 0x80 >> (bit % 8)
+        try:
+            tampered = Proof.from_bytes(bytes(flipped))
+        except MalformedProofError:
+            continue
+        assert not verify_proof(root, key, value, tampered)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(batches)
 def test_every_height_reads_back_its_state_root_and_proofs(
     batch_list: list[dict[bytes, bytes | None]],
