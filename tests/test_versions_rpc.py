@@ -48,7 +48,7 @@ def send(channel: grpc.Channel, nonce: int, amount: int) -> int:
     return int(r.height)
 
 
-def test_queries_at_heights_and_proofs(node: NodeProcess) -> None:
+def test_queries_at_heights_and_proofs(node: NodeProcess, tmp_path: Path) -> None:
     with grpc.insecure_channel(node.target) as channel:
         query = query_pb2_grpc.QueryServiceStub(channel)
         nodes = query_pb2_grpc.NodeServiceStub(channel)
@@ -111,3 +111,17 @@ def test_queries_at_heights_and_proofs(node: NodeProcess) -> None:
         "query", "balance", to_checksum(RECEIVER.address), "--height", str(first - 1), "--node", node.target
     )
     assert json.loads(cli.stdout)["amount"] == str(BALANCE)
+
+    # The light-client path: a proof checked against a header that the genesis validators signed.
+    genesis_file = node.home / "config" / "genesis.json"
+    key = schema.balance(RECEIVER.address, "okt").hex()
+    at = ("--height", str(first), "--node", node.target)
+    out = json.loads(okchaind("query", "proof", key, "--genesis", str(genesis_file), *at).stdout)
+    assert out["verified"] is True and out["present"] is True
+    assert int(out["value"], 16) == BALANCE + 5
+    other = tmp_path / "other-genesis.json"
+    data = json.loads(genesis_file.read_text())
+    data["validators"][0]["pub_key"] = "11" * 32  # a validator set the node's headers are not signed by
+    other.write_text(json.dumps(data))
+    refused = okchaind("query", "proof", key, "--genesis", str(other), *at, check=False)
+    assert refused.returncode == 1 and "signed by 0 of 10 power" in refused.stderr

@@ -34,7 +34,7 @@ from okchain.state import blockstore, schema, versions
 from okchain.state.blockstore import LastCommitted
 from okchain.state.kv import KVReader, KVStore
 from okchain.state.merkle import SparseMerkleTree
-from okchain.types.block import Block, BlockDecodeError, Commit, result_from_proto, results_hash
+from okchain.types.block import Block, BlockDecodeError, Commit, Header, result_from_proto, results_hash
 from okchain.types.vote import VoteType, vote_sign_bytes
 
 FORMAT = "okchain-state-snapshot/1"
@@ -178,14 +178,16 @@ def _batched(items: Iterable[tuple[bytes, bytes]], size: int) -> Iterator[list[t
 
 
 def verify_commit(
-    chain_id: str, block: Block, commit: Commit, validators: Sequence[GenesisValidator]
+    chain_id: str, header: Header, commit: Commit, validators: Sequence[GenesisValidator]
 ) -> None:
-    """Raise unless ``commit`` finalises ``block``: precommit signatures of distinct validators of the set
-    holding more than 2/3 of its power."""
+    """Raise unless ``commit`` finalises the block of ``header``: precommit signatures of distinct
+    validators of the set holding more than 2/3 of its power. What a light client checks before it trusts
+    the header's app hash (a snapshot import, or ``okchaind query proof``)."""
     by_address = {validator_address(v.pub_key): v for v in validators}
     total = sum(v.power for v in validators)
-    if commit.height != block.header.height or commit.block_hash != block.hash:
-        raise SnapshotError(f"commit for height {commit.height} does not name block {block.header.height}")
+    block_hash = header.hash
+    if commit.height != header.height or commit.block_hash != block_hash:
+        raise SnapshotError(f"commit for height {commit.height} does not name block {header.height}")
     signed = 0
     seen = set()
     for sig in commit.signatures:
@@ -193,7 +195,7 @@ def verify_commit(
         if v is None or sig.validator_address in seen:
             continue
         message = vote_sign_bytes(
-            chain_id, commit.height, commit.round, VoteType.PRECOMMIT, block.hash, sig.time_ns
+            chain_id, commit.height, commit.round, VoteType.PRECOMMIT, block_hash, sig.time_ns
         )
         if not verify(v.pub_key, message, sig.signature):
             raise SnapshotError(
@@ -231,7 +233,7 @@ def import_snapshot(
     header = next_block.header
     if header.chain_id != chain_id or header.height != m.height + 1 or block.header.height != m.height:
         raise SnapshotError(f"snapshot blocks are not heights {m.height} and {m.height + 1} of {chain_id}")
-    verify_commit(chain_id, next_block, next_commit, validators)
+    verify_commit(chain_id, header, next_commit, validators)
     if block.hash != header.last_block_hash:
         raise SnapshotError(f"block {m.height} is not the one block {m.height + 1} builds on")
     if next_block.last_commit is None or next_block.last_commit.block_hash != block.hash:
