@@ -14,6 +14,7 @@ from okchain.crypto.address import to_bech32, to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.query import StateQuery
 from okchain.rpc.convert import RequestError, address_arg, denom_arg
+from okchain.state import schema
 from okchain.state.versions import VersionError
 from okchain.types.block import result_to_proto
 from okchain.types.results import Code
@@ -190,9 +191,10 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
     def StateProof(
         self, request: query_pb2.StateProofRequest, context: grpc.ServicerContext
     ) -> query_pb2.StateProofResponse:
-        if not request.key or len(request.key) > MAX_STATE_KEY:
+        if not request.key.startswith(schema.STATE) or len(request.key) > MAX_STATE_KEY:
             raise RequestError(
-                grpc.StatusCode.INVALID_ARGUMENT, f"state key must be 1 to {MAX_STATE_KEY} bytes"
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"a state key starts with {schema.STATE!r} and has at most {MAX_STATE_KEY} bytes",
             )
         q = self.query(request.height)
         value, proof, root = q.prove(request.key)
