@@ -78,6 +78,7 @@ def _proof(args: argparse.Namespace) -> int:
     if height is None:
         height = max(c.call(c.node.NodeInfo, query_pb2.NodeInfoRequest()).latest_height - 2, 0)
     r = c.call(c.query.StateProof, query_pb2.StateProofRequest(key=key, height=height))
+    height = r.height  # the node reads height 0 as its latest
     signed = c.call(c.node.BlockByHeight, query_pb2.BlockByHeightRequest(height=height + 1)).block
     after = c.call(c.node.BlockByHeight, query_pb2.BlockByHeightRequest(height=height + 2)).block
     if not after.HasField("last_commit"):
