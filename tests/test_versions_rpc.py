@@ -52,6 +52,9 @@ def test_queries_at_heights_and_proofs(node: NodeProcess, tmp_path: Path) -> Non
     with grpc.insecure_channel(node.target) as channel:
         query = query_pb2_grpc.QueryServiceStub(channel)
         nodes = query_pb2_grpc.NodeServiceStub(channel)
+        # Height 0 in a request means "latest": let the chain pass height 1 so ``first - 1`` is a real height.
+        while nodes.NodeInfo(query_pb2.NodeInfoRequest()).latest_height < 2:
+            time.sleep(0.05)
         first = send(channel, 0, 5)
         second = send(channel, 1, 7)
         while nodes.NodeInfo(query_pb2.NodeInfoRequest()).latest_height <= second:
