@@ -79,6 +79,23 @@ class Chain:
         self.nonce = query.Account(query_pb2.AccountRequest(address=to_checksum(SENDER.address))).nonce
         self.received = {h: a for h, a in self.received.items() if a <= self.nonce}
 
+    def check_retained(
+        self, query: query_pb2_grpc.QueryServiceStub, nodes: query_pb2_grpc.NodeServiceStub, height: int
+    ) -> None:
+        key = schema.balance(RECEIVER.address, "okt")
+        balance = query.Balance(
+            query_pb2.BalanceRequest(address=to_checksum(RECEIVER.address), height=height)
+        )
+        assert (balance.height, int(balance.balance.amount)) == (
+            height,
+            1_000_000 * OKT + self.gained_at(height),
+        )
+        proof = query.StateProof(query_pb2.StateProofRequest(key=key, height=height))
+        header = nodes.BlockByHeight(query_pb2.BlockByHeightRequest(height=height + 1)).block.header
+        assert proof.root == header.app_hash
+        assert verify_proof(header.app_hash, key, proof.value, Proof.from_bytes(proof.proof))
+        assert not verify_proof(header.app_hash, key, proof.value + b"\x00", Proof.from_bytes(proof.proof))
+
     def check(self, channel: grpc.Channel) -> None:
         """Every retained height answers with the right balance and a proof against its committed app
         hash; every pruned height is refused with the earliest height kept."""
@@ -87,23 +104,16 @@ class Chain:
         latest, earliest = info.latest_height, info.earliest_height
         target = max(latest - RETENTION + 1, 0)
         assert target - 10 <= earliest <= target  # never past the window; it may lag a few blocks behind
-        key = schema.balance(RECEIVER.address, "okt")
-        # Newest first, leaving out the two oldest: blocks keep coming, and pruning with them.
-        for height in range(latest - 1, earliest + 1, -1):
-            balance = query.Balance(
-                query_pb2.BalanceRequest(address=to_checksum(RECEIVER.address), height=height)
-            )
-            assert (balance.height, int(balance.balance.amount)) == (
-                height,
-                1_000_000 * OKT + self.gained_at(height),
-            )
-            proof = query.StateProof(query_pb2.StateProofRequest(key=key, height=height))
-            header = nodes.BlockByHeight(query_pb2.BlockByHeightRequest(height=height + 1)).block.header
-            assert proof.root == header.app_hash
-            assert verify_proof(header.app_hash, key, proof.value, Proof.from_bytes(proof.proof))
-            assert not verify_proof(
-                header.app_hash, key, proof.value + b"\x00", Proof.from_bytes(proof.proof)
-            )
+        # Newest first: blocks keep coming, and pruning with them, while this runs.
+        for height in range(latest - 1, earliest - 1, -1):
+            try:
+                self.check_retained(query, nodes, height)
+            except grpc.RpcError as exc:
+                # Only if the window moved past this height meanwhile (then every lower one is gone too).
+                assert exc.code() == grpc.StatusCode.OUT_OF_RANGE and "is pruned" in str(exc.details())
+                now = nodes.NodeInfo(query_pb2.NodeInfoRequest())
+                assert height < now.earliest_height <= now.latest_height - RETENTION + 1
+                break
         txs = query_pb2_grpc.TxServiceStub(channel)
         for height, tx_hash in self.tx_hashes.items():
             if height < earliest:  # its block and its index entry are gone
