@@ -2,8 +2,9 @@
 
 ``check_tx`` admits transactions against a check state; ``prepare_proposal``/``process_proposal`` shape and
 vet blocks; ``finalize_block`` executes one and computes the new app hash without writing anything;
-``commit`` writes state changes, Merkle nodes, the block, its commit, results, tx index and the height
-marker in ONE LevelDB write batch (DESIGN rule 4), so a crash leaves either the old state or the new one.
+``commit`` writes state changes, Merkle nodes, their version history (``state/versions.py``), the block,
+its commit, results, tx index and the height marker in ONE LevelDB write batch (DESIGN rule 4), so a crash
+leaves either the old state or the new one.
 """
 
 import hashlib
@@ -20,9 +21,10 @@ from okchain.genesis.document import GenesisDoc
 from okchain.modules.bank import keeper as bank
 from okchain.modules.dex.endblock import end_block as dex_end_block
 from okchain.query import StateQuery
-from okchain.state import schema
+from okchain.state import schema, versions
 from okchain.state.blockstore import LastCommitted
 from okchain.state.cache import CacheKV, ReadCache
+from okchain.state.crashpoint import crash_point
 from okchain.state.kv import KVStore
 from okchain.state.merkle import SparseMerkleTree
 from okchain.types.block import Block, Commit, seal_results, txs_hash
@@ -128,6 +130,10 @@ class Application:
         marker = genesis_marker(genesis)
         stored = self.db.get(schema.META_GENESIS)
         raw = self.db.get(schema.META_LAST)
+        if self.db.get(schema.META_IMPORTING) is not None:
+            raise AppError(
+                "a state snapshot import into this database did not finish; delete it and import again"
+            )
         if raw is not None:
             if stored != marker:
                 raise AppError("this home's database was created from a different genesis or chain id")
@@ -137,6 +143,8 @@ class Application:
                     f"state tree root {self.tree.root().hex()} does not match committed app hash "
                     f"{last.app_hash.hex()} at height {last.height}"
                 )
+            if self.db.get(schema.META_EARLIEST) is None:  # made before version history: it starts now
+                self.db.write({schema.META_EARLIEST: schema.u64(last.height)})
             return last
         return self._init_chain(genesis, marker)
 
@@ -156,6 +164,7 @@ class Application:
         writes.update(node_writes)
         writes[schema.META_GENESIS] = marker
         writes[schema.META_LAST] = last.encode()
+        writes[schema.META_EARLIEST] = schema.u64(last.height)
         self.db.write(writes)
         self.tree.commit(node_writes)
         return last
@@ -304,6 +313,9 @@ class Application:
         block_hash = block.hash
         writes: dict[bytes, bytes | None] = dict(changes)
         writes.update(node_writes)
+        writes.update(
+            versions.history_writes(height, changes, self.state.get, self.tree.replaced(node_writes))
+        )
         writes[schema.block(height)] = block.encode()
         writes[schema.block_hash(block_hash)] = schema.u64(height)
         writes[schema.commit(height)] = commit.encode()
@@ -322,7 +334,10 @@ class Application:
         pending = self._pending
         if pending is None:
             raise AppError("commit called without a finalized block")
+        height = pending.block.header.height
+        crash_point("commit-before-write", height)
         self.db.write(pending.writes)
+        crash_point("commit-after-write", height)
         self.state.apply(pending.writes)
         self.tree.commit(pending.node_writes)
         self.last = LastCommitted.decode(pending.writes[schema.META_LAST] or b"")
@@ -332,6 +347,7 @@ class Application:
         return self.last
 
     # --- query door (committed state only; thread-safe) ---
-    def query(self) -> StateQuery:
-        """A consistent view of the latest committed state, for wallets and explorers."""
-        return StateQuery(self.db.snapshot())
+    def query(self, height: int | None = None) -> StateQuery:
+        """A consistent view of committed state, for wallets and explorers: the latest, or the state after
+        block ``height`` if the retention window still holds it (else ``versions.VersionError``)."""
+        return StateQuery(self.db.snapshot(), height)

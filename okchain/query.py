@@ -1,7 +1,9 @@
 """Reads for wallets and explorers, each answered from one committed LevelDB snapshot.
 
 This is the ``query`` side of the application door: it never sees uncommitted state, and it is safe to use
-from gRPC threads while the node commits blocks (LevelDB snapshots are consistent and thread-safe).
+from gRPC threads while the node commits blocks and prunes (LevelDB snapshots are consistent and
+thread-safe). A query is bound to one height: the latest, or any height still in the retention window
+(``okchain.state.versions``); pruned heights raise ``HeightPrunedError`` naming the earliest one kept.
 """
 
 from okchain._pb.types.v1 import types_pb2
@@ -10,20 +12,37 @@ from okchain.modules.bank import keeper as bank
 from okchain.modules.dex.queries import DexReader
 from okchain.modules.token import keeper as token_keeper
 from okchain.modules.token.keeper import TokenInfo
-from okchain.state import blockstore
+from okchain.state import blockstore, versions
 from okchain.state.blockstore import LastCommitted, StoredTx
 from okchain.state.kv import KVReader
+from okchain.state.merkle import Proof
 from okchain.types.block import Block
 
 
 class StateQuery:
-    def __init__(self, snapshot: KVReader) -> None:
-        self._reader = snapshot
+    def __init__(self, snapshot: KVReader, height: int | None = None) -> None:
+        self._snapshot = snapshot
         self.last: LastCommitted | None = blockstore.last_committed(snapshot)
+        latest = self.last.height if self.last else 0
+        self._reader: KVReader = snapshot
+        self._height = latest
+        if height is not None and height != latest:
+            versions.check_height(snapshot, height)
+            self._reader = versions.StateAt(snapshot, height)
+            self._height = height
 
     @property
     def height(self) -> int:
+        """The height whose state this query reads (the latest unless one was asked for)."""
+        return self._height
+
+    @property
+    def latest_height(self) -> int:
         return self.last.height if self.last else 0
+
+    @property
+    def earliest_height(self) -> int:
+        return versions.earliest_height(self._snapshot)
 
     def nonce(self, addr: bytes) -> int:
         return get_nonce(self._reader, addr)
@@ -47,14 +66,22 @@ class StateQuery:
         """DEX views over this snapshot; tickers end their 24 h window at the latest block's time."""
         return DexReader(self._reader, self.last.time_ns if self.last else 0)
 
+    def prove(self, key: bytes) -> tuple[bytes | None, Proof, bytes]:
+        """(value, proof, root) of a raw state key at this query's height; see ``versions.prove_at``."""
+        return versions.prove_at(self._snapshot, key, self._height)
+
     def block(self, height: int) -> Block | None:
-        return blockstore.block_at(self._reader, height)
+        """The block at ``height``; a pruned height raises ``HeightPrunedError`` instead of reading None."""
+        block = blockstore.block_at(self._snapshot, height)
+        if block is None and height <= self.latest_height:
+            versions.check_height(self._snapshot, height)
+        return block
 
     def height_of(self, block_hash: bytes) -> int | None:
-        return blockstore.height_of_hash(self._reader, block_hash)
+        return blockstore.height_of_hash(self._snapshot, block_hash)
 
     def results(self, height: int) -> types_pb2.BlockResults | None:
-        return blockstore.results_at(self._reader, height)
+        return blockstore.results_at(self._snapshot, height)
 
     def tx(self, tx_hash: bytes) -> StoredTx | None:
-        return blockstore.tx_by_hash(self._reader, tx_hash)
+        return blockstore.tx_by_hash(self._snapshot, tx_hash)

@@ -1,12 +1,17 @@
-"""``okchaind query account|balance|balances|supply|tx|block|node``: read the chain over gRPC, print JSON."""
+"""``okchaind query account|balance|balances|supply|tx|block|node|proof``: read the chain, print JSON."""
 
 import argparse
+from pathlib import Path
 
 from okchain._pb.node.v1 import query_pb2
 from okchain.cli.client import Client, add_node_arg, header_json, print_json, result_json
 from okchain.cli.common import UINT64, CLIError
 from okchain.crypto.hashing import sha256
+from okchain.genesis.document import load_genesis
+from okchain.state.merkle import Proof, verify_proof
+from okchain.state.snapshot import verify_commit
 from okchain.types.amount import format_okt
+from okchain.types.block import Commit, Header
 from okchain.types.params import OKT_DENOM
 
 
@@ -25,10 +30,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         p.add_argument(arg)
         if name == "balance":
             p.add_argument("--denom", default="okt")
+        if name != "tx":
+            _add_height_arg(p)
         add_node_arg(p)
         p.set_defaults(func=fn)
     supply = q.add_parser("supply")
     supply.add_argument("--denom", default="okt")
+    _add_height_arg(supply)
     add_node_arg(supply)
     supply.set_defaults(func=_supply)
     block = q.add_parser("block", help="block by height, by --hash, or the latest")
@@ -36,11 +44,68 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     block.add_argument("--hash", default=None)
     add_node_arg(block)
     block.set_defaults(func=_block)
+    proof = q.add_parser(
+        "proof",
+        help="a raw state key's value at a height, proved against a header the genesis validators signed",
+    )
+    proof.add_argument("key", help="state key, hex (e.g. of okchain.state.schema.balance)")
+    proof.add_argument(
+        "--height", type=UINT64, default=None, help="default: latest - 2 (H + 2 carries H + 1's commit)"
+    )
+    proof.add_argument("--genesis", type=Path, required=True, help="genesis.json: whose validators to trust")
+    add_node_arg(proof)
+    proof.set_defaults(func=_proof)
     node = q.add_parser("node", help="node and chain info")
     add_node_arg(node)
     node.set_defaults(func=_node)
     token_cmd.register_query(q)
     dex_cmd.register_query(q)
+
+
+def _add_height_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--height", type=UINT64, default=0, help="state after this block (default: latest); must be retained"
+    )
+
+
+def _proof(args: argparse.Namespace) -> int:
+    """Trust nothing from the node: the header of H + 1 (which carries the app hash of H) must be signed by
+    more than 2/3 of the genesis validators' power (its commit is in block H + 2), and the proof must lead
+    from the value to that app hash."""
+    genesis = load_genesis(args.genesis)
+    try:
+        key = bytes.fromhex(args.key.removeprefix("0x"))
+    except ValueError:
+        raise CLIError(f"{args.key!r} is not hex") from None
+    c = Client(args.node, args.timeout)
+    height = args.height
+    if height is None:
+        height = max(c.call(c.node.NodeInfo, query_pb2.NodeInfoRequest()).latest_height - 2, 0)
+    r = c.call(c.query.StateProof, query_pb2.StateProofRequest(key=key, height=height))
+    height = r.height  # the node reads height 0 as its latest
+    signed = c.call(c.node.BlockByHeight, query_pb2.BlockByHeightRequest(height=height + 1)).block
+    after = c.call(c.node.BlockByHeight, query_pb2.BlockByHeightRequest(height=height + 2)).block
+    if not after.HasField("last_commit"):
+        raise CLIError(f"block {height + 2} carries no commit of block {height + 1}")
+    header = Header.from_proto(signed.header)
+    commit = Commit.from_proto(after.last_commit)
+    verify_commit(genesis.header.chain_id, header, commit, genesis.header.validators)
+    if after.header.last_block_hash != header.hash:
+        raise CLIError(f"block {height + 2} does not build on the header of {height + 1} the node returned")
+    value = r.value if r.present else None
+    if not verify_proof(header.app_hash, key, value, Proof.from_bytes(r.proof)):
+        raise CLIError(f"the proof does not lead to the signed app hash {header.app_hash.hex()}")
+    print_json(
+        {
+            "key": key.hex(),
+            "height": str(height),
+            "present": r.present,
+            "value": r.value.hex(),
+            "app_hash": header.app_hash.hex(),
+            "verified": True,
+        }
+    )
+    return 0
 
 
 def _hex32(text: str) -> bytes:
@@ -55,7 +120,7 @@ def _hex32(text: str) -> bytes:
 
 def _account(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
-    r = c.call(c.query.Account, query_pb2.AccountRequest(address=args.address))
+    r = c.call(c.query.Account, query_pb2.AccountRequest(address=args.address, height=args.height))
     print_json(
         {
             "address": r.address,
@@ -70,7 +135,9 @@ def _account(args: argparse.Namespace) -> int:
 
 def _balance(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
-    r = c.call(c.query.Balance, query_pb2.BalanceRequest(address=args.address, denom=args.denom))
+    r = c.call(
+        c.query.Balance, query_pb2.BalanceRequest(address=args.address, denom=args.denom, height=args.height)
+    )
     out = {"denom": r.balance.denom, "amount": r.balance.amount, "height": str(r.height)}
     if r.balance.denom == OKT_DENOM:
         out["display"] = format_okt(int(r.balance.amount))  # exact; amount stays base units
@@ -83,7 +150,8 @@ def _balances(args: argparse.Namespace) -> int:
     coins: list[dict[str, str]] = []
     token = ""
     while True:
-        r = c.call(c.query.AllBalances, query_pb2.AllBalancesRequest(address=args.address, page_token=token))
+        request = query_pb2.AllBalancesRequest(address=args.address, page_token=token, height=args.height)
+        r = c.call(c.query.AllBalances, request)
         coins.extend({"denom": b.denom, "amount": b.amount} for b in r.balances)
         token = r.next_page_token
         if not token:
@@ -94,7 +162,7 @@ def _balances(args: argparse.Namespace) -> int:
 
 def _supply(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
-    r = c.call(c.query.Supply, query_pb2.SupplyRequest(denom=args.denom))
+    r = c.call(c.query.Supply, query_pb2.SupplyRequest(denom=args.denom, height=args.height))
     print_json({"denom": r.supply.denom, "amount": r.supply.amount, "height": str(r.height)})
     return 0
 
@@ -144,6 +212,7 @@ def _node(args: argparse.Namespace) -> int:
             "version": r.version,
             "moniker": r.moniker,
             "latest_height": str(r.latest_height),
+            "earliest_height": str(r.earliest_height),
             "latest_block_hash": r.latest_block_hash.hex(),
             "app_hash": r.app_hash.hex(),
             "validator_address": r.validator_address.hex(),

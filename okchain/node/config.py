@@ -29,7 +29,9 @@ class NodeConfig:
     max_commit_waiters: int = 16  # commit-mode broadcasts waiting at once; each holds a gRPC worker
     commit_wait_default_ms: int = 10_000
     commit_wait_max_ms: int = 60_000
-    tree_cache_nodes: int = 1_000_000
+    tree_cache_nodes: int = 1_000_000  # top-of-tree Merkle nodes kept in memory (~200 bytes each)
+    state_cache_entries: int = 1_000_000  # committed state values kept in memory for execution
+    state_retention_heights: int = 10_000  # heights whose state and blocks are kept; 0 = all (archive)
     signature_workers: int = -1  # processes recovering signatures of batches; -1 = CPUs - 1, 0 = none
 
     def commit_timeout_s(self, requested_ms: int) -> float:

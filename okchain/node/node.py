@@ -24,10 +24,13 @@ from okchain.node.sigpool import SignaturePool, default_workers
 from okchain.rpc.server import GrpcServer
 from okchain.state import blockstore
 from okchain.state.kv import LevelDB
+from okchain.state.pruning import Pruner
 from okchain.types.results import Code, TxResult
 from okchain.types.tx import Recoverer, recover_signers
 
 log = logging.getLogger("okchain.node")
+
+PRUNE_STEP_HEIGHTS = 16  # heights per pruning call: bounds how long a stopping node waits for the worker
 
 
 class NodeError(OKChainError):
@@ -58,7 +61,9 @@ class Node:
                 genesis,
                 min_gas_price=config.min_gas_price,
                 tree_cache_size=config.tree_cache_nodes,
+                state_cache_size=config.state_cache_entries,
             )
+            self.pruner = Pruner(self.db, config.state_retention_heights)
         except BaseException:
             self.db.close()
             raise
@@ -149,6 +154,18 @@ class Node:
             self.produce_block()
             await trio.lowlevel.checkpoint()
 
+    async def _prune_forever(self) -> None:
+        """Prune below the retention window on a worker thread, off the consensus path. Each call is a few
+        heights, each its own write batch; a stopping node waits for the current call (not cancellable, so
+        the database is never closed under it)."""
+        interval = self.config.block_time_ms / 1000
+        while True:
+            earliest = await trio.to_thread.run_sync(self.pruner.run, PRUNE_STEP_HEIGHTS)
+            if earliest >= self.pruner.target():
+                await trio.sleep(interval)
+            else:
+                await trio.lowlevel.checkpoint()
+
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         server: GrpcServer | None = None
         try:
@@ -163,6 +180,7 @@ class Node:
             print(f"gRPC listening on {host}:{port} (reflection and grpc.health.v1 enabled)", flush=True)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._produce_forever)
+                nursery.start_soon(self._prune_forever)
                 nursery.start_soon(self._stop_on_signal, nursery.cancel_scope)
                 task_status.started()
         finally:

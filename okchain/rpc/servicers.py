@@ -14,6 +14,8 @@ from okchain.crypto.address import to_bech32, to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.query import StateQuery
 from okchain.rpc.convert import RequestError, address_arg, denom_arg
+from okchain.state import schema
+from okchain.state.versions import VersionError
 from okchain.types.block import result_to_proto
 from okchain.types.results import Code
 
@@ -22,17 +24,22 @@ if TYPE_CHECKING:
 
 MAX_PAGE = 200
 MAX_BATCH = 1000
+MAX_STATE_KEY = 1024
 R = TypeVar("R")
 
 
 def _guard(fn: Callable[..., R]) -> Callable[..., R]:
-    """Turn RequestError into a gRPC status with the precise message."""
+    """Turn RequestError into a gRPC status with the precise message; a height the node does not keep
+    (pruned, or not reached yet) is OUT_OF_RANGE."""
 
     def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> R:
         try:
             return fn(self, request, context)
         except RequestError as exc:
             context.abort(exc.status, str(exc))
+            raise AssertionError("unreachable") from exc
+        except VersionError as exc:
+            context.abort(grpc.StatusCode.OUT_OF_RANGE, str(exc))
             raise AssertionError("unreachable") from exc
 
     wrapper.__name__ = fn.__name__
@@ -44,8 +51,9 @@ class _Base:
         self.node = node
         self.token = token
 
-    def query(self) -> StateQuery:
-        return self.node.app.query()
+    def query(self, height: int = 0) -> StateQuery:
+        """Committed state at ``height`` (0: the latest)."""
+        return self.node.app.query(height or None)
 
 
 def _hash_arg(raw: bytes) -> bytes:
@@ -133,7 +141,7 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
         self, request: query_pb2.AccountRequest, context: grpc.ServicerContext
     ) -> query_pb2.AccountResponse:
         addr = address_arg(request.address)
-        q = self.query()
+        q = self.query(request.height)
         pending = trio.from_thread.run_sync(self.node.mempool.pending_nonce, addr, trio_token=self.token)
         return query_pb2.AccountResponse(
             address=to_checksum(addr),
@@ -149,7 +157,7 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
     ) -> query_pb2.BalanceResponse:
         addr = address_arg(request.address)
         denom = denom_arg(request.denom)
-        q = self.query()
+        q = self.query(request.height)
         return query_pb2.BalanceResponse(
             balance=bank_pb2.Coin(denom=denom, amount=str(q.balance(addr, denom))), height=q.height
         )
@@ -160,7 +168,7 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
     ) -> query_pb2.AllBalancesResponse:
         addr = address_arg(request.address)
         size = min(request.page_size or 100, MAX_PAGE)
-        q = self.query()
+        q = self.query(request.height)
         rows = q.balances(addr, request.page_token, size + 1)
         next_token = rows[size][0] if len(rows) > size else ""
         return query_pb2.AllBalancesResponse(
@@ -174,9 +182,24 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
         self, request: query_pb2.SupplyRequest, context: grpc.ServicerContext
     ) -> query_pb2.SupplyResponse:
         denom = denom_arg(request.denom)
-        q = self.query()
+        q = self.query(request.height)
         return query_pb2.SupplyResponse(
             supply=bank_pb2.Coin(denom=denom, amount=str(q.supply(denom))), height=q.height
+        )
+
+    @_guard
+    def StateProof(
+        self, request: query_pb2.StateProofRequest, context: grpc.ServicerContext
+    ) -> query_pb2.StateProofResponse:
+        if not request.key.startswith(schema.STATE) or len(request.key) > MAX_STATE_KEY:
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"a state key starts with {schema.STATE!r} and has at most {MAX_STATE_KEY} bytes",
+            )
+        q = self.query(request.height)
+        value, proof, root = q.prove(request.key)
+        return query_pb2.StateProofResponse(
+            value=value or b"", present=value is not None, proof=proof.to_bytes(), root=root, height=q.height
         )
 
 
@@ -185,7 +208,8 @@ class NodeService(_Base, query_pb2_grpc.NodeServiceServicer):
     def NodeInfo(
         self, request: query_pb2.NodeInfoRequest, context: grpc.ServicerContext
     ) -> query_pb2.NodeInfoResponse:
-        last = self.query().last
+        q = self.query()
+        last = q.last
         assert last is not None
         return query_pb2.NodeInfoResponse(
             chain_id=self.node.app.chain_id,
@@ -197,6 +221,7 @@ class NodeService(_Base, query_pb2_grpc.NodeServiceServicer):
             min_gas_price=str(self.node.config.min_gas_price),
             genesis_accounts=self.node.app.genesis_accounts,
             moniker=self.node.config.moniker,
+            earliest_height=q.earliest_height,
         )
 
     def _block(self, q: StateQuery, height: int) -> query_pb2.BlockResponse:

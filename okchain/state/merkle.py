@@ -39,7 +39,7 @@ two versions of the tree.
 """
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from hashlib import sha256
 from operator import itemgetter
@@ -281,7 +281,8 @@ class SparseMerkleTree:
         self._cache = _TopCache(cache_size)
         self._depth_offset = len(prefix)
         self._root = self._stored_root()[0]
-        self._pending: tuple[dict[bytes, bytes | None], bytes] | None = None
+        # (node writes, new root, committed nodes read below the top cache) of the latest update/build.
+        self._pending: tuple[dict[bytes, bytes | None], bytes, dict[bytes, bytes]] | None = None
 
     def root(self) -> bytes:
         """The committed root: the app hash of the last committed state."""
@@ -321,6 +322,19 @@ class SparseMerkleTree:
         self._root = pending[1]
         self._pending = None
 
+    def replaced(self, node_writes: Mapping[bytes, bytes | None]) -> Iterator[tuple[bytes, bytes | None]]:
+        """(position, committed node or ``None``) for each position the pending ``node_writes`` change:
+        what the version history stores so older roots stay readable (``okchain.state.versions``). Lazy, so
+        the history encoder makes the only pass over the writes; consume it before ``commit``."""
+        pending = self._pending
+        if pending is None or pending[0] is not node_writes:
+            raise TreeUsageError(
+                "replaced() takes the node writes returned by the latest update() or build()"
+            )
+        seen_get = pending[2].get
+        top_get = self._cache.top.get
+        return ((pos, seen_get(pos) or top_get(pos)) for pos in node_writes)
+
     def _begin(self) -> bytes | None:
         """Check that storage still holds the committed tree and return its root node."""
         stored_hash, root_node = self._stored_root()
@@ -339,6 +353,13 @@ class SparseMerkleTree:
         Nothing changes until ``commit``; a later ``update`` or ``build`` discards an uncommitted result.
         """
         root_node = self._begin()
+        # The committed nodes this update reads below the top cache, by position. The nodes its writes
+        # replace are among them or in the top cache, which holds every node read down to its depth and
+        # changes only at ``commit`` (a position is only rewritten after its old node was read; a position
+        # never read held nothing). Deeper cache entries can be evicted mid-update, hence ``seen``.
+        seen: dict[bytes, bytes] = {}
+        if root_node is not None:
+            seen[self._keys[0]] = root_node
         ordered = sorted(((sha256(k).digest(), v) for k, v in changes.items()), key=_first)
         khs = [kh for kh, _ in ordered]
         leaves = [None if v is None else _LEAF + kh + sha256(v).digest() for kh, v in ordered]
@@ -346,9 +367,15 @@ class SparseMerkleTree:
         # Leaves read from storage, by position: placing the same leaf back there cancels its delete.
         old_leaves: dict[bytes, bytes] = {}
         keys = self._keys
-        get = self._get
+        cached_get = self._get
         top_get = self._cache.top.get
         top_depth = self._cache.depth
+
+        def get(pos: bytes, d: int) -> bytes:
+            node = cached_get(pos, d)
+            if d > top_depth:
+                seen[pos] = node
+            return node
 
         def place(pos: bytes, leaf: bytes) -> None:
             if old_leaves.get(pos) == leaf:
@@ -540,7 +567,7 @@ class SparseMerkleTree:
             new_root, floating = result
             if floating is not None:
                 place(keys[0], floating)
-        self._pending = writes, new_root
+        self._pending = writes, new_root, seen
         return new_root, writes
 
     def build(self, items: Iterable[tuple[bytes, bytes]]) -> tuple[bytes, dict[bytes, bytes | None]]:
@@ -560,7 +587,7 @@ class SparseMerkleTree:
         writes: dict[bytes, bytes | None] = {}
         n = len(values)
         if n == 0:
-            self._pending = writes, EMPTY_HASH
+            self._pending = writes, EMPTY_HASH, {}
             return EMPTY_HASH, writes
         key_hashes = np.frombuffer(b"".join([sha256(k).digest() for k in raw_keys]), dtype="S32")
         value_hashes = np.frombuffer(b"".join([sha256(v).digest() for v in values]), dtype="S32")
@@ -612,7 +639,7 @@ class SparseMerkleTree:
                     stack_split.append(nxt)
                     stack_hash.append(h)
                     break
-        self._pending = writes, h
+        self._pending = writes, h, {}
         return h, writes
 
     def prove(self, key: bytes, reader: NodeReader | None = None) -> Proof:

@@ -15,6 +15,12 @@ COMMIT = b"C"  # height -> Commit protobuf that finalised it
 TX_INDEX = b"T"  # tx hash -> height || index
 META_LAST = b"meta/last"  # LastCommitted record; written in the same batch as the block
 META_GENESIS = b"meta/genesis"  # chain id and genesis document hash, to refuse a mismatched home
+# Version history (okchain/state/versions.py): what each block replaced, so the last N heights stay readable.
+VALUE_HISTORY = b"hv/"  # state key || u64(version) || u16(len(key)) -> value before that version
+NODE_HISTORY = b"hn/"  # Merkle node position || u64(version) -> node before that version (b"": none)
+VERSION_CHANGES = b"hp/"  # u64(version) -> the history keys that version wrote, for pruning
+META_EARLIEST = b"meta/earliest"  # u64: lowest height whose state and block are still kept
+META_IMPORTING = b"meta/importing"  # present while a state snapshot import is incomplete
 
 _U64 = struct.Struct(">Q")
 _U64U32 = struct.Struct(">QI")
@@ -142,3 +148,16 @@ def tx_location(height: int, index: int) -> bytes:
 def read_tx_location(b: bytes) -> tuple[int, int]:
     height, index = _U64U32.unpack(b)
     return int(height), int(index)
+
+
+# --- version history ---
+def value_history(key: bytes, version: int) -> bytes:
+    return VALUE_HISTORY + key + _U64.pack(version) + len(key).to_bytes(2, "big")
+
+
+def node_history(position: bytes, version: int) -> bytes:
+    return NODE_HISTORY + position + _U64.pack(version)
+
+
+def version_changes(version: int) -> bytes:
+    return VERSION_CHANGES + _U64.pack(version)

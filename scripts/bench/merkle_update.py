@@ -5,6 +5,8 @@ way ``App.finalize_block``/``commit`` do: one ``update``, one synced write batch
 is opened with the node's options (okchain/state/kv.py). After the bulk load the database is compacted
 (timed separately) unless ``--no-compact``, so blocks do not race the load's background compaction.
 ``update`` is reported as wall time and as the calling thread's CPU time, which is steadier on a busy host.
+Each block also writes its version history (``okchain.state.versions.history_writes``: the replaced values
+and nodes, so the last N heights stay queryable) into the same batch; its cost is reported separately.
 The final root is checked against a fresh in-memory build of the final state.
 
     .venv/bin/python scripts/bench/merkle_update.py [--keys 1000000] [--block-keys 10000] [--blocks 20]
@@ -22,6 +24,7 @@ from typing import Any
 
 import plyvel
 
+from okchain.state import versions
 from okchain.state.merkle import SparseMerkleTree
 
 PREFIX = b"M"
@@ -97,7 +100,12 @@ def run(args: argparse.Namespace, db_path: Path) -> dict[str, Any]:
         root, node_writes = tree.update(changes)
         c1 = time.thread_time()
         u1 = time.perf_counter()
-        write(db, node_writes)
+        batch: dict[bytes, bytes | None] = dict(changes)
+        batch.update(node_writes)
+        batch.update(versions.history_writes(height, changes, state.get, tree.replaced(node_writes)))
+        h1 = time.perf_counter()
+        c2 = time.thread_time()
+        write(db, batch)
         u2 = time.perf_counter()
         tree.commit(node_writes)
         u3 = time.perf_counter()
@@ -113,7 +121,9 @@ def run(args: argparse.Namespace, db_path: Path) -> dict[str, Any]:
                 "node_writes": len(node_writes),
                 "update_s": u1 - u0,
                 "update_cpu_s": c1 - c0,
-                "write_s": u2 - u1,
+                "history_s": h1 - u1,
+                "history_cpu_s": c2 - c1,
+                "write_s": u2 - h1,
                 "commit_s": u3 - u2,
             }
         )
@@ -123,7 +133,9 @@ def run(args: argparse.Namespace, db_path: Path) -> dict[str, Any]:
         raise SystemExit(f"final root {root.hex()} differs from a fresh build {check_root.hex()}")
     updates = [r["update_s"] for r in rows]
     cpu = [r["update_cpu_s"] for r in rows]
-    totals = [r["update_s"] + r["write_s"] + r["commit_s"] for r in rows]
+    totals = [r["update_s"] + r["history_s"] + r["write_s"] + r["commit_s"] for r in rows]
+    history = [r["history_s"] for r in rows]
+    history_cpu = [r["history_cpu_s"] for r in rows]
     return {
         "host": {"python": platform.python_version(), "machine": platform.machine()},
         "config": {"cache_size": args.cache_size, "compact_after_build": args.compact},
@@ -135,6 +147,8 @@ def run(args: argparse.Namespace, db_path: Path) -> dict[str, Any]:
             "update_p90_s": percentile(updates, 0.9),
             "update_max_s": max(updates),
             "update_cpu_median_s": statistics.median(cpu),
+            "history_median_s": statistics.median(history),
+            "history_cpu_median_s": statistics.median(history_cpu),
             "block_total_median_s": statistics.median(totals),
             "block_total_max_s": max(totals),
             "final_root": root.hex(),
@@ -163,18 +177,19 @@ def main() -> None:
     print(f"build: {b['keys']:,} keys -> {b['nodes']:,} nodes")
     print(f"{'tree.build s':>13} {'batch s':>8} {'commit s':>9} {'compact s':>10}")
     print(f"{b['build_s']:>13.2f} {b['write_s']:>8.2f} {b['commit_s']:>9.2f} {b['compact_s']:>10.2f}")
-    columns = ["height", "changes", "writes", "update s", "cpu s", "batch s", "commit s"]
+    columns = ["height", "changes", "writes", "update s", "cpu s", "history s", "batch s", "commit s"]
     print(" ".join(f"{name:>9}" for name in columns))
     for r in result["blocks"]:
         print(
             f"{r['height']:>9} {r['changes']:>9} {r['node_writes']:>9} {r['update_s']:>9.3f} "
-            f"{r['update_cpu_s']:>9.3f} {r['write_s']:>9.3f} {r['commit_s']:>9.3f}"
+            f"{r['update_cpu_s']:>9.3f} {r['history_s']:>9.3f} {r['write_s']:>9.3f} {r['commit_s']:>9.3f}"
         )
     s = result["summary"]
     print(
         f"update: median {s['update_median_s']:.3f} s (cpu {s['update_cpu_median_s']:.3f} s), "
         f"p90 {s['update_p90_s']:.3f} s, max {s['update_max_s']:.3f} s; "
-        f"update+batch+commit median {s['block_total_median_s']:.3f} s"
+        f"history median {s['history_median_s']:.3f} s (cpu {s['history_cpu_median_s']:.3f} s); "
+        f"update+history+batch+commit median {s['block_total_median_s']:.3f} s"
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

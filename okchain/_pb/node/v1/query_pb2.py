@@ -26,15 +26,15 @@ from okchain._pb.bank.v1 import bank_pb2 as okchain_dot_bank_dot_v1_dot_bank__pb
 from okchain._pb.types.v1 import types_pb2 as okchain_dot_types_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bokchain/node/v1/query.proto\x12\x0fokchain.node.v1\x1a\x1aokchain/bank/v1/bank.proto\x1a\x1cokchain/types/v1/types.proto\"b\n\x12\x42roadcastTxRequest\x12\n\n\x02tx\x18\x01 \x01(\x0c\x12,\n\x04mode\x18\x02 \x01(\x0e\x32\x1e.okchain.node.v1.BroadcastMode\x12\x12\n\ntimeout_ms\x18\x03 \x01(\r\"u\n\x13\x42roadcastTxResponse\x12\x0f\n\x07tx_hash\x18\x01 \x01(\x0c\x12\x11\n\tcommitted\x18\x02 \x01(\x08\x12\x0e\n\x06height\x18\x03 \x01(\x04\x12*\n\x06result\x18\x04 \x01(\x0b\x32\x1a.okchain.types.v1.TxResult\"\"\n\x13\x42roadcastTxsRequest\x12\x0b\n\x03txs\x18\x01 \x03(\x0c\"C\n\x14\x42roadcastTxsResponse\x12+\n\x07results\x18\x01 \x03(\x0b\x32\x1a.okchain.node.v1.CheckedTx\"7\n\tCheckedTx\x12\x0f\n\x07tx_hash\x18\x01 \x01(\x0c\x12\x0c\n\x04\x63ode\x18\x02 \x01(\r\x12\x0b\n\x03log\x18\x03 \x01(\t\"\x1d\n\x0fSimulateRequest\x12\n\n\x02tx\x18\x01 \x01(\x0c\">\n\x10SimulateResponse\x12*\n\x06result\x18\x01 \x01(\x0b\x32\x1a.okchain.types.v1.TxResult\"\x1c\n\x0cGetTxRequest\x12\x0c\n\x04hash\x18\x01 \x01(\x0c\"\x88\x01\n\rGetTxResponse\x12\n\n\x02tx\x18\x01 \x01(\x0c\x12\x0f\n\x07tx_hash\x18\x02 \x01(\x0c\x12\x0e\n\x06height\x18\x03 \x01(\x04\x12\r\n\x05index\x18\x04 \x01(\r\x12*\n\x06result\x18\x05 \x01(\x0b\x32\x1a.okchain.types.v1.TxResult\x12\x0f\n\x07time_ns\x18\x06 \x01(\x03\"!\n\x0e\x41\x63\x63ountRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\"h\n\x0f\x41\x63\x63ountResponse\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06\x62\x65\x63h32\x18\x02 \x01(\t\x12\r\n\x05nonce\x18\x03 \x01(\x04\x12\x0e\n\x06height\x18\x04 \x01(\x04\x12\x15\n\rpending_nonce\x18\x05 \x01(\x04\"0\n\x0e\x42\x61lanceRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\r\n\x05\x64\x65nom\x18\x02 \x01(\t\"I\n\x0f\x42\x61lanceResponse\x12&\n\x07\x62\x61lance\x18\x01 \x01(\x0b\x32\x15.okchain.bank.v1.Coin\x12\x0e\n\x06height\x18\x02 \x01(\x04\"L\n\x12\x41llBalancesRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\r\"g\n\x13\x41llBalancesResponse\x12\'\n\x08\x62\x61lances\x18\x01 \x03(\x0b\x32\x15.okchain.bank.v1.Coin\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x04\"\x1e\n\rSupplyRequest\x12\r\n\x05\x64\x65nom\x18\x01 \x01(\t\"G\n\x0eSupplyResponse\x12%\n\x06supply\x18\x01 \x01(\x0b\x32\x15.okchain.bank.v1.Coin\x12\x0e\n\x06height\x18\x02 \x01(\x04\"\x11\n\x0fNodeInfoRequest\"\xd6\x01\n\x10NodeInfoResponse\x12\x10\n\x08\x63hain_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x15\n\rlatest_height\x18\x03 \x01(\x04\x12\x19\n\x11latest_block_hash\x18\x04 \x01(\x0c\x12\x10\n\x08\x61pp_hash\x18\x05 \x01(\x0c\x12\x19\n\x11validator_address\x18\x06 \x01(\x0c\x12\x15\n\rmin_gas_price\x18\x07 \x01(\t\x12\x18\n\x10genesis_accounts\x18\x08 \x01(\x04\x12\x0f\n\x07moniker\x18\t \x01(\t\"\x14\n\x12LatestBlockRequest\"&\n\x14\x42lockByHeightRequest\x12\x0e\n\x06height\x18\x01 \x01(\x04\"\"\n\x12\x42lockByHashRequest\x12\x0c\n\x04hash\x18\x01 \x01(\x0c\"|\n\rBlockResponse\x12\x12\n\nblock_hash\x18\x01 \x01(\x0c\x12&\n\x05\x62lock\x18\x02 \x01(\x0b\x32\x17.okchain.types.v1.Block\x12/\n\x07results\x18\x03 \x01(\x0b\x32\x1e.okchain.types.v1.BlockResults*C\n\rBroadcastMode\x12\x17\n\x13\x42ROADCAST_MODE_SYNC\x10\x00\x12\x19\n\x15\x42ROADCAST_MODE_COMMIT\x10\x01\x32\xdb\x02\n\tTxService\x12X\n\x0b\x42roadcastTx\x12#.okchain.node.v1.BroadcastTxRequest\x1a$.okchain.node.v1.BroadcastTxResponse\x12[\n\x0c\x42roadcastTxs\x12$.okchain.node.v1.BroadcastTxsRequest\x1a%.okchain.node.v1.BroadcastTxsResponse\x12O\n\x08Simulate\x12 .okchain.node.v1.SimulateRequest\x1a!.okchain.node.v1.SimulateResponse\x12\x46\n\x05GetTx\x12\x1d.okchain.node.v1.GetTxRequest\x1a\x1e.okchain.node.v1.GetTxResponse2\xcf\x02\n\x0cQueryService\x12L\n\x07\x41\x63\x63ount\x12\x1f.okchain.node.v1.AccountRequest\x1a .okchain.node.v1.AccountResponse\x12L\n\x07\x42\x61lance\x12\x1f.okchain.node.v1.BalanceRequest\x1a .okchain.node.v1.BalanceResponse\x12X\n\x0b\x41llBalances\x12#.okchain.node.v1.AllBalancesRequest\x1a$.okchain.node.v1.AllBalancesResponse\x12I\n\x06Supply\x12\x1e.okchain.node.v1.SupplyRequest\x1a\x1f.okchain.node.v1.SupplyResponse2\xde\x02\n\x0bNodeService\x12O\n\x08NodeInfo\x12 .okchain.node.v1.NodeInfoRequest\x1a!.okchain.node.v1.NodeInfoResponse\x12R\n\x0bLatestBlock\x12#.okchain.node.v1.LatestBlockRequest\x1a\x1e.okchain.node.v1.BlockResponse\x12V\n\rBlockByHeight\x12%.okchain.node.v1.BlockByHeightRequest\x1a\x1e.okchain.node.v1.BlockResponse\x12R\n\x0b\x42lockByHash\x12#.okchain.node.v1.BlockByHashRequest\x1a\x1e.okchain.node.v1.BlockResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bokchain/node/v1/query.proto\x12\x0fokchain.node.v1\x1a\x1aokchain/bank/v1/bank.proto\x1a\x1cokchain/types/v1/types.proto\"b\n\x12\x42roadcastTxRequest\x12\n\n\x02tx\x18\x01 \x01(\x0c\x12,\n\x04mode\x18\x02 \x01(\x0e\x32\x1e.okchain.node.v1.BroadcastMode\x12\x12\n\ntimeout_ms\x18\x03 \x01(\r\"u\n\x13\x42roadcastTxResponse\x12\x0f\n\x07tx_hash\x18\x01 \x01(\x0c\x12\x11\n\tcommitted\x18\x02 \x01(\x08\x12\x0e\n\x06height\x18\x03 \x01(\x04\x12*\n\x06result\x18\x04 \x01(\x0b\x32\x1a.okchain.types.v1.TxResult\"\"\n\x13\x42roadcastTxsRequest\x12\x0b\n\x03txs\x18\x01 \x03(\x0c\"C\n\x14\x42roadcastTxsResponse\x12+\n\x07results\x18\x01 \x03(\x0b\x32\x1a.okchain.node.v1.CheckedTx\"7\n\tCheckedTx\x12\x0f\n\x07tx_hash\x18\x01 \x01(\x0c\x12\x0c\n\x04\x63ode\x18\x02 \x01(\r\x12\x0b\n\x03log\x18\x03 \x01(\t\"\x1d\n\x0fSimulateRequest\x12\n\n\x02tx\x18\x01 \x01(\x0c\">\n\x10SimulateResponse\x12*\n\x06result\x18\x01 \x01(\x0b\x32\x1a.okchain.types.v1.TxResult\"\x1c\n\x0cGetTxRequest\x12\x0c\n\x04hash\x18\x01 \x01(\x0c\"\x88\x01\n\rGetTxResponse\x12\n\n\x02tx\x18\x01 \x01(\x0c\x12\x0f\n\x07tx_hash\x18\x02 \x01(\x0c\x12\x0e\n\x06height\x18\x03 \x01(\x04\x12\r\n\x05index\x18\x04 \x01(\r\x12*\n\x06result\x18\x05 \x01(\x0b\x32\x1a.okchain.types.v1.TxResult\x12\x0f\n\x07time_ns\x18\x06 \x01(\x03\"1\n\x0e\x41\x63\x63ountRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\"h\n\x0f\x41\x63\x63ountResponse\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06\x62\x65\x63h32\x18\x02 \x01(\t\x12\r\n\x05nonce\x18\x03 \x01(\x04\x12\x0e\n\x06height\x18\x04 \x01(\x04\x12\x15\n\rpending_nonce\x18\x05 \x01(\x04\"@\n\x0e\x42\x61lanceRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\r\n\x05\x64\x65nom\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x04\"I\n\x0f\x42\x61lanceResponse\x12&\n\x07\x62\x61lance\x18\x01 \x01(\x0b\x32\x15.okchain.bank.v1.Coin\x12\x0e\n\x06height\x18\x02 \x01(\x04\"\\\n\x12\x41llBalancesRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\r\x12\x0e\n\x06height\x18\x04 \x01(\x04\"g\n\x13\x41llBalancesResponse\x12\'\n\x08\x62\x61lances\x18\x01 \x03(\x0b\x32\x15.okchain.bank.v1.Coin\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x04\".\n\rSupplyRequest\x12\r\n\x05\x64\x65nom\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\"G\n\x0eSupplyResponse\x12%\n\x06supply\x18\x01 \x01(\x0b\x32\x15.okchain.bank.v1.Coin\x12\x0e\n\x06height\x18\x02 \x01(\x04\"0\n\x11StateProofRequest\x12\x0b\n\x03key\x18\x01 \x01(\x0c\x12\x0e\n\x06height\x18\x02 \x01(\x04\"a\n\x12StateProofResponse\x12\r\n\x05value\x18\x01 \x01(\x0c\x12\x0f\n\x07present\x18\x02 \x01(\x08\x12\r\n\x05proof\x18\x03 \x01(\x0c\x12\x0c\n\x04root\x18\x04 \x01(\x0c\x12\x0e\n\x06height\x18\x05 \x01(\x04\"\x11\n\x0fNodeInfoRequest\"\xef\x01\n\x10NodeInfoResponse\x12\x10\n\x08\x63hain_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x15\n\rlatest_height\x18\x03 \x01(\x04\x12\x19\n\x11latest_block_hash\x18\x04 \x01(\x0c\x12\x10\n\x08\x61pp_hash\x18\x05 \x01(\x0c\x12\x19\n\x11validator_address\x18\x06 \x01(\x0c\x12\x15\n\rmin_gas_price\x18\x07 \x01(\t\x12\x18\n\x10genesis_accounts\x18\x08 \x01(\x04\x12\x0f\n\x07moniker\x18\t \x01(\t\x12\x17\n\x0f\x65\x61rliest_height\x18\n \x01(\x04\"\x14\n\x12LatestBlockRequest\"&\n\x14\x42lockByHeightRequest\x12\x0e\n\x06height\x18\x01 \x01(\x04\"\"\n\x12\x42lockByHashRequest\x12\x0c\n\x04hash\x18\x01 \x01(\x0c\"|\n\rBlockResponse\x12\x12\n\nblock_hash\x18\x01 \x01(\x0c\x12&\n\x05\x62lock\x18\x02 \x01(\x0b\x32\x17.okchain.types.v1.Block\x12/\n\x07results\x18\x03 \x01(\x0b\x32\x1e.okchain.types.v1.BlockResults*C\n\rBroadcastMode\x12\x17\n\x13\x42ROADCAST_MODE_SYNC\x10\x00\x12\x19\n\x15\x42ROADCAST_MODE_COMMIT\x10\x01\x32\xdb\x02\n\tTxService\x12X\n\x0b\x42roadcastTx\x12#.okchain.node.v1.BroadcastTxRequest\x1a$.okchain.node.v1.BroadcastTxResponse\x12[\n\x0c\x42roadcastTxs\x12$.okchain.node.v1.BroadcastTxsRequest\x1a%.okchain.node.v1.BroadcastTxsResponse\x12O\n\x08Simulate\x12 .okchain.node.v1.SimulateRequest\x1a!.okchain.node.v1.SimulateResponse\x12\x46\n\x05GetTx\x12\x1d.okchain.node.v1.GetTxRequest\x1a\x1e.okchain.node.v1.GetTxResponse2\xa6\x03\n\x0cQueryService\x12L\n\x07\x41\x63\x63ount\x12\x1f.okchain.node.v1.AccountRequest\x1a .okchain.node.v1.AccountResponse\x12L\n\x07\x42\x61lance\x12\x1f.okchain.node.v1.BalanceRequest\x1a .okchain.node.v1.BalanceResponse\x12X\n\x0b\x41llBalances\x12#.okchain.node.v1.AllBalancesRequest\x1a$.okchain.node.v1.AllBalancesResponse\x12I\n\x06Supply\x12\x1e.okchain.node.v1.SupplyRequest\x1a\x1f.okchain.node.v1.SupplyResponse\x12U\n\nStateProof\x12\".okchain.node.v1.StateProofRequest\x1a#.okchain.node.v1.StateProofResponse2\xde\x02\n\x0bNodeService\x12O\n\x08NodeInfo\x12 .okchain.node.v1.NodeInfoRequest\x1a!.okchain.node.v1.NodeInfoResponse\x12R\n\x0bLatestBlock\x12#.okchain.node.v1.LatestBlockRequest\x1a\x1e.okchain.node.v1.BlockResponse\x12V\n\rBlockByHeight\x12%.okchain.node.v1.BlockByHeightRequest\x1a\x1e.okchain.node.v1.BlockResponse\x12R\n\x0b\x42lockByHash\x12#.okchain.node.v1.BlockByHashRequest\x1a\x1e.okchain.node.v1.BlockResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'okchain.node.v1.query_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BROADCASTMODE']._serialized_start=1765
-  _globals['_BROADCASTMODE']._serialized_end=1832
+  _globals['_BROADCASTMODE']._serialized_start=2003
+  _globals['_BROADCASTMODE']._serialized_end=2070
   _globals['_BROADCASTTXREQUEST']._serialized_start=106
   _globals['_BROADCASTTXREQUEST']._serialized_end=204
   _globals['_BROADCASTTXRESPONSE']._serialized_start=206
@@ -54,37 +54,41 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETTXRESPONSE']._serialized_start=613
   _globals['_GETTXRESPONSE']._serialized_end=749
   _globals['_ACCOUNTREQUEST']._serialized_start=751
-  _globals['_ACCOUNTREQUEST']._serialized_end=784
-  _globals['_ACCOUNTRESPONSE']._serialized_start=786
-  _globals['_ACCOUNTRESPONSE']._serialized_end=890
-  _globals['_BALANCEREQUEST']._serialized_start=892
-  _globals['_BALANCEREQUEST']._serialized_end=940
-  _globals['_BALANCERESPONSE']._serialized_start=942
-  _globals['_BALANCERESPONSE']._serialized_end=1015
-  _globals['_ALLBALANCESREQUEST']._serialized_start=1017
-  _globals['_ALLBALANCESREQUEST']._serialized_end=1093
-  _globals['_ALLBALANCESRESPONSE']._serialized_start=1095
-  _globals['_ALLBALANCESRESPONSE']._serialized_end=1198
-  _globals['_SUPPLYREQUEST']._serialized_start=1200
-  _globals['_SUPPLYREQUEST']._serialized_end=1230
-  _globals['_SUPPLYRESPONSE']._serialized_start=1232
-  _globals['_SUPPLYRESPONSE']._serialized_end=1303
-  _globals['_NODEINFOREQUEST']._serialized_start=1305
-  _globals['_NODEINFOREQUEST']._serialized_end=1322
-  _globals['_NODEINFORESPONSE']._serialized_start=1325
-  _globals['_NODEINFORESPONSE']._serialized_end=1539
-  _globals['_LATESTBLOCKREQUEST']._serialized_start=1541
-  _globals['_LATESTBLOCKREQUEST']._serialized_end=1561
-  _globals['_BLOCKBYHEIGHTREQUEST']._serialized_start=1563
-  _globals['_BLOCKBYHEIGHTREQUEST']._serialized_end=1601
-  _globals['_BLOCKBYHASHREQUEST']._serialized_start=1603
-  _globals['_BLOCKBYHASHREQUEST']._serialized_end=1637
-  _globals['_BLOCKRESPONSE']._serialized_start=1639
-  _globals['_BLOCKRESPONSE']._serialized_end=1763
-  _globals['_TXSERVICE']._serialized_start=1835
-  _globals['_TXSERVICE']._serialized_end=2182
-  _globals['_QUERYSERVICE']._serialized_start=2185
-  _globals['_QUERYSERVICE']._serialized_end=2520
-  _globals['_NODESERVICE']._serialized_start=2523
-  _globals['_NODESERVICE']._serialized_end=2873
+  _globals['_ACCOUNTREQUEST']._serialized_end=800
+  _globals['_ACCOUNTRESPONSE']._serialized_start=802
+  _globals['_ACCOUNTRESPONSE']._serialized_end=906
+  _globals['_BALANCEREQUEST']._serialized_start=908
+  _globals['_BALANCEREQUEST']._serialized_end=972
+  _globals['_BALANCERESPONSE']._serialized_start=974
+  _globals['_BALANCERESPONSE']._serialized_end=1047
+  _globals['_ALLBALANCESREQUEST']._serialized_start=1049
+  _globals['_ALLBALANCESREQUEST']._serialized_end=1141
+  _globals['_ALLBALANCESRESPONSE']._serialized_start=1143
+  _globals['_ALLBALANCESRESPONSE']._serialized_end=1246
+  _globals['_SUPPLYREQUEST']._serialized_start=1248
+  _globals['_SUPPLYREQUEST']._serialized_end=1294
+  _globals['_SUPPLYRESPONSE']._serialized_start=1296
+  _globals['_SUPPLYRESPONSE']._serialized_end=1367
+  _globals['_STATEPROOFREQUEST']._serialized_start=1369
+  _globals['_STATEPROOFREQUEST']._serialized_end=1417
+  _globals['_STATEPROOFRESPONSE']._serialized_start=1419
+  _globals['_STATEPROOFRESPONSE']._serialized_end=1516
+  _globals['_NODEINFOREQUEST']._serialized_start=1518
+  _globals['_NODEINFOREQUEST']._serialized_end=1535
+  _globals['_NODEINFORESPONSE']._serialized_start=1538
+  _globals['_NODEINFORESPONSE']._serialized_end=1777
+  _globals['_LATESTBLOCKREQUEST']._serialized_start=1779
+  _globals['_LATESTBLOCKREQUEST']._serialized_end=1799
+  _globals['_BLOCKBYHEIGHTREQUEST']._serialized_start=1801
+  _globals['_BLOCKBYHEIGHTREQUEST']._serialized_end=1839
+  _globals['_BLOCKBYHASHREQUEST']._serialized_start=1841
+  _globals['_BLOCKBYHASHREQUEST']._serialized_end=1875
+  _globals['_BLOCKRESPONSE']._serialized_start=1877
+  _globals['_BLOCKRESPONSE']._serialized_end=2001
+  _globals['_TXSERVICE']._serialized_start=2073
+  _globals['_TXSERVICE']._serialized_end=2420
+  _globals['_QUERYSERVICE']._serialized_start=2423
+  _globals['_QUERYSERVICE']._serialized_end=2845
+  _globals['_NODESERVICE']._serialized_start=2848
+  _globals['_NODESERVICE']._serialized_end=3198
 # @@protoc_insertion_point(module_scope)

@@ -95,10 +95,12 @@ class GetTxResponse(_message.Message):
     def __init__(self, tx: _Optional[bytes] = ..., tx_hash: _Optional[bytes] = ..., height: _Optional[int] = ..., index: _Optional[int] = ..., result: _Optional[_Union[_types_pb2.TxResult, _Mapping]] = ..., time_ns: _Optional[int] = ...) -> None: ...
 
 class AccountRequest(_message.Message):
-    __slots__ = ("address",)
+    __slots__ = ("address", "height")
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     address: str
-    def __init__(self, address: _Optional[str] = ...) -> None: ...
+    height: int
+    def __init__(self, address: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
 
 class AccountResponse(_message.Message):
     __slots__ = ("address", "bech32", "nonce", "height", "pending_nonce")
@@ -115,12 +117,14 @@ class AccountResponse(_message.Message):
     def __init__(self, address: _Optional[str] = ..., bech32: _Optional[str] = ..., nonce: _Optional[int] = ..., height: _Optional[int] = ..., pending_nonce: _Optional[int] = ...) -> None: ...
 
 class BalanceRequest(_message.Message):
-    __slots__ = ("address", "denom")
+    __slots__ = ("address", "denom", "height")
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     DENOM_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     address: str
     denom: str
-    def __init__(self, address: _Optional[str] = ..., denom: _Optional[str] = ...) -> None: ...
+    height: int
+    def __init__(self, address: _Optional[str] = ..., denom: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
 
 class BalanceResponse(_message.Message):
     __slots__ = ("balance", "height")
@@ -131,14 +135,16 @@ class BalanceResponse(_message.Message):
     def __init__(self, balance: _Optional[_Union[_bank_pb2.Coin, _Mapping]] = ..., height: _Optional[int] = ...) -> None: ...
 
 class AllBalancesRequest(_message.Message):
-    __slots__ = ("address", "page_token", "page_size")
+    __slots__ = ("address", "page_token", "page_size", "height")
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     address: str
     page_token: str
     page_size: int
-    def __init__(self, address: _Optional[str] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+    height: int
+    def __init__(self, address: _Optional[str] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class AllBalancesResponse(_message.Message):
     __slots__ = ("balances", "next_page_token", "height")
@@ -151,10 +157,12 @@ class AllBalancesResponse(_message.Message):
     def __init__(self, balances: _Optional[_Iterable[_Union[_bank_pb2.Coin, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
 
 class SupplyRequest(_message.Message):
-    __slots__ = ("denom",)
+    __slots__ = ("denom", "height")
     DENOM_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     denom: str
-    def __init__(self, denom: _Optional[str] = ...) -> None: ...
+    height: int
+    def __init__(self, denom: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
 
 class SupplyResponse(_message.Message):
     __slots__ = ("supply", "height")
@@ -164,12 +172,34 @@ class SupplyResponse(_message.Message):
     height: int
     def __init__(self, supply: _Optional[_Union[_bank_pb2.Coin, _Mapping]] = ..., height: _Optional[int] = ...) -> None: ...
 
+class StateProofRequest(_message.Message):
+    __slots__ = ("key", "height")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    key: bytes
+    height: int
+    def __init__(self, key: _Optional[bytes] = ..., height: _Optional[int] = ...) -> None: ...
+
+class StateProofResponse(_message.Message):
+    __slots__ = ("value", "present", "proof", "root", "height")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    PRESENT_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
+    ROOT_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    value: bytes
+    present: bool
+    proof: bytes
+    root: bytes
+    height: int
+    def __init__(self, value: _Optional[bytes] = ..., present: _Optional[bool] = ..., proof: _Optional[bytes] = ..., root: _Optional[bytes] = ..., height: _Optional[int] = ...) -> None: ...
+
 class NodeInfoRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
 class NodeInfoResponse(_message.Message):
-    __slots__ = ("chain_id", "version", "latest_height", "latest_block_hash", "app_hash", "validator_address", "min_gas_price", "genesis_accounts", "moniker")
+    __slots__ = ("chain_id", "version", "latest_height", "latest_block_hash", "app_hash", "validator_address", "min_gas_price", "genesis_accounts", "moniker", "earliest_height")
     CHAIN_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     LATEST_HEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -179,6 +209,7 @@ class NodeInfoResponse(_message.Message):
     MIN_GAS_PRICE_FIELD_NUMBER: _ClassVar[int]
     GENESIS_ACCOUNTS_FIELD_NUMBER: _ClassVar[int]
     MONIKER_FIELD_NUMBER: _ClassVar[int]
+    EARLIEST_HEIGHT_FIELD_NUMBER: _ClassVar[int]
     chain_id: str
     version: str
     latest_height: int
@@ -188,7 +219,8 @@ class NodeInfoResponse(_message.Message):
     min_gas_price: str
     genesis_accounts: int
     moniker: str
-    def __init__(self, chain_id: _Optional[str] = ..., version: _Optional[str] = ..., latest_height: _Optional[int] = ..., latest_block_hash: _Optional[bytes] = ..., app_hash: _Optional[bytes] = ..., validator_address: _Optional[bytes] = ..., min_gas_price: _Optional[str] = ..., genesis_accounts: _Optional[int] = ..., moniker: _Optional[str] = ...) -> None: ...
+    earliest_height: int
+    def __init__(self, chain_id: _Optional[str] = ..., version: _Optional[str] = ..., latest_height: _Optional[int] = ..., latest_block_hash: _Optional[bytes] = ..., app_hash: _Optional[bytes] = ..., validator_address: _Optional[bytes] = ..., min_gas_price: _Optional[str] = ..., genesis_accounts: _Optional[int] = ..., moniker: _Optional[str] = ..., earliest_height: _Optional[int] = ...) -> None: ...
 
 class LatestBlockRequest(_message.Message):
     __slots__ = ()

@@ -259,6 +259,11 @@ class QueryServiceStub:
                 request_serializer=okchain_dot_node_dot_v1_dot_query__pb2.SupplyRequest.SerializeToString,
                 response_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.SupplyResponse.FromString,
                 _registered_method=True)
+        self.StateProof = channel.unary_unary(
+                '/okchain.node.v1.QueryService/StateProof',
+                request_serializer=okchain_dot_node_dot_v1_dot_query__pb2.StateProofRequest.SerializeToString,
+                response_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.StateProofResponse.FromString,
+                _registered_method=True)
 
 
 class QueryServiceServicer:
@@ -288,6 +293,14 @@ class QueryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StateProof(self, request, context):
+        """A raw state key's value at a height with its Merkle proof against that height's app hash
+        (okchain.state.merkle.verify_proof checks it without a node).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_QueryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -310,6 +323,11 @@ def add_QueryServiceServicer_to_server(servicer, server):
                     servicer.Supply,
                     request_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.SupplyRequest.FromString,
                     response_serializer=okchain_dot_node_dot_v1_dot_query__pb2.SupplyResponse.SerializeToString,
+            ),
+            'StateProof': grpc.unary_unary_rpc_method_handler(
+                    servicer.StateProof,
+                    request_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.StateProofRequest.FromString,
+                    response_serializer=okchain_dot_node_dot_v1_dot_query__pb2.StateProofResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -420,6 +438,33 @@ class QueryService:
             '/okchain.node.v1.QueryService/Supply',
             okchain_dot_node_dot_v1_dot_query__pb2.SupplyRequest.SerializeToString,
             okchain_dot_node_dot_v1_dot_query__pb2.SupplyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StateProof(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/okchain.node.v1.QueryService/StateProof',
+            okchain_dot_node_dot_v1_dot_query__pb2.StateProofRequest.SerializeToString,
+            okchain_dot_node_dot_v1_dot_query__pb2.StateProofResponse.FromString,
             options,
             channel_credentials,
             insecure,

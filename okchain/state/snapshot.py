@@ -1,0 +1,293 @@
+"""State snapshots: export the state after a height in hashed chunks; import it into an empty database,
+verified against the app hash of a committed header, so a new node starts there instead of at genesis.
+
+Format (a directory):
+  * ``chunk-NNNNNN.bin``: state entries in ascending key order, each ``u32 key length, key, u32 value
+    length, value`` (big-endian); at most ``chunk_keys`` entries per chunk;
+  * ``manifest.json``: format, chain id, height ``H``, app hash, key count, each chunk's file name, sha256
+    and entry count, and hex protobufs of block ``H``, its results, and block ``H + 1`` with the commit that
+    finalised it.
+
+Trust: the importer trusts the genesis validator set (there are no validator changes yet). Block ``H + 1``
+counts as committed when validators of that set holding more than 2/3 of its power signed its commit; its
+header carries the app hash of ``H`` (Tendermint convention), the hash of block ``H`` and the hash of
+``H``'s results, and block ``H + 1``'s ``last_commit`` finalises ``H``. Import checks each chunk's hash as it
+reads it (to fail early), then rebuilds the tree from all entries and compares the root with that app hash
+before writing anything: nothing in the manifest is trusted on its own. The imported node starts at
+``H`` (its earliest kept height) and produces or accepts ``H + 1`` on top.
+"""
+
+import hashlib
+import itertools
+import json
+import struct
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from okchain._pb.types.v1 import types_pb2
+from okchain.crypto.ed25519 import validator_address, verify
+from okchain.errors import OKChainError
+from okchain.genesis.document import GenesisValidator
+from okchain.state import blockstore, schema, versions
+from okchain.state.blockstore import LastCommitted
+from okchain.state.kv import KVReader, KVStore
+from okchain.state.merkle import SparseMerkleTree
+from okchain.types.block import Block, BlockDecodeError, Commit, Header, result_from_proto, results_hash
+from okchain.types.vote import VoteType, vote_sign_bytes
+
+FORMAT = "okchain-state-snapshot/1"
+MANIFEST = "manifest.json"
+_LEN = struct.Struct(">I")
+_WRITE_BATCH = 100_000  # entries per LevelDB batch while importing
+
+
+class SnapshotError(OKChainError):
+    """A snapshot that cannot be exported, read, or trusted."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkInfo:
+    file: str
+    sha256: str
+    keys: int
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    chain_id: str
+    height: int
+    app_hash: bytes
+    keys: int
+    chunks: tuple[ChunkInfo, ...]
+    block: bytes  # block H
+    results: bytes  # BlockResults of H
+    next_block: bytes  # block H + 1, whose header carries the app hash of H
+    next_commit: bytes  # the commit that finalised H + 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "chain_id": self.chain_id,
+            "height": self.height,
+            "app_hash": self.app_hash.hex(),
+            "keys": self.keys,
+            "chunks": [{"file": c.file, "sha256": c.sha256, "keys": c.keys} for c in self.chunks],
+            "block": self.block.hex(),
+            "results": self.results.hex(),
+            "next_block": self.next_block.hex(),
+            "next_commit": self.next_commit.hex(),
+        }
+
+    @classmethod
+    def read(cls, directory: Path) -> "Manifest":
+        path = directory / MANIFEST
+        try:
+            data = json.loads(path.read_text())
+            if data["format"] != FORMAT:
+                raise SnapshotError(f"{path}: format {data['format']!r} is not {FORMAT!r}")
+            return cls(
+                str(data["chain_id"]),
+                int(data["height"]),
+                bytes.fromhex(data["app_hash"]),
+                int(data["keys"]),
+                tuple(ChunkInfo(str(c["file"]), str(c["sha256"]), int(c["keys"])) for c in data["chunks"]),
+                bytes.fromhex(data["block"]),
+                bytes.fromhex(data["results"]),
+                bytes.fromhex(data["next_block"]),
+                bytes.fromhex(data["next_commit"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SnapshotError(f"cannot read snapshot manifest {path}: {exc}") from exc
+
+
+def _encode_entries(entries: Sequence[tuple[bytes, bytes]]) -> bytes:
+    return b"".join(_LEN.pack(len(k)) + k + _LEN.pack(len(v)) + v for k, v in entries)
+
+
+def _decode_entries(data: bytes, what: str) -> list[tuple[bytes, bytes]]:
+    entries = []
+    at = 0
+    try:
+        while at < len(data):
+            (n,) = _LEN.unpack_from(data, at)
+            key = data[at + 4 : at + 4 + n]
+            at += 4 + n
+            (m,) = _LEN.unpack_from(data, at)
+            value = data[at + 4 : at + 4 + m]
+            at += 4 + m
+            if len(key) != n or len(value) != m:
+                raise SnapshotError(f"{what}: entry runs past the end of the chunk")
+            entries.append((key, value))
+    except struct.error as exc:
+        raise SnapshotError(f"{what}: truncated entry") from exc
+    return entries
+
+
+def export_snapshot(reader: KVReader, height: int, out: Path, *, chunk_keys: int = 100_000) -> Manifest:
+    """Write the state after block ``height`` (retained, and ``height + 1`` committed) from one consistent
+    ``reader`` (a LevelDB snapshot) into the directory ``out``."""
+    latest = versions.check_height(reader, height)
+    if height >= latest:
+        raise SnapshotError(
+            f"height {height} has no committed successor yet (latest is {latest}); the header of "
+            f"{height + 1} carries its app hash, so export at most {latest - 1}"
+        )
+    block = blockstore.block_at(reader, height)
+    next_block = reader.get(schema.block(height + 1))
+    next_commit = reader.get(schema.commit(height + 1))
+    results = reader.get(schema.results(height))
+    if block is None or next_block is None or next_commit is None or results is None:
+        raise SnapshotError(f"block store lacks block {height} or {height + 1}, a commit or results")
+    app_hash = Block.decode(next_block).header.app_hash
+    state = versions.StateAt(reader, height)
+    out.mkdir(parents=True, exist_ok=True)
+    chunks: list[ChunkInfo] = []
+    total = 0
+    for entries in _batched(state.scan(schema.STATE), chunk_keys):
+        data = _encode_entries(entries)
+        name = f"chunk-{len(chunks):06d}.bin"
+        (out / name).write_bytes(data)
+        chunks.append(ChunkInfo(name, hashlib.sha256(data).hexdigest(), len(entries)))
+        total += len(entries)
+    manifest = Manifest(
+        block.header.chain_id,
+        height,
+        app_hash,
+        total,
+        tuple(chunks),
+        block.encode(),
+        results,
+        next_block,
+        next_commit,
+    )
+    (out / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=1) + "\n")
+    return manifest
+
+
+def _batched(items: Iterable[tuple[bytes, bytes]], size: int) -> Iterator[list[tuple[bytes, bytes]]]:
+    batch: list[tuple[bytes, bytes]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def verify_commit(
+    chain_id: str, header: Header, commit: Commit, validators: Sequence[GenesisValidator]
+) -> None:
+    """Raise unless ``commit`` finalises the block of ``header``: precommit signatures of distinct
+    validators of the set holding more than 2/3 of its power. What a light client checks before it trusts
+    the header's app hash (a snapshot import, or ``okchaind query proof``)."""
+    by_address = {validator_address(v.pub_key): v for v in validators}
+    total = sum(v.power for v in validators)
+    block_hash = header.hash
+    if commit.height != header.height or commit.block_hash != block_hash:
+        raise SnapshotError(f"commit for height {commit.height} does not name block {header.height}")
+    signed = 0
+    seen = set()
+    for sig in commit.signatures:
+        v = by_address.get(sig.validator_address)
+        if v is None or sig.validator_address in seen:
+            continue
+        message = vote_sign_bytes(
+            chain_id, commit.height, commit.round, VoteType.PRECOMMIT, block_hash, sig.time_ns
+        )
+        if not verify(v.pub_key, message, sig.signature):
+            raise SnapshotError(
+                f"commit signature of validator {sig.validator_address.hex()} does not verify"
+            )
+        seen.add(sig.validator_address)
+        signed += v.power
+    if 3 * signed <= 2 * total:
+        raise SnapshotError(
+            f"commit of height {commit.height} is signed by {signed} of {total} power; needs > 2/3"
+        )
+
+
+def import_snapshot(
+    db: KVStore,
+    directory: Path,
+    *,
+    chain_id: str,
+    validators: Sequence[GenesisValidator],
+    genesis_marker: bytes,
+) -> LastCommitted:
+    """Verify the snapshot in ``directory`` and write it into the empty ``db``; return the new tip."""
+    for _ in db.iterate(b""):
+        raise SnapshotError("the database is not empty; import needs a home with no data yet")
+    m = Manifest.read(directory)
+    if m.chain_id != chain_id:
+        raise SnapshotError(f"snapshot is of chain {m.chain_id!r}, this home's genesis is {chain_id!r}")
+    try:
+        block = Block.decode(m.block)
+        next_block = Block.decode(m.next_block)
+        next_commit = Commit.from_proto(types_pb2.Commit.FromString(m.next_commit))
+        results = types_pb2.BlockResults.FromString(m.results)
+    except (BlockDecodeError, ValueError) as exc:  # protobuf's DecodeError is a ValueError
+        raise SnapshotError(f"snapshot blocks do not decode: {exc}") from exc
+    header = next_block.header
+    if header.chain_id != chain_id or header.height != m.height + 1 or block.header.height != m.height:
+        raise SnapshotError(f"snapshot blocks are not heights {m.height} and {m.height + 1} of {chain_id}")
+    verify_commit(chain_id, header, next_commit, validators)
+    if block.hash != header.last_block_hash:
+        raise SnapshotError(f"block {m.height} is not the one block {m.height + 1} builds on")
+    if next_block.last_commit is None or next_block.last_commit.block_hash != block.hash:
+        raise SnapshotError(f"block {m.height + 1} carries no commit of block {m.height}")
+    if results_hash([result_from_proto(r) for r in results.tx_results]) != header.last_results_hash:
+        raise SnapshotError(f"results of block {m.height} do not match the header of {m.height + 1}")
+    if m.app_hash != header.app_hash:
+        raise SnapshotError(f"manifest app hash differs from the app hash in the header of {m.height + 1}")
+
+    items: list[tuple[bytes, bytes]] = []
+    for chunk in m.chunks:
+        path = directory / chunk.file
+        if Path(chunk.file).name != chunk.file:
+            raise SnapshotError(f"chunk name {chunk.file!r} is not a plain file name")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SnapshotError(f"cannot read chunk {path}: {exc}") from exc
+        if hashlib.sha256(data).hexdigest() != chunk.sha256:
+            raise SnapshotError(f"chunk {chunk.file} does not match its sha256 in the manifest")
+        entries = _decode_entries(data, chunk.file)
+        if len(entries) != chunk.keys:
+            raise SnapshotError(
+                f"chunk {chunk.file} holds {len(entries)} entries; the manifest says {chunk.keys}"
+            )
+        items.extend(entries)
+    for i, (key, _) in enumerate(items):
+        if not key.startswith(schema.STATE) or (i and items[i - 1][0] >= key):
+            raise SnapshotError("snapshot state keys are not distinct, ascending state keys")
+    tree = SparseMerkleTree(db, schema.MERKLE, cache_size=0)
+    root, node_writes = tree.build(items)
+    if root != header.app_hash:
+        raise SnapshotError(
+            f"rebuilt state root {root.hex()} differs from app hash {header.app_hash.hex()} "
+            f"committed in the header of height {m.height + 1}"
+        )
+
+    # Verified: write it. A crash part-way leaves the importing marker, which the node refuses to start on.
+    db.write({schema.META_IMPORTING: b"1"})
+    for source in (iter(items), iter(node_writes.items())):
+        while batch := dict(itertools.islice(source, _WRITE_BATCH)):
+            db.write(batch, sync=False)
+    last = LastCommitted(m.height, root, block.hash, header.last_results_hash, block.header.time_ns)
+    final: dict[bytes, bytes | None] = {
+        schema.block(m.height): m.block,
+        schema.block_hash(block.hash): schema.u64(m.height),
+        schema.commit(m.height): next_block.last_commit.encode(),
+        schema.results(m.height): m.results,
+        schema.META_GENESIS: genesis_marker,
+        schema.META_EARLIEST: schema.u64(m.height),
+        schema.META_LAST: last.encode(),
+        schema.META_IMPORTING: None,
+    }
+    for index, raw in enumerate(block.txs):
+        final[schema.tx_index(hashlib.sha256(raw).digest())] = schema.tx_location(m.height, index)
+    db.write(final)  # synced, and it syncs the unsynced batches before it
+    return last

@@ -1,0 +1,131 @@
+"""Height-parameterised queries and state proofs over real gRPC from a real node process."""
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from conftest import CHAIN_ID, OKT, NodeProcess, funded_keys, init_node, okchaind
+
+from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
+from okchain.crypto.address import to_checksum
+from okchain.crypto.secp import AccountKey
+from okchain.modules.bank.messages import Transfer
+from okchain.state import schema
+from okchain.state.merkle import Proof, verify_proof
+from okchain.types.tx import build_tx
+
+KEYS = funded_keys(2)
+SENDER, RECEIVER = KEYS
+NOBODY = AccountKey(b"\x66" * 32)
+BALANCE = 1_000_000 * OKT
+FEE = 100_000 * 1_000_000_000
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
+    proc = init_node(tmp_path_factory.mktemp("versions-rpc"), KEYS, block_time_ms=100)
+    proc.start()
+    yield proc
+    assert proc.stop() == 0, Path(proc.log).read_text()
+
+
+def send(channel: grpc.Channel, nonce: int, amount: int) -> int:
+    raw = build_tx(
+        SENDER,
+        chain_id=CHAIN_ID,
+        nonce=nonce,
+        gas_limit=100_000,
+        fee=FEE,
+        msgs=[Transfer(RECEIVER.address, "okt", amount)],
+    )
+    r = query_pb2_grpc.TxServiceStub(channel).BroadcastTx(
+        query_pb2.BroadcastTxRequest(tx=raw, mode=query_pb2.BROADCAST_MODE_COMMIT), timeout=20
+    )
+    assert r.committed and r.result.code == 0
+    return int(r.height)
+
+
+def test_queries_at_heights_and_proofs(node: NodeProcess, tmp_path: Path) -> None:
+    with grpc.insecure_channel(node.target) as channel:
+        query = query_pb2_grpc.QueryServiceStub(channel)
+        nodes = query_pb2_grpc.NodeServiceStub(channel)
+        # Height 0 in a request means "latest": let the chain pass height 1 so ``first - 1`` is a real height.
+        while nodes.NodeInfo(query_pb2.NodeInfoRequest()).latest_height < 2:
+            time.sleep(0.05)
+        first = send(channel, 0, 5)
+        second = send(channel, 1, 7)
+        while nodes.NodeInfo(query_pb2.NodeInfoRequest()).latest_height <= second:
+            time.sleep(0.05)
+        receiver = to_checksum(RECEIVER.address)
+
+        def balance(height: int) -> int:
+            r = query.Balance(query_pb2.BalanceRequest(address=receiver, height=height))
+            assert r.height == height or height == 0
+            return int(r.balance.amount)
+
+        assert [balance(first - 1), balance(first), balance(second - 1), balance(second)] == [
+            BALANCE,
+            BALANCE + 5,
+            BALANCE + 5,
+            BALANCE + 12,
+        ]
+        assert balance(0) == BALANCE + 12
+        nonces = [
+            query.Account(query_pb2.AccountRequest(address=to_checksum(SENDER.address), height=h)).nonce
+            for h in (first - 1, first, second)
+        ]
+        assert nonces == [0, 1, 2]
+        rows = query.AllBalances(query_pb2.AllBalancesRequest(address=receiver, height=first - 1))
+        assert [(c.denom, c.amount) for c in rows.balances] == [
+            ("okt", str(BALANCE))
+        ] and rows.height == first - 1
+        supply = query.Supply(query_pb2.SupplyRequest(denom="okt", height=first - 1))
+        assert int(supply.supply.amount) == 2 * BALANCE  # fees stay in supply (collected, not burnt)
+
+        for height in (first - 1, first, second):
+            app_hash = nodes.BlockByHeight(
+                query_pb2.BlockByHeightRequest(height=height + 1)
+            ).block.header.app_hash
+            for who in (RECEIVER, NOBODY):
+                key = schema.balance(who.address, "okt")
+                r = query.StateProof(query_pb2.StateProofRequest(key=key, height=height))
+                value = r.value if r.present else None
+                assert (r.height, r.root) == (height, app_hash)
+                assert verify_proof(app_hash, key, value, Proof.from_bytes(r.proof))
+                assert (value is None) == (who is NOBODY)
+                assert not verify_proof(
+                    app_hash, key, b"\x01" if value is None else None, Proof.from_bytes(r.proof)
+                )
+
+        latest = nodes.NodeInfo(query_pb2.NodeInfoRequest())
+        assert latest.earliest_height == 0
+        with pytest.raises(grpc.RpcError) as ahead:
+            query.Balance(query_pb2.BalanceRequest(address=receiver, height=latest.latest_height + 1000))
+        assert ahead.value.code() == grpc.StatusCode.OUT_OF_RANGE
+        assert "is above the latest committed height" in str(ahead.value.details())
+        for not_state in (b"", schema.META_LAST):  # only authenticated state has proofs
+            with pytest.raises(grpc.RpcError) as refused:
+                query.StateProof(query_pb2.StateProofRequest(key=not_state))
+            assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    cli = okchaind(
+        "query", "balance", to_checksum(RECEIVER.address), "--height", str(first - 1), "--node", node.target
+    )
+    assert json.loads(cli.stdout)["amount"] == str(BALANCE)
+
+    # The light-client path: a proof checked against a header that the genesis validators signed.
+    genesis_file = node.home / "config" / "genesis.json"
+    key = schema.balance(RECEIVER.address, "okt").hex()
+    at = ("--height", str(first), "--node", node.target)
+    out = json.loads(okchaind("query", "proof", key, "--genesis", str(genesis_file), *at).stdout)
+    assert out["verified"] is True and out["present"] is True
+    assert int(out["value"], 16) == BALANCE + 5
+    other = tmp_path / "other-genesis.json"
+    data = json.loads(genesis_file.read_text())
+    data["validators"][0]["pub_key"] = "11" * 32  # a validator set the node's headers are not signed by
+    other.write_text(json.dumps(data))
+    refused = okchaind("query", "proof", key, "--genesis", str(other), *at, check=False)
+    assert refused.returncode == 1 and "signed by 0 of 10 power" in refused.stderr
