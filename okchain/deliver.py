@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from okchain.crypto.address import Address
-from okchain.crypto.hashing import keccak256, sha256
+from okchain.crypto.hashing import sha256
+from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.auth import keeper as auth
 from okchain.modules.auth.keeper import Store
 from okchain.modules.bank import codec as bank_codec
@@ -34,8 +35,6 @@ from okchain.types.gas import required_gas
 from okchain.types.params import OKT_DENOM, ChainParams
 from okchain.types.results import Code, Event, TxResult
 from okchain.types.tx import Recoverer, Tx, TxDecodeError, decode_tx, recover_signers
-
-FEE_COLLECTOR = Address(keccak256(b"okchain/module/fee_collector")[-20:])
 
 Handler = Callable[[Store, MsgContext, Any], list[Event]]
 

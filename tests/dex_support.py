@@ -3,8 +3,8 @@
 import dataclasses
 from collections import Counter
 
+from app_support import VALIDATOR, Chain
 from conftest import CHAIN_ID, OKT, make_genesis
-from test_app import VALIDATOR, Chain
 
 from okchain.app import FinalizedBlock
 from okchain.crypto.secp import AccountKey

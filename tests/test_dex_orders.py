@@ -10,7 +10,7 @@ from dex_support import FEE, DexChain, all_balances, expected_locks, lock_balanc
 
 from okchain._pb.dex.v1 import dex_pb2
 from okchain._pb.tx.v1 import tx_pb2
-from okchain.deliver import FEE_COLLECTOR
+from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.bank import keeper as bank
 from okchain.modules.dex import keeper as k
 from okchain.modules.dex.messages import (

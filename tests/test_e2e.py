@@ -12,7 +12,7 @@ from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.address import to_checksum
 from okchain.crypto.hd import account_from_mnemonic
 from okchain.crypto.secp import AccountKey
-from okchain.deliver import FEE_COLLECTOR
+from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.bank.messages import Transfer
 from okchain.types.tx import build_tx, decode_tx
 from tests.conftest import CHAIN_ID, OKT, NodeProcess, okchaind

@@ -6,18 +6,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from app_support import BALANCE, FEE, KEYS, Chain, balances, genesis, state_items, tx
 from conftest import OKT
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from test_app import BALANCE, FEE, KEYS, Chain, balances, genesis, state_items, tx
 
 from okchain._pb.token.v1 import token_pb2
 from okchain._pb.tx.v1 import tx_pb2
 from okchain.crypto.address import to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.crypto.secp import AccountKey
-from okchain.deliver import FEE_COLLECTOR
 from okchain.mempool.pool import Mempool
+from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
 from okchain.modules.bank.messages import MultiSend, Output, Transfer

@@ -9,7 +9,7 @@ from okchain.modules.dex.candles import INTERVALS
 from okchain.modules.dex.messages import format_order_id, parse_order_id
 from okchain.modules.dex.queries import DexReader, OrderView, price_text, quantity_text
 from okchain.rpc.convert import RequestError
-from okchain.rpc.servicers import MAX_PAGE, _Base, _guard
+from okchain.rpc.servicers import MAX_PAGE, ServicerBase, guarded
 
 MAX_CANDLES = 500
 
@@ -57,14 +57,14 @@ def _size(requested: int, default: int, maximum: int) -> int:
     return min(requested or default, maximum)
 
 
-class DexQueryService(_Base, query_pb2_grpc.DexQueryServicer):
+class DexQueryService(ServicerBase, query_pb2_grpc.DexQueryServicer):
     def _find(self, dex: DexReader, name: str) -> k.Pair:
         pair = dex.pair(name)
         if pair is None:
             raise RequestError(grpc.StatusCode.NOT_FOUND, f"pair {name[:80]!r} is not listed")
         return pair
 
-    @_guard
+    @guarded
     def Order(
         self, request: query_pb2.OrderRequest, context: grpc.ServicerContext
     ) -> query_pb2.OrderResponse:
@@ -74,7 +74,7 @@ class DexQueryService(_Base, query_pb2_grpc.DexQueryServicer):
             raise RequestError(grpc.StatusCode.NOT_FOUND, f"no order {request.id!r}")
         return query_pb2.OrderResponse(order=_order(view), height=q.height)
 
-    @_guard
+    @guarded
     def Orders(
         self, request: query_pb2.OrdersRequest, context: grpc.ServicerContext
     ) -> query_pb2.OrdersResponse:
@@ -92,14 +92,14 @@ class DexQueryService(_Base, query_pb2_grpc.DexQueryServicer):
             height=q.height,
         )
 
-    @_guard
+    @guarded
     def Pairs(
         self, request: query_pb2.PairsRequest, context: grpc.ServicerContext
     ) -> query_pb2.PairsResponse:
         q = self.query()
         return query_pb2.PairsResponse(pairs=[_pair(p) for p in q.dex().pairs()], height=q.height)
 
-    @_guard
+    @guarded
     def Depth(
         self, request: query_pb2.DepthRequest, context: grpc.ServicerContext
     ) -> query_pb2.DepthResponse:
@@ -112,7 +112,7 @@ class DexQueryService(_Base, query_pb2_grpc.DexQueryServicer):
             height=q.height,
         )
 
-    @_guard
+    @guarded
     def Deals(
         self, request: query_pb2.DealsRequest, context: grpc.ServicerContext
     ) -> query_pb2.DealsResponse:
@@ -134,7 +134,7 @@ class DexQueryService(_Base, query_pb2_grpc.DexQueryServicer):
             height=q.height,
         )
 
-    @_guard
+    @guarded
     def Ticker(
         self, request: query_pb2.TickerRequest, context: grpc.ServicerContext
     ) -> query_pb2.TickerResponse:
@@ -152,7 +152,7 @@ class DexQueryService(_Base, query_pb2_grpc.DexQueryServicer):
             time_unix_ns=q.last.time_ns if q.last else 0,
         )
 
-    @_guard
+    @guarded
     def Candles(
         self, request: query_pb2.CandlesRequest, context: grpc.ServicerContext
     ) -> query_pb2.CandlesResponse:

@@ -28,7 +28,7 @@ MAX_STATE_KEY = 1024
 R = TypeVar("R")
 
 
-def _guard(fn: Callable[..., R]) -> Callable[..., R]:
+def guarded(fn: Callable[..., R]) -> Callable[..., R]:
     """Turn RequestError into a gRPC status with the precise message; a height the node does not keep
     (pruned, or not reached yet) is OUT_OF_RANGE."""
 
@@ -46,7 +46,7 @@ def _guard(fn: Callable[..., R]) -> Callable[..., R]:
     return wrapper
 
 
-class _Base:
+class ServicerBase:
     def __init__(self, node: "Node", token: trio.lowlevel.TrioToken) -> None:
         self.node = node
         self.token = token
@@ -62,8 +62,8 @@ def _hash_arg(raw: bytes) -> bytes:
     return raw
 
 
-class TxService(_Base, query_pb2_grpc.TxServiceServicer):
-    @_guard
+class TxService(ServicerBase, query_pb2_grpc.TxServiceServicer):
+    @guarded
     def BroadcastTx(
         self, request: query_pb2.BroadcastTxRequest, context: grpc.ServicerContext
     ) -> query_pb2.BroadcastTxResponse:
@@ -91,7 +91,7 @@ class TxService(_Base, query_pb2_grpc.TxServiceServicer):
             result=result_to_proto(result),
         )
 
-    @_guard
+    @guarded
     def BroadcastTxs(
         self, request: query_pb2.BroadcastTxsRequest, context: grpc.ServicerContext
     ) -> query_pb2.BroadcastTxsResponse:
@@ -108,7 +108,7 @@ class TxService(_Base, query_pb2_grpc.TxServiceServicer):
             out.append(query_pb2.CheckedTx(tx_hash=sha256(raw), code=int(result.code), log=result.log))
         return query_pb2.BroadcastTxsResponse(results=out)
 
-    @_guard
+    @guarded
     def Simulate(
         self, request: query_pb2.SimulateRequest, context: grpc.ServicerContext
     ) -> query_pb2.SimulateResponse:
@@ -117,7 +117,7 @@ class TxService(_Base, query_pb2_grpc.TxServiceServicer):
             raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, delivered.result.log)
         return query_pb2.SimulateResponse(result=result_to_proto(delivered.result))
 
-    @_guard
+    @guarded
     def GetTx(
         self, request: query_pb2.GetTxRequest, context: grpc.ServicerContext
     ) -> query_pb2.GetTxResponse:
@@ -135,8 +135,8 @@ class TxService(_Base, query_pb2_grpc.TxServiceServicer):
         )
 
 
-class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
-    @_guard
+class QueryService(ServicerBase, query_pb2_grpc.QueryServiceServicer):
+    @guarded
     def Account(
         self, request: query_pb2.AccountRequest, context: grpc.ServicerContext
     ) -> query_pb2.AccountResponse:
@@ -151,7 +151,7 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
             pending_nonce=pending,
         )
 
-    @_guard
+    @guarded
     def Balance(
         self, request: query_pb2.BalanceRequest, context: grpc.ServicerContext
     ) -> query_pb2.BalanceResponse:
@@ -162,7 +162,7 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
             balance=bank_pb2.Coin(denom=denom, amount=str(q.balance(addr, denom))), height=q.height
         )
 
-    @_guard
+    @guarded
     def AllBalances(
         self, request: query_pb2.AllBalancesRequest, context: grpc.ServicerContext
     ) -> query_pb2.AllBalancesResponse:
@@ -177,7 +177,7 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
             height=q.height,
         )
 
-    @_guard
+    @guarded
     def Supply(
         self, request: query_pb2.SupplyRequest, context: grpc.ServicerContext
     ) -> query_pb2.SupplyResponse:
@@ -187,7 +187,7 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
             supply=bank_pb2.Coin(denom=denom, amount=str(q.supply(denom))), height=q.height
         )
 
-    @_guard
+    @guarded
     def StateProof(
         self, request: query_pb2.StateProofRequest, context: grpc.ServicerContext
     ) -> query_pb2.StateProofResponse:
@@ -203,8 +203,8 @@ class QueryService(_Base, query_pb2_grpc.QueryServiceServicer):
         )
 
 
-class NodeService(_Base, query_pb2_grpc.NodeServiceServicer):
-    @_guard
+class NodeService(ServicerBase, query_pb2_grpc.NodeServiceServicer):
+    @guarded
     def NodeInfo(
         self, request: query_pb2.NodeInfoRequest, context: grpc.ServicerContext
     ) -> query_pb2.NodeInfoResponse:
@@ -231,14 +231,14 @@ class NodeService(_Base, query_pb2_grpc.NodeServiceServicer):
         results = q.results(height) or types_pb2.BlockResults()
         return query_pb2.BlockResponse(block_hash=block.hash, block=block.to_proto(), results=results)
 
-    @_guard
+    @guarded
     def LatestBlock(
         self, request: query_pb2.LatestBlockRequest, context: grpc.ServicerContext
     ) -> query_pb2.BlockResponse:
         q = self.query()
         return self._block(q, q.height)
 
-    @_guard
+    @guarded
     def BlockByHeight(
         self, request: query_pb2.BlockByHeightRequest, context: grpc.ServicerContext
     ) -> query_pb2.BlockResponse:
@@ -249,7 +249,7 @@ class NodeService(_Base, query_pb2_grpc.NodeServiceServicer):
             )
         return self._block(q, request.height)
 
-    @_guard
+    @guarded
     def BlockByHash(
         self, request: query_pb2.BlockByHashRequest, context: grpc.ServicerContext
     ) -> query_pb2.BlockResponse:

@@ -4,12 +4,12 @@ import grpc
 
 from okchain._pb.token.v1 import query_pb2, query_pb2_grpc, token_pb2
 from okchain.rpc.convert import RequestError, denom_arg, token_to_proto
-from okchain.rpc.servicers import MAX_PAGE, _Base, _guard
+from okchain.rpc.servicers import MAX_PAGE, ServicerBase, guarded
 from okchain.types.params import OKT_DENOM
 
 
-class TokenQueryService(_Base, query_pb2_grpc.TokenQueryServicer):
-    @_guard
+class TokenQueryService(ServicerBase, query_pb2_grpc.TokenQueryServicer):
+    @guarded
     def Token(
         self, request: query_pb2.TokenRequest, context: grpc.ServicerContext
     ) -> query_pb2.TokenResponse:
@@ -25,7 +25,7 @@ class TokenQueryService(_Base, query_pb2_grpc.TokenQueryServicer):
             raise RequestError(grpc.StatusCode.NOT_FOUND, f"no token {denom!r}")
         return query_pb2.TokenResponse(token=token_to_proto(info, q.supply(denom)), height=q.height)
 
-    @_guard
+    @guarded
     def Tokens(
         self, request: query_pb2.TokensRequest, context: grpc.ServicerContext
     ) -> query_pb2.TokensResponse:

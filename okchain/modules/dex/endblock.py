@@ -19,6 +19,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.auth.keeper import Store
 from okchain.modules.dex import keeper as k
 from okchain.modules.dex.auction import Book, run_block
@@ -274,4 +275,4 @@ def _apply(
     # the OKT fee reserve of every closing order: blocks it was open are charged, the rest refunded
     open_blocks = np.minimum(height - (ids[closing] >> SEQ_BITS), params.dex_order_expiry_blocks)
     pay.add(owner[closing], OKT_DENOM, params.dex_fee_per_block, params.dex_order_expiry_blocks - open_blocks)
-    pay.add(bytes(k.FEE_COLLECTOR), OKT_DENOM, params.dex_fee_per_block, open_blocks)
+    pay.add(bytes(FEE_COLLECTOR), OKT_DENOM, params.dex_fee_per_block, open_blocks)

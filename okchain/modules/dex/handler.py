@@ -9,6 +9,7 @@ import dataclasses
 
 import numpy as np
 
+from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.auth.keeper import Store
 from okchain.modules.bank import keeper as bank
 from okchain.modules.context import MsgContext
@@ -193,7 +194,7 @@ def cancel_orders(store: Store, ctx: MsgContext, msg: CancelOrders) -> list[Even
         charged = k.fee_charged(params, height, ctx.height)
         ledger.pay(ctx.signer, denom, amount)
         ledger.pay(ctx.signer, OKT_DENOM, reserve - charged)
-        ledger.pay(k.FEE_COLLECTOR, OKT_DENOM, charged)
+        ledger.pay(FEE_COLLECTOR, OKT_DENOM, charged)
         rows["status"][row] = k.Status.CANCELLED
         rows["closed"][row] = ctx.height
         journal_pairs.append(pair_id)

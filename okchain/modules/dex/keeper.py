@@ -30,8 +30,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from okchain.crypto.address import Address
-from okchain.crypto.hashing import keccak256
+from okchain.modules.accounts import module_address
 from okchain.modules.auth.keeper import Reader, Store
 from okchain.modules.bank import keeper as bank
 from okchain.modules.context import ModuleError
@@ -42,13 +41,7 @@ from okchain.state.kv import KVReader
 from okchain.types.params import ChainParams
 from okchain.types.results import Code
 
-
-def module_address(name: str) -> Address:
-    return Address(keccak256(b"okchain/module/" + name.encode())[-20:])
-
-
 DEX_LOCK: Final = module_address("dex_lock")  # holds every open order's locked funds
-FEE_COLLECTOR: Final = module_address("fee_collector")  # per-block order fees, like tx fees
 
 ORDERS_PER_CHUNK = 2048
 BOOK_ROWS_PER_CHUNK = 8192
