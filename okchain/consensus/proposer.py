@@ -48,29 +48,26 @@ def _trunc_div(a: int, b: int) -> int:
     return q if (a >= 0) == (b > 0) else -q
 
 
-def _rescale_and_centre(vals: list[ConsensusValidator], total: int) -> list[ConsensusValidator]:
+def _rescale_and_centre(priorities: list[int], total: int) -> list[int]:
     """Squeeze priorities into a window of 2 × total power, then subtract their (floored) average."""
     diff_max = PRIORITY_WINDOW_SIZE_FACTOR * total
-    priorities = [v.priority for v in vals]
     diff = max(priorities) - min(priorities)
     if diff_max > 0 and diff > diff_max:
         ratio = (diff + diff_max - 1) // diff_max
         priorities = [_trunc_div(p, ratio) for p in priorities]
     avg = sum(priorities) // len(priorities)  # big.Int.Div: Euclidean, = floor for a positive divisor
-    return [
-        ConsensusValidator(v.address, v.pub_key, v.power, _clip(p - avg))
-        for v, p in zip(vals, priorities, strict=True)
-    ]
+    return _clipped([p - avg for p in priorities])
 
 
-def _most_priority(vals: list[ConsensusValidator]) -> int:
-    """Index of the highest priority; ties go to the lower address."""
-    best = 0
-    for i in range(1, len(vals)):
-        v, b = vals[i], vals[best]
-        if v.priority > b.priority or (v.priority == b.priority and v.address < b.address):
-            best = i
-    return best
+def _clipped(priorities: list[int]) -> list[int]:
+    if max(priorities) > INT64_MAX or min(priorities) < INT64_MIN:
+        return [_clip(p) for p in priorities]
+    return priorities
+
+
+def _most_priority(priorities: list[int]) -> int:
+    """Index of the highest priority; validators are sorted by address, so the first index wins ties."""
+    return priorities.index(max(priorities))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +106,7 @@ class ValidatorSet:
         object.__setattr__(self, "total_power", total)
         object.__setattr__(self, "_index", index)
         if not self.proposer_address:
-            proposer = self.validators[_most_priority(list(self.validators))].address
+            proposer = self.validators[_most_priority([v.priority for v in self.validators])].address
             object.__setattr__(self, "proposer_address", proposer)
         elif self.proposer_address not in index:
             raise ValidatorSetError(f"proposer {self.proposer_address.hex()} is not in the validator set")
@@ -135,18 +132,28 @@ class ValidatorSet:
             raise ValidatorSetError(f"cannot increment proposer priority {times} times")
         if times == 0:
             return self
-        vals = _rescale_and_centre(list(self.validators), self.total_power)
+        total = self.total_power
+        powers = [v.power for v in self.validators]
+        prios = _rescale_and_centre([v.priority for v in self.validators], total)
         proposer = 0
         for _ in range(times):
-            vals = [
-                ConsensusValidator(v.address, v.pub_key, v.power, _clip(v.priority + v.power)) for v in vals
-            ]
-            proposer = _most_priority(vals)
-            p = vals[proposer]
-            vals[proposer] = ConsensusValidator(
-                p.address, p.pub_key, p.power, _clip(p.priority - self.total_power)
-            )
-        return ValidatorSet(tuple(vals), vals[proposer].address)
+            prios = _clipped([p + w for p, w in zip(prios, powers, strict=True)])
+            proposer = _most_priority(prios)
+            prios[proposer] = _clip(prios[proposer] - total)
+        # Same addresses and powers as this (validated) set: share its index and total, skip re-validation.
+        out = object.__new__(ValidatorSet)
+        vals = tuple(
+            ConsensusValidator(v.address, v.pub_key, v.power, p)
+            for v, p in zip(self.validators, prios, strict=True)
+        )
+        for name, value in (
+            ("validators", vals),
+            ("proposer_address", vals[proposer].address),
+            ("total_power", total),
+            ("_index", self._index),
+        ):
+            object.__setattr__(out, name, value)
+        return out
 
     @property
     def proposer(self) -> ConsensusValidator:
@@ -218,5 +225,7 @@ def _with_changes(
     if not merged:
         raise ValidatorSetError("applying the validator changes would leave an empty set")
     vals = [merged[a] for a in sorted(merged)]
-    total = sum(v.power for v in vals)
-    return ValidatorSet(tuple(_rescale_and_centre(vals, total)))
+    prios = _rescale_and_centre([v.priority for v in vals], sum(v.power for v in vals))
+    return ValidatorSet(
+        tuple(ConsensusValidator(v.address, v.pub_key, v.power, p) for v, p in zip(vals, prios, strict=True))
+    )
