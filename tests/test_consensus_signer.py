@@ -1,5 +1,8 @@
 """Double-sign protection: the pure policy, the safe signer, and its durable file store across a crash."""
 
+import signal
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from okchain.consensus.signer import (
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.node.signer_file import FileSignerStore, SignerStoreError
 
+REPO = Path(__file__).resolve().parent.parent
 CHAIN = "okchain-test-1"
 KEY = ValidatorKey(bytes(range(32)))
 ADDR = validator_address(KEY.public_key)
@@ -161,3 +165,38 @@ def test_never_two_signatures_for_one_height_round_step(
         assert signed.setdefault((h, r, step), sign_bytes) == sign_bytes
         assert (h, r, int(step)) >= last
         last = (h, r, int(step))
+
+
+_SIGNER = """
+import sys, time
+from pathlib import Path
+from okchain.consensus.messages import Vote, VoteType
+from okchain.consensus.signer import SafeSigner
+from okchain.crypto.ed25519 import ValidatorKey, validator_address
+from okchain.node.signer_file import FileSignerStore
+
+key = ValidatorKey(bytes(range(32)))
+vote = Vote(VoteType.PRECOMMIT, 9, 0, b"\\xaa" * 32, 1_000, validator_address(key.public_key), b"")
+signed = SafeSigner(key, FileSignerStore(Path(sys.argv[1]))).sign_vote(sys.argv[2], vote)
+print(signed.signature.hex(), flush=True)
+time.sleep(60)
+"""
+
+
+def test_signer_state_survives_sigkill(tmp_path: Path) -> None:
+    """A real process signs a precommit and is SIGKILLed right after the signature left it; the restarted
+    signer refuses a conflicting precommit and hands back the very same signature for the same one."""
+    path = tmp_path / "signer_state.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SIGNER, str(path), CHAIN], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    assert proc.stdout is not None
+    signature = bytes.fromhex(proc.stdout.readline().strip())
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    restarted = SafeSigner(KEY, FileSignerStore(path))
+    with pytest.raises(DoubleSignRefused):
+        restarted.sign_vote(CHAIN, vote(9, 0, VoteType.PRECOMMIT, block=B))
+    again = restarted.sign_vote(CHAIN, vote(9, 0, VoteType.PRECOMMIT))
+    assert again.signature == signature and again.verify(CHAIN, KEY.public_key)

@@ -1,7 +1,10 @@
 """Write-ahead log: frame layout, torn/corrupt tails (every truncation, any flipped byte), replay ranges,
 the in-memory WAL's simulated crash, and the file WAL cutting a bad tail and appending after it."""
 
+import signal
 import struct
+import subprocess
+import sys
 import tempfile
 import zlib
 from pathlib import Path
@@ -24,6 +27,8 @@ from okchain.consensus.wal import (
     scan,
 )
 from okchain.node.wal_file import FileWAL
+
+REPO = Path(__file__).resolve().parent.parent
 
 records_st = st.lists(
     st.one_of(
@@ -197,3 +202,40 @@ def test_file_wal_checkpoint(tmp_path: Path) -> None:
         wal.append(_r(b"d"), sync=True)
     with FileWAL(path) as wal:
         assert records_after_end_height(wal.records(), 2) == (_r(b"c"), _r(b"d"))
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from okchain.consensus.wal import RecordKind, WALRecord
+from okchain.node.wal_file import FileWAL
+
+wal = FileWAL(Path(sys.argv[1]))
+for i in range(100_000):
+    wal.append(WALRecord(RecordKind.OWN_VOTE, i.to_bytes(4, "big") * 50), sync=i % 3 == 0)
+    if i % 3 == 0:
+        print(i, flush=True)  # acknowledged: synced before this line was written
+"""
+
+
+def test_file_wal_survives_sigkill_mid_write(tmp_path: Path) -> None:
+    """A real process appending as fast as it can is SIGKILLed; on reopen every acknowledged (synced)
+    record is there, the log is a prefix of what was written, and appending continues cleanly."""
+    path = tmp_path / "cs.wal"
+    proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)], stdout=subprocess.PIPE, cwd=REPO)
+    assert proc.stdout is not None
+    acknowledged = -1
+    while acknowledged < 300:
+        line = proc.stdout.readline()
+        assert line, "writer exited early"
+        acknowledged = int(line)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    with FileWAL(path) as wal:
+        got = wal.records()
+        assert len(got) > acknowledged
+        assert [r.payload for r in got] == [i.to_bytes(4, "big") * 50 for i in range(len(got))]
+        wal.append(end_height_record(1), sync=True)
+    with FileWAL(path) as wal:
+        assert wal.cut_error == "" and wal.records()[-1] == end_height_record(1)
