@@ -5,7 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from okchain._pb.consensus.v1 import consensus_pb2
 from okchain.app import Validator, validators_hash
+from okchain.consensus.messages import ConsensusDecodeError
 from okchain.consensus.proposer import (
     MAX_TOTAL_VOTING_POWER,
     ConsensusValidator,
@@ -252,3 +254,31 @@ def test_invalid_sets_refused() -> None:
         ValidatorSet((val(b"a", 1),), b"z")
     with pytest.raises(ValidatorSetError, match="increment"):
         ValidatorSet((val(b"a", 1),)).increment(-1)
+
+
+@given(powers, st.integers(0, 20))
+@settings(max_examples=30, deadline=None)
+def test_encode_decode_keeps_priorities_and_proposer(ps: list[int], turns: int) -> None:
+    vset = ValidatorSet.genesis([val(addr(i), p) for i, p in enumerate(ps)]).increment(turns)
+    back = ValidatorSet.decode(vset.encode())
+    assert back == vset and back.proposer == vset.proposer
+    assert proposers(back, 10) == proposers(vset, 10)
+
+
+def test_decode_refuses_bad_sets() -> None:
+    good = ValidatorSet.genesis([val(addr(1), 5), val(addr(2), 7)])
+    with pytest.raises(ConsensusDecodeError, match="canonically"):
+        ValidatorSet.decode(good.encode() + b"\x18\x01")
+    unsorted = consensus_pb2.ValidatorSet(
+        validators=[
+            consensus_pb2.Validator(address=addr(2), power=1),
+            consensus_pb2.Validator(address=addr(1), power=1),
+        ],
+        proposer_address=addr(1),
+    )
+    with pytest.raises(ConsensusDecodeError, match="sorted"):
+        ValidatorSet.decode(unsorted.SerializeToString())
+    with pytest.raises(ConsensusDecodeError, match="no proposer"):
+        ValidatorSet.decode(
+            consensus_pb2.ValidatorSet(validators=unsorted.validators[:1]).SerializeToString()
+        )

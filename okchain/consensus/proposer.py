@@ -16,7 +16,8 @@ so the sequences match CometBFT's own test vectors (tests/test_consensus_propose
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from okchain.consensus.messages import ConsensusError
+from okchain._pb.consensus.v1 import consensus_pb2
+from okchain.consensus.messages import ConsensusDecodeError, ConsensusError, parse_canonical
 from okchain.crypto.hashing import sha256
 
 INT64_MAX = 2**63 - 1
@@ -171,6 +172,31 @@ class ValidatorSet:
     def quorum(self) -> int:
         """Smallest voting power strictly greater than 2/3 of the total."""
         return self.total_power * 2 // 3 + 1
+
+    def encode(self) -> bytes:
+        """Canonical bytes of the whole set, priorities and proposer included (for per-height storage)."""
+        return consensus_pb2.ValidatorSet(
+            validators=[
+                consensus_pb2.Validator(
+                    address=v.address, pub_key=v.pub_key, power=v.power, priority=v.priority
+                )
+                for v in self.validators
+            ],
+            proposer_address=self.proposer_address,
+        ).SerializeToString(deterministic=True)
+
+    @classmethod
+    def decode(cls, raw: bytes) -> "ValidatorSet":
+        p = parse_canonical(raw, consensus_pb2.ValidatorSet(), "ValidatorSet")
+        if not p.proposer_address:
+            raise ConsensusDecodeError("stored validator set has no proposer")
+        try:
+            return cls(
+                tuple(ConsensusValidator(v.address, v.pub_key, v.power, v.priority) for v in p.validators),
+                p.proposer_address,
+            )
+        except ValidatorSetError as exc:
+            raise ConsensusDecodeError(f"invalid validator set: {exc}") from exc
 
     def hash(self) -> bytes:
         """sha256 over address || pub_key || power (u64) of each validator in address order.

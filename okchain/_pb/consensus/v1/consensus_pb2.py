@@ -24,17 +24,17 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$okchain/consensus/v1/consensus.proto\x12\x14okchain.consensus.v1\"\xa6\x01\n\x04Vote\x12,\n\x04type\x18\x01 \x01(\x0e\x32\x1e.okchain.consensus.v1.VoteType\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\r\n\x05round\x18\x03 \x01(\r\x12\x12\n\nblock_hash\x18\x04 \x01(\x0c\x12\x0f\n\x07time_ns\x18\x05 \x01(\x03\x12\x19\n\x11validator_address\x18\x06 \x01(\x0c\x12\x11\n\tsignature\x18\x07 \x01(\x0c\"\x8e\x01\n\x08Proposal\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12\x11\n\tpol_round\x18\x03 \x01(\x05\x12\x12\n\nblock_hash\x18\x04 \x01(\x0c\x12\x0f\n\x07time_ns\x18\x05 \x01(\x03\x12\x18\n\x10proposer_address\x18\x06 \x01(\x0c\x12\x11\n\tsignature\x18\x07 \x01(\x0c\"k\n\x0bTimeoutInfo\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12(\n\x04step\x18\x03 \x01(\x0e\x32\x1a.okchain.consensus.v1.Step\x12\x13\n\x0b\x64uration_ns\x18\x04 \x01(\x03\"\x9d\x01\n\x15\x44uplicateVoteEvidence\x12*\n\x06vote_a\x18\x01 \x01(\x0b\x32\x1a.okchain.consensus.v1.Vote\x12*\n\x06vote_b\x18\x02 \x01(\x0b\x32\x1a.okchain.consensus.v1.Vote\x12\x17\n\x0fvalidator_power\x18\x03 \x01(\x03\x12\x13\n\x0btotal_power\x18\x04 \x01(\x03*U\n\x08VoteType\x12\x19\n\x15VOTE_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11VOTE_TYPE_PREVOTE\x10\x01\x12\x17\n\x13VOTE_TYPE_PRECOMMIT\x10\x02*T\n\x04Step\x12\x14\n\x10STEP_UNSPECIFIED\x10\x00\x12\x10\n\x0cSTEP_PROPOSE\x10\x01\x12\x10\n\x0cSTEP_PREVOTE\x10\x02\x12\x12\n\x0eSTEP_PRECOMMIT\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$okchain/consensus/v1/consensus.proto\x12\x14okchain.consensus.v1\"\xa6\x01\n\x04Vote\x12,\n\x04type\x18\x01 \x01(\x0e\x32\x1e.okchain.consensus.v1.VoteType\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\r\n\x05round\x18\x03 \x01(\r\x12\x12\n\nblock_hash\x18\x04 \x01(\x0c\x12\x0f\n\x07time_ns\x18\x05 \x01(\x03\x12\x19\n\x11validator_address\x18\x06 \x01(\x0c\x12\x11\n\tsignature\x18\x07 \x01(\x0c\"\x8e\x01\n\x08Proposal\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12\x11\n\tpol_round\x18\x03 \x01(\x05\x12\x12\n\nblock_hash\x18\x04 \x01(\x0c\x12\x0f\n\x07time_ns\x18\x05 \x01(\x03\x12\x18\n\x10proposer_address\x18\x06 \x01(\x0c\x12\x11\n\tsignature\x18\x07 \x01(\x0c\"k\n\x0bTimeoutInfo\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12(\n\x04step\x18\x03 \x01(\x0e\x32\x1a.okchain.consensus.v1.Step\x12\x13\n\x0b\x64uration_ns\x18\x04 \x01(\x03\"\x9d\x01\n\x15\x44uplicateVoteEvidence\x12*\n\x06vote_a\x18\x01 \x01(\x0b\x32\x1a.okchain.consensus.v1.Vote\x12*\n\x06vote_b\x18\x02 \x01(\x0b\x32\x1a.okchain.consensus.v1.Vote\x12\x17\n\x0fvalidator_power\x18\x03 \x01(\x03\x12\x13\n\x0btotal_power\x18\x04 \x01(\x03\"N\n\tValidator\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\x0c\x12\x0f\n\x07pub_key\x18\x02 \x01(\x0c\x12\r\n\x05power\x18\x03 \x01(\x03\x12\x10\n\x08priority\x18\x04 \x01(\x03\"]\n\x0cValidatorSet\x12\x33\n\nvalidators\x18\x01 \x03(\x0b\x32\x1f.okchain.consensus.v1.Validator\x12\x18\n\x10proposer_address\x18\x02 \x01(\x0c*U\n\x08VoteType\x12\x19\n\x15VOTE_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11VOTE_TYPE_PREVOTE\x10\x01\x12\x17\n\x13VOTE_TYPE_PRECOMMIT\x10\x02*T\n\x04Step\x12\x14\n\x10STEP_UNSPECIFIED\x10\x00\x12\x10\n\x0cSTEP_PROPOSE\x10\x01\x12\x10\n\x0cSTEP_PREVOTE\x10\x02\x12\x12\n\x0eSTEP_PRECOMMIT\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'okchain.consensus.v1.consensus_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_VOTETYPE']._serialized_start=645
-  _globals['_VOTETYPE']._serialized_end=730
-  _globals['_STEP']._serialized_start=732
-  _globals['_STEP']._serialized_end=816
+  _globals['_VOTETYPE']._serialized_start=820
+  _globals['_VOTETYPE']._serialized_end=905
+  _globals['_STEP']._serialized_start=907
+  _globals['_STEP']._serialized_end=991
   _globals['_VOTE']._serialized_start=63
   _globals['_VOTE']._serialized_end=229
   _globals['_PROPOSAL']._serialized_start=232
@@ -43,4 +43,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TIMEOUTINFO']._serialized_end=483
   _globals['_DUPLICATEVOTEEVIDENCE']._serialized_start=486
   _globals['_DUPLICATEVOTEEVIDENCE']._serialized_end=643
+  _globals['_VALIDATOR']._serialized_start=645
+  _globals['_VALIDATOR']._serialized_end=723
+  _globals['_VALIDATORSET']._serialized_start=725
+  _globals['_VALIDATORSET']._serialized_end=818
 # @@protoc_insertion_point(module_scope)

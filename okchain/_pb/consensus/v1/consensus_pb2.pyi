@@ -1,7 +1,8 @@
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -85,3 +86,23 @@ class DuplicateVoteEvidence(_message.Message):
     validator_power: int
     total_power: int
     def __init__(self, vote_a: _Optional[_Union[Vote, _Mapping]] = ..., vote_b: _Optional[_Union[Vote, _Mapping]] = ..., validator_power: _Optional[int] = ..., total_power: _Optional[int] = ...) -> None: ...
+
+class Validator(_message.Message):
+    __slots__ = ("address", "pub_key", "power", "priority")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PUB_KEY_FIELD_NUMBER: _ClassVar[int]
+    POWER_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    address: bytes
+    pub_key: bytes
+    power: int
+    priority: int
+    def __init__(self, address: _Optional[bytes] = ..., pub_key: _Optional[bytes] = ..., power: _Optional[int] = ..., priority: _Optional[int] = ...) -> None: ...
+
+class ValidatorSet(_message.Message):
+    __slots__ = ("validators", "proposer_address")
+    VALIDATORS_FIELD_NUMBER: _ClassVar[int]
+    PROPOSER_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    validators: _containers.RepeatedCompositeFieldContainer[Validator]
+    proposer_address: bytes
+    def __init__(self, validators: _Optional[_Iterable[_Union[Validator, _Mapping]]] = ..., proposer_address: _Optional[bytes] = ...) -> None: ...
