@@ -223,3 +223,27 @@ def test_decoders_never_raise_anything_else(raw: bytes) -> None:
         except ConsensusDecodeError:
             continue
         assert msg.encode() == raw
+
+
+@given(st.one_of(votes, proposals, timeouts), st.data())
+def test_mutated_encodings_are_refused_or_canonical(
+    msg: Vote | Proposal | TimeoutInfo, data: st.DataObject
+) -> None:
+    """Flip, insert or delete bytes of a valid encoding: decoding either refuses with
+    ConsensusDecodeError or yields a message whose encoding is exactly the mutated bytes."""
+    raw = bytearray(msg.encode())
+    for _ in range(data.draw(st.integers(1, 3))):
+        op = data.draw(st.sampled_from(["flip", "insert", "delete"]))
+        at = data.draw(st.integers(0, len(raw)))
+        if op == "insert":
+            raw[at:at] = bytes([data.draw(st.integers(0, 255))])
+        elif raw and at < len(raw):
+            if op == "flip":
+                raw[at] ^= data.draw(st.integers(1, 255))
+            else:
+                del raw[at]
+    try:
+        back = type(msg).decode(bytes(raw))
+    except ConsensusDecodeError:
+        return
+    assert back.encode() == bytes(raw)

@@ -238,12 +238,15 @@ def test_quorum_hash_and_lookup() -> None:
             key=lambda v: v.address,
         )
     )
-    cvals = [ConsensusValidator(v.address, v.pub_key, v.power) for v in app_vals]
+    cvals = [ConsensusValidator.from_pub_key(v.pub_key, v.power) for v in app_vals]
+    assert [c.address for c in cvals] == [v.address for v in app_vals]
     assert ValidatorSet.genesis(cvals).hash() == validators_hash(app_vals)
     assert ValidatorSet.genesis(cvals).increment(5).hash() == validators_hash(app_vals)
 
 
 def test_invalid_sets_refused() -> None:
+    with pytest.raises(ValidatorSetError, match="32 bytes"):
+        ConsensusValidator.from_pub_key(b"\x01" * 31, 1)
     with pytest.raises(ValidatorSetError, match="empty"):
         ValidatorSet(())
     with pytest.raises(ValidatorSetError, match="sorted"):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from okchain._pb.consensus.v1 import consensus_pb2
 from okchain.consensus.messages import ConsensusDecodeError, ConsensusError, parse_canonical
+from okchain.crypto.ed25519 import validator_address
 from okchain.crypto.hashing import sha256
 
 INT64_MAX = 2**63 - 1
@@ -32,10 +33,19 @@ class ValidatorSetError(ConsensusError, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ConsensusValidator:
+    """A validator as consensus sees it. The set does not check that ``address`` derives from ``pub_key``
+    (CometBFT's test vectors use bare names); build real ones with ``from_pub_key``."""
+
     address: bytes
     pub_key: bytes
     power: int
     priority: int = 0
+
+    @classmethod
+    def from_pub_key(cls, pub_key: bytes, power: int) -> "ConsensusValidator":
+        if len(pub_key) != 32:
+            raise ValidatorSetError(f"validator public key must be 32 bytes (ed25519), got {len(pub_key)}")
+        return cls(validator_address(pub_key), pub_key, power)
 
 
 def _clip(value: int) -> int:
