@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from okchain._pb.consensus.v1 import consensus_pb2
 from okchain.consensus.evidence import DuplicateVoteEvidence, EvidenceError
-from okchain.consensus.messages import ConsensusDecodeError, Vote, VoteType
+from okchain.consensus.messages import ConsensusDecodeError, InvalidMessage, Vote, VoteType
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
 
 CHAIN = "okchain-test-1"
@@ -108,3 +108,15 @@ def test_decode_never_raises_anything_else(raw: bytes) -> None:
     except ConsensusDecodeError:
         return
     assert ev.encode() == raw
+
+
+def test_a_nil_vote_cannot_be_recast_as_a_second_vote() -> None:
+    """Nil is written as 32 zero bytes in the sign bytes, so a vote for the all-zero hash would carry the
+    nil vote's valid signature: such votes do not exist, so one signed nil vote cannot be made evidence."""
+    nil = signed(b"")
+    with pytest.raises(InvalidMessage, match="reserved"):
+        replace(nil, block_hash=bytes(32))
+    forged = nil.to_proto()
+    forged.block_hash = bytes(32)
+    with pytest.raises(ConsensusDecodeError, match="reserved"):
+        Vote.decode(forged.SerializeToString())

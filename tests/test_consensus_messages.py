@@ -171,6 +171,10 @@ def test_field_ranges_refused_on_construction() -> None:
         _proposal(pol_round=-2)
     with pytest.raises(InvalidMessage, match="block hash"):
         _proposal(block_hash=b"")
+    with pytest.raises(InvalidMessage, match="reserved"):
+        _vote(block_hash=bytes(32))  # would share the nil vote's sign bytes
+    with pytest.raises(InvalidMessage, match="not all zero"):
+        _proposal(block_hash=bytes(32))
     with pytest.raises(InvalidMessage, match="duration"):
         TimeoutInfo(1, 0, Step.PROPOSE, -1)
     with pytest.raises(InvalidMessage, match="chain id"):
@@ -189,7 +193,7 @@ rounds = st.integers(0, 2**31 - 1)
 times = st.integers(-(2**63), 2**63 - 1)
 addrs = st.binary(min_size=20, max_size=20)
 sigs = st.one_of(st.just(b""), st.binary(min_size=64, max_size=64))
-hashes = st.binary(min_size=32, max_size=32)
+hashes = st.binary(min_size=32, max_size=32).filter(any)
 
 votes = st.builds(
     Vote, st.sampled_from(VoteType), heights, rounds, st.one_of(st.just(b""), hashes), times, addrs, sigs

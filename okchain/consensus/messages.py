@@ -34,6 +34,7 @@ MAX_CHAIN_ID_LEN = 255
 MAX_HEIGHT = 2**63 - 1
 MAX_ROUND = 2**31 - 1
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_NIL_IN_SIGN_BYTES = bytes(HASH_LEN)
 
 
 class ConsensusError(OKChainError):
@@ -124,6 +125,10 @@ class Vote:
             raise InvalidMessage(f"unknown vote type {self.vote_type}")
         if len(self.block_hash) not in (0, HASH_LEN):
             raise InvalidMessage(f"block hash must be empty (nil) or {HASH_LEN} bytes")
+        if self.block_hash == _NIL_IN_SIGN_BYTES:
+            # The sign bytes write nil as 32 zero bytes: allowing this hash would let anyone turn a signed
+            # nil vote into a "different" vote with the same signature (and forge double-sign evidence).
+            raise InvalidMessage("an all-zero block hash is reserved: it stands for nil in sign bytes")
         _check_common(self.height, self.round, self.time_ns, self.validator_address, self.signature)
 
     @property
@@ -201,8 +206,8 @@ class Proposal:
     signature: bytes
 
     def __post_init__(self) -> None:
-        if len(self.block_hash) != HASH_LEN:
-            raise InvalidMessage(f"proposal block hash must be {HASH_LEN} bytes, got {len(self.block_hash)}")
+        if len(self.block_hash) != HASH_LEN or self.block_hash == _NIL_IN_SIGN_BYTES:
+            raise InvalidMessage(f"proposal block hash must be {HASH_LEN} bytes and not all zero")
         if not -1 <= self.pol_round < self.round:
             raise InvalidMessage(f"pol_round {self.pol_round} must be -1 or below round {self.round}")
         _check_common(self.height, self.round, self.time_ns, self.proposer_address, self.signature)
