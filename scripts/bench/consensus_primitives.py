@@ -48,7 +48,7 @@ def main() -> None:
     key = ValidatorKey(b"\x01" * 32)
     addr = validator_address(key.public_key)
     votes = [
-        Vote(VoteType.PREVOTE, 1 + i, 0, i.to_bytes(32, "big"), 1_700_000_000 * 10**9 + i, addr, b"")
+        Vote(VoteType.PREVOTE, 1 + i, 0, (i + 1).to_bytes(32, "big"), 1_700_000_000 * 10**9 + i, addr, b"")
         for i in range(n)
     ]
     wire = [v.signed(key.sign(v.sign_bytes(CHAIN))).encode() for v in votes]
