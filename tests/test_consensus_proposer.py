@@ -1,6 +1,8 @@
 """Proposer rotation: CometBFT's own test vectors (types/validator_set_test.go, state/state_test.go) ported
 to ``okchain.consensus.proposer``, plus properties of the rotation and the set's invariants."""
 
+import random
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -285,3 +287,31 @@ def test_decode_refuses_bad_sets() -> None:
         ValidatorSet.decode(
             consensus_pb2.ValidatorSet(validators=unsorted.validators[:1]).SerializeToString()
         )
+
+
+@given(
+    st.lists(st.integers(1, 50), min_size=2, max_size=6),
+    st.lists(st.tuples(st.integers(0, 9), st.integers(0, 60)), max_size=6, unique_by=lambda c: c[0]),
+    st.integers(0, 30),
+    st.randoms(use_true_random=False),
+)
+@settings(max_examples=60, deadline=None)
+def test_updates_do_not_depend_on_order(
+    start: list[int], changes: list[tuple[int, int]], turns: int, rng: random.Random
+) -> None:
+    """CometBFT's TestValSetUpdatesOrderIndependence: a permuted change list gives the same set; the result
+    is centred and within its priority window; new validators enter with the lowest priority."""
+    vset = ValidatorSet.genesis([val(addr(i), p) for i, p in enumerate(start)]).increment(turns)
+    updates = [val(addr(i), p) for i, p in changes]
+    try:
+        expected = vset.update(updates)
+    except ValidatorSetError:
+        return  # e.g. removing an unknown or every validator
+    shuffled = list(updates)
+    rng.shuffle(shuffled)
+    assert vset.update(shuffled) == expected
+    _assert_centred(expected)
+    added = [expected.by_address(u.address) for u in updates if vset.by_address(u.address) is None]
+    if added:
+        lowest = min(v.priority for v in expected.validators)
+        assert all(a is not None and a.priority == lowest for a in added)
