@@ -100,11 +100,12 @@ def test_state_saved_before_signature_is_returned() -> None:
 
 def test_crash_and_restart_with_file_store(tmp_path: Path) -> None:
     path = tmp_path / "data" / "signer_state.json"
-    first = SafeSigner(KEY, FileSignerStore(path))
+    store = FileSignerStore(path)
+    first = SafeSigner(KEY, store)
     signed = first.sign_vote(CHAIN, vote(7, 1, VoteType.PRECOMMIT))
     assert not (tmp_path / "data" / ".signer_state.json.tmp").exists()
-    # "Crash": forget the signer object; a new one reads the same file.
-    again = SafeSigner(KEY, FileSignerStore(path))
+    # "Crash": a new signer over the same store forgets nothing.
+    again = SafeSigner(KEY, store)
     assert again.last == first.last
     with pytest.raises(DoubleSignRefused, match="different precommit"):
         again.sign_vote(CHAIN, vote(7, 1, VoteType.PRECOMMIT, block=B))
@@ -112,29 +113,46 @@ def test_crash_and_restart_with_file_store(tmp_path: Path) -> None:
         again.sign_vote(CHAIN, vote(7, 1, VoteType.PREVOTE))
     assert again.sign_vote(CHAIN, vote(7, 1, VoteType.PRECOMMIT, time_ns=5)) == signed
     assert again.sign_vote(CHAIN, vote(8, 0)).height == 8
+    # The process ends; the next one reads the same file.
+    store.close()
+    with FileSignerStore(path) as reopened:
+        assert SafeSigner(KEY, reopened).last == again.last
+
+
+def test_one_store_per_state_file(tmp_path: Path) -> None:
+    path = tmp_path / "signer_state.json"
+    with FileSignerStore(path) as store:
+        with pytest.raises(SignerStoreError, match="another node"):
+            FileSignerStore(path)
+        store.close()
+        with pytest.raises(SignerStoreError, match="closed"):
+            SafeSigner(KEY, store).sign_vote(CHAIN, vote(1, 0))
+        FileSignerStore(path).close()  # free again
 
 
 def test_corrupt_state_file_stops_signing(tmp_path: Path) -> None:
     path = tmp_path / "signer_state.json"
-    SafeSigner(KEY, FileSignerStore(path)).sign_vote(CHAIN, vote(2, 0))
-    text = path.read_text()
-    for bad in (text[: len(text) // 2], text.replace('"height": 2', '"height": -2'), "{}", "[]"):
-        path.write_text(bad)
-        with pytest.raises(SignerStoreError, match="corrupt"):
-            SafeSigner(KEY, FileSignerStore(path))
-    path.unlink()
-    path.mkdir()  # unreadable as a file
-    with pytest.raises(SignerStoreError, match="cannot read"):
-        FileSignerStore(path).load()
+    with FileSignerStore(path) as store:
+        SafeSigner(KEY, store).sign_vote(CHAIN, vote(2, 0))
+        text = path.read_text()
+        for bad in (text[: len(text) // 2], text.replace('"height": 2', '"height": -2'), "{}", "[]"):
+            path.write_text(bad)
+            with pytest.raises(SignerStoreError, match="corrupt"):
+                SafeSigner(KEY, store)
+        path.unlink()
+        path.mkdir()  # unreadable as a file
+        with pytest.raises(SignerStoreError, match="cannot read"):
+            store.load()
 
 
 def test_unwritable_store_refuses(tmp_path: Path) -> None:
-    blocker = tmp_path / "not-a-dir"
-    signer = SafeSigner(KEY, FileSignerStore(blocker / "state.json"))  # nothing signed yet
-    blocker.write_text("")  # now the state's folder cannot be created
-    with pytest.raises(SignerStoreError, match="cannot write"):
-        signer.sign_vote(CHAIN, vote(1, 0))
-    assert signer.last is None
+    path = tmp_path / "signer_state.json"
+    with FileSignerStore(path) as store:
+        signer = SafeSigner(KEY, store)  # nothing signed yet
+        (tmp_path / ".signer_state.json.tmp").mkdir()  # the temp file cannot be created now
+        with pytest.raises(SignerStoreError, match="cannot write"):
+            signer.sign_vote(CHAIN, vote(1, 0))
+        assert signer.last is None and not path.exists()
 
 
 steps = st.tuples(
@@ -192,11 +210,14 @@ def test_signer_state_survives_sigkill(tmp_path: Path) -> None:
     )
     assert proc.stdout is not None
     signature = bytes.fromhex(proc.stdout.readline().strip())
+    with pytest.raises(SignerStoreError, match="another node"):
+        FileSignerStore(path)  # the live process holds the state
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     proc.stdout.close()
-    restarted = SafeSigner(KEY, FileSignerStore(path))
-    with pytest.raises(DoubleSignRefused):
-        restarted.sign_vote(CHAIN, vote(9, 0, VoteType.PRECOMMIT, block=B))
-    again = restarted.sign_vote(CHAIN, vote(9, 0, VoteType.PRECOMMIT))
+    with FileSignerStore(path) as store:  # the kernel dropped the dead process's lock
+        restarted = SafeSigner(KEY, store)
+        with pytest.raises(DoubleSignRefused):
+            restarted.sign_vote(CHAIN, vote(9, 0, VoteType.PRECOMMIT, block=B))
+        again = restarted.sign_vote(CHAIN, vote(9, 0, VoteType.PRECOMMIT))
     assert again.signature == signature and again.verify(CHAIN, KEY.public_key)

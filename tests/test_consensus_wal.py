@@ -26,7 +26,7 @@ from okchain.consensus.wal import (
     records_after_end_height,
     scan,
 )
-from okchain.node.wal_file import FileWAL
+from okchain.node.wal_file import FileWAL, WALFileError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -192,6 +192,13 @@ def test_file_wal_cuts_damaged_tail_and_appends_after_it(
             assert list(wal.records()) == [*expected, extra]
 
 
+def test_one_writer_per_wal(tmp_path: Path) -> None:
+    path = tmp_path / "cs.wal"
+    with FileWAL(path), pytest.raises(WALFileError, match="another node"):
+        FileWAL(path)
+    FileWAL(path).close()
+
+
 def test_file_wal_checkpoint(tmp_path: Path) -> None:
     path = tmp_path / "cs.wal"
     with FileWAL(path) as wal:
@@ -208,7 +215,7 @@ _WRITER = """
 import sys
 from pathlib import Path
 from okchain.consensus.wal import RecordKind, WALRecord
-from okchain.node.wal_file import FileWAL
+from okchain.node.wal_file import FileWAL, WALFileError
 
 wal = FileWAL(Path(sys.argv[1]))
 for i in range(100_000):

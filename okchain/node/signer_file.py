@@ -1,27 +1,36 @@
 """The signer's last-signed state on disk (like CometBFT's priv_validator_state.json).
 
-Written atomically and durably on every signature: temp file, fsync, rename over the old file, fsync the
-directory. So after a crash the file holds either the previous state or the new one, and the new one is
-on disk before the signature leaves the node. A state file that exists but cannot be read stops the node
-(it is never treated as "nothing signed yet", which could make the validator double-sign).
+Written atomically and durably on every signature (temp file, fsync, rename, fsync the directory), so
+after a crash the file holds the previous state or the new one, and the new one is on disk before the
+signature leaves the node. A state file that exists but cannot be read stops the node: it is never taken
+for "nothing signed yet", which could make the validator double-sign. While a store is open it holds an
+exclusive lock (``<state file>.lock``), so a second node process on the same home cannot sign at all.
 """
 
-import contextlib
 import json
 import os
 from pathlib import Path
+from types import TracebackType
 
 from okchain.consensus.messages import Step
 from okchain.consensus.signer import SignerError, SignerState
+from okchain.node.durable import atomic_replace, lock_exclusive
 
 
 class SignerStoreError(SignerError):
-    """The signer state file cannot be read or written."""
+    """The signer state file cannot be read, written or locked."""
 
 
 class FileSignerStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        lock = self.path.with_name(self.path.name + ".lock")
+        try:
+            self._lock_fd: int | None = lock_exclusive(lock)
+        except OSError as exc:
+            raise SignerStoreError(
+                f"cannot lock signer state {self.path}: {exc.strerror or exc} (is another node running?)"
+            ) from None
 
     def load(self) -> SignerState | None:
         try:
@@ -32,7 +41,7 @@ class FileSignerStore:
             raise SignerStoreError(f"cannot read signer state {self.path}: {exc.strerror or exc}") from None
         try:
             data = json.loads(text)
-            state = SignerState(
+            return SignerState(
                 height=_int(data["height"]),
                 round=_int(data["round"]),
                 step=Step(_int(data["step"])),
@@ -43,9 +52,10 @@ class FileSignerStore:
             raise SignerStoreError(
                 f"signer state {self.path} is corrupt ({exc}); refusing to sign until it is repaired"
             ) from None
-        return state
 
     def save(self, state: SignerState) -> None:
+        if self._lock_fd is None:
+            raise SignerStoreError(f"signer state {self.path} is closed")
         body = json.dumps(
             {
                 "height": state.height,
@@ -57,36 +67,26 @@ class FileSignerStore:
             indent=2,
         )
         try:
-            _atomic_write(self.path, (body + "\n").encode())
+            atomic_replace(self.path, (body + "\n").encode())
         except OSError as exc:
             raise SignerStoreError(f"cannot write signer state {self.path}: {exc.strerror or exc}") from None
+
+    def close(self) -> None:
+        """Release the lock; the store cannot save afterwards."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> "FileSignerStore":
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
 
 def _int(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"expected a non-negative integer, got {value!r}")
     return value
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.replace(temp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

@@ -4,6 +4,7 @@ On open the whole file is scanned; a torn or corrupt tail (a crash mid-append) i
 reported in ``cut_error``, and appends continue after the last whole record. Appends are plain writes;
 ``sync=True`` (own messages, end-of-height markers) fsyncs before returning, so those records are on disk
 before the message is sent or the block committed. ``checkpoint`` drops records of finished heights.
+An open log holds an exclusive lock (``<wal file>.lock``) so two node processes never write one log.
 """
 
 import contextlib
@@ -19,6 +20,7 @@ from okchain.consensus.wal import (
     records_after_end_height,
     scan,
 )
+from okchain.node.durable import atomic_replace, fsync_dir, lock_exclusive, write_all
 
 
 class WALFileError(WALError):
@@ -29,11 +31,17 @@ class FileWAL:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock_fd = lock_exclusive(self.path.with_name(self.path.name + ".lock"))
+        except OSError as exc:
+            raise WALFileError(
+                f"cannot lock WAL {self.path}: {exc.strerror or exc} (is another node running?)"
+            ) from None
+        self._fd = -1
+        try:
             created = not self.path.exists()
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
             if created:
-                _fsync_dir(self.path.parent)
+                fsync_dir(self.path.parent)
             data = self.path.read_bytes()
             result = scan(data)
             self.cut_error = result.error  # '' if the file ended with a whole record
@@ -42,14 +50,13 @@ class FileWAL:
                 os.fsync(self._fd)
             self._size = result.valid_len
         except OSError as exc:
+            self.close()
             raise WALFileError(f"cannot open WAL {self.path}: {exc.strerror or exc}") from None
 
     def append(self, record: WALRecord, sync: bool) -> None:
         frame = encode_record(record)
         try:
-            view = memoryview(frame)
-            while view:
-                view = view[os.write(self._fd, view) :]
+            write_all(self._fd, frame)
             if sync:
                 os.fsync(self._fd)
         except OSError as exc:
@@ -80,18 +87,8 @@ class FileWAL:
         ``height`` is committed: earlier heights are never replayed again."""
         keep = (end_height_record(height), *records_after_end_height(self.records(), height))
         data = b"".join(encode_record(r) for r in keep)
-        temp = self.path.with_name(f".{self.path.name}.tmp")
         try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temp, self.path)
-            _fsync_dir(self.path.parent)
+            atomic_replace(self.path, data)
             new_fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
         except OSError as exc:
             raise WALFileError(f"cannot checkpoint WAL {self.path}: {exc.strerror or exc}") from None
@@ -100,9 +97,13 @@ class FileWAL:
         self._size = len(data)
 
     def close(self) -> None:
+        """Close the log and release its lock (idempotent)."""
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
 
     def __enter__(self) -> "FileWAL":
         return self
@@ -111,11 +112,3 @@ class FileWAL:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
