@@ -29,8 +29,9 @@ incremented once (priorities carry over).
 Inputs are checked before they touch any state: messages for another height, an unknown validator, a
 proposal from a validator that is not the round's proposer, or a bad signature are refused with a
 ``Rejected`` action. The previous height's vote sets are kept so a late conflicting vote still yields
-evidence. A validator's second vote for a different block in one (height, round, type) is never counted:
-it becomes ``DuplicateVoteEvidence`` (``ReportEvidence`` and ``ConsensusMachine.evidence``).
+evidence. A validator's second vote for a different block in one (height, round, type) becomes
+``DuplicateVoteEvidence`` (``ReportEvidence`` and ``ConsensusMachine.evidence``) and, as in the paper, still
+counts toward its own block (see votes.py for why that is safe and needed).
 """
 
 from collections.abc import Callable
@@ -222,11 +223,10 @@ class ConsensusMachine:
 
     def _count_vote(self, vote: Vote, validator: ConsensusValidator, out: list[Action]) -> None:
         result = self._votes.add(vote, validator.power)
-        if result.outcome is AddOutcome.DUPLICATE:
-            return
         if result.outcome is AddOutcome.CONFLICT:
             assert result.existing is not None
             self._record_evidence(result.existing, vote, validator.power, self.validators.total_power, out)
+        if not result.counted:
             return
         own = vote.validator_address == self.address
         out.append(

@@ -1,8 +1,12 @@
 """Vote sets: the votes of one (height, round, type) with voting-power tallies per block hash.
 
-The first vote of a validator in a set is the one that counts; a later vote for a different block hash is
-an equivocation and is returned to the caller (which turns it into evidence), never counted. A vote for
-the same block hash with other bytes (a re-signed timestamp) is ignored as a duplicate.
+A validator's first vote in a set decides whether it counts toward "+2/3 of anything" (the wait timeouts).
+A later vote for a different block hash is an equivocation: it is returned with the first one (the caller
+turns the pair into evidence) and still counted toward its own block's tally, as the paper counts
+messages: a correct process may need it to see a proof-of-lock another correct process saw, and with less
+than 1/3 faulty power two different blocks still cannot both reach +2/3. Each validator adds to a block's
+tally at most once, and at most ``MAX_BLOCKS_PER_VALIDATOR`` blocks per set (bounded memory). A vote for
+the same block hash with other bytes (a re-signed timestamp) is a duplicate.
 """
 
 from dataclasses import dataclass
@@ -11,6 +15,8 @@ from enum import Enum
 from okchain.consensus.messages import Vote
 from okchain.consensus.proposer import ValidatorSet
 from okchain.types.vote import VoteType
+
+MAX_BLOCKS_PER_VALIDATOR = 4
 
 
 class AddOutcome(Enum):
@@ -22,13 +28,14 @@ class AddOutcome(Enum):
 @dataclass(frozen=True, slots=True)
 class AddResult:
     outcome: AddOutcome
-    existing: Vote | None = None  # the vote already counted, on DUPLICATE or CONFLICT
+    existing: Vote | None = None  # the validator's first vote, on DUPLICATE or CONFLICT
+    counted: bool = False  # the vote added to its block's tally
 
 
 class VoteSet:
     """Votes of one type in one round of one height. The caller has checked signature and membership."""
 
-    __slots__ = ("_by_hash", "_power", "_votes", "round", "total", "validators", "vote_type")
+    __slots__ = ("_blocks_of", "_by_hash", "_power", "_votes", "round", "total", "validators", "vote_type")
 
     def __init__(self, validators: ValidatorSet, round_: int, vote_type: VoteType) -> None:
         self.validators = validators
@@ -37,21 +44,28 @@ class VoteSet:
         self._votes: dict[bytes, Vote] = {}
         self._power: dict[bytes, int] = {}
         self._by_hash: dict[bytes, list[Vote]] = {}
+        self._blocks_of: dict[bytes, list[bytes]] = {}  # validator -> block hashes it voted for, in order
         self.total = 0
 
     def add(self, vote: Vote, power: int) -> AddResult:
-        existing = self._votes.get(vote.validator_address)
+        address = vote.validator_address
+        existing = self._votes.get(address)
+        blocks = self._blocks_of.setdefault(address, [])
+        if vote.block_hash in blocks:
+            return AddResult(AddOutcome.DUPLICATE, existing)
+        counted = len(blocks) < MAX_BLOCKS_PER_VALIDATOR
+        if counted:
+            blocks.append(vote.block_hash)
+            self._power[vote.block_hash] = self._power.get(vote.block_hash, 0) + power
+            self._by_hash.setdefault(vote.block_hash, []).append(vote)
         if existing is not None:
-            if existing.block_hash == vote.block_hash:
-                return AddResult(AddOutcome.DUPLICATE, existing)
-            return AddResult(AddOutcome.CONFLICT, existing)
-        self._votes[vote.validator_address] = vote
-        self._power[vote.block_hash] = self._power.get(vote.block_hash, 0) + power
-        self._by_hash.setdefault(vote.block_hash, []).append(vote)
+            return AddResult(AddOutcome.CONFLICT, existing, counted)
+        self._votes[address] = vote
         self.total += power
-        return AddResult(AddOutcome.ADDED)
+        return AddResult(AddOutcome.ADDED, None, True)
 
     def get(self, address: bytes) -> Vote | None:
+        """The validator's first vote in this set."""
         return self._votes.get(address)
 
     def power_for(self, block_hash: bytes) -> int:
@@ -77,8 +91,8 @@ class VoteSet:
         return sorted(self._by_hash.get(block_hash, ()), key=lambda v: v.validator_address)
 
     def all_votes(self) -> list[Vote]:
-        """Counted votes in arrival order."""
-        return list(self._votes.values())
+        """Every counted vote (equivocations included), by block hash in arrival order."""
+        return [v for votes in self._by_hash.values() for v in votes]
 
 
 class HeightVotes:

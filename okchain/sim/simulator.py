@@ -25,7 +25,6 @@ after GST at a height below the last is caught as evidence by some honest node.
 import heapq
 import random
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -103,6 +102,7 @@ class SimConfig:
     liveness_ns: int = 120 * SECOND
     consensus: ConsensusConfig = field(default_factory=ConsensusConfig)
     trace_len: int = 30
+    powers: tuple[int, ...] = ()  # fixed voting powers (default: 1..10 drawn from the seed)
 
     def __post_init__(self) -> None:
         unknown = sorted(self.faults - set(FAULTS))
@@ -112,6 +112,8 @@ class SimConfig:
             raise SimulationError(f"validators must be 1..64, got {self.validators}")
         if self.heights < 1:
             raise SimulationError("heights must be at least 1")
+        if self.powers and (len(self.powers) != self.validators or min(self.powers) < 1):
+            raise SimulationError(f"need {self.validators} positive powers, got {self.powers}")
 
 
 @dataclass(slots=True)
@@ -197,7 +199,7 @@ def message_key(msg: Message) -> tuple[Any, ...]:
 class Simulator:
     """One seeded run. ``run()`` returns a ``SimResult``; nothing here raises on a violation."""
 
-    def __init__(self, config: SimConfig, hooks: Callable[["Simulator"], None] | None = None) -> None:
+    def __init__(self, config: SimConfig) -> None:
         self.config = config
         self.rng = random.Random(config.seed)
         self.now = 0
@@ -235,14 +237,12 @@ class Simulator:
         self._make_validators()
         self._plan_faults()
         self.gst_heights: dict[int, int] = {}
-        if hooks is not None:
-            hooks(self)
 
     # --- set-up ---
     def _make_validators(self) -> None:
         n = self.config.validators
         keys = [ValidatorKey(self.rng.randbytes(32)) for _ in range(n)]
-        powers = [self.rng.randint(1, 10) for _ in range(n)]
+        powers = list(self.config.powers) or [self.rng.randint(1, 10) for _ in range(n)]
         vals = sorted(
             (
                 ConsensusValidator(validator_address(k.public_key), k.public_key, p)
