@@ -82,9 +82,10 @@ def main() -> None:
         few = max(50, n // 20)  # each durable signature costs two fsyncs; keep the run short
 
         def file_signer() -> None:
-            signer = SafeSigner(key, FileSignerStore(Path(tmp) / f"state-{next(counter)}.json"))
-            for v in votes[:few]:
-                signer.sign_vote(CHAIN, v)
+            with FileSignerStore(Path(tmp) / f"state-{next(counter)}.json") as store:
+                signer = SafeSigner(key, store)
+                for v in votes[:few]:
+                    signer.sign_vote(CHAIN, v)
 
         result["safe_sign_file_per_s"] = median_rate(few, rep, file_signer)
 
