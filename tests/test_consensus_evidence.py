@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from okchain._pb.consensus.v1 import consensus_pb2
 from okchain.consensus.evidence import DuplicateVoteEvidence, EvidenceError
 from okchain.consensus.messages import ConsensusDecodeError, InvalidMessage, Vote, VoteType
+from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
 
 CHAIN = "okchain-test-1"
@@ -120,3 +121,20 @@ def test_a_nil_vote_cannot_be_recast_as_a_second_vote() -> None:
     forged.block_hash = bytes(32)
     with pytest.raises(ConsensusDecodeError, match="reserved"):
         Vote.decode(forged.SerializeToString())
+
+
+def test_verify_against_the_set_of_the_height() -> None:
+    vset = ValidatorSet.genesis(
+        [
+            ConsensusValidator.from_pub_key(KEY.public_key, 30),
+            ConsensusValidator.from_pub_key(OTHER.public_key, 70),
+        ]
+    )
+    ev = DuplicateVoteEvidence.from_votes(signed(A), signed(B), 30, 100)
+    assert ev.verify_in(CHAIN, vset) == ""
+    assert "claims power 30" in ev.verify_in(
+        CHAIN, vset.update([ConsensusValidator.from_pub_key(KEY.public_key, 40)])
+    )
+    stranger = ValidatorKey(b"\x09" * 32)
+    alone = ValidatorSet.genesis([ConsensusValidator.from_pub_key(stranger.public_key, 100)])
+    assert "is not in the set of height 10" in ev.verify_in(CHAIN, alone)

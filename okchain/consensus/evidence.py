@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from okchain._pb.consensus.v1 import consensus_pb2
 from okchain.consensus.messages import ConsensusDecodeError, ConsensusError, Vote, parse_canonical
+from okchain.consensus.proposer import ValidatorSet
 from okchain.crypto.hashing import sha256
 
 
@@ -97,6 +98,13 @@ class DuplicateVoteEvidence:
             if not vote.verify(chain_id, pub_key):
                 return f"{name} vote's signature is not valid for this validator's key"
         return ""
+
+    def verify_in(self, chain_id: str, validators: ValidatorSet) -> str:
+        """``verify`` against the validator set of the votes' height (key, power and total from it)."""
+        validator = validators.by_address(self.validator_address)
+        if validator is None:
+            return f"validator {self.validator_address.hex()} is not in the set of height {self.height}"
+        return self.verify(chain_id, validator.pub_key, validator.power, validators.total_power)
 
     def to_proto(self) -> consensus_pb2.DuplicateVoteEvidence:
         return consensus_pb2.DuplicateVoteEvidence(
