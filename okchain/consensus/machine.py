@@ -346,9 +346,9 @@ class ConsensusMachine:
         )
 
     def _on_commit(self, block: Block, commit: Commit, out: list[Action]) -> None:
-        """A commit is a proof on its own: +2/3 of the power signed it. Its votes are also counted (and
-        checked for equivocation), but the decision does not depend on them: an equivocating validator may
-        have shown us a different precommit than the one in the commit."""
+        """A commit is a proof on its own: +2/3 of the power signed it. Once it checks out whole, its votes
+        are also counted (and checked for equivocation), but the decision does not depend on them: an
+        equivocating validator may have shown us a different precommit than the one in the commit."""
         if commit.height != self.height or block.header.height != self.height:
             out.append(Rejected(f"commit for height {commit.height}; consensus is at height {self.height}"))
             return
@@ -357,8 +357,7 @@ class ConsensusMachine:
             return
         if self.phase == Phase.COMMIT:
             return
-        power = 0
-        seen: set[bytes] = set()
+        checked_votes: dict[bytes, tuple[Vote, ConsensusValidator]] = {}
         for sig in commit.signatures:
             try:
                 vote = Vote(
@@ -374,19 +373,19 @@ class ConsensusMachine:
                 out.append(Rejected(f"malformed commit signature: {exc}"))
                 return
             checked = self._check_vote(vote)
-            if isinstance(checked, str) or vote.validator_address in seen:
-                out.append(
-                    Rejected(f"commit for height {self.height}: {checked or 'a validator signed twice'}")
-                )
+            if isinstance(checked, str) or vote.validator_address in checked_votes:
+                reason = checked if isinstance(checked, str) else "a validator signed twice"
+                out.append(Rejected(f"commit for height {self.height}: {reason}"))
                 return
-            seen.add(vote.validator_address)
-            power += checked.power
-            self._count_vote(vote, checked, out)
+            checked_votes[vote.validator_address] = (vote, checked)
+        power = sum(validator.power for _, validator in checked_votes.values())
         if power < self.validators.quorum:
             out.append(
                 Rejected(f"commit carries {power} of the {self.validators.quorum} voting power needed")
             )
             return
+        for vote, validator in checked_votes.values():
+            self._count_vote(vote, validator, out)
         if block.hash not in self._blocks:
             self._blocks[block.hash] = block
             out.append(WriteWAL(WALRecord(RecordKind.MESSAGE_BLOCK, block.encode()), False))

@@ -207,7 +207,7 @@ class Simulator:
         self._seq = 0
         self.verifier = CachedVerifier()
         self.violations: list[str] = []
-        self.trace: deque[tuple[int, int, str]] = deque(maxlen=config.trace_len)
+        self.trace: deque[tuple[int, int, Event | str]] = deque(maxlen=config.trace_len)
         self.stats: dict[str, int] = dict.fromkeys(
             (
                 "sent",
@@ -334,7 +334,7 @@ class Simulator:
             max((x.state.height for x in honest), default=0),
             self.now,
             self.violations,
-            [f"{t / SECOND:9.3f}s n{i} {text}" for t, i, text in self.trace],
+            [f"{t / SECOND:9.3f}s n{i} {_describe(what)}" for t, i, what in self.trace],
             self.stats,
         )
 
@@ -432,7 +432,7 @@ class Simulator:
     def _feed(self, node: Node, event: Event) -> bool:
         """Hand ``event`` to the node's machine and carry out the actions; False if it was refused."""
         assert node.machine is not None
-        self._note(node, _describe_event(event))
+        self._note(node, event)
         actions = node.machine.handle(event, self.now)
         return self._run(node, actions, deque())
 
@@ -449,7 +449,7 @@ class Simulator:
             if not local or node.machine is None:
                 return accepted
             event = local.popleft()
-            self._note(node, _describe_event(event))
+            self._note(node, event)
             actions = node.machine.handle(event, self.now)
 
     def _carry_out(self, node: Node, action: Action, local: deque[Event]) -> None:
@@ -661,13 +661,13 @@ class Simulator:
 
     def _gossip(self, node: Node) -> None:
         assert node.machine is not None
-        known = node.machine.known_messages()
+        known = [(message_key(m), m) for m in node.machine.known_messages()]
         for peer in self.nodes:
             if peer.index == node.index:
                 continue
             self._send(node.index, peer.index, Status(node.state.height + 1))
-            for message in known:
-                if (node.index, peer.index, message_key(message)) not in self.acked:
+            for key, message in known:
+                if (node.index, peer.index, key) not in self.acked:
                     self._send(node.index, peer.index, message)
 
     # --- invariants and reporting ---
@@ -700,14 +700,16 @@ class Simulator:
     def _violation(self, text: str) -> None:
         self.violations.append(f"[{self.now / SECOND:.3f}s] {text}")
 
-    def _note(self, node: Node, text: str) -> None:
-        self.trace.append((self.now, node.index, text))
+    def _note(self, node: Node, what: Event | str) -> None:
+        self.trace.append((self.now, node.index, what))
 
 
 _DELIVER, _TIMER, _GOSSIP, _CRASH, _RESTART, _STALL, _GST = range(7)
 
 
-def _describe_event(event: Event) -> str:
+def _describe(event: Event | str) -> str:
+    if isinstance(event, str):
+        return event
     if isinstance(event, VoteReceived):
         v = event.vote
         kind = "prevote" if v.vote_type == VoteType.PREVOTE else "precommit"
