@@ -42,6 +42,7 @@ class RecordKind(IntEnum):
 
 
 _KINDS = frozenset(int(k) for k in RecordKind)
+_KIND_CRC = tuple(zlib.crc32(bytes([k])) for k in range(256))  # CRC state after the kind byte
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +95,8 @@ def scan(data: bytes | bytearray | memoryview) -> WALScan:
         if body_end > end:
             error = f"torn frame at offset {pos}: {end - pos - HEADER_LEN} of {length} payload bytes"
             break
-        payload = bytes(view[pos + HEADER_LEN : body_end])
-        if zlib.crc32(payload, zlib.crc32(bytes([kind]))) != crc:
+        payload = view[pos + HEADER_LEN : body_end]
+        if zlib.crc32(payload, _KIND_CRC[kind]) != crc:
             error = f"CRC mismatch in frame at offset {pos}"
             break
         if kind not in _KINDS:
@@ -104,7 +105,7 @@ def scan(data: bytes | bytearray | memoryview) -> WALScan:
         if kind == RecordKind.END_HEIGHT and length != _HEIGHT.size:
             error = f"end-of-height marker at offset {pos} has {length} payload bytes, not {_HEIGHT.size}"
             break
-        records.append(WALRecord(RecordKind(kind), payload))
+        records.append(WALRecord(RecordKind(kind), bytes(payload)))
         pos = body_end
     return WALScan(tuple(records), pos, error)
 
