@@ -101,6 +101,7 @@ def _summary(results: list[SimResult], wall: float, args: argparse.Namespace) ->
         "failed_seeds": [r.seed for r in results if not r.ok],
         "simulated_heights": heights,
         "simulated_seconds": round(sum(r.sim_time_ns for r in results) / 1e9, 1),
+        "max_seconds_after_gst": round(max((r.sim_time_ns - r.gst_ns for r in results), default=0) / 1e9, 2),
         "wall_seconds": round(wall, 2),
         "heights_per_wall_second": round(heights / wall, 1) if wall else 0,
         "jobs": args.jobs,

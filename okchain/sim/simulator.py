@@ -99,7 +99,7 @@ class SimConfig:
     heights: int = 3  # blocks every honest node must commit after GST
     faults: frozenset[str] = frozenset()
     gst_ns: int = 4 * SECOND
-    liveness_ns: int = 120 * SECOND
+    liveness_ns: int = 60 * SECOND
     consensus: ConsensusConfig = field(default_factory=ConsensusConfig)
     trace_len: int = 30
     powers: tuple[int, ...] = ()  # fixed voting powers (default: 1..10 drawn from the seed)
@@ -154,6 +154,7 @@ class SimResult:
     byzantine: int
     heights: int  # the highest height an honest node committed
     sim_time_ns: int
+    gst_ns: int
     violations: list[str]
     trace: list[str]
     stats: dict[str, int]
@@ -333,6 +334,7 @@ class Simulator:
             len(self.nodes) - len(honest),
             max((x.state.height for x in honest), default=0),
             self.now,
+            self.config.gst_ns,
             self.violations,
             [f"{t / SECOND:9.3f}s n{i} {_describe(what)}" for t, i, what in self.trace],
             self.stats,
