@@ -37,7 +37,7 @@ from okchain.consensus.machine import ConsensusMachine, Phase
 from okchain.consensus.messages import Proposal, Step, TimeoutInfo, Vote
 from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
 from okchain.consensus.signer import DoubleSignRefused, MemorySignerStore, SafeSigner
-from okchain.consensus.wal import RecordKind, WALRecord, records_after_end_height
+from okchain.consensus.wal import MemoryWAL, RecordKind, WALRecord, records_after_end_height
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.sim.app import CounterState
 from okchain.types.block import Block, Commit, CommitSig
@@ -87,6 +87,7 @@ class Shell:
         )
         self.log: list[Action] = []
         self.wal: list[WALRecord] = []
+        self.memory_wal = MemoryWAL()
         self.now = 5 * SECOND_NS
         self.refused: list[str] = []
 
@@ -117,6 +118,7 @@ class Shell:
                 follow = BlockBuilt(action.height, action.round, GENESIS.build(self.address, self.now))
             if isinstance(action, WriteWAL):
                 self.wal.append(action.record)
+                self.memory_wal.append(action.record, action.sync)
             if follow is not None:
                 more = self.machine.handle(follow, self.now)
                 out += more
@@ -471,6 +473,30 @@ def test_replay_of_the_wal_puts_a_fresh_machine_back_in_its_round() -> None:
     assert (after.locked, after.locked_round, after.valid_round) == (b, 0, 0)
     assert after.votes().get(1, PV).total == before.votes().get(1, PV).total == 2
     assert after.known_messages() == before.known_messages()
+
+
+def test_replay_after_a_torn_tail_keeps_everything_up_to_the_last_own_vote() -> None:
+    b, c = block(), block(salt=1)
+    s = _locked_on(b)
+    s.feed(ProposalReceived(proposal(1, c)), BlockReceived(c))  # own nil prevote: synced
+    s.feed(*(VoteReceived(vote(a, PV, 1, c.hash)) for a in others(ME)[:2]))  # peers' votes: not synced
+    crashed = s.memory_wal.crashed(unsynced_bytes_kept=30)  # the OS flushed part of one frame
+    assert crashed.cut_error and len(crashed.records()) < len(s.wal)
+    restarted = Shell(ME, store=s.store)
+    restarted.start()
+    for record in records_after_end_height(crashed.records(), 0):
+        event = replay_event(record)
+        assert event is not None
+        restarted.feed(event)
+    m = restarted.machine
+    assert (m.round, m.phase, m.locked, m.locked_round) == (1, Phase.PREVOTE, b, 0)
+    own = s.machine.votes().get(1, PV).get(ME)
+    assert own is not None and own.block_hash == b""
+    assert m.votes().get(1, PV).get(ME) == own  # our own vote survived, with the same signature
+    # replaying round 0 makes the machine ask for its round-0 votes again: the signer refuses (they are in
+    # the WAL already); nothing at round 1 conflicts with what was signed before the crash
+    assert restarted.refused
+    assert all(r.endswith("is behind the last signed 1/1/PREVOTE") for r in restarted.refused)
 
 
 def test_signing_again_after_a_restart_goes_through_the_safe_signer() -> None:
