@@ -116,7 +116,7 @@ class SimConfig:
             raise SimulationError(f"need {self.validators} positive powers, got {self.powers}")
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Byzantine:
     """What a byzantine validator does (at least one of these)."""
 
@@ -140,10 +140,8 @@ class Node:
     incarnation: int = 0
     stalled_until: int = 0
     replaying: bool = False
-    chain: dict[int, bytes] = field(default_factory=dict)  # height -> block hash committed
-    commits: dict[int, CommitMsg] = field(default_factory=dict)
+    commits: dict[int, CommitMsg] = field(default_factory=dict)  # the block store, for lagging peers
     splits: dict[bytes, tuple[Message, ...]] = field(default_factory=dict)  # byzantine: what half B gets
-    refusals: int = 0
 
 
 @dataclass(slots=True)
@@ -474,14 +472,12 @@ class Simulator:
                 node.index,
                 (node.incarnation, CommitDelayElapsed(action.height)),
             )
-        elif isinstance(action, SignVote):
-            signed_vote = self._sign_vote(node, action.vote)
-            if signed_vote is not None:
-                local.append(VoteReceived(signed_vote))
-        elif isinstance(action, SignProposal):
-            signed_proposal = self._sign_proposal(node, action.proposal)
-            if signed_proposal is not None:
-                local.append(ProposalReceived(signed_proposal))
+        elif isinstance(action, SignVote | SignProposal):
+            signed = self._sign(node, action)
+            if isinstance(signed, Vote):
+                local.append(VoteReceived(signed))
+            elif signed is not None:
+                local.append(ProposalReceived(signed))
         elif isinstance(action, BuildBlock):
             valid = node.byzantine is None or not node.byzantine.invalid_blocks or self.rng.random() < 0.5
             block = node.state.build(node.address, self.now, valid=valid)
@@ -492,17 +488,23 @@ class Simulator:
         elif isinstance(action, ReportEvidence):
             self._check_evidence(node, action)
 
-    def _sign_vote(self, node: Node, vote: Vote) -> Vote | None:
-        byz = node.byzantine
-        if byz is None:
-            assert node.signer is not None
-            try:
-                return node.signer.sign_vote(CHAIN_ID, vote)
-            except DoubleSignRefused as exc:
-                node.refusals += 1
-                self.stats["signer_refusals"] += 1
-                self._note(node, f"signer refused: {exc}")
-                return None
+    def _sign(self, node: Node, action: SignVote | SignProposal) -> Vote | Proposal | None:
+        """Honest nodes sign through their SafeSigner (which may refuse); byzantine ones sign anything."""
+        if node.byzantine is not None:
+            if isinstance(action, SignVote):
+                return self._byzantine_vote(node, node.byzantine, action.vote)
+            return self._byzantine_proposal(node, node.byzantine, action.proposal)
+        assert node.signer is not None
+        try:
+            if isinstance(action, SignVote):
+                return node.signer.sign_vote(CHAIN_ID, action.vote)
+            return node.signer.sign_proposal(CHAIN_ID, action.proposal)
+        except DoubleSignRefused as exc:
+            self.stats["signer_refusals"] += 1
+            self._note(node, f"signer refused: {exc}")
+            return None
+
+    def _byzantine_vote(self, node: Node, byz: Byzantine, vote: Vote) -> Vote:
         signed = vote.signed(node.key.sign(vote.sign_bytes(CHAIN_ID)))
         if byz.equivocate_votes and self.rng.random() < 0.7:
             other = b"" if vote.block_hash else self.rng.randbytes(32)
@@ -513,17 +515,7 @@ class Simulator:
             self.stats["equivocations"] += 1
         return signed
 
-    def _sign_proposal(self, node: Node, proposal: Proposal) -> Proposal | None:
-        byz = node.byzantine
-        if byz is None:
-            assert node.signer is not None
-            try:
-                return node.signer.sign_proposal(CHAIN_ID, proposal)
-            except DoubleSignRefused as exc:
-                node.refusals += 1
-                self.stats["signer_refusals"] += 1
-                self._note(node, f"signer refused: {exc}")
-                return None
+    def _byzantine_proposal(self, node: Node, byz: Byzantine, proposal: Proposal) -> Proposal:
         signed = proposal.signed(node.key.sign(proposal.sign_bytes(CHAIN_ID)))
         if byz.double_propose and self.rng.random() < 0.7:
             block = node.state.build(node.address, self.now, valid=self.rng.random() < 0.5, salt=1)
@@ -546,7 +538,6 @@ class Simulator:
                     f"another honest node committed {first.hex()[:12]}"
                 )
         node.state = node.state.apply(block, commit)
-        node.chain[height] = block.hash
         node.commits[height] = CommitMsg(block, commit)
 
     def _check_commit(self, node: Node, block: Block, commit: Commit) -> None:
