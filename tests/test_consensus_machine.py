@@ -526,3 +526,28 @@ def test_the_machine_is_deterministic() -> None:
         return out
 
     assert run() == run()
+
+
+def test_an_observer_follows_consensus_without_signing_or_proposing() -> None:
+    m = ConsensusMachine(chain_id=CHAIN, height=1, validators=VALS, address=None, validate=GENESIS.problem)
+    b = block()
+    out = m.start(0)
+    out += m.handle(ProposalReceived(proposal(0, b)), 0) + m.handle(BlockReceived(b), 0)
+    for vote_type in (PV, PC):
+        for a in others()[:3]:
+            out += m.handle(VoteReceived(vote(a, vote_type, 0, b.hash)), 0)
+    assert not of(out, SignVote) and not of(out, SignProposal) and not of(out, BuildBlock)
+    assert [a.block for a in of(out, ApplyBlock)] == [b]
+
+
+def test_the_shell_can_hand_over_the_next_heights_validator_set() -> None:
+    s = Shell(ME)
+    s.start()
+    b = block()
+    s.feed(ProposalReceived(proposal(0, b)), BlockReceived(b))
+    s.feed(*(VoteReceived(vote(a, PV, 0, b.hash)) for a in others(ME)[:2]))
+    s.feed(*(VoteReceived(vote(a, PC, 0, b.hash)) for a in others(ME)[:2]))
+    heavier = VALS.increment(1).update([ConsensusValidator(ME, KEY_OF[ME].public_key, 5)])
+    s.feed(BlockApplied(1, heavier))
+    assert s.machine.validators is heavier and s.machine.validators.quorum == 6
+    assert s.feed(BlockApplied(1)) == [Rejected("block 1 applied, but height 2 is not decided")]
