@@ -5,6 +5,7 @@ it imports are checked the same way, transitively: purity must not leak in throu
 """
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,8 @@ FORBIDDEN_OKCHAIN = (
 EXEMPT = {"okchain.consensus.solo"}
 
 
-def imports_of(path: Path) -> set[str]:
+@functools.cache
+def imports_of(path: Path) -> frozenset[str]:
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
@@ -39,7 +41,7 @@ def imports_of(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
+    return frozenset(names)
 
 
 def module_path(name: str) -> Path | None:
