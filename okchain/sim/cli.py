@@ -16,6 +16,7 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from okchain.sim.attacks import run_attack
@@ -39,6 +40,21 @@ def _run(config: SimConfig) -> SimResult:
     return run_seed(config)
 
 
+class _Serial:
+    """The in-process stand-in for a worker pool (``--jobs 1``)."""
+
+    def __enter__(self) -> "_Serial":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def imap(
+        self, fn: Callable[[SimConfig], SimResult], items: list[SimConfig], chunksize: int
+    ) -> Iterator[SimResult]:
+        return map(fn, items)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/sim", description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=100, help="run seeds start..start+N-1")
@@ -56,11 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [args.seed] if args.seed is not None else list(range(args.start, args.start + args.seeds))
     configs = [config_for(s, args.faults, args.validators, args.heights) for s in seeds]
     started = time.perf_counter()
-    if args.jobs > 1:
-        with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-            results = pool.map(_run, configs, chunksize=8)
-    else:
-        results = [_run(c) for c in configs]
+    results: list[SimResult] = []
+    with multiprocessing.get_context("spawn").Pool(args.jobs) if args.jobs > 1 else _Serial() as pool:
+        for result in pool.imap(_run, configs, chunksize=8):
+            results.append(result)
+            if len(results) % 1000 == 0:
+                bad = sum(not r.ok for r in results)
+                print(
+                    f"{len(results)} seeds, {bad} failed, {time.perf_counter() - started:.0f}s",
+                    file=sys.stderr,
+                )
     wall = time.perf_counter() - started
     failed = [r for r in results if not r.ok]
     for r in failed:
