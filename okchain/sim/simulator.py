@@ -6,9 +6,10 @@ run exactly, so a failure is reproduced with ``scripts/sim --seed S``.
 
 The model. Faults are injected only before GST (``gst_ns``); afterwards every message between live nodes
 arrives within ``MAX_DELAY_NS`` (duplicates may still happen). Nodes gossip: own messages are broadcast
-when signed, and every ``GOSSIP_NS`` each node re-sends its height's messages that a peer has not yet
-accepted (the network tells the sender, as a TCP ack plus CometBFT's HasVote would) and its height, so a
-peer that is behind gets the decided block with its commit (block sync). A crash loses the machine and
+when signed, and every ``GOSSIP_NS`` each node re-sends the messages of its height (and the previous
+height's votes) that a peer has not yet accepted (the network tells the sender, as a TCP ack plus
+CometBFT's HasVote would) and its height, so a peer that is behind gets the decided block with its commit
+(block sync). A crash loses the machine and
 the unsynced tail of the WAL (possibly mid-frame); the committed chain (LevelDB) and the signer state
 survive, and the restarted node replays the WAL after its last END_HEIGHT. A stalled node keeps its state
 but handles nothing until it resumes. Byzantine validators (below 1/3 of the power) sign outside the safe
@@ -19,7 +20,8 @@ Invariants, checked as the run goes: agreement (no two honest nodes commit diffe
 height), validity (honest nodes commit only blocks valid for their tip, each with a commit of +2/3 valid
 signatures), every reported evidence verifies and none accuses an honest validator, liveness (after GST
 every honest node commits ``heights`` more blocks within ``liveness_ns``), and every equivocation sent
-after GST at a height below the last is caught as evidence by some honest node.
+after GST (and long enough before the end for gossip to carry it) is caught as evidence by some honest
+node. A failed run reports its seed, the violations and the last ``trace_len`` events.
 """
 
 import heapq
