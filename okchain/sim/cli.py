@@ -112,7 +112,15 @@ def _summary(results: list[SimResult], wall: float, args: argparse.Namespace) ->
         "runs_per_fault": dict(sorted(faults.items())),
         "faults_injected": {
             k: injected[k]
-            for k in ("dropped", "duplicated", "partitions", "crashes", "stalls", "equivocations")
+            for k in (
+                "dropped",
+                "duplicated",
+                "partitions",
+                "crashes",
+                "stalls",
+                "equivocations",
+                "equivocations_seen",
+            )
             if k in injected
         },
         "evidence_caught": injected["evidence"],

@@ -20,8 +20,10 @@ Invariants, checked as the run goes: agreement (no two honest nodes commit diffe
 height), validity (honest nodes commit only blocks valid for their tip, each with a commit of +2/3 valid
 signatures), every reported evidence verifies and none accuses an honest validator, liveness (after GST
 every honest node commits ``heights`` more blocks within ``liveness_ns``), and every equivocation sent
-after GST (and long enough before the end for gossip to carry it) is caught as evidence by some honest
-node. A failed run reports its seed, the violations and the last ``trace_len`` events.
+after GST whose two votes both reached honest nodes (long enough before the end for gossip to carry them)
+is caught as evidence by some honest node. (A vote that reached no honest node, e.g. one that arrived
+while every receiver was still a height behind and was refused, cannot be caught by anyone.) A failed run
+reports its seed, the violations and the last ``trace_len`` events.
 """
 
 import heapq
@@ -146,6 +148,15 @@ class Node:
     splits: dict[bytes, tuple[Message, ...]] = field(default_factory=dict)  # byzantine: what half B gets
 
 
+@dataclass(frozen=True, slots=True)
+class Equivocation:
+    """Two conflicting votes a byzantine validator sent to the two halves of the network."""
+
+    sent_at: int
+    key: tuple[bytes, int, int, VoteType]  # validator, height, round, type
+    signatures: tuple[bytes, bytes]
+
+
 @dataclass(slots=True)
 class SimResult:
     seed: int
@@ -220,6 +231,7 @@ class Simulator:
                 "stalls",
                 "partitions",
                 "equivocations",
+                "equivocations_seen",
                 "evidence",
                 "signer_refusals",
                 "replayed_records",
@@ -233,7 +245,9 @@ class Simulator:
         self.dup_per_mille = 0
         self.max_fault_delay_ns = 0
         self.jitter_ns = 0
-        self.equivocations: list[tuple[int, bytes, int, int, VoteType]] = []  # (sent at, addr, h, r, type)
+        self.equivocations: list[Equivocation] = []
+        self.honest_got: dict[bytes, int] = {}  # signature of an equivocating vote -> first honest acceptance
+        self._watched: set[bytes] = set()
         self.caught: set[tuple[bytes, int, int, VoteType]] = set()
         self._make_validators()
         self._plan_faults()
@@ -513,7 +527,9 @@ class Simulator:
             twin = replace(vote, block_hash=other)
             twin = twin.signed(node.key.sign(twin.sign_bytes(CHAIN_ID)))
             node.splits[signed.signature] = (twin,)
-            self.equivocations.append((self.now, node.address, vote.height, vote.round, vote.vote_type))
+            key = (node.address, vote.height, vote.round, vote.vote_type)
+            self.equivocations.append(Equivocation(self.now, key, (signed.signature, twin.signature)))
+            self._watched.update((signed.signature, twin.signature))
             self.stats["equivocations"] += 1
         return signed
 
@@ -653,6 +669,8 @@ class Simulator:
             event = CommitReceived(message.block, message.commit)
         if self._feed(node, event):
             self.acked.add((src, node.index, key))
+            if node.byzantine is None and isinstance(message, Vote) and message.signature in self._watched:
+                self.honest_got.setdefault(message.signature, self.now)
 
     def _gossip(self, node: Node) -> None:
         assert node.machine is not None
@@ -682,14 +700,18 @@ class Simulator:
             )
             return
         settled = self.now - 2 * GOSSIP_NS - MAX_DELAY_NS
-        for at, address, height, round_, vote_type in self.equivocations:
-            if (
-                self.config.gst_ns <= at <= settled
-                and (address, height, round_, vote_type) not in self.caught
-            ):
+        for e in self.equivocations:
+            got = [self.honest_got.get(sig) for sig in e.signatures]
+            if None in got:
+                continue  # one of the two votes never reached an honest node: nobody can tell
+            self.stats["equivocations_seen"] += 1
+            reached = max(t or 0 for t in got)
+            if self.config.gst_ns <= e.sent_at and reached <= settled and e.key not in self.caught:
+                address, height, round_, vote_type = e.key
                 self._violation(
                     f"evidence: equivocation by {address.hex()[:12]} at {height}/{round_} "
-                    f"({vote_type.name}) sent at {at / SECOND:.3f}s was never caught by an honest node"
+                    f"({vote_type.name}), both votes held by honest nodes by {reached / SECOND:.3f}s, "
+                    "was never caught"
                 )
 
     def _violation(self, text: str) -> None:
