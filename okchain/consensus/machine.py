@@ -200,7 +200,7 @@ class ConsensusMachine:
             self._on_previous_height_vote(vote, out)
             return
         counted = self._votes.peek(vote.round, vote.vote_type) if vote.height == self.height else None
-        if counted is not None and counted.get(vote.validator_address) == vote:
+        if counted is not None and counted.holds(vote):
             return  # the same vote again (gossip); checked before the signature to stay cheap
         checked = self._check_vote(vote)
         if isinstance(checked, str):
@@ -250,7 +250,7 @@ class ConsensusMachine:
         if validator is None or vote.round > MAX_ROUNDS_AHEAD + max(votes.rounds(), default=0):
             return
         counted = votes.peek(vote.round, vote.vote_type)
-        if counted is not None and counted.get(vote.validator_address) == vote:
+        if counted is not None and counted.holds(vote):
             return
         if not self._verify(validator.pub_key, vote.sign_bytes(self.chain_id), vote.signature):
             out.append(Rejected(f"bad signature on {_describe(vote)}"))

@@ -64,6 +64,10 @@ class VoteSet:
         self.total += power
         return AddResult(AddOutcome.ADDED, None, True)
 
+    def holds(self, vote: Vote) -> bool:
+        """This exact vote is already counted (cheap: lets gossip repeats skip the signature check)."""
+        return vote in self._by_hash.get(vote.block_hash, ())
+
     def get(self, address: bytes) -> Vote | None:
         """The validator's first vote in this set."""
         return self._votes.get(address)
