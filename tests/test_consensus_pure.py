@@ -1,0 +1,91 @@
+"""okchain/consensus must stay pure: no sockets, files, clocks, threads, trio, asyncio or randomness.
+
+Every module in the package is parsed (not imported) and each import is checked, then the okchain modules
+it imports are checked the same way, transitively: purity must not leak in through a helper.
+"""
+
+import ast
+import functools
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "okchain" / "consensus"
+
+FORBIDDEN = {
+    "asyncio", "concurrent", "datetime", "http", "io", "multiprocessing", "os", "pathlib", "plyvel", "grpc",
+    "random", "secrets", "select", "selectors", "shutil", "signal", "socket", "socketserver", "ssl",
+    "subprocess", "tempfile", "threading", "time", "trio", "urllib", "uuid",
+}  # fmt: skip
+FORBIDDEN_OKCHAIN = (
+    "okchain.node",
+    "okchain.rpc",
+    "okchain.cli",
+    "okchain.p2p",
+    "okchain.sim",
+    "okchain.app",
+)
+
+# The single-validator engine predates the machine; it imports the LastCommitted record from the block store
+# module, which sits next to the LevelDB code. It is data only, and machine.py replaces solo.py.
+EXEMPT = {"okchain.consensus.solo"}
+
+
+@functools.cache
+def imports_of(path: Path) -> frozenset[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return frozenset(names)
+
+
+def module_path(name: str) -> Path | None:
+    base = ROOT.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def problems(module: str) -> list[str]:
+    found: list[str] = []
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        path = module_path(name)
+        if name in seen or path is None or name.startswith("okchain._pb"):
+            continue
+        seen.add(name)
+        for imported in sorted(imports_of(path)):
+            top = imported.split(".")[0]
+            if top in FORBIDDEN or imported.startswith(FORBIDDEN_OKCHAIN):
+                found.append(f"{name} imports {imported}")
+            elif top == "okchain":
+                todo.append(imported)
+    return found
+
+
+MODULES = sorted(
+    f"okchain.consensus.{p.stem}" for p in PACKAGE.glob("*.py") if f"okchain.consensus.{p.stem}" not in EXEMPT
+)
+
+
+def test_the_scan_sees_the_package_and_catches_an_impure_import(tmp_path: Path) -> None:
+    assert {"okchain.consensus.machine", "okchain.consensus.votes", "okchain.consensus.signer"} <= set(
+        MODULES
+    )
+    impure = tmp_path / "impure.py"
+    impure.write_text("import time\nfrom threading import Lock\nfrom okchain.node import node\n")
+    assert imports_of(impure) >= {"time", "threading", "threading.Lock", "okchain.node"}
+    assert problems("okchain.consensus.solo")  # the exempt module really does reach the LevelDB code
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_consensus_module_is_pure(module: str) -> None:
+    assert problems(module) == []
