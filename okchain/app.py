@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
 from okchain.crypto.ed25519 import validator_address
 from okchain.crypto.hashing import sha256
 from okchain.deliver import Delivered, SignatureCache, deliver_tx, precheck, precheck_many
@@ -74,7 +75,10 @@ class _Execution:
 
 
 def validators_hash(validators: tuple[Validator, ...]) -> bytes:
-    return sha256(b"".join(v.address + v.pub_key + v.power.to_bytes(8, "big") for v in validators))
+    """The header's ``validators_hash``: the consensus validator set's own hash, so the two never drift."""
+    return ValidatorSet.genesis(
+        ConsensusValidator.from_pub_key(v.pub_key, v.power) for v in validators
+    ).hash()
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
