@@ -13,6 +13,7 @@ from okchain._pb.tx.v1 import tx_pb2
 from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.bank import keeper as bank
 from okchain.modules.dex import keeper as k
+from okchain.modules.dex.auction import MAX_QUANTITY_LOTS
 from okchain.modules.dex.messages import (
     MAX_ITEMS,
     CancelOrders,
@@ -222,6 +223,13 @@ def test_bad_listings_refused(dex: tuple[DexChain, str, str]) -> None:
         chain, BOB, [ListPair("nope-abc", OKT_DENOM, 2, 2, 10**16)], Code.DEX_UNKNOWN_PAIR, "does not exist"
     )
     _refused(chain, BOB, [ListPair(xyz, "nope-abc", 2, 2, 10**15)], Code.DEX_UNKNOWN_PAIR, "does not exist")
+    # a minimum above the largest order (and above the 64-bit pair record) would list a pair nobody can use
+    abc = chain.issue(BOB, "abc")
+    huge = (10**30 - 1) * 10**18
+    _refused(chain, BOB, [ListPair(abc, OKT_DENOM, 0, 18, huge)], Code.INVALID_MSG, "above the largest order")
+    top = (MAX_QUANTITY_LOTS + 1) * 10**17
+    _refused(chain, BOB, [ListPair(abc, OKT_DENOM, 2, 1, top)], Code.INVALID_MSG, "above the largest order")
+    assert chain.run(BOB, [ListPair(abc, OKT_DENOM, 2, 1, top - 10**17)]).ok
 
 
 def _raw_with(msg: tx_pb2.Msg) -> bytes:

@@ -51,6 +51,11 @@ def list_pair(store: Store, ctx: MsgContext, msg: ListPair) -> list[Event]:
         raise k.DexError(
             f"min quantity {format_decimal(msg.min_quantity)} has more than {msg.quantity_decimals} decimals"
         )
+    if min_lots > MAX_QUANTITY_LOTS:
+        largest = format_decimal(MAX_QUANTITY_LOTS * base_unit)
+        raise k.DexError(
+            f"min quantity {format_decimal(msg.min_quantity)} is above the largest order {largest}"
+        )
     pair = k.Pair(
         k.pair_count(store),
         msg.base,
