@@ -13,6 +13,7 @@ from okchain._pb.tx.v1 import tx_pb2
 from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.bank import keeper as bank
 from okchain.modules.dex import keeper as k
+from okchain.modules.dex import queries
 from okchain.modules.dex.auction import MAX_QUANTITY_LOTS
 from okchain.modules.dex.messages import (
     MAX_ITEMS,
@@ -277,3 +278,31 @@ def test_more_than_200_items_refused_at_decode() -> None:
         raw = _raw_with(tx_pb2.Msg(cancel_orders=dex_pb2.MsgCancelOrders(order_ids=[bad, "1-2"])))
         with pytest.raises(TxDecodeError, match=reason):
             decode_tx(raw)
+
+
+def test_order_listing_bounds_the_records_one_call_scans(
+    dex: tuple[DexChain, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filtered listing reads at most ``MAX_SCAN`` records per call and hands back a page token, so an
+    address with a long closed history cannot make one public query read (and cache) all of it; following
+    the tokens still finds every match, in order."""
+    chain, pair, _ = dex
+    res = chain.run(BOB, [place(*[order(pair, Side.SELL, "100", "1") for _ in range(12)])])
+    assert res.ok, res.log
+    first = parse_order_id(_id(res))
+    assert first is not None
+    ids = list(range(first, first + 12))
+    assert chain.run(BOB, [CancelOrders(tuple(ids[:10]))]).ok
+    monkeypatch.setattr(queries, "MAX_SCAN", 4)
+    reader = queries.DexReader(chain.reader, 0)
+    views, token = reader.orders(BOB.address, "open", 0, 100)
+    assert views == [] and token == ids[4]  # four cancelled records read, none open: come back at the fifth
+    found: list[str] = []
+    calls = 0
+    start: int | None = 0
+    while start is not None:
+        views, start = reader.orders(BOB.address, "open", start, 100)
+        found += [v.id for v in views]
+        calls += 1
+    assert found == [format_order_id(i) for i in ids[10:]]
+    assert calls == 3  # records 0-3, 4-7, 8-11
