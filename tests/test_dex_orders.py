@@ -24,6 +24,7 @@ from okchain.modules.dex.messages import (
     format_order_id,
     parse_order_id,
 )
+from okchain.modules.token.messages import BurnToken, IssueToken
 from okchain.state.kv import LevelDB
 from okchain.types.fields import TxDecodeError
 from okchain.types.params import OKT_DENOM
@@ -306,3 +307,18 @@ def test_order_listing_bounds_the_records_one_call_scans(
         calls += 1
     assert found == [format_order_id(i) for i in ids[10:]]
     assert calls == 3  # records 0-3, 4-7, 8-11
+
+
+def test_a_token_whose_supply_is_all_burned_still_lists(dex: tuple[DexChain, str, str]) -> None:
+    """Listing asks whether the token exists, not whether any of it circulates right now (a mintable token's
+    owner may burn it all and mint later); a denom never issued is still refused."""
+    chain, _, xyz = dex
+    res = chain.run(BOB, [IssueToken("abc", "ABC", 5 * OKT, True)])
+    assert res.ok, res.log
+    abc = dict(res.events[0].attributes)["denom"]
+    assert chain.run(BOB, [BurnToken(abc, 5 * OKT)]).ok
+    assert bank.get_supply(chain.reader, abc) == 0
+    listed = chain.run(BOB, [ListPair(abc, xyz, 2, 2, 10**16)])
+    assert listed.ok, listed.log
+    pair = k.find_pair(chain.reader, f"{abc}_{xyz}")
+    assert pair is not None and pair.active and pair.owner == BOB.address
