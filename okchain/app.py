@@ -127,6 +127,9 @@ class Application:
         self.tree = SparseMerkleTree(db, schema.MERKLE, cache_size=tree_cache_size)
         self._pending: FinalizedBlock | None = None
         self._prepared: _Execution | None = None
+        # keys the last finalized block's end hook wrote: the mempool's fast path must not keep a check
+        # state that caches any of them (they changed outside every tx)
+        self.block_end_keys: frozenset[bytes] = frozenset()
         self.last = self._load_or_init(genesis)
 
     # --- start-up ---
@@ -310,7 +313,10 @@ class Application:
             results = tuple(self._deliver(state, raw).result for raw in block.txs)
         # block end, the same on every node whichever path executed the txs: it needs the header's time,
         # which the proposer fixes only after prepare_proposal, and no tx result depends on it
-        dex_end_block(state, block.header.height, block.header.time_ns, self.params)
+        end = state.branch()
+        dex_end_block(end, block.header.height, block.header.time_ns, self.params)
+        end.merge_into(state)
+        self.block_end_keys = frozenset(end.writes)
         changes = {k: state.writes[k] for k in sorted(state.writes)}
         app_hash, node_writes = self.tree.update(changes)
         height = block.header.height

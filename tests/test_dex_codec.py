@@ -1,11 +1,13 @@
 """DEX message codec: every message survives encode → signed tx → decode; decimal and id parsing are exact
 and refuse everything else with a reason; random bytes in the decoder only ever raise TxDecodeError."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from okchain._pb.dex.v1 import dex_pb2
 from okchain._pb.tx.v1 import tx_pb2
+from okchain.cli.main import build_parser
 from okchain.crypto.secp import AccountKey
 from okchain.modules.dex.messages import (
     MAX_ITEMS,
@@ -99,3 +101,18 @@ def test_decoder_only_raises_decode_errors(orders: list[dex_pb2.OrderSpec]) -> N
         return
     (msg,) = tx.msgs
     assert isinstance(msg, PlaceOrders) and len(msg.orders) == len(orders) > 0
+
+
+@pytest.mark.parametrize("flag", ["--price-decimals", "--quantity-decimals"])
+@pytest.mark.parametrize("value", ["-1", "19", str(2**32)])
+def test_cli_refuses_decimals_outside_0_to_18_with_a_reason(
+    flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Out-of-range decimals used to pass the parser and crash with a traceback when the uint32 proto field
+    refused them; now argparse names the flag and the range."""
+    base = ["tx", "dex", "list-pair", "alice", "xyz-a1f", "okt", "--min-quantity", "1"]
+    args = {"--price-decimals": "2", "--quantity-decimals": "2", flag: value}
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args([*base, *[x for kv in args.items() for x in kv]])
+    assert exc.value.code == 2
+    assert flag in capsys.readouterr().err

@@ -13,6 +13,8 @@ from okchain._pb.tx.v1 import tx_pb2
 from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.bank import keeper as bank
 from okchain.modules.dex import keeper as k
+from okchain.modules.dex import queries
+from okchain.modules.dex.auction import MAX_QUANTITY_LOTS
 from okchain.modules.dex.messages import (
     MAX_ITEMS,
     CancelOrders,
@@ -22,6 +24,7 @@ from okchain.modules.dex.messages import (
     format_order_id,
     parse_order_id,
 )
+from okchain.modules.token.messages import BurnToken, IssueToken
 from okchain.state.kv import LevelDB
 from okchain.types.fields import TxDecodeError
 from okchain.types.params import OKT_DENOM
@@ -222,6 +225,13 @@ def test_bad_listings_refused(dex: tuple[DexChain, str, str]) -> None:
         chain, BOB, [ListPair("nope-abc", OKT_DENOM, 2, 2, 10**16)], Code.DEX_UNKNOWN_PAIR, "does not exist"
     )
     _refused(chain, BOB, [ListPair(xyz, "nope-abc", 2, 2, 10**15)], Code.DEX_UNKNOWN_PAIR, "does not exist")
+    # a minimum above the largest order (and above the 64-bit pair record) would list a pair nobody can use
+    abc = chain.issue(BOB, "abc")
+    huge = (10**30 - 1) * 10**18
+    _refused(chain, BOB, [ListPair(abc, OKT_DENOM, 0, 18, huge)], Code.INVALID_MSG, "above the largest order")
+    top = (MAX_QUANTITY_LOTS + 1) * 10**17
+    _refused(chain, BOB, [ListPair(abc, OKT_DENOM, 2, 1, top)], Code.INVALID_MSG, "above the largest order")
+    assert chain.run(BOB, [ListPair(abc, OKT_DENOM, 2, 1, top - 10**17)]).ok
 
 
 def _raw_with(msg: tx_pb2.Msg) -> bytes:
@@ -269,3 +279,46 @@ def test_more_than_200_items_refused_at_decode() -> None:
         raw = _raw_with(tx_pb2.Msg(cancel_orders=dex_pb2.MsgCancelOrders(order_ids=[bad, "1-2"])))
         with pytest.raises(TxDecodeError, match=reason):
             decode_tx(raw)
+
+
+def test_order_listing_bounds_the_records_one_call_scans(
+    dex: tuple[DexChain, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filtered listing reads at most ``MAX_SCAN`` records per call and hands back a page token, so an
+    address with a long closed history cannot make one public query read (and cache) all of it; following
+    the tokens still finds every match, in order."""
+    chain, pair, _ = dex
+    res = chain.run(BOB, [place(*[order(pair, Side.SELL, "100", "1") for _ in range(12)])])
+    assert res.ok, res.log
+    first = parse_order_id(_id(res))
+    assert first is not None
+    ids = list(range(first, first + 12))
+    assert chain.run(BOB, [CancelOrders(tuple(ids[:10]))]).ok
+    monkeypatch.setattr(queries, "MAX_SCAN", 4)
+    reader = queries.DexReader(chain.reader, 0)
+    views, token = reader.orders(BOB.address, "open", 0, 100)
+    assert views == [] and token == ids[4]  # four cancelled records read, none open: come back at the fifth
+    found: list[str] = []
+    calls = 0
+    start: int | None = 0
+    while start is not None:
+        views, start = reader.orders(BOB.address, "open", start, 100)
+        found += [v.id for v in views]
+        calls += 1
+    assert found == [format_order_id(i) for i in ids[10:]]
+    assert calls == 3  # records 0-3, 4-7, 8-11
+
+
+def test_a_token_whose_supply_is_all_burned_still_lists(dex: tuple[DexChain, str, str]) -> None:
+    """Listing asks whether the token exists, not whether any of it circulates right now (a mintable token's
+    owner may burn it all and mint later); a denom never issued is still refused."""
+    chain, _, xyz = dex
+    res = chain.run(BOB, [IssueToken("abc", "ABC", 5 * OKT, True)])
+    assert res.ok, res.log
+    abc = dict(res.events[0].attributes)["denom"]
+    assert chain.run(BOB, [BurnToken(abc, 5 * OKT)]).ok
+    assert bank.get_supply(chain.reader, abc) == 0
+    listed = chain.run(BOB, [ListPair(abc, xyz, 2, 2, 10**16)])
+    assert listed.ok, listed.log
+    pair = k.find_pair(chain.reader, f"{abc}_{xyz}")
+    assert pair is not None and pair.active and pair.owner == BOB.address

@@ -5,7 +5,7 @@ import argparse
 
 from okchain._pb.dex.v1 import query_pb2
 from okchain.cli.client import Client, add_node_arg, print_json
-from okchain.cli.common import UINT64, CLIError
+from okchain.cli.common import UINT64, CLIError, bounded_int
 from okchain.cli.tx_cmd import add_tx_flags, broadcast_json, sign_and_broadcast
 from okchain.crypto.address import parse_address, to_checksum
 from okchain.modules.dex.candles import INTERVALS
@@ -24,6 +24,7 @@ from okchain.types.tx import Msg
 LIST_GAS_LIMIT = 100_000
 PLACE_GAS_LIMIT = 400_000  # 200 orders with their bytes
 SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+DECIMALS = bounded_int(0, 18)  # the proto field is uint32; the chain allows price + quantity decimals <= 18
 
 
 def register_tx(tx_sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -33,8 +34,8 @@ def register_tx(tx_sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -
     lst.add_argument("sender", metavar="FROM", help="keyring key name (becomes the pair owner)")
     lst.add_argument("base", metavar="BASE")
     lst.add_argument("quote", metavar="QUOTE")
-    lst.add_argument("--price-decimals", type=int, required=True)
-    lst.add_argument("--quantity-decimals", type=int, required=True)
+    lst.add_argument("--price-decimals", type=DECIMALS, required=True)
+    lst.add_argument("--quantity-decimals", type=DECIMALS, required=True)
     lst.add_argument("--min-quantity", required=True, help="smallest order quantity, e.g. 0.1")
     delist = sub.add_parser("delist-pair", help="stop trading a pair you own; its open orders are refunded")
     delist.add_argument("sender", metavar="FROM")

@@ -68,7 +68,8 @@ def _refuse(tx_hash: bytes, code: Code, log: str) -> AddResult:
 # while any tx of another kind waits in the pool (``_non_commuting``) every update re-checks in full: such a
 # tx ran against check state built for a block that may not have included it. Block-end hooks only credit
 # accounts (the dex pays out of its lock account), so a remaining tx still sees at least the balance it
-# was checked against.
+# was checked against; but a check state caching a key the block end wrote would keep refusing spends of
+# those credits (refunds, expired locks), so such a block re-checks in full.
 _COMMUTING = (Transfer, MultiSend, PlaceOrders)
 
 
@@ -246,7 +247,10 @@ class Mempool:
         for entry in entries:
             if entry is not None:
                 self._drop(entry)
-        fast = fast and self._non_commuting == 0
+        # the block end credited accounts outside every tx: a check state caching any key it wrote is stale
+        fast = (
+            fast and self._non_commuting == 0 and self.app.block_end_keys.isdisjoint(self._check_state.writes)
+        )
         if fast and self._by_hash:
             for signer in {e.signer for e in entries if e is not None}:
                 queue = [e for e in self._ready[signer] if e.tx.hash in self._by_hash]

@@ -27,6 +27,7 @@ from okchain.modules.dex.messages import (
     format_decimal,
     format_order_id,
 )
+from okchain.modules.token import keeper as token_keeper
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Event
 
@@ -43,13 +44,18 @@ def handle(store: Store, ctx: MsgContext, msg: DexMsg) -> list[Event]:
 
 def list_pair(store: Store, ctx: MsgContext, msg: ListPair) -> list[Event]:
     for denom in (msg.base, msg.quote):
-        if denom != OKT_DENOM and bank.get_supply(store, denom) == 0:
+        if not token_keeper.exists(store, denom):
             raise k.UnknownPair(f"cannot list: token {denom!r} does not exist")
     base_unit = 10 ** (18 - msg.quantity_decimals)
     min_lots, rest = divmod(msg.min_quantity, base_unit)
     if rest:
         raise k.DexError(
             f"min quantity {format_decimal(msg.min_quantity)} has more than {msg.quantity_decimals} decimals"
+        )
+    if min_lots > MAX_QUANTITY_LOTS:
+        largest = format_decimal(MAX_QUANTITY_LOTS * base_unit)
+        raise k.DexError(
+            f"min quantity {format_decimal(msg.min_quantity)} is above the largest order {largest}"
         )
     pair = k.Pair(
         k.pair_count(store),

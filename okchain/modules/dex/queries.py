@@ -55,12 +55,17 @@ def quantity_text(pair: k.Pair, lots: int) -> str:
     return format_decimal(lots * pair.base_unit)
 
 
+# Order records one listing call may read: a filter that skips a long closed history returns a page token
+# (possibly with an empty page) instead of reading the address's whole history in one public request.
+MAX_SCAN = 10_000
+
+
 class DexReader:
     def __init__(self, reader: KVReader, now_ns: int) -> None:
         self._reader = reader
         self._now_ns = now_ns
         self._pairs: dict[int, k.Pair] = {}
-        self._chunks: dict[tuple[int, int], k.OrderRows] = {}
+        self._chunk: tuple[tuple[int, int], k.OrderRows] | None = None  # the last one read: ids come in order
 
     def _pair(self, pair_id: int) -> k.Pair:
         pair = self._pairs.get(pair_id)
@@ -77,10 +82,11 @@ class DexReader:
     def order(self, oid: int) -> OrderView | None:
         height, seq = k.split_id(oid)
         where = (height, seq // k.ORDERS_PER_CHUNK)
-        rows = self._chunks.get(where)
-        if rows is None:
-            raw = self._reader.get(schema.dex_orders(*where))
-            rows = self._chunks[where] = np.frombuffer(raw or b"", k.ORDER)
+        if self._chunk is not None and self._chunk[0] == where:
+            rows = self._chunk[1]
+        else:
+            rows = np.frombuffer(self._reader.get(schema.dex_orders(*where)) or b"", k.ORDER)
+            self._chunk = (where, rows)
         row = seq % k.ORDERS_PER_CHUNK
         if row >= len(rows):
             return None
@@ -102,14 +108,15 @@ class DexReader:
 
     def orders(self, owner: bytes, state: str, start: int, limit: int) -> tuple[list[OrderView], int | None]:
         """``owner``'s orders from id ``start`` (inclusive), oldest first, filtered by ``state`` ("", "open",
-        "closed"); returns at most ``limit`` and the id the next page starts at (None on the last page)."""
+        "closed"); returns at most ``limit`` and the id the next page starts at (None on the last page).
+        At most ``MAX_SCAN`` records are read per call, so a page may hold fewer matches and still a token."""
         out: list[OrderView] = []
-        for oid in k.address_orders(self._reader, owner, start):
+        for scanned, oid in enumerate(k.address_orders(self._reader, owner, start)):
+            if len(out) == limit or scanned == MAX_SCAN:
+                return out, oid
             view = self.order(oid)
             if view is None or (state == "open" and not view.open) or (state == "closed" and view.open):
                 continue
-            if len(out) == limit:
-                return out, oid
             out.append(view)
         return out, None
 
