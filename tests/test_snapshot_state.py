@@ -134,16 +134,21 @@ def _edit_block(manifest: dict[str, object], field: str, edit: Callable[[types_p
     manifest[field] = block.SerializeToString(deterministic=True).hex()
 
 
+def _flip_last_commit_signature(block: types_pb2.Block) -> None:
+    sig = bytearray(block.last_commit.signatures[0].signature)
+    sig[0] ^= 1
+    block.last_commit.signatures[0].signature = bytes(sig)
+
+
 def _forged_commit_in_next_block(snap: Path, manifest: dict[str, object]) -> None:
     """Block H + 1's ``last_commit`` (stored as the commit of H, and the one the node builds H + 1 on) is
     not covered by any header hash: only its signatures can vouch for it."""
+    _edit_block(manifest, "next_block", _flip_last_commit_signature)
 
-    def edit(block: types_pb2.Block) -> None:
-        sig = bytearray(block.last_commit.signatures[0].signature)
-        sig[0] ^= 1
-        block.last_commit.signatures[0].signature = bytes(sig)
 
-    _edit_block(manifest, "next_block", edit)
+def _forged_commit_in_block(snap: Path, manifest: dict[str, object]) -> None:
+    """Block H is stored and served with its own ``last_commit``, which block H's hash does not cover."""
+    _edit_block(manifest, "block", _flip_last_commit_signature)
 
 
 def _forged_tx_in_block(snap: Path, manifest: dict[str, object]) -> None:
@@ -167,6 +172,7 @@ def _forged_results_app_hash(snap: Path, manifest: dict[str, object]) -> None:
         (_other_app_hash, "manifest app hash differs"),
         (_dropped_chunk, "rebuilt state root .* differs from app hash"),
         (_forged_commit_in_next_block, "commit signature of validator .* does not verify"),
+        (_forged_commit_in_block, "commit signature of validator .* does not verify"),
         (_forged_tx_in_block, "transactions of block 4 do not match the txs hash of its header"),
         (_forged_results_app_hash, "results of block 4 are not the ones block 5 commits to"),
     ],
