@@ -128,6 +128,12 @@ def _dropped_chunk(snap: Path, manifest: dict[str, object]) -> None:
     del chunks[1]
 
 
+def _chunk_name_with_nul(snap: Path, manifest: dict[str, object]) -> None:
+    chunks = manifest["chunks"]
+    assert isinstance(chunks, list)
+    chunks[0]["file"] += "\x00"
+
+
 def _edit_block(manifest: dict[str, object], field: str, edit: Callable[[types_pb2.Block], None]) -> None:
     block = types_pb2.Block.FromString(bytes.fromhex(str(manifest[field])))
     edit(block)
@@ -171,6 +177,7 @@ def _forged_results_app_hash(snap: Path, manifest: dict[str, object]) -> None:
         (_forged_signature, "commit signature of validator .* does not verify"),
         (_other_app_hash, "manifest app hash differs"),
         (_dropped_chunk, "rebuilt state root .* differs from app hash"),
+        (_chunk_name_with_nul, "cannot read chunk"),
         (_forged_commit_in_next_block, "commit signature of validator .* does not verify"),
         (_forged_commit_in_block, "commit signature of validator .* does not verify"),
         (_forged_tx_in_block, "transactions of block 4 do not match the txs hash of its header"),

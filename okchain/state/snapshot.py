@@ -274,7 +274,7 @@ def import_snapshot(
             raise SnapshotError(f"chunk name {chunk.file!r} is not a plain file name")
         try:
             data = path.read_bytes()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
             raise SnapshotError(f"cannot read chunk {path}: {exc}") from exc
         if hashlib.sha256(data).hexdigest() != chunk.sha256:
             raise SnapshotError(f"chunk {chunk.file} does not match its sha256 in the manifest")
