@@ -64,6 +64,9 @@ def built_store(items: Mapping[bytes, bytes]) -> tuple[bytes, Store]:
 
 def committed(tree: SparseMerkleTree, store: Store, changes: Mapping[bytes, bytes | None]) -> bytes:
     root, writes = tree.update(changes)
+    # What the version history records: the committed node at every position the update rewrites,
+    # whichever cache level (or storage) it came from.
+    assert list(tree.replaced(writes)) == [(pos, store.get(pos)) for pos in writes]
     apply(store, writes)
     tree.commit(writes)
     return root

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import grpc
 import pytest
+from app_support import KEYS, Chain, genesis, send
 from conftest import OKT, NodeProcess, funded_keys, init_node, okchaind
-from test_app import KEYS, Chain, genesis, send
 
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain._pb.types.v1 import types_pb2
@@ -128,6 +128,47 @@ def _dropped_chunk(snap: Path, manifest: dict[str, object]) -> None:
     del chunks[1]
 
 
+def _chunk_name_with_nul(snap: Path, manifest: dict[str, object]) -> None:
+    chunks = manifest["chunks"]
+    assert isinstance(chunks, list)
+    chunks[0]["file"] += "\x00"
+
+
+def _edit_block(manifest: dict[str, object], field: str, edit: Callable[[types_pb2.Block], None]) -> None:
+    block = types_pb2.Block.FromString(bytes.fromhex(str(manifest[field])))
+    edit(block)
+    manifest[field] = block.SerializeToString(deterministic=True).hex()
+
+
+def _flip_last_commit_signature(block: types_pb2.Block) -> None:
+    sig = bytearray(block.last_commit.signatures[0].signature)
+    sig[0] ^= 1
+    block.last_commit.signatures[0].signature = bytes(sig)
+
+
+def _forged_commit_in_next_block(snap: Path, manifest: dict[str, object]) -> None:
+    """Block H + 1's ``last_commit`` (stored as the commit of H, and the one the node builds H + 1 on) is
+    not covered by any header hash: only its signatures can vouch for it."""
+    _edit_block(manifest, "next_block", _flip_last_commit_signature)
+
+
+def _forged_commit_in_block(snap: Path, manifest: dict[str, object]) -> None:
+    """Block H is stored and served with its own ``last_commit``, which block H's hash does not cover."""
+    _edit_block(manifest, "block", _flip_last_commit_signature)
+
+
+def _forged_tx_in_block(snap: Path, manifest: dict[str, object]) -> None:
+    """A tx slipped into block H: the header hash does not cover the tx list, only its txs hash does."""
+    _edit_block(manifest, "block", lambda block: block.txs.append(send(KEYS[3], 99, KEYS[0], 10**6)))
+
+
+def _forged_results_app_hash(snap: Path, manifest: dict[str, object]) -> None:
+    """The results hash covers the tx results only, not the stored height and app hash beside them."""
+    results = types_pb2.BlockResults.FromString(bytes.fromhex(str(manifest["results"])))
+    results.app_hash = b"\x11" * 32
+    manifest["results"] = results.SerializeToString(deterministic=True).hex()
+
+
 @pytest.mark.parametrize(
     ("tamper", "reason"),
     [
@@ -136,6 +177,11 @@ def _dropped_chunk(snap: Path, manifest: dict[str, object]) -> None:
         (_forged_signature, "commit signature of validator .* does not verify"),
         (_other_app_hash, "manifest app hash differs"),
         (_dropped_chunk, "rebuilt state root .* differs from app hash"),
+        (_chunk_name_with_nul, "cannot read chunk"),
+        (_forged_commit_in_next_block, "commit signature of validator .* does not verify"),
+        (_forged_commit_in_block, "commit signature of validator .* does not verify"),
+        (_forged_tx_in_block, "transactions of block 4 do not match the txs hash of its header"),
+        (_forged_results_app_hash, "results of block 4 are not the ones block 5 commits to"),
     ],
 )
 def test_tampered_snapshots_are_refused_and_write_nothing(

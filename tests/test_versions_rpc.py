@@ -3,6 +3,7 @@
 import json
 import time
 from collections.abc import Iterator
+from concurrent import futures
 from pathlib import Path
 
 import grpc
@@ -129,3 +130,60 @@ def test_queries_at_heights_and_proofs(node: NodeProcess, tmp_path: Path) -> Non
     other.write_text(json.dumps(data))
     refused = okchaind("query", "proof", key, "--genesis", str(other), *at, check=False)
     assert refused.returncode == 1 and "signed by 0 of 10 power" in refused.stderr
+
+
+class _ShiftedNode(query_pb2_grpc.QueryServiceServicer, query_pb2_grpc.NodeServiceServicer):
+    """A lying node: answers for height ``h`` with the real, validly signed data of ``h + 1``."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self.query = query_pb2_grpc.QueryServiceStub(channel)
+        self.nodes = query_pb2_grpc.NodeServiceStub(channel)
+
+    def StateProof(
+        self, request: query_pb2.StateProofRequest, context: grpc.ServicerContext
+    ) -> query_pb2.StateProofResponse:
+        real = self.query.StateProof(query_pb2.StateProofRequest(key=request.key, height=request.height + 1))
+        real.height = request.height
+        return real
+
+    def BlockByHeight(
+        self, request: query_pb2.BlockByHeightRequest, context: grpc.ServicerContext
+    ) -> query_pb2.BlockResponse:
+        return self.nodes.BlockByHeight(query_pb2.BlockByHeightRequest(height=request.height + 1))
+
+
+def test_query_proof_refuses_a_signed_header_of_another_height(node: NodeProcess) -> None:
+    """Every piece the lying node serves is genuine and signed, just of the wrong height: the light client
+    must not report the state of ``first`` as the state of ``first - 1``."""
+    with grpc.insecure_channel(node.target) as channel:
+        nodes = query_pb2_grpc.NodeServiceStub(channel)
+        while nodes.NodeInfo(query_pb2.NodeInfoRequest()).latest_height < 2:
+            time.sleep(0.05)
+        account = query_pb2.AccountRequest(address=to_checksum(SENDER.address))
+        first = send(channel, query_pb2_grpc.QueryServiceStub(channel).Account(account).nonce, 3)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    try:
+        with grpc.insecure_channel(node.target) as upstream:
+            liar = _ShiftedNode(upstream)
+            query_pb2_grpc.add_QueryServiceServicer_to_server(liar, server)
+            query_pb2_grpc.add_NodeServiceServicer_to_server(liar, server)
+            port = server.add_insecure_port("127.0.0.1:0")
+            server.start()
+            with grpc.insecure_channel(node.target) as channel:
+                while (
+                    query_pb2_grpc.NodeServiceStub(channel)
+                    .NodeInfo(query_pb2.NodeInfoRequest())
+                    .latest_height
+                    < first + 3
+                ):
+                    time.sleep(0.05)
+            key = schema.balance(RECEIVER.address, "okt").hex()
+            genesis_file = str(node.home / "config" / "genesis.json")
+            at = ("--height", str(first - 1), "--genesis", genesis_file)
+            honest = json.loads(okchaind("query", "proof", key, *at, "--node", node.target).stdout)
+            lied = okchaind("query", "proof", key, *at, "--node", f"127.0.0.1:{port}", check=False)
+    finally:
+        server.stop(grace=None)
+    assert honest["verified"] is True and honest["height"] == str(first - 1)
+    assert lied.returncode == 1, lied.stdout
+    assert f"returned block {first + 1} for height {first}" in lied.stderr, lied.stderr

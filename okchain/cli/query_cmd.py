@@ -82,9 +82,14 @@ def _proof(args: argparse.Namespace) -> int:
     if height is None:
         height = max(c.call(c.node.NodeInfo, query_pb2.NodeInfoRequest()).latest_height - 2, 0)
     r = c.call(c.query.StateProof, query_pb2.StateProofRequest(key=key, height=height))
-    height = r.height  # the node reads height 0 as its latest
+    if r.height != height:
+        raise CLIError(f"asked for the state at height {height}, the node answered for {r.height}")
     signed = c.call(c.node.BlockByHeight, query_pb2.BlockByHeightRequest(height=height + 1)).block
     after = c.call(c.node.BlockByHeight, query_pb2.BlockByHeightRequest(height=height + 2)).block
+    # Signed headers of other heights are genuine too: each must be the height asked for.
+    for block, wanted in ((signed, height + 1), (after, height + 2)):
+        if block.header.height != wanted:
+            raise CLIError(f"the node returned block {block.header.height} for height {wanted}")
     if not after.HasField("last_commit"):
         raise CLIError(f"block {height + 2} carries no commit of block {height + 1}")
     header = Header.from_proto(signed.header)

@@ -225,35 +225,35 @@ class _TopCache:
     while room remains. The top levels are the ones every block reads and rewrites; below them a block
     rarely meets a node again before it changes, so caching deeper would only churn."""
 
-    __slots__ = ("_next", "_size", "depth", "top")
+    __slots__ = ("_size", "depth", "next_level", "top")
 
     def __init__(self, size: int) -> None:
         self.depth = min((size + 1).bit_length() - 2, MAX_DEPTH)
         self.top: dict[bytes, bytes] = {}
-        self._next: dict[bytes, bytes] = {}
+        self.next_level: dict[bytes, bytes] = {}
         self._size = size
 
     def __len__(self) -> int:
-        return len(self.top) + len(self._next)
+        return len(self.top) + len(self.next_level)
 
     def get(self, key: bytes, depth: int) -> bytes | None:
         if depth <= self.depth:
             return self.top.get(key)
-        return self._next.get(key) if depth == self.depth + 1 else None
+        return self.next_level.get(key) if depth == self.depth + 1 else None
 
     def put(self, key: bytes, depth: int, node: bytes) -> None:
         if depth <= self.depth:
             self.top[key] = node
             if len(self) > self._size:
-                self._next.popitem()
-        elif depth == self.depth + 1 and (key in self._next or len(self) < self._size):
-            self._next[key] = node
+                self.next_level.popitem()
+        elif depth == self.depth + 1 and (key in self.next_level or len(self) < self._size):
+            self.next_level[key] = node
 
     def discard(self, key: bytes, depth: int) -> None:
         if depth <= self.depth:
             self.top.pop(key, None)
         elif depth == self.depth + 1:
-            self._next.pop(key, None)
+            self.next_level.pop(key, None)
 
 
 def _checked(key: bytes, node: bytes | None) -> bytes:
@@ -367,14 +367,28 @@ class SparseMerkleTree:
         # Leaves read from storage, by position: placing the same leaf back there cancels its delete.
         old_leaves: dict[bytes, bytes] = {}
         keys = self._keys
-        cached_get = self._get
-        top_get = self._cache.top.get
-        top_depth = self._cache.depth
+        cache = self._cache
+        top_get = cache.top.get
+        top_depth = cache.depth
+        next_get = cache.next_level.get
+        reader_get = self._reader.get
 
         def get(pos: bytes, d: int) -> bytes:
-            node = cached_get(pos, d)
-            if d > top_depth:
-                seen[pos] = node
+            """``_get`` inlined (one call per node read instead of four: this runs for every node read)."""
+            if d <= top_depth:
+                node = top_get(pos)
+                if node is None:
+                    node = _checked(pos, reader_get(pos))
+                    cache.put(pos, d, node)
+                return node
+            if d == top_depth + 1:
+                node = next_get(pos)
+                if node is None:
+                    node = _checked(pos, reader_get(pos))
+                    cache.put(pos, d, node)
+            else:
+                node = _checked(pos, reader_get(pos))
+            seen[pos] = node
             return node
 
         def place(pos: bytes, leaf: bytes) -> None:
@@ -484,7 +498,7 @@ class SparseMerkleTree:
                     leaf = leaves[i]
                     h, leaf = _EMPTY_SUB if leaf is None else (sha256(leaf).digest(), leaf)
                     break
-                node = (top_get(pos) if d <= top_depth else None) or get(pos, d)
+                node = (top_get(pos) or get(pos, d)) if d <= top_depth else get(pos, d)
             else:
                 writes[pos] = None
                 old_leaves[pos] = node

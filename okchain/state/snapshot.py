@@ -11,7 +11,9 @@ Format (a directory):
 Trust: the importer trusts the genesis validator set (there are no validator changes yet). Block ``H + 1``
 counts as committed when validators of that set holding more than 2/3 of its power signed its commit; its
 header carries the app hash of ``H`` (Tendermint convention), the hash of block ``H`` and the hash of
-``H``'s results, and block ``H + 1``'s ``last_commit`` finalises ``H``. Import checks each chunk's hash as it
+``H``'s results, and block ``H + 1``'s ``last_commit`` finalises ``H``. What no header hash covers is checked
+on its own: both commits' signatures, block ``H``'s txs against its txs hash, and the stored results bytes
+against the ones the node seals. Import checks each chunk's hash as it
 reads it (to fail early), then rebuilds the tree from all entries and compares the root with that app hash
 before writing anything: nothing in the manifest is trusted on its own. The imported node starts at
 ``H`` (its earliest kept height) and produces or accepts ``H + 1`` on top.
@@ -34,7 +36,15 @@ from okchain.state import blockstore, schema, versions
 from okchain.state.blockstore import LastCommitted
 from okchain.state.kv import KVReader, KVStore
 from okchain.state.merkle import SparseMerkleTree
-from okchain.types.block import Block, BlockDecodeError, Commit, Header, result_from_proto, results_hash
+from okchain.types.block import (
+    Block,
+    BlockDecodeError,
+    Commit,
+    Header,
+    result_from_proto,
+    seal_results,
+    txs_hash,
+)
 from okchain.types.vote import VoteType, vote_sign_bytes
 
 FORMAT = "okchain-state-snapshot/1"
@@ -183,11 +193,17 @@ def verify_commit(
     """Raise unless ``commit`` finalises the block of ``header``: precommit signatures of distinct
     validators of the set holding more than 2/3 of its power. What a light client checks before it trusts
     the header's app hash (a snapshot import, or ``okchaind query proof``)."""
+    _verify_commit_of(chain_id, header.height, header.hash, commit, validators)
+
+
+def _verify_commit_of(
+    chain_id: str, height: int, block_hash: bytes, commit: Commit, validators: Sequence[GenesisValidator]
+) -> None:
+    """``verify_commit`` for the block ``block_hash`` at ``height``, known by its hash alone."""
     by_address = {validator_address(v.pub_key): v for v in validators}
     total = sum(v.power for v in validators)
-    block_hash = header.hash
-    if commit.height != header.height or commit.block_hash != block_hash:
-        raise SnapshotError(f"commit for height {commit.height} does not name block {header.height}")
+    if commit.height != height or commit.block_hash != block_hash:
+        raise SnapshotError(f"commit for height {commit.height} does not name block {height}")
     signed = 0
     seen = set()
     for sig in commit.signatures:
@@ -227,8 +243,8 @@ def import_snapshot(
         block = Block.decode(m.block)
         next_block = Block.decode(m.next_block)
         next_commit = Commit.from_proto(types_pb2.Commit.FromString(m.next_commit))
-        results = types_pb2.BlockResults.FromString(m.results)
-    except (BlockDecodeError, ValueError) as exc:  # protobuf's DecodeError is a ValueError
+        tx_results = [result_from_proto(r) for r in types_pb2.BlockResults.FromString(m.results).tx_results]
+    except (BlockDecodeError, ValueError) as exc:  # protobuf's DecodeError and unknown codes are ValueErrors
         raise SnapshotError(f"snapshot blocks do not decode: {exc}") from exc
     header = next_block.header
     if header.chain_id != chain_id or header.height != m.height + 1 or block.header.height != m.height:
@@ -236,10 +252,18 @@ def import_snapshot(
     verify_commit(chain_id, header, next_commit, validators)
     if block.hash != header.last_block_hash:
         raise SnapshotError(f"block {m.height} is not the one block {m.height + 1} builds on")
-    if next_block.last_commit is None or next_block.last_commit.block_hash != block.hash:
+    # Header hashes cover neither a block's txs nor its last commit: check those against what does.
+    last_commit = next_block.last_commit
+    if last_commit is None:
         raise SnapshotError(f"block {m.height + 1} carries no commit of block {m.height}")
-    if results_hash([result_from_proto(r) for r in results.tx_results]) != header.last_results_hash:
-        raise SnapshotError(f"results of block {m.height} do not match the header of {m.height + 1}")
+    verify_commit(chain_id, block.header, last_commit, validators)  # stored; the node builds H + 1 on it
+    if block.last_commit is not None:
+        _verify_commit_of(chain_id, m.height - 1, block.header.last_block_hash, block.last_commit, validators)
+    if txs_hash(block.txs) != block.header.txs_hash:
+        raise SnapshotError(f"transactions of block {m.height} do not match the txs hash of its header")
+    # Stored and served as they are: their bytes must be exactly what the node sealed, not just hash alike.
+    if seal_results(m.height, tx_results, header.app_hash) != (m.results, header.last_results_hash):
+        raise SnapshotError(f"results of block {m.height} are not the ones block {m.height + 1} commits to")
     if m.app_hash != header.app_hash:
         raise SnapshotError(f"manifest app hash differs from the app hash in the header of {m.height + 1}")
 
@@ -250,7 +274,7 @@ def import_snapshot(
             raise SnapshotError(f"chunk name {chunk.file!r} is not a plain file name")
         try:
             data = path.read_bytes()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
             raise SnapshotError(f"cannot read chunk {path}: {exc}") from exc
         if hashlib.sha256(data).hexdigest() != chunk.sha256:
             raise SnapshotError(f"chunk {chunk.file} does not match its sha256 in the manifest")
@@ -278,9 +302,9 @@ def import_snapshot(
             db.write(batch, sync=False)
     last = LastCommitted(m.height, root, block.hash, header.last_results_hash, block.header.time_ns)
     final: dict[bytes, bytes | None] = {
-        schema.block(m.height): m.block,
+        schema.block(m.height): block.encode(),
         schema.block_hash(block.hash): schema.u64(m.height),
-        schema.commit(m.height): next_block.last_commit.encode(),
+        schema.commit(m.height): last_commit.encode(),
         schema.results(m.height): m.results,
         schema.META_GENESIS: genesis_marker,
         schema.META_EARLIEST: schema.u64(m.height),
