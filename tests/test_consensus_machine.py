@@ -551,3 +551,40 @@ def test_the_shell_can_hand_over_the_next_heights_validator_set() -> None:
     s.feed(BlockApplied(1, heavier))
     assert s.machine.validators is heavier and s.machine.validators.quorum == 6
     assert s.feed(BlockApplied(1)) == [Rejected("block 1 applied, but height 2 is not decided")]
+
+
+# --- a block's body must match the header that names it ---
+
+
+def test_a_block_whose_txs_do_not_match_its_header_cannot_hide_the_real_one() -> None:
+    """The block hash covers only the header: a peer can send the named header with other txs. Taken first
+    and cached under the hash, it made the real block be ignored, so an honest validator prevoted nil and
+    could never decide the block +2/3 committed."""
+    b = block()
+    forged = replace(b, txs=(b"counter=7",))
+    assert forged.hash == b.hash and GENESIS.problem(forged)
+    s = Shell(ME)
+    s.start()
+    s.feed(ProposalReceived(proposal(0, b)))
+    (refused,) = of(s.feed(BlockReceived(forged)), Rejected)
+    assert "txs hash" in refused.reason
+    s.feed(BlockReceived(b))
+    assert s.my_votes(PV)[-1].block_hash == b.hash
+    s.feed(*(VoteReceived(vote(a, PV, 0, b.hash)) for a in others(ME)[:2]))
+    got = s.feed(*(VoteReceived(vote(a, PC, 0, b.hash)) for a in others(ME)[:2]))
+    assert [a.block for a in of(got, ApplyBlock)] == [b]
+
+
+def test_a_commit_with_a_forged_block_body_is_refused_and_the_real_one_decides() -> None:
+    b = block()
+    forged = replace(b, txs=(b"counter=7",))
+    sigs = tuple(
+        CommitSig(v.validator_address, v.time_ns, v.signature)
+        for v in sorted((vote(x, PC, 0, b.hash) for x in others(ME)), key=lambda v: v.validator_address)
+    )
+    commit = Commit(1, 0, b.hash, sigs)
+    s = Shell(ME)
+    s.start()
+    got = s.feed(CommitReceived(forged, commit))
+    assert of(got, ApplyBlock) == [] and "txs hash" in of(got, Rejected)[0].reason
+    assert of(s.feed(CommitReceived(b, commit)), ApplyBlock) == [ApplyBlock(b, commit)]

@@ -27,8 +27,8 @@ commit delay and starts round 0 of the next height, whose base validator set is 
 incremented once (priorities carry over).
 
 Inputs are checked before they touch any state: messages for another height, an unknown validator, a
-proposal from a validator that is not the round's proposer, or a bad signature are refused with a
-``Rejected`` action. The previous height's vote sets are kept so a late conflicting vote still yields
+proposal from a validator that is not the round's proposer, a bad signature, or a block whose txs do not
+match its header (the hash covers only the header) are refused with a ``Rejected`` action. The previous height's vote sets are kept so a late conflicting vote still yields
 evidence. A validator's second vote for a different block in one (height, round, type) becomes
 ``DuplicateVoteEvidence`` (``ReportEvidence`` and ``ConsensusMachine.evidence``) and, as in the paper, still
 counts toward its own block (see votes.py for why that is safe and needed).
@@ -66,7 +66,7 @@ from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
 from okchain.consensus.votes import AddOutcome, HeightVotes
 from okchain.consensus.wal import RecordKind, WALRecord, end_height_record
 from okchain.crypto import ed25519
-from okchain.types.block import Block, Commit, CommitSig
+from okchain.types.block import Block, Commit, CommitSig, txs_hash
 from okchain.types.vote import VoteType
 
 Verifier = Callable[[bytes, bytes, bytes], bool]
@@ -325,6 +325,10 @@ class ConsensusMachine:
         block_hash = block.hash
         if block_hash in self._blocks:
             return
+        problem = _body_problem(block)
+        if problem:
+            out.append(Rejected(problem))
+            return
         if not self._named(block_hash):
             out.append(
                 Rejected(
@@ -354,6 +358,10 @@ class ConsensusMachine:
             return
         if block.hash != commit.block_hash:
             out.append(Rejected("commit names a different block than the one it came with"))
+            return
+        problem = _body_problem(block)
+        if problem:
+            out.append(Rejected(problem))
             return
         if self.phase == Phase.COMMIT:
             return
@@ -555,6 +563,14 @@ class ConsensusMachine:
 def _all_votes(votes: HeightVotes) -> list[Vote]:
     sets = (votes.peek(r, t) for r in votes.rounds() for t in (VoteType.PREVOTE, VoteType.PRECOMMIT))
     return [v for vs in sets if vs is not None for v in vs.all_votes()]
+
+
+def _body_problem(block: Block) -> str:
+    """'' if the txs are the ones the header commits to. The block hash covers only the header, and blocks
+    are cached by hash: a body that does not match must never be taken for the block (first one wins)."""
+    if block.header.txs_hash != txs_hash(block.txs):
+        return f"block {block.hash.hex()[:12]} carries txs that do not match its header's txs hash"
+    return ""
 
 
 def _describe(vote: Vote) -> str:
