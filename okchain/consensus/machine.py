@@ -28,10 +28,11 @@ incremented once (priorities carry over).
 
 Inputs are checked before they touch any state: messages for another height, an unknown validator, a
 proposal from a validator that is not the round's proposer, a bad signature, or a block whose txs do not
-match its header (the hash covers only the header) are refused with a ``Rejected`` action. The previous height's vote sets are kept so a late conflicting vote still yields
-evidence. A validator's second vote for a different block in one (height, round, type) becomes
-``DuplicateVoteEvidence`` (``ReportEvidence`` and ``ConsensusMachine.evidence``) and, as in the paper, still
-counts toward its own block (see votes.py for why that is safe and needed).
+match its header (the hash covers only the header) are refused with a ``Rejected`` action. The previous
+height's vote sets are kept so a late conflicting vote still yields evidence. A validator's second vote
+for a different block in one (height, round, type) becomes ``DuplicateVoteEvidence`` (``ReportEvidence``
+and ``ConsensusMachine.evidence``) and, as in the paper, still counts toward its own block (see votes.py
+for why that is safe and needed).
 """
 
 from collections.abc import Callable
