@@ -9,10 +9,11 @@ arrives within ``MAX_DELAY_NS`` (duplicates may still happen). Nodes gossip: own
 when signed, and every ``GOSSIP_NS`` each node re-sends the messages of its height (and the previous
 height's votes) that a peer has not yet accepted (the network tells the sender, as a TCP ack plus
 CometBFT's HasVote would) and its height, so a peer that is behind gets the decided block with its commit
-(block sync). A crash loses the machine and
-the unsynced tail of the WAL (possibly mid-frame); the committed chain (LevelDB) and the signer state
-survive, and the restarted node replays the WAL after its last END_HEIGHT. A stalled node keeps its state
-but handles nothing until it resumes. Byzantine validators (below 1/3 of the power) sign outside the safe
+(block sync). A crash loses the machine and the unsynced tail of the WAL (possibly mid-frame); the
+committed chain (LevelDB) and the signer state survive, and the restarted node replays the WAL after its
+last END_HEIGHT. Half the crashes strike between a decision's synced END_HEIGHT marker and the block's
+commit, so the replay must decide that height again. A stalled node keeps its state but handles nothing
+until it resumes. Byzantine validators (below 1/3 of the power) sign outside the safe
 signer: they send conflicting votes and proposals to two halves of the network and propose and vote for
 invalid blocks.
 
@@ -60,7 +61,7 @@ from okchain.consensus.machine import ConsensusMachine
 from okchain.consensus.messages import Proposal, Vote
 from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
 from okchain.consensus.signer import DoubleSignRefused, MemorySignerStore, SafeSigner
-from okchain.consensus.wal import MemoryWAL, records_after_end_height
+from okchain.consensus.wal import MemoryWAL, WALError, records_after_end_height
 from okchain.crypto import ed25519
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.sim.app import CounterState
@@ -144,6 +145,7 @@ class Node:
     incarnation: int = 0
     stalled_until: int = 0
     replaying: bool = False
+    crash_at_commit: bool = False  # the next ApplyBlock crashes it (after END_HEIGHT, before the commit)
     commits: dict[int, CommitMsg] = field(default_factory=dict)  # the block store, for lagging peers
     splits: dict[bytes, tuple[Message, ...]] = field(default_factory=dict)  # byzantine: what half B gets
 
@@ -228,6 +230,7 @@ class Simulator:
                 "delivered",
                 "rejected",
                 "crashes",
+                "commit_crashes",
                 "stalls",
                 "partitions",
                 "equivocations",
@@ -310,9 +313,12 @@ class Simulator:
                 self.partitions.append((start, end, side))
                 self.stats["partitions"] += 1
         if "crash" in faults:
+            # Half the crashes hit the window between the synced END_HEIGHT marker and the block's commit (a
+            # stream of its own, so the planned crash times and every other draw stay as they were).
+            at_commit = random.Random(f"commit-crash/{self.config.seed}")
             for index in rng.sample(honest, min(len(honest), rng.randint(1, 2))):
                 at = rng.randrange(0, gst - SECOND)
-                self._push(at, _CRASH, index, None)
+                self._push(at, _CRASH, index, at_commit.random() < 0.5)
                 self._push(min(gst, at + rng.randint(100, 3000) * MS), _RESTART, index, None)
         if "stall" in faults:
             for index in rng.sample(honest, min(len(honest), rng.randint(1, 2))):
@@ -367,7 +373,11 @@ class Simulator:
             return
         assert node is not None
         if kind == _CRASH:
-            self._crash(node)
+            if payload:
+                node.crash_at_commit = node.up
+                self._note(node, "will crash at its next commit")
+            else:
+                self._crash(node)
             return
         if kind == _RESTART:
             self._restart(node)
@@ -431,12 +441,17 @@ class Simulator:
 
     def _restart(self, node: Node) -> None:
         if node.up:
+            node.crash_at_commit = False  # it committed nothing before its restart time: no crash after all
             return
         node.up = True
         self._note(node, f"restarts at height {node.state.height + 1}")
         self._start_node(node)
         assert node.machine is not None
-        records = records_after_end_height(node.wal.records(), node.state.height)
+        try:
+            records = records_after_end_height(node.wal.records(), node.state.height)
+        except WALError as exc:
+            self._violation(f"recovery: n{node.index} cannot replay its WAL: {exc}")
+            return
         node.replaying = True
         for record in records:
             event = replay_event(record)
@@ -456,6 +471,8 @@ class Simulator:
         accepted = True
         while True:
             for action in actions:
+                if node.machine is None:
+                    return accepted  # crashed while carrying out these actions
                 if isinstance(action, Rejected):
                     accepted = False
                     self.stats["rejected"] += 1
@@ -499,6 +516,11 @@ class Simulator:
             block = node.state.build(node.address, self.now, valid=valid)
             local.append(BlockBuilt(action.height, action.round, block))
         elif isinstance(action, ApplyBlock):
+            if node.crash_at_commit:
+                node.crash_at_commit = False
+                self.stats["commit_crashes"] += 1
+                self._crash(node)
+                return
             self._apply(node, action.block, action.commit)
             local.append(BlockApplied(action.block.header.height))
         elif isinstance(action, ReportEvidence):
@@ -667,7 +689,7 @@ class Simulator:
             event = BlockReceived(message)
         else:
             event = CommitReceived(message.block, message.commit)
-        if self._feed(node, event):
+        if self._feed(node, event) and node.up:
             self.acked.add((src, node.index, key))
             if node.byzantine is None and isinstance(message, Vote) and message.signature in self._watched:
                 self.honest_got.setdefault(message.signature, self.now)
