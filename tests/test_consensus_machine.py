@@ -588,3 +588,16 @@ def test_a_commit_with_a_forged_block_body_is_refused_and_the_real_one_decides()
     got = s.feed(CommitReceived(forged, commit))
     assert of(got, ApplyBlock) == [] and "txs hash" in of(got, Rejected)[0].reason
     assert of(s.feed(CommitReceived(b, commit)), ApplyBlock) == [ApplyBlock(b, commit)]
+
+
+def test_precommit_wait_starts_on_two_thirds_precommits_even_while_a_proposal_waits_for_its_pol() -> None:
+    """Paper line 47 holds in every step: +2/3 precommits of the round schedule the precommit timeout. A
+    proposal waiting for its POL (line 28) must not keep that rule from firing."""
+    b, c = block(), block(salt=1)
+    s = _locked_on(b)
+    s.feed(ProposalReceived(proposal(1, c, pol_round=0)), BlockReceived(c))
+    assert s.machine.phase == Phase.PROPOSE  # no POL for c at round 0: waiting
+    got = s.feed(*(VoteReceived(vote(a, PC, 1, b"")) for a in others(ME)))
+    assert timeouts(got) == [TimeoutInfo(1, 1, Step.PRECOMMIT, 1_500_000_000)]
+    got = s.feed(TimeoutElapsed(TimeoutInfo(1, 1, Step.PRECOMMIT, 1_500_000_000)))
+    assert s.machine.round == 2

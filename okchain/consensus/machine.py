@@ -491,16 +491,14 @@ class ConsensusMachine:
         if self.phase == Phase.PROPOSE and proposal is not None and block is not None:
             bh = proposal.block_hash
             unlocked = self.locked is None or self.locked.hash == bh
-            if proposal.pol_round == -1:
-                ok = unlocked and not self._invalid_reason(block)
-            else:
-                pol = self._votes.peek(proposal.pol_round, VoteType.PREVOTE)
-                if pol is None or not pol.has_quorum_for(bh):
-                    return False  # wait for the POL (or the propose timeout)
-                ok = (self.locked_round <= proposal.pol_round or unlocked) and not self._invalid_reason(block)
-            self._vote(VoteType.PREVOTE, bh if ok else b"", now_ns, out)
-            self.phase = Phase.PREVOTE
-            return True
+            pol = self._votes.peek(proposal.pol_round, VoteType.PREVOTE) if proposal.pol_round >= 0 else None
+            if proposal.pol_round == -1 or (pol is not None and pol.has_quorum_for(bh)):
+                justified = unlocked or (pol is not None and self.locked_round <= proposal.pol_round)
+                ok = justified and not self._invalid_reason(block)
+                self._vote(VoteType.PREVOTE, bh if ok else b"", now_ns, out)
+                self.phase = Phase.PREVOTE
+                return True
+            # else wait for the POL (or the propose timeout); the precommit wait below may still start
         if self.phase == Phase.PREVOTE and "prevote-wait" not in self._fired and prevotes.has_quorum_any():
             self._fired.add("prevote-wait")
             self._schedule(Step.PREVOTE, out)
