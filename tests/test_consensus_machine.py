@@ -33,7 +33,7 @@ from okchain.consensus.events import (
     WriteWAL,
     replay_event,
 )
-from okchain.consensus.machine import ConsensusMachine, Phase
+from okchain.consensus.machine import MAX_ROUNDS_AHEAD, ConsensusMachine, Phase
 from okchain.consensus.messages import Proposal, Step, TimeoutInfo, Vote
 from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
 from okchain.consensus.signer import DoubleSignRefused, MemorySignerStore, SafeSigner
@@ -601,3 +601,23 @@ def test_precommit_wait_starts_on_two_thirds_precommits_even_while_a_proposal_wa
     assert timeouts(got) == [TimeoutInfo(1, 1, Step.PRECOMMIT, 1_500_000_000)]
     got = s.feed(TimeoutElapsed(TimeoutInfo(1, 1, Step.PRECOMMIT, 1_500_000_000)))
     assert s.machine.round == 2
+
+
+def test_a_valid_commit_from_a_round_far_ahead_still_decides() -> None:
+    """+2/3 signatures prove a commit whatever its round: the bound on rounds ahead guards the vote sets
+    peers can make us allocate, and must not refuse the proof a node that fell behind catches up with."""
+    b = block()
+    far = MAX_ROUNDS_AHEAD + 6
+    sigs = tuple(
+        CommitSig(v.validator_address, v.time_ns, v.signature)
+        for v in sorted((vote(x, PC, far, b.hash) for x in others(ME)), key=lambda v: v.validator_address)
+    )
+    commit = Commit(1, far, b.hash, sigs)
+    s = Shell(ME)
+    s.start()
+    assert of(s.feed(CommitReceived(b, commit)), ApplyBlock) == [ApplyBlock(b, commit)]
+    # a lone vote that far ahead is still refused
+    other = Shell(ME)
+    other.start()
+    (refused,) = of(other.feed(VoteReceived(vote(others(ME)[0], PC, far, b.hash))), Rejected)
+    assert "rounds ahead" in refused.reason

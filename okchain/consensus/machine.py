@@ -209,11 +209,12 @@ class ConsensusMachine:
         else:
             self._count_vote(vote, checked, out)
 
-    def _check_vote(self, vote: Vote) -> ConsensusValidator | str:
-        """The voter if ``vote`` is for this height, from a validator, with a good signature; else why not."""
+    def _check_vote(self, vote: Vote, *, in_commit: bool = False) -> ConsensusValidator | str:
+        """The voter if ``vote`` is for this height, from a validator, with a good signature; else why not.
+        A commit's precommits may be of any round: +2/3 of them are a proof, and a commit fills one set."""
         if vote.height != self.height:
             return f"vote for height {vote.height}; consensus is at height {self.height}"
-        if vote.round > self.round + MAX_ROUNDS_AHEAD:
+        if not in_commit and vote.round > self.round + MAX_ROUNDS_AHEAD:
             return f"vote for round {vote.round} is more than {MAX_ROUNDS_AHEAD} rounds ahead"
         validator = self.validators.by_address(vote.validator_address)
         if validator is None:
@@ -381,7 +382,7 @@ class ConsensusMachine:
             except InvalidMessage as exc:
                 out.append(Rejected(f"malformed commit signature: {exc}"))
                 return
-            checked = self._check_vote(vote)
+            checked = self._check_vote(vote, in_commit=True)
             if isinstance(checked, str) or vote.validator_address in checked_votes:
                 reason = checked if isinstance(checked, str) else "a validator signed twice"
                 out.append(Rejected(f"commit for height {self.height}: {reason}"))
