@@ -260,3 +260,33 @@ def test_file_wal_survives_sigkill_mid_write(tmp_path: Path) -> None:
         wal.append(end_height_record(1), sync=True)
     with FileWAL(path) as wal:
         assert wal.cut_error == "" and wal.records()[-1] == end_height_record(1)
+
+
+def test_a_failed_checkpoint_never_leaves_appends_going_to_the_replaced_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the checkpoint's rename went through but a later step failed (the directory fsync), the log kept
+    appending to the old, already unlinked file: a synced record reported durable was lost on reopen."""
+    import okchain.node.wal_file as wal_file
+
+    path = tmp_path / "cs.wal"
+    real = wal_file.atomic_replace
+
+    def replace_then_fail(p: Path, data: bytes) -> None:
+        real(p, data)
+        raise OSError(5, "Input/output error")
+
+    with FileWAL(path) as wal:
+        for rec in [_r(b"a"), end_height_record(1), _r(b"b")]:
+            wal.append(rec, sync=True)
+        monkeypatch.setattr(wal_file, "atomic_replace", replace_then_fail)
+        with pytest.raises(WALFileError, match="cannot checkpoint"):
+            wal.checkpoint(1)
+        try:
+            wal.append(_r(b"own vote"), sync=True)
+        except WALFileError:
+            appended = False
+        else:
+            appended = True
+    with FileWAL(path) as wal:
+        assert (_r(b"own vote") in wal.records()) == appended
