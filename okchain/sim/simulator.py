@@ -440,8 +440,10 @@ class Simulator:
         self._note(node, "crashes")
 
     def _restart(self, node: Node) -> None:
+        if node.crash_at_commit:  # it committed nothing before its restart time: it crashes here instead
+            node.crash_at_commit = False
+            self._crash(node)
         if node.up:
-            node.crash_at_commit = False  # it committed nothing before its restart time: no crash after all
             return
         node.up = True
         self._note(node, f"restarts at height {node.state.height + 1}")
