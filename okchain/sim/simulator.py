@@ -21,9 +21,11 @@ Invariants, checked as the run goes: agreement (no two honest nodes commit diffe
 height), validity (honest nodes commit only blocks valid for their tip, each with a commit of +2/3 valid
 signatures), every reported evidence verifies and none accuses an honest validator, liveness (after GST
 every honest node commits ``heights`` more blocks within ``liveness_ns``), and every equivocation sent
-after GST whose two votes both reached honest nodes (long enough before the end for gossip to carry them)
-is caught as evidence by some honest node. (A vote that reached no honest node, e.g. one that arrived
-while every receiver was still a height behind and was refused, cannot be caught by anyone.) A failed run
+after GST whose two votes were held by two honest nodes that both kept gossiping them (a node drops a
+height's votes once it commits the next height) for two gossip rounds is caught as evidence by some honest
+node. (A vote that reached no honest node, e.g. one that arrived while every receiver was still a height
+behind and was refused, or votes whose holders all moved on before a gossip round, cannot be caught by
+anyone.) A failed run
 reports its seed, the violations and the last ``trace_len`` events.
 """
 
@@ -249,7 +251,10 @@ class Simulator:
         self.max_fault_delay_ns = 0
         self.jitter_ns = 0
         self.equivocations: list[Equivocation] = []
-        self.honest_got: dict[bytes, int] = {}  # signature of an equivocating vote -> first honest acceptance
+        self.honest_got: dict[
+            bytes, list[tuple[int, int]]
+        ] = {}  # equivocating vote's signature -> (node, when)
+        self.committed_at: dict[tuple[int, int], int] = {}  # (honest node, height) -> when it committed it
         self._watched: set[bytes] = set()
         self.caught: set[tuple[bytes, int, int, VoteType]] = set()
         self._make_validators()
@@ -579,6 +584,7 @@ class Simulator:
                     f"agreement: n{node.index} committed {block.hash.hex()[:12]} at height {height}, "
                     f"another honest node committed {first.hex()[:12]}"
                 )
+            self.committed_at.setdefault((node.index, height), self.now)
         node.state = node.state.apply(block, commit)
         node.commits[height] = CommitMsg(block, commit)
 
@@ -694,7 +700,7 @@ class Simulator:
         if self._feed(node, event) and node.up:
             self.acked.add((src, node.index, key))
             if node.byzantine is None and isinstance(message, Vote) and message.signature in self._watched:
-                self.honest_got.setdefault(message.signature, self.now)
+                self.honest_got.setdefault(message.signature, []).append((node.index, self.now))
 
     def _gossip(self, node: Node) -> None:
         assert node.machine is not None
@@ -723,20 +729,34 @@ class Simulator:
                 f"committed {self.config.heights} more blocks: heights {behind}"
             )
             return
-        settled = self.now - 2 * GOSSIP_NS - MAX_DELAY_NS
         for e in self.equivocations:
-            got = [self.honest_got.get(sig) for sig in e.signatures]
-            if None in got:
+            first, second = (self.honest_got.get(sig, []) for sig in e.signatures)
+            if not first or not second:
                 continue  # one of the two votes never reached an honest node: nobody can tell
             self.stats["equivocations_seen"] += 1
-            reached = max(t or 0 for t in got)
-            if self.config.gst_ns <= e.sent_at and reached <= settled and e.key not in self.caught:
+            together = self._held_together(e.key[1], first, second)
+            if self.config.gst_ns <= e.sent_at and together is not None and e.key not in self.caught:
                 address, height, round_, vote_type = e.key
                 self._violation(
                     f"evidence: equivocation by {address.hex()[:12]} at {height}/{round_} "
-                    f"({vote_type.name}), both votes held by honest nodes by {reached / SECOND:.3f}s, "
-                    "was never caught"
+                    f"({vote_type.name}), its votes held by honest nodes n{together[0]} and n{together[1]} "
+                    "long enough for gossip, was never caught"
                 )
+
+    def _held_together(
+        self, height: int, first: list[tuple[int, int]], second: list[tuple[int, int]]
+    ) -> tuple[int, int] | None:
+        """Two honest nodes, one holding each vote, that both kept gossiping them (a node keeps a height's
+        votes until it commits the next height) for two gossip rounds plus a delivery: one of them must then
+        have shown its vote to the other. Without such a pair (e.g. both moved two heights on before a gossip
+        round) nobody could have caught the equivocation."""
+        needed = 2 * GOSSIP_NS + MAX_DELAY_NS
+        for a, since_a in first:
+            for b, since_b in second:
+                until = min(self.committed_at.get((x, height + 1), self.now) for x in (a, b))
+                if until - max(since_a, since_b) >= needed:
+                    return a, b
+        return None
 
     def _violation(self, text: str) -> None:
         self.violations.append(f"[{self.now / SECOND:.3f}s] {text}")
