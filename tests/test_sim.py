@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from okchain.consensus.messages import Vote
 from okchain.sim.attacks import run_attack
 from okchain.sim.cli import config_for, main
-from okchain.sim.simulator import FAULTS, SimConfig, SimResult, run_seed
+from okchain.sim.simulator import CHAIN_ID, FAULTS, SimConfig, SimResult, Simulator, run_seed
+from okchain.types.block import Commit, CommitSig
+from okchain.types.vote import VoteType
 
 ALL = frozenset(FAULTS)
 
@@ -118,3 +121,16 @@ def test_scripts_sim_summary_and_json(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "simulated_heights" in printed and "faults_injected" in printed
     assert main(["--attacks", "--seeds", "1", "--out", str(out)]) == 0
     assert "fork   1/1 seeds show the expected agreement loss" in capsys.readouterr().out
+
+
+def test_the_validity_invariant_counts_each_signer_once() -> None:
+    """A commit that lists one validator's precommit several times does not carry its power several times:
+    the invariant must flag it, or a machine bug building such commits would pass unseen."""
+    sim = Simulator(SimConfig(seed=3, validators=4, powers=(1, 1, 1, 1)))
+    node = sim.nodes[0]
+    block = node.state.build(node.address, 1)
+    signer = sim.nodes[1]
+    vote = Vote(VoteType.PRECOMMIT, 1, 0, block.hash, 5, signer.address, b"")
+    sig = CommitSig(signer.address, 5, signer.key.sign(vote.sign_bytes(CHAIN_ID)))
+    sim._check_commit(node, block, Commit(1, 0, block.hash, (sig, sig, sig)))
+    assert len(sim.violations) == 1 and "validity" in sim.violations[0]

@@ -591,6 +591,10 @@ class Simulator:
     def _check_commit(self, node: Node, block: Block, commit: Commit) -> None:
         vals = self._validators_at(block.header.height)
         power = 0
+        signers = {sig.validator_address for sig in commit.signatures}
+        if len(signers) != len(commit.signatures):
+            self._violation(f"validity: n{node.index} commit at {commit.height} lists a validator twice")
+            return
         for sig in commit.signatures:
             v = vals.by_address(sig.validator_address)
             vote = Vote(
