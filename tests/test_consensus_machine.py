@@ -33,7 +33,7 @@ from okchain.consensus.events import (
     WriteWAL,
     replay_event,
 )
-from okchain.consensus.machine import ConsensusMachine, Phase
+from okchain.consensus.machine import MAX_ROUNDS_AHEAD, ConsensusMachine, Phase
 from okchain.consensus.messages import Proposal, Step, TimeoutInfo, Vote
 from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
 from okchain.consensus.signer import DoubleSignRefused, MemorySignerStore, SafeSigner
@@ -551,3 +551,73 @@ def test_the_shell_can_hand_over_the_next_heights_validator_set() -> None:
     s.feed(BlockApplied(1, heavier))
     assert s.machine.validators is heavier and s.machine.validators.quorum == 6
     assert s.feed(BlockApplied(1)) == [Rejected("block 1 applied, but height 2 is not decided")]
+
+
+# --- a block's body must match the header that names it ---
+
+
+def test_a_block_whose_txs_do_not_match_its_header_cannot_hide_the_real_one() -> None:
+    """The block hash covers only the header: a peer can send the named header with other txs. Taken first
+    and cached under the hash, it made the real block be ignored, so an honest validator prevoted nil and
+    could never decide the block +2/3 committed."""
+    b = block()
+    forged = replace(b, txs=(b"counter=7",))
+    assert forged.hash == b.hash and GENESIS.problem(forged)
+    s = Shell(ME)
+    s.start()
+    s.feed(ProposalReceived(proposal(0, b)))
+    (refused,) = of(s.feed(BlockReceived(forged)), Rejected)
+    assert "txs hash" in refused.reason
+    s.feed(BlockReceived(b))
+    assert s.my_votes(PV)[-1].block_hash == b.hash
+    s.feed(*(VoteReceived(vote(a, PV, 0, b.hash)) for a in others(ME)[:2]))
+    got = s.feed(*(VoteReceived(vote(a, PC, 0, b.hash)) for a in others(ME)[:2]))
+    assert [a.block for a in of(got, ApplyBlock)] == [b]
+
+
+def test_a_commit_with_a_forged_block_body_is_refused_and_the_real_one_decides() -> None:
+    b = block()
+    forged = replace(b, txs=(b"counter=7",))
+    sigs = tuple(
+        CommitSig(v.validator_address, v.time_ns, v.signature)
+        for v in sorted((vote(x, PC, 0, b.hash) for x in others(ME)), key=lambda v: v.validator_address)
+    )
+    commit = Commit(1, 0, b.hash, sigs)
+    s = Shell(ME)
+    s.start()
+    got = s.feed(CommitReceived(forged, commit))
+    assert of(got, ApplyBlock) == [] and "txs hash" in of(got, Rejected)[0].reason
+    assert of(s.feed(CommitReceived(b, commit)), ApplyBlock) == [ApplyBlock(b, commit)]
+
+
+def test_precommit_wait_starts_on_two_thirds_precommits_even_while_a_proposal_waits_for_its_pol() -> None:
+    """Paper line 47 holds in every step: +2/3 precommits of the round schedule the precommit timeout. A
+    proposal waiting for its POL (line 28) must not keep that rule from firing."""
+    b, c = block(), block(salt=1)
+    s = _locked_on(b)
+    s.feed(ProposalReceived(proposal(1, c, pol_round=0)), BlockReceived(c))
+    assert s.machine.phase == Phase.PROPOSE  # no POL for c at round 0: waiting
+    got = s.feed(*(VoteReceived(vote(a, PC, 1, b"")) for a in others(ME)))
+    assert timeouts(got) == [TimeoutInfo(1, 1, Step.PRECOMMIT, 1_500_000_000)]
+    got = s.feed(TimeoutElapsed(TimeoutInfo(1, 1, Step.PRECOMMIT, 1_500_000_000)))
+    assert s.machine.round == 2
+
+
+def test_a_valid_commit_from_a_round_far_ahead_still_decides() -> None:
+    """+2/3 signatures prove a commit whatever its round: the bound on rounds ahead guards the vote sets
+    peers can make us allocate, and must not refuse the proof a node that fell behind catches up with."""
+    b = block()
+    far = MAX_ROUNDS_AHEAD + 6
+    sigs = tuple(
+        CommitSig(v.validator_address, v.time_ns, v.signature)
+        for v in sorted((vote(x, PC, far, b.hash) for x in others(ME)), key=lambda v: v.validator_address)
+    )
+    commit = Commit(1, far, b.hash, sigs)
+    s = Shell(ME)
+    s.start()
+    assert of(s.feed(CommitReceived(b, commit)), ApplyBlock) == [ApplyBlock(b, commit)]
+    # a lone vote that far ahead is still refused
+    other = Shell(ME)
+    other.start()
+    (refused,) = of(other.feed(VoteReceived(vote(others(ME)[0], PC, far, b.hash))), Rejected)
+    assert "rounds ahead" in refused.reason

@@ -138,11 +138,25 @@ def test_records_after_end_height() -> None:
     assert records_after_end_height(log, 3) == ()  # committed past the log
     assert records_after_end_height(h1, 0) == tuple(h1)  # no marker yet: all for the height in progress
     assert records_after_end_height([end_height_record(0), *h1], 0) == tuple(h1)
+    with pytest.raises(WALError, match="ended height 2, but the block store is at 0"):
+        records_after_end_height(log, 0)  # block 1 was committed before height 2 could end
+    with pytest.raises(WALError, match="ended height 3, but the block store is at 1"):
+        records_after_end_height([*log, end_height_record(3)], 1)
     with pytest.raises(WALError, match="none for height 0"):
-        records_after_end_height(log, 0)
+        records_after_end_height([end_height_record(1), *h2], 0)  # a checkpointed log of another store
     # A height replayed twice (restart before the next marker) uses the latest run.
     twice = [end_height_record(4), _r(b"x"), end_height_record(4), _r(b"y")]
     assert records_after_end_height(twice, 4) == (_r(b"y"),)
+
+
+def test_a_new_chain_that_crashed_between_deciding_and_committing_height_1_replays_it() -> None:
+    """END_HEIGHT(1) is synced before block 1 is committed; a crash in between leaves the block store at 0
+    and a log that was never checkpointed, whose start is where height 0 ended. Its height-1 records must be
+    replayed (the node decides block 1 again) instead of the node refusing to start."""
+    h1 = [_r(b"a"), _r(b"b")]
+    assert records_after_end_height([*h1, end_height_record(1)], 0) == tuple(h1)
+    late = _r(b"late precommit of height 1")  # counted while the block was being committed
+    assert records_after_end_height([*h1, end_height_record(1), late], 0) == tuple(h1)
 
 
 def test_memory_wal_crash_keeps_synced_records() -> None:
@@ -246,3 +260,33 @@ def test_file_wal_survives_sigkill_mid_write(tmp_path: Path) -> None:
         wal.append(end_height_record(1), sync=True)
     with FileWAL(path) as wal:
         assert wal.cut_error == "" and wal.records()[-1] == end_height_record(1)
+
+
+def test_a_failed_checkpoint_never_leaves_appends_going_to_the_replaced_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the checkpoint's rename went through but a later step failed (the directory fsync), the log kept
+    appending to the old, already unlinked file: a synced record reported durable was lost on reopen."""
+    import okchain.node.wal_file as wal_file
+
+    path = tmp_path / "cs.wal"
+    real = wal_file.atomic_replace
+
+    def replace_then_fail(p: Path, data: bytes) -> None:
+        real(p, data)
+        raise OSError(5, "Input/output error")
+
+    with FileWAL(path) as wal:
+        for rec in [_r(b"a"), end_height_record(1), _r(b"b")]:
+            wal.append(rec, sync=True)
+        monkeypatch.setattr(wal_file, "atomic_replace", replace_then_fail)
+        with pytest.raises(WALFileError, match="cannot checkpoint"):
+            wal.checkpoint(1)
+        try:
+            wal.append(_r(b"own vote"), sync=True)
+        except WALFileError:
+            appended = False
+        else:
+            appended = True
+    with FileWAL(path) as wal:
+        assert (_r(b"own vote") in wal.records()) == appended

@@ -37,8 +37,9 @@ class BlockReceived:
 
 @dataclass(frozen=True, slots=True)
 class CommitReceived:
-    """A decided block with its commit (catch-up for a node that missed the round): its precommits are
-    checked and counted one by one like gossiped votes, so the ordinary commit rule decides."""
+    """A decided block with its commit (catch-up for a node that missed the round). The commit is checked
+    whole (+2/3 valid precommit signatures, of any round) and decides on its own; its precommits are also
+    counted like gossiped votes (which may yield evidence)."""
 
     block: Block
     commit: Commit

@@ -27,11 +27,12 @@ commit delay and starts round 0 of the next height, whose base validator set is 
 incremented once (priorities carry over).
 
 Inputs are checked before they touch any state: messages for another height, an unknown validator, a
-proposal from a validator that is not the round's proposer, or a bad signature are refused with a
-``Rejected`` action. The previous height's vote sets are kept so a late conflicting vote still yields
-evidence. A validator's second vote for a different block in one (height, round, type) becomes
-``DuplicateVoteEvidence`` (``ReportEvidence`` and ``ConsensusMachine.evidence``) and, as in the paper, still
-counts toward its own block (see votes.py for why that is safe and needed).
+proposal from a validator that is not the round's proposer, a bad signature, or a block whose txs do not
+match its header (the hash covers only the header) are refused with a ``Rejected`` action. The previous
+height's vote sets are kept so a late conflicting vote still yields evidence. A validator's second vote
+for a different block in one (height, round, type) becomes ``DuplicateVoteEvidence`` (``ReportEvidence``
+and ``ConsensusMachine.evidence``) and, as in the paper, still counts toward its own block (see votes.py
+for why that is safe and needed).
 """
 
 from collections.abc import Callable
@@ -66,7 +67,7 @@ from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
 from okchain.consensus.votes import AddOutcome, HeightVotes
 from okchain.consensus.wal import RecordKind, WALRecord, end_height_record
 from okchain.crypto import ed25519
-from okchain.types.block import Block, Commit, CommitSig
+from okchain.types.block import Block, Commit, CommitSig, txs_hash
 from okchain.types.vote import VoteType
 
 Verifier = Callable[[bytes, bytes, bytes], bool]
@@ -208,11 +209,12 @@ class ConsensusMachine:
         else:
             self._count_vote(vote, checked, out)
 
-    def _check_vote(self, vote: Vote) -> ConsensusValidator | str:
-        """The voter if ``vote`` is for this height, from a validator, with a good signature; else why not."""
+    def _check_vote(self, vote: Vote, *, in_commit: bool = False) -> ConsensusValidator | str:
+        """The voter if ``vote`` is for this height, from a validator, with a good signature; else why not.
+        A commit's precommits may be of any round: +2/3 of them are a proof, and a commit fills one set."""
         if vote.height != self.height:
             return f"vote for height {vote.height}; consensus is at height {self.height}"
-        if vote.round > self.round + MAX_ROUNDS_AHEAD:
+        if not in_commit and vote.round > self.round + MAX_ROUNDS_AHEAD:
             return f"vote for round {vote.round} is more than {MAX_ROUNDS_AHEAD} rounds ahead"
         validator = self.validators.by_address(vote.validator_address)
         if validator is None:
@@ -325,6 +327,10 @@ class ConsensusMachine:
         block_hash = block.hash
         if block_hash in self._blocks:
             return
+        problem = _body_problem(block)
+        if problem:
+            out.append(Rejected(problem))
+            return
         if not self._named(block_hash):
             out.append(
                 Rejected(
@@ -355,6 +361,10 @@ class ConsensusMachine:
         if block.hash != commit.block_hash:
             out.append(Rejected("commit names a different block than the one it came with"))
             return
+        problem = _body_problem(block)
+        if problem:
+            out.append(Rejected(problem))
+            return
         if self.phase == Phase.COMMIT:
             return
         checked_votes: dict[bytes, tuple[Vote, ConsensusValidator]] = {}
@@ -372,7 +382,7 @@ class ConsensusMachine:
             except InvalidMessage as exc:
                 out.append(Rejected(f"malformed commit signature: {exc}"))
                 return
-            checked = self._check_vote(vote)
+            checked = self._check_vote(vote, in_commit=True)
             if isinstance(checked, str) or vote.validator_address in checked_votes:
                 reason = checked if isinstance(checked, str) else "a validator signed twice"
                 out.append(Rejected(f"commit for height {self.height}: {reason}"))
@@ -482,16 +492,14 @@ class ConsensusMachine:
         if self.phase == Phase.PROPOSE and proposal is not None and block is not None:
             bh = proposal.block_hash
             unlocked = self.locked is None or self.locked.hash == bh
-            if proposal.pol_round == -1:
-                ok = unlocked and not self._invalid_reason(block)
-            else:
-                pol = self._votes.peek(proposal.pol_round, VoteType.PREVOTE)
-                if pol is None or not pol.has_quorum_for(bh):
-                    return False  # wait for the POL (or the propose timeout)
-                ok = (self.locked_round <= proposal.pol_round or unlocked) and not self._invalid_reason(block)
-            self._vote(VoteType.PREVOTE, bh if ok else b"", now_ns, out)
-            self.phase = Phase.PREVOTE
-            return True
+            pol = self._votes.peek(proposal.pol_round, VoteType.PREVOTE) if proposal.pol_round >= 0 else None
+            if proposal.pol_round == -1 or (pol is not None and pol.has_quorum_for(bh)):
+                justified = unlocked or (pol is not None and self.locked_round <= proposal.pol_round)
+                ok = justified and not self._invalid_reason(block)
+                self._vote(VoteType.PREVOTE, bh if ok else b"", now_ns, out)
+                self.phase = Phase.PREVOTE
+                return True
+            # else wait for the POL (or the propose timeout); the precommit wait below may still start
         if self.phase == Phase.PREVOTE and "prevote-wait" not in self._fired and prevotes.has_quorum_any():
             self._fired.add("prevote-wait")
             self._schedule(Step.PREVOTE, out)
@@ -555,6 +563,14 @@ class ConsensusMachine:
 def _all_votes(votes: HeightVotes) -> list[Vote]:
     sets = (votes.peek(r, t) for r in votes.rounds() for t in (VoteType.PREVOTE, VoteType.PRECOMMIT))
     return [v for vs in sets if vs is not None for v in vs.all_votes()]
+
+
+def _body_problem(block: Block) -> str:
+    """'' if the txs are the ones the header commits to. The block hash covers only the header, and blocks
+    are cached by hash: a body that does not match must never be taken for the block (first one wins)."""
+    if block.header.txs_hash != txs_hash(block.txs):
+        return f"block {block.hash.hex()[:12]} carries txs that do not match its header's txs hash"
+    return ""
 
 
 def _describe(vote: Vote) -> str:

@@ -113,23 +113,31 @@ def scan(data: bytes | bytearray | memoryview) -> WALScan:
 def records_after_end_height(records: Iterable[WALRecord], height: int) -> tuple[WALRecord, ...]:
     """What to replay for height ``height + 1`` once ``height`` is committed.
 
-    Those are the records after the last ``END_HEIGHT(height)`` marker, up to the next marker. With no
-    marker at all the log never finished a height, so every record is for the height in progress. If the
-    newest marker is below ``height`` the node committed past the log (nothing to replay); a log whose
-    markers skip ``height`` but go beyond it does not belong to this block store.
+    Those are the records after the last ``END_HEIGHT(height)`` marker, up to the next marker. A log that
+    was never checkpointed (it does not start with a marker) begins where height 0 ended, so a new chain
+    that crashed after deciding height 1 but before committing it replays height 1. With no marker at all
+    the log never finished a height, so every record is for the height in progress. If the newest marker is
+    below ``height`` the node committed past the log (nothing to replay). A log whose markers skip
+    ``height`` but go beyond it, or that ended ``height + 2`` or later (which needs block ``height + 1``
+    committed), does not belong to this block store.
     """
     recs = list(records)
-    markers = [(i, r.height_ended) for i, r in enumerate(recs) if r.kind == RecordKind.END_HEIGHT]
-    if not markers:
-        return tuple(recs)
+    markers = [(i, r.height_ended or 0) for i, r in enumerate(recs) if r.kind == RecordKind.END_HEIGHT]
     found = [i for i, h in markers if h == height]
-    if not found:
-        newest = max(h or 0 for _, h in markers)
+    if found:
+        start = found[-1] + 1
+    elif not markers or (height == 0 and markers[0][0] > 0):
+        start = 0
+    else:
+        newest = max(h for _, h in markers)
         if newest < height:
             return ()
         raise WALError(f"WAL has end-of-height markers up to {newest} but none for height {height}")
-    start = found[-1] + 1
-    stop = next((i for i, _ in markers if i >= start), len(recs))
+    later = [(i, h) for i, h in markers if i >= start]
+    beyond = max((h for _, h in later), default=0)
+    if beyond > height + 1:
+        raise WALError(f"WAL ended height {beyond}, but the block store is at {height}")
+    stop = later[0][0] if later else len(recs)
     return tuple(recs[start:stop])
 
 

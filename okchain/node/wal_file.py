@@ -89,12 +89,20 @@ class FileWAL:
         data = b"".join(encode_record(r) for r in keep)
         try:
             atomic_replace(self.path, data)
-            new_fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
         except OSError as exc:
+            self._reopen()  # the rename may have gone through: never append to an unlinked file
             raise WALFileError(f"cannot checkpoint WAL {self.path}: {exc.strerror or exc}") from None
+        self._reopen()
+
+    def _reopen(self) -> None:
+        """Append to the file ``path`` names now; if it cannot be opened, every later append fails."""
         os.close(self._fd)
-        self._fd = new_fd
-        self._size = len(data)
+        self._fd = -1
+        try:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
+            self._size = os.fstat(self._fd).st_size
+        except OSError as exc:
+            raise WALFileError(f"cannot reopen WAL {self.path}: {exc.strerror or exc}") from None
 
     def close(self) -> None:
         """Close the log and release its lock (idempotent)."""

@@ -117,6 +117,7 @@ def _summary(results: list[SimResult], wall: float, args: argparse.Namespace) ->
                 "duplicated",
                 "partitions",
                 "crashes",
+                "commit_crashes",
                 "stalls",
                 "equivocations",
                 "equivocations_seen",

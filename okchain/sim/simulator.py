@@ -9,10 +9,11 @@ arrives within ``MAX_DELAY_NS`` (duplicates may still happen). Nodes gossip: own
 when signed, and every ``GOSSIP_NS`` each node re-sends the messages of its height (and the previous
 height's votes) that a peer has not yet accepted (the network tells the sender, as a TCP ack plus
 CometBFT's HasVote would) and its height, so a peer that is behind gets the decided block with its commit
-(block sync). A crash loses the machine and
-the unsynced tail of the WAL (possibly mid-frame); the committed chain (LevelDB) and the signer state
-survive, and the restarted node replays the WAL after its last END_HEIGHT. A stalled node keeps its state
-but handles nothing until it resumes. Byzantine validators (below 1/3 of the power) sign outside the safe
+(block sync). A crash loses the machine and the unsynced tail of the WAL (possibly mid-frame); the
+committed chain (LevelDB) and the signer state survive, and the restarted node replays the WAL after its
+last END_HEIGHT. Half the crashes strike between a decision's synced END_HEIGHT marker and the block's
+commit, so the replay must decide that height again. A stalled node keeps its state but handles nothing
+until it resumes. Byzantine validators (below 1/3 of the power) sign outside the safe
 signer: they send conflicting votes and proposals to two halves of the network and propose and vote for
 invalid blocks.
 
@@ -20,9 +21,11 @@ Invariants, checked as the run goes: agreement (no two honest nodes commit diffe
 height), validity (honest nodes commit only blocks valid for their tip, each with a commit of +2/3 valid
 signatures), every reported evidence verifies and none accuses an honest validator, liveness (after GST
 every honest node commits ``heights`` more blocks within ``liveness_ns``), and every equivocation sent
-after GST whose two votes both reached honest nodes (long enough before the end for gossip to carry them)
-is caught as evidence by some honest node. (A vote that reached no honest node, e.g. one that arrived
-while every receiver was still a height behind and was refused, cannot be caught by anyone.) A failed run
+after GST whose two votes were held by two honest nodes that both kept gossiping them (a node drops a
+height's votes once it commits the next height) for two gossip rounds is caught as evidence by some honest
+node. (A vote that reached no honest node, e.g. one that arrived while every receiver was still a height
+behind and was refused, or votes whose holders all moved on before a gossip round, cannot be caught by
+anyone.) A failed run
 reports its seed, the violations and the last ``trace_len`` events.
 """
 
@@ -60,7 +63,7 @@ from okchain.consensus.machine import ConsensusMachine
 from okchain.consensus.messages import Proposal, Vote
 from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
 from okchain.consensus.signer import DoubleSignRefused, MemorySignerStore, SafeSigner
-from okchain.consensus.wal import MemoryWAL, records_after_end_height
+from okchain.consensus.wal import MemoryWAL, WALError, records_after_end_height
 from okchain.crypto import ed25519
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.sim.app import CounterState
@@ -144,6 +147,7 @@ class Node:
     incarnation: int = 0
     stalled_until: int = 0
     replaying: bool = False
+    crash_at_commit: bool = False  # the next ApplyBlock crashes it (after END_HEIGHT, before the commit)
     commits: dict[int, CommitMsg] = field(default_factory=dict)  # the block store, for lagging peers
     splits: dict[bytes, tuple[Message, ...]] = field(default_factory=dict)  # byzantine: what half B gets
 
@@ -228,6 +232,7 @@ class Simulator:
                 "delivered",
                 "rejected",
                 "crashes",
+                "commit_crashes",
                 "stalls",
                 "partitions",
                 "equivocations",
@@ -246,7 +251,10 @@ class Simulator:
         self.max_fault_delay_ns = 0
         self.jitter_ns = 0
         self.equivocations: list[Equivocation] = []
-        self.honest_got: dict[bytes, int] = {}  # signature of an equivocating vote -> first honest acceptance
+        self.honest_got: dict[
+            bytes, list[tuple[int, int]]
+        ] = {}  # equivocating vote's signature -> (node, when)
+        self.committed_at: dict[tuple[int, int], int] = {}  # (honest node, height) -> when it committed it
         self._watched: set[bytes] = set()
         self.caught: set[tuple[bytes, int, int, VoteType]] = set()
         self._make_validators()
@@ -310,9 +318,12 @@ class Simulator:
                 self.partitions.append((start, end, side))
                 self.stats["partitions"] += 1
         if "crash" in faults:
+            # Half the crashes hit the window between the synced END_HEIGHT marker and the block's commit (a
+            # stream of its own, so the planned crash times and every other draw stay as they were).
+            at_commit = random.Random(f"commit-crash/{self.config.seed}")
             for index in rng.sample(honest, min(len(honest), rng.randint(1, 2))):
                 at = rng.randrange(0, gst - SECOND)
-                self._push(at, _CRASH, index, None)
+                self._push(at, _CRASH, index, at_commit.random() < 0.5)
                 self._push(min(gst, at + rng.randint(100, 3000) * MS), _RESTART, index, None)
         if "stall" in faults:
             for index in rng.sample(honest, min(len(honest), rng.randint(1, 2))):
@@ -367,7 +378,11 @@ class Simulator:
             return
         assert node is not None
         if kind == _CRASH:
-            self._crash(node)
+            if payload:
+                node.crash_at_commit = node.up
+                self._note(node, "will crash at its next commit")
+            else:
+                self._crash(node)
             return
         if kind == _RESTART:
             self._restart(node)
@@ -430,13 +445,20 @@ class Simulator:
         self._note(node, "crashes")
 
     def _restart(self, node: Node) -> None:
+        if node.crash_at_commit:  # it committed nothing before its restart time: it crashes here instead
+            node.crash_at_commit = False
+            self._crash(node)
         if node.up:
             return
         node.up = True
         self._note(node, f"restarts at height {node.state.height + 1}")
         self._start_node(node)
         assert node.machine is not None
-        records = records_after_end_height(node.wal.records(), node.state.height)
+        try:
+            records = records_after_end_height(node.wal.records(), node.state.height)
+        except WALError as exc:
+            self._violation(f"recovery: n{node.index} cannot replay its WAL: {exc}")
+            return
         node.replaying = True
         for record in records:
             event = replay_event(record)
@@ -456,6 +478,8 @@ class Simulator:
         accepted = True
         while True:
             for action in actions:
+                if node.machine is None:
+                    return accepted  # crashed while carrying out these actions
                 if isinstance(action, Rejected):
                     accepted = False
                     self.stats["rejected"] += 1
@@ -499,6 +523,11 @@ class Simulator:
             block = node.state.build(node.address, self.now, valid=valid)
             local.append(BlockBuilt(action.height, action.round, block))
         elif isinstance(action, ApplyBlock):
+            if node.crash_at_commit:
+                node.crash_at_commit = False
+                self.stats["commit_crashes"] += 1
+                self._crash(node)
+                return
             self._apply(node, action.block, action.commit)
             local.append(BlockApplied(action.block.header.height))
         elif isinstance(action, ReportEvidence):
@@ -555,12 +584,17 @@ class Simulator:
                     f"agreement: n{node.index} committed {block.hash.hex()[:12]} at height {height}, "
                     f"another honest node committed {first.hex()[:12]}"
                 )
+            self.committed_at.setdefault((node.index, height), self.now)
         node.state = node.state.apply(block, commit)
         node.commits[height] = CommitMsg(block, commit)
 
     def _check_commit(self, node: Node, block: Block, commit: Commit) -> None:
         vals = self._validators_at(block.header.height)
         power = 0
+        signers = {sig.validator_address for sig in commit.signatures}
+        if len(signers) != len(commit.signatures):
+            self._violation(f"validity: n{node.index} commit at {commit.height} lists a validator twice")
+            return
         for sig in commit.signatures:
             v = vals.by_address(sig.validator_address)
             vote = Vote(
@@ -667,10 +701,10 @@ class Simulator:
             event = BlockReceived(message)
         else:
             event = CommitReceived(message.block, message.commit)
-        if self._feed(node, event):
+        if self._feed(node, event) and node.up:
             self.acked.add((src, node.index, key))
             if node.byzantine is None and isinstance(message, Vote) and message.signature in self._watched:
-                self.honest_got.setdefault(message.signature, self.now)
+                self.honest_got.setdefault(message.signature, []).append((node.index, self.now))
 
     def _gossip(self, node: Node) -> None:
         assert node.machine is not None
@@ -699,20 +733,34 @@ class Simulator:
                 f"committed {self.config.heights} more blocks: heights {behind}"
             )
             return
-        settled = self.now - 2 * GOSSIP_NS - MAX_DELAY_NS
         for e in self.equivocations:
-            got = [self.honest_got.get(sig) for sig in e.signatures]
-            if None in got:
+            first, second = (self.honest_got.get(sig, []) for sig in e.signatures)
+            if not first or not second:
                 continue  # one of the two votes never reached an honest node: nobody can tell
             self.stats["equivocations_seen"] += 1
-            reached = max(t or 0 for t in got)
-            if self.config.gst_ns <= e.sent_at and reached <= settled and e.key not in self.caught:
+            together = self._held_together(e.key[1], first, second)
+            if self.config.gst_ns <= e.sent_at and together is not None and e.key not in self.caught:
                 address, height, round_, vote_type = e.key
                 self._violation(
                     f"evidence: equivocation by {address.hex()[:12]} at {height}/{round_} "
-                    f"({vote_type.name}), both votes held by honest nodes by {reached / SECOND:.3f}s, "
-                    "was never caught"
+                    f"({vote_type.name}), its votes held by honest nodes n{together[0]} and n{together[1]} "
+                    "long enough for gossip, was never caught"
                 )
+
+    def _held_together(
+        self, height: int, first: list[tuple[int, int]], second: list[tuple[int, int]]
+    ) -> tuple[int, int] | None:
+        """Two honest nodes, one holding each vote, that both kept gossiping them (a node keeps a height's
+        votes until it commits the next height) for two gossip rounds plus a delivery: one of them must then
+        have shown its vote to the other. Without such a pair (e.g. both moved two heights on before a gossip
+        round) nobody could have caught the equivocation."""
+        needed = 2 * GOSSIP_NS + MAX_DELAY_NS
+        for a, since_a in first:
+            for b, since_b in second:
+                until = min(self.committed_at.get((x, height + 1), self.now) for x in (a, b))
+                if until - max(since_a, since_b) >= needed:
+                    return a, b
+        return None
 
     def _violation(self, text: str) -> None:
         self.violations.append(f"[{self.now / SECOND:.3f}s] {text}")
