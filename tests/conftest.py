@@ -1,6 +1,7 @@
 """Shared fixtures: funded dev keys, genesis documents, and real node processes on loopback."""
 
 import datetime as dt
+import json
 import os
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -22,6 +24,7 @@ from okchain.genesis.document import GenesisAccount, GenesisDoc, GenesisHeader, 
 CHAIN_ID = "okchain-test-1"
 OKT = 10**18
 REPO = Path(__file__).resolve().parent.parent
+DEV_MNEMONIC = "test test test test test test test test test test test junk"  # Hardhat/MetaMask test phrase
 
 
 def funded_keys(n: int) -> list[AccountKey]:
@@ -141,6 +144,40 @@ def init_node(
         str(block_time_ms),
     )
     return NodeProcess(home, free_port(), directory / f"{name}.log")
+
+
+def add_keyring_key(proc: NodeProcess, directory: Path, name: str = "alice") -> None:
+    """Put the dev mnemonic's first account into ``proc``'s keyring as ``name`` (password file ``pw``)."""
+    (directory / "pw").write_text("secret\n")
+    (directory / "mnemonic").write_text(DEV_MNEMONIC + "\n")
+    okchaind(
+        "keys", "add", name, "--recover", "--mnemonic-file", str(directory / "mnemonic"),
+        "--home", str(proc.home), "--password-file", str(directory / "pw"),
+    )  # fmt: skip
+
+
+def serve(proc: NodeProcess) -> Iterator[NodeProcess]:
+    """Body of a module-scoped node fixture: start ``proc``, and after the module stop it, asserting a clean
+    exit (unless a test already stopped it)."""
+    proc.start()
+    yield proc
+    if proc.proc is not None and proc.proc.poll() is None:
+        assert proc.stop() == 0, Path(proc.log).read_text()
+
+
+@pytest.fixture(scope="module")
+def channel(node: NodeProcess) -> Iterator[grpc.Channel]:
+    """A gRPC channel to the module's ``node`` fixture."""
+    with grpc.insecure_channel(node.target) as ch:
+        yield ch
+
+
+def cli_json(node: NodeProcess, *args: str) -> Any:
+    """An ``okchaind`` tx or query against ``node``, parsed from its JSON output; txs sign with the keyring
+    that ``add_keyring_key`` filled."""
+    signing = args[0] == "tx"
+    extra = ["--home", str(node.home), "--password-file", str(node.home.parent / "pw")] if signing else []
+    return json.loads(okchaind(*args, *extra, "--node", node.target).stdout)
 
 
 @pytest.fixture

@@ -1,13 +1,20 @@
 """The DEX over a real ``okchaind start`` process: ``okchaind tx|query dex`` and the DexQuery service."""
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
-from conftest import CHAIN_ID, NodeProcess, init_node, okchaind
+from conftest import (
+    CHAIN_ID,
+    DEV_MNEMONIC,
+    NodeProcess,
+    add_keyring_key,
+    cli_json,
+    init_node,
+    okchaind,
+    serve,
+)
 
 from okchain._pb.dex.v1 import query_pb2, query_pb2_grpc
 from okchain._pb.node.v1 import query_pb2 as node_query_pb2
@@ -18,8 +25,7 @@ from okchain.crypto.secp import AccountKey
 from okchain.modules.dex.messages import CancelOrders, OrderSpec, PlaceOrders, Side, parse_order_id
 from okchain.types.tx import Msg, build_tx
 
-MNEMONIC = "test test test test test test test test test test test junk"
-ALICE, BOB = (account_from_mnemonic(MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(2))
+ALICE, BOB = (account_from_mnemonic(DEV_MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(2))
 ONE = 10**18
 
 
@@ -27,28 +33,8 @@ ONE = 10**18
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
     tmp = tmp_path_factory.mktemp("dex-rpc")
     proc = init_node(tmp, [ALICE, BOB], block_time_ms=100)
-    (tmp / "pw").write_text("secret\n")
-    (tmp / "mnemonic").write_text(MNEMONIC + "\n")
-    okchaind(
-        "keys", "add", "alice", "--recover", "--mnemonic-file", str(tmp / "mnemonic"),
-        "--home", str(proc.home), "--password-file", str(tmp / "pw"),
-    )  # fmt: skip
-    proc.start()
-    yield proc
-    if proc.proc is not None and proc.proc.poll() is None:
-        assert proc.stop() == 0, Path(proc.log).read_text()
-
-
-@pytest.fixture(scope="module")
-def channel(node: NodeProcess) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(node.target) as ch:
-        yield ch
-
-
-def cli(node: NodeProcess, *args: str) -> Any:
-    signing = args[0] == "tx"
-    extra = ["--home", str(node.home), "--password-file", str(node.home.parent / "pw")] if signing else []
-    return json.loads(okchaind(*args, *extra, "--node", node.target).stdout)
+    add_keyring_key(proc, tmp)
+    yield from serve(proc)
 
 
 def grpc_tx(channel: grpc.Channel, key: AccountKey, msgs: list[Msg]) -> node_query_pb2.BroadcastTxResponse:
@@ -67,16 +53,16 @@ def grpc_tx(channel: grpc.Channel, key: AccountKey, msgs: list[Msg]) -> node_que
 def market(node: NodeProcess, channel: grpc.Channel) -> dict[str, Any]:
     """A pair with a trade, resting orders on both sides and one cancelled order, made through the CLI
     (Alice) and gRPC (Bob)."""
-    issued = cli(
+    issued = cli_json(
         node, "tx", "token", "issue", "alice", "--symbol", "xyz", "--name", "xyz", "--total-supply", "1000"
     )
     assert issued["result"]["code"] == 0, issued
     xyz = issued["denom"]
-    listed = cli(node, "tx", "dex", "list-pair", "alice", xyz, "okt",
+    listed = cli_json(node, "tx", "dex", "list-pair", "alice", xyz, "okt",
                  "--price-decimals", "2", "--quantity-decimals", "1", "--min-quantity", "0.5")  # fmt: skip
     assert listed["result"]["code"] == 0, listed
     pair = f"{xyz}_okt"
-    placed = cli(
+    placed = cli_json(
         node, "tx", "dex", "place", "alice", f"sell,{pair},2,10", f"sell,{pair},2.5,5", f"sell,{pair},3,1"
     )
     assert placed["result"]["code"] == 0, placed
@@ -199,20 +185,22 @@ def test_grpc_bad_requests(
 
 def test_cli_queries_and_cancel(node: NodeProcess, market: dict[str, Any]) -> None:
     pair = market["pair"]
-    assert cli(node, "query", "dex", "pairs")["pairs"][0]["last_price"] == "2.05"
-    order = cli(node, "query", "dex", "order", market["alice_ids"][1])
+    assert cli_json(node, "query", "dex", "pairs")["pairs"][0]["last_price"] == "2.05"
+    order = cli_json(node, "query", "dex", "order", market["alice_ids"][1])
     assert (order["status"], order["price"], order["side"]) == ("open", "2.5", "sell")
-    mine = cli(node, "query", "dex", "orders", to_checksum(ALICE.address), "--state", "open")["orders"]
+    mine = cli_json(node, "query", "dex", "orders", to_checksum(ALICE.address), "--state", "open")["orders"]
     assert [o["id"] for o in mine] == market["alice_ids"]
-    asks = cli(node, "query", "dex", "depth", pair)["asks"]
+    asks = cli_json(node, "query", "dex", "depth", pair)["asks"]
     assert asks[0] == {"price": "2", "quantity": "6", "orders": 1}
-    assert len(cli(node, "query", "dex", "deals", pair, "--limit", "1")["deals"]) == 1
-    assert cli(node, "query", "dex", "ticker", pair)["volume_24h"] == "4"
-    assert cli(node, "query", "dex", "candles", pair, "--interval", "1h")["candles"][0]["close"] == "2.05"
+    assert len(cli_json(node, "query", "dex", "deals", pair, "--limit", "1")["deals"]) == 1
+    assert cli_json(node, "query", "dex", "ticker", pair)["volume_24h"] == "4"
+    assert (
+        cli_json(node, "query", "dex", "candles", pair, "--interval", "1h")["candles"][0]["close"] == "2.05"
+    )
 
-    out = cli(node, "tx", "dex", "cancel", "alice", market["alice_ids"][2])
+    out = cli_json(node, "tx", "dex", "cancel", "alice", market["alice_ids"][2])
     assert out["result"]["code"] == 0, out
-    assert cli(node, "query", "dex", "order", market["alice_ids"][2])["status"] == "cancelled"
+    assert cli_json(node, "query", "dex", "order", market["alice_ids"][2])["status"] == "cancelled"
     again = okchaind(
         "tx", "dex", "cancel", "alice", market["alice_ids"][2], "--home", str(node.home),
         "--password-file", str(node.home.parent / "pw"), "--node", node.target, check=False,

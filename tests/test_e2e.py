@@ -15,15 +15,14 @@ from okchain.crypto.secp import AccountKey
 from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.bank.messages import Transfer
 from okchain.types.tx import build_tx, decode_tx
-from tests.conftest import CHAIN_ID, OKT, NodeProcess, okchaind
+from tests.conftest import CHAIN_ID, DEV_MNEMONIC, OKT, NodeProcess, okchaind
 
-MNEMONIC = "test test test test test test test test test test test junk"
 GENESIS_BALANCE = 1_000_000 * OKT
 GAS = 50_000
 
 
 def hd_keys(n: int) -> list[AccountKey]:
-    return [account_from_mnemonic(MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(n)]
+    return [account_from_mnemonic(DEV_MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(n)]
 
 
 def cli_json(*args: str) -> Any:
@@ -111,7 +110,7 @@ def test_snapshot_to_restart_end_to_end(node_factory: Any, tmp_path: Path) -> No
     pw = tmp_path / "pw"
     pw.write_text("secret\n")
     mnemonic_file = tmp_path / "mnemonic"
-    mnemonic_file.write_text(MNEMONIC + "\n")
+    mnemonic_file.write_text(DEV_MNEMONIC + "\n")
     okchaind(
         "keys",
         "add",

@@ -2,12 +2,11 @@
 
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
-from conftest import CHAIN_ID, OKT, NodeProcess, funded_keys, init_node
+from conftest import CHAIN_ID, OKT, NodeProcess, funded_keys, init_node, serve
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
@@ -64,16 +63,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
             "mempool_max_future_per_account = 64", f"mempool_max_future_per_account = {FUTURE_LIMIT}"
         )
     )
-    proc.start()
-    yield proc
-    if proc.proc is not None and proc.proc.poll() is None:
-        assert proc.stop() == 0, Path(proc.log).read_text()
-
-
-@pytest.fixture(scope="module")
-def channel(node: NodeProcess) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(node.target) as ch:
-        yield ch
+    yield from serve(proc)
 
 
 @pytest.fixture(scope="module")

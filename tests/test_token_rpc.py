@@ -1,13 +1,20 @@
 """Tokens over a real ``okchaind start`` process: the TokenQuery gRPC service and the token commands."""
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import grpc
 import pytest
-from conftest import CHAIN_ID, OKT, NodeProcess, init_node, okchaind
+from conftest import (
+    CHAIN_ID,
+    DEV_MNEMONIC,
+    OKT,
+    NodeProcess,
+    add_keyring_key,
+    cli_json,
+    init_node,
+    okchaind,
+    serve,
+)
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from okchain._pb.node.v1 import query_pb2 as node_query_pb2
@@ -19,8 +26,7 @@ from okchain.modules.token.messages import MintToken
 from okchain.types.params import ChainParams
 from okchain.types.tx import build_tx
 
-MNEMONIC = "test test test test test test test test test test test junk"
-ALICE, BOB = (account_from_mnemonic(MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(2))
+ALICE, BOB = (account_from_mnemonic(DEV_MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(2))
 ISSUE_FEE = ChainParams().token_issue_fee
 
 
@@ -28,33 +34,12 @@ ISSUE_FEE = ChainParams().token_issue_fee
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
     tmp = tmp_path_factory.mktemp("token-rpc")
     proc = init_node(tmp, [ALICE, BOB], block_time_ms=100)
-    (tmp / "pw").write_text("secret\n")
-    (tmp / "mnemonic").write_text(MNEMONIC + "\n")
-    okchaind(
-        "keys", "add", "alice", "--recover", "--mnemonic-file", str(tmp / "mnemonic"),
-        "--home", str(proc.home), "--password-file", str(tmp / "pw"),
-    )  # fmt: skip
-    proc.start()
-    yield proc
-    if proc.proc is not None and proc.proc.poll() is None:
-        assert proc.stop() == 0, Path(proc.log).read_text()
-
-
-@pytest.fixture(scope="module")
-def channel(node: NodeProcess) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(node.target) as ch:
-        yield ch
-
-
-def cli(node: NodeProcess, *args: str) -> Any:
-    """An ``okchaind`` tx or query against the node, parsed from its JSON output."""
-    signing = args[0] == "tx"
-    extra = ["--home", str(node.home), "--password-file", str(node.home.parent / "pw")] if signing else []
-    return json.loads(okchaind(*args, *extra, "--node", node.target).stdout)
+    add_keyring_key(proc, tmp)
+    yield from serve(proc)
 
 
 def issue(node: NodeProcess, symbol: str, supply: str = "1000000", *flags: str) -> str:
-    out = cli(node, "tx", "token", "issue", "alice", "--symbol", symbol, "--name", f"{symbol} coin",
+    out = cli_json(node, "tx", "token", "issue", "alice", "--symbol", symbol, "--name", f"{symbol} coin",
               "--total-supply", supply, *flags)  # fmt: skip
     assert out["committed"] and out["result"]["code"] == 0, out
     denom: str = out["denom"]
@@ -63,27 +48,28 @@ def issue(node: NodeProcess, symbol: str, supply: str = "1000000", *flags: str) 
 
 
 def test_cli_issue_mint_burn_transfer_and_supply(node: NodeProcess) -> None:
-    okt_before = int(cli(node, "query", "supply")["amount"])
+    okt_before = int(cli_json(node, "query", "supply")["amount"])
     denom = issue(node, "xyz", "1000000.5", "--mintable")
-    token = cli(node, "query", "token", denom)
+    token = cli_json(node, "query", "token", denom)
     assert token["owner"] == to_checksum(ALICE.address) and token["mintable"] is True
     assert token["supply"] == token["original_supply"] == str(1_000_000 * OKT + OKT // 2)
     assert token["supply_display"] == f"1000000.5{denom}"
-    assert int(cli(node, "query", "supply")["amount"]) == okt_before - ISSUE_FEE  # the issue fee is burned
+    supply = int(cli_json(node, "query", "supply")["amount"])
+    assert supply == okt_before - ISSUE_FEE  # the issue fee is burned
 
-    assert cli(node, "tx", "token", "mint", "alice", f"2.25{denom}")["result"]["code"] == 0
-    assert cli(node, "query", "token", denom)["supply"] == str(1_000_002 * OKT + 3 * OKT // 4)
-    burned = cli(node, "tx", "token", "burn", "alice", "1.5okt")
+    assert cli_json(node, "tx", "token", "mint", "alice", f"2.25{denom}")["result"]["code"] == 0
+    assert cli_json(node, "query", "token", denom)["supply"] == str(1_000_002 * OKT + 3 * OKT // 4)
+    burned = cli_json(node, "tx", "token", "burn", "alice", "1.5okt")
     assert burned["result"]["code"] == 0
     assert burned["result"]["events"][0]["attributes"] == {
         "denom": "okt", "burner": to_checksum(ALICE.address), "amount": str(3 * OKT // 2),
     }  # fmt: skip
-    assert int(cli(node, "query", "supply")["amount"]) == okt_before - ISSUE_FEE - 3 * OKT // 2
-    assert cli(node, "query", "token", "okt")["supply"] == str(okt_before - ISSUE_FEE - 3 * OKT // 2)
+    assert int(cli_json(node, "query", "supply")["amount"]) == okt_before - ISSUE_FEE - 3 * OKT // 2
+    assert cli_json(node, "query", "token", "okt")["supply"] == str(okt_before - ISSUE_FEE - 3 * OKT // 2)
 
-    moved = cli(node, "tx", "token", "transfer-ownership", "alice", denom, to_checksum(BOB.address))
+    moved = cli_json(node, "tx", "token", "transfer-ownership", "alice", denom, to_checksum(BOB.address))
     assert moved["result"]["code"] == 0
-    assert cli(node, "query", "token", denom)["owner"] == to_checksum(BOB.address)
+    assert cli_json(node, "query", "token", denom)["owner"] == to_checksum(BOB.address)
     refused = okchaind(
         "tx", "token", "mint", "alice", f"1{denom}", "--home", str(node.home),
         "--password-file", str(node.home.parent / "pw"), "--node", node.target, check=False,
