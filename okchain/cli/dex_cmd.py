@@ -4,9 +4,10 @@
 import argparse
 
 from okchain._pb.dex.v1 import query_pb2
+from okchain._pb.node.v1 import query_pb2 as query_pb2_node
 from okchain.cli.client import Client, add_node_arg, print_json
 from okchain.cli.common import UINT64, CLIError, bounded_int
-from okchain.cli.tx_cmd import add_tx_flags, broadcast_json, sign_and_broadcast
+from okchain.cli.tx_cmd import add_tx_flags, send_and_report
 from okchain.crypto.address import parse_address, to_checksum
 from okchain.modules.dex.candles import INTERVALS
 from okchain.modules.dex.messages import (
@@ -92,16 +93,19 @@ def register_query(q_sub: "argparse._SubParsersAction[argparse.ArgumentParser]")
         p.set_defaults(func=fn)
 
 
-def _send(args: argparse.Namespace, msg: Msg) -> int:
-    signer, resp = sign_and_broadcast(args, args.sender, [msg])
-    out = broadcast_json(signer, resp)
+def _placed_ids(resp: query_pb2_node.BroadcastTxResponse) -> dict[str, object]:
+    """The ids of the orders a place tx opened, read from its ``dex_place_orders`` event."""
+    out: dict[str, object] = {}
     for event in resp.result.events:
         if event.type == "dex_place_orders":
             attrs = {a.key: a.value for a in event.attributes}
             height, first = attrs["first_id"].split("-")
             out["order_ids"] = [f"{height}-{int(first) + i}" for i in range(int(attrs["count"]))]
-    print_json(out)
-    return 0 if resp.result.code == 0 else 1
+    return out
+
+
+def _send(args: argparse.Namespace, msg: Msg) -> int:
+    return send_and_report(args, msg, _placed_ids)
 
 
 def _decimal(text: str, what: str) -> int:

@@ -2,10 +2,11 @@
 
 import argparse
 
+from okchain._pb.node.v1 import query_pb2 as query_pb2_node
 from okchain._pb.token.v1 import query_pb2, token_pb2
 from okchain.cli.client import Client, add_node_arg, print_json
 from okchain.cli.common import CLIError
-from okchain.cli.tx_cmd import add_tx_flags, broadcast_json, sign_and_broadcast, user_amount
+from okchain.cli.tx_cmd import add_tx_flags, send_and_report, user_amount
 from okchain.crypto.address import parse_address
 from okchain.modules.token.messages import BurnToken, IssueToken, MintToken, TransferOwnership
 from okchain.types.amount import AmountError, format_amount, parse_display_number
@@ -48,14 +49,17 @@ def register_query(q_sub: "argparse._SubParsersAction[argparse.ArgumentParser]")
         p.set_defaults(func=fn)
 
 
-def _send(args: argparse.Namespace, msg: Msg) -> int:
-    signer, resp = sign_and_broadcast(args, args.sender, [msg])
-    out = broadcast_json(signer, resp)
+def _issued_denom(resp: query_pb2_node.BroadcastTxResponse) -> dict[str, object]:
+    """The denom an issue tx created, read from its ``issue_token`` event."""
+    out: dict[str, object] = {}
     for event in resp.result.events:
         if event.type == "issue_token":
             out["denom"] = next(a.value for a in event.attributes if a.key == "denom")
-    print_json(out)
-    return 0 if resp.result.code == 0 else 1
+    return out
+
+
+def _send(args: argparse.Namespace, msg: Msg) -> int:
+    return send_and_report(args, msg, _issued_denom)
 
 
 def _issue(args: argparse.Namespace) -> int:

@@ -1,6 +1,7 @@
 """``okchaind tx send FROM TO AMOUNT`` and the signing helpers every ``tx`` subcommand shares."""
 
 import argparse
+from collections.abc import Callable
 
 from okchain._pb.node.v1 import query_pb2
 from okchain.cli.client import Client, add_node_arg, print_json, result_json
@@ -96,12 +97,23 @@ def broadcast_json(signer: Address, resp: query_pb2.BroadcastTxResponse) -> dict
     }
 
 
+def send_and_report(
+    args: argparse.Namespace,
+    msg: Msg,
+    details: Callable[[query_pb2.BroadcastTxResponse], dict[str, object]] = lambda resp: {},
+) -> int:
+    """Sign ``msg`` with the ``sender`` key, broadcast it and print the outcome as JSON, with ``details`` of
+    the response added (a new denom, order ids, …); exit status 0 only if the tx succeeded."""
+    signer, resp = sign_and_broadcast(args, args.sender, [msg])
+    print_json({**broadcast_json(signer, resp), **details(resp)})
+    return 0 if resp.result.code == 0 else 1
+
+
 def cmd_send(args: argparse.Namespace) -> int:
     try:
         to = parse_address(args.to)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     amount, denom = user_amount(args.amount)
-    signer, resp = sign_and_broadcast(args, args.sender, [Transfer(to, denom, amount)])
-    print_json({**broadcast_json(signer, resp), "to": to_checksum(to), "amount": str(amount), "denom": denom})
-    return 0 if resp.result.code == 0 else 1
+    sent: dict[str, object] = {"to": to_checksum(to), "amount": str(amount), "denom": denom}
+    return send_and_report(args, Transfer(to, denom, amount), lambda resp: sent)
