@@ -33,6 +33,24 @@ class NodeConfig:
     state_cache_entries: int = 1_000_000  # committed state values kept in memory for execution
     state_retention_heights: int = 10_000  # heights whose state and blocks are kept; 0 = all (archive)
     signature_workers: int = -1  # processes recovering signatures of batches; -1 = CPUs - 1, 0 = none
+    # consensus timing (CometBFT defaults); block_time_ms above is the commit delay between heights
+    timeout_propose_ms: int = 3_000
+    timeout_prevote_ms: int = 1_000
+    timeout_precommit_ms: int = 1_000
+    timeout_delta_ms: int = 500  # added to each step's timeout per round
+    # p2p
+    p2p_listen: str = "127.0.0.1:26656"
+    persistent_peers: str = ""  # comma-separated node_id@host:port, always (re)dialled
+    seeds: str = ""  # comma-separated node_id@host:port, asked for addresses then dropped
+    pex: bool = True  # exchange peer addresses and keep an address book
+    p2p_max_inbound: int = 40
+    p2p_max_outbound: int = 10
+    p2p_send_rate: int = 20_000_000  # bytes/s per peer
+    p2p_recv_rate: int = 20_000_000  # bytes/s per peer
+    p2p_handshake_timeout_ms: int = 5_000
+    p2p_idle_timeout_ms: int = 30_000  # a peer silent this long (no frame, not even a ping) is dropped
+    p2p_ban_seconds: int = 600  # how long a misbehaving peer is refused
+    blocksync_switch_back_blocks: int = 10  # a running node this far behind its peers goes back to block sync
 
     def commit_timeout_s(self, requested_ms: int) -> float:
         """The commit wait a client asked for (0 = node default), capped by the node."""

@@ -30,6 +30,11 @@ class Home:
         return self.root / "config" / "validator_key.json"
 
     @property
+    def node_key_file(self) -> Path:
+        """The p2p identity (ed25519); distinct from the validator key, which signs consensus messages."""
+        return self.root / "config" / "node_key.json"
+
+    @property
     def data_dir(self) -> Path:
         return self.root / "data" / "state.db"
 
