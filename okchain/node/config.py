@@ -59,7 +59,10 @@ class NodeConfig:
     def to_toml(self) -> str:
         lines = ["# okchain node configuration (node-local; consensus rules live in genesis.json)"]
         for key, value in asdict(self).items():
-            lines.append(f'{key} = "{value}"' if isinstance(value, str) else f"{key} = {value}")
+            if isinstance(value, bool):
+                lines.append(f"{key} = {str(value).lower()}")
+            else:
+                lines.append(f'{key} = "{value}"' if isinstance(value, str) else f"{key} = {value}")
         return "\n".join(lines) + "\n"
 
     @classmethod

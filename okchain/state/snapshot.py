@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from okchain._pb.types.v1 import types_pb2
-from okchain.crypto.ed25519 import validator_address, verify
 from okchain.errors import OKChainError
 from okchain.genesis.document import GenesisValidator
 from okchain.state import blockstore, schema, versions
@@ -45,7 +44,7 @@ from okchain.types.block import (
     seal_results,
     txs_hash,
 )
-from okchain.types.vote import VoteType, vote_sign_bytes
+from okchain.types.commit_check import commit_problem
 
 FORMAT = "okchain-state-snapshot/1"
 MANIFEST = "manifest.json"
@@ -200,29 +199,9 @@ def _verify_commit_of(
     chain_id: str, height: int, block_hash: bytes, commit: Commit, validators: Sequence[GenesisValidator]
 ) -> None:
     """``verify_commit`` for the block ``block_hash`` at ``height``, known by its hash alone."""
-    by_address = {validator_address(v.pub_key): v for v in validators}
-    total = sum(v.power for v in validators)
-    if commit.height != height or commit.block_hash != block_hash:
-        raise SnapshotError(f"commit for height {commit.height} does not name block {height}")
-    signed = 0
-    seen = set()
-    for sig in commit.signatures:
-        v = by_address.get(sig.validator_address)
-        if v is None or sig.validator_address in seen:
-            continue
-        message = vote_sign_bytes(
-            chain_id, commit.height, commit.round, VoteType.PRECOMMIT, block_hash, sig.time_ns
-        )
-        if not verify(v.pub_key, message, sig.signature):
-            raise SnapshotError(
-                f"commit signature of validator {sig.validator_address.hex()} does not verify"
-            )
-        seen.add(sig.validator_address)
-        signed += v.power
-    if 3 * signed <= 2 * total:
-        raise SnapshotError(
-            f"commit of height {commit.height} is signed by {signed} of {total} power; needs > 2/3"
-        )
+    problem = commit_problem(chain_id, height, block_hash, commit, [(v.pub_key, v.power) for v in validators])
+    if problem:
+        raise SnapshotError(problem)
 
 
 def import_snapshot(
