@@ -79,6 +79,11 @@ class NodeProcess:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        self.spawn()
+        self.wait_healthy()
+
+    def spawn(self) -> None:
+        """Start the process without waiting for it (several nodes can then boot side by side)."""
         logf = self.log.open("ab")
         self.proc = subprocess.Popen(
             [
@@ -95,7 +100,6 @@ class NodeProcess:
             stderr=subprocess.STDOUT,
             env={**os.environ},
         )
-        self.wait_healthy()
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

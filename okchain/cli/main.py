@@ -8,11 +8,11 @@ from okchain.errors import OKChainError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from okchain.cli import genesis_cmd, keys_cmd, node_cmd, query_cmd, snapshot_cmd, tx_cmd
+    from okchain.cli import genesis_cmd, keys_cmd, node_cmd, query_cmd, snapshot_cmd, testnet_cmd, tx_cmd
 
     parser = argparse.ArgumentParser(prog="okchaind", description="OKChain node and client")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (node_cmd, keys_cmd, genesis_cmd, tx_cmd, query_cmd, snapshot_cmd):
+    for module in (node_cmd, keys_cmd, genesis_cmd, tx_cmd, query_cmd, snapshot_cmd, testnet_cmd):
         module.register(sub)
     return parser
 

@@ -1,0 +1,144 @@
+"""``okchaind testnet`` layouts and refusals (in-process), and ``scripts/localnet`` driving a real node."""
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, funded_keys, write_snapshot
+from localnet_support import create_localnet
+
+from okchain.cli.main import main
+from okchain.cli.testnet_cmd import load_manifest
+from okchain.crypto.ed25519 import validator_address
+from okchain.crypto.hashing import sha256
+from okchain.genesis.document import load_genesis
+from okchain.node.config import NodeConfig
+from okchain.node.home import Home
+from okchain.p2p.keys import NodeKey, parse_peer_address
+
+
+def test_testnet_writes_one_genesis_keys_ports_and_peers(tmp_path: Path) -> None:
+    out = tmp_path / "net"
+    argv = ["testnet", "--validators", "3", "--full-nodes", "2", "--output", str(out), "--chain-id", "ln-7"]
+    assert (
+        main([*argv, "--base-p2p-port", "30000", "--base-grpc-port", "31000", "--block-time-ms", "300"]) == 0
+    )
+    nodes = load_manifest(out)
+    assert [n.name for n in nodes] == [f"node{i}" for i in range(5)]
+    assert [n.validator for n in nodes] == [True, True, True, False, False]
+    manifest = json.loads((out / "localnet.json").read_text())
+    genesis_bytes = {(out / n.home / "config" / "genesis.json").read_bytes() for n in nodes}
+    assert len(genesis_bytes) == 1, "every home must hold the same genesis"
+    assert manifest["genesis_sha256"] == sha256(genesis_bytes.pop()).hex()
+    genesis = load_genesis(out / "node0" / "config" / "genesis.json")
+    assert genesis.header.chain_id == "ln-7"
+    keys = [Home(out / n.home).read_validator_key() for n in nodes]
+    assert [(v.name, v.pub_key, v.power) for v in genesis.header.validators] == [
+        (f"node{i}", keys[i].public_key, 10) for i in range(3)
+    ]
+    assert len({k.public_key for k in keys}) == 5
+    for i, node in enumerate(nodes):
+        home = Home(out / node.home)
+        assert node.validator_address == validator_address(keys[i].public_key).hex()
+        node_key = NodeKey.load_or_create(home.node_key_file)
+        assert node.node_id == node_key.node_id
+        for secret in (home.validator_key_file, home.node_key_file):
+            assert secret.stat().st_mode & 0o777 == 0o600, secret
+        config = NodeConfig.load(home.config_file)
+        assert (config.moniker, config.grpc_listen, config.p2p_listen, config.block_time_ms) == (
+            f"node{i}",
+            f"127.0.0.1:{31000 + i}",
+            f"127.0.0.1:{30000 + i}",
+            300,
+        )
+        peers = [parse_peer_address(p) for p in config.persistent_peers.split(",")]
+        expected = [(o.node_id, "127.0.0.1", 30000 + j) for j, o in enumerate(nodes) if j != i]
+        assert [(p.node_id, p.host, p.port) for p in peers] == expected
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--base-p2p-port", "65533"], "needs ports 65533..65536, beyond 1..65535"),
+        (["--base-grpc-port", "65535", "--validators", "2"], "needs ports 65535..65536"),
+        (["--base-p2p-port", "9092"], "p2p ports from 9092 and gRPC ports from 9090 overlap"),
+        (["--snapshot", "/nonexistent.csv"], "snapshot /nonexistent.csv not found"),
+    ],
+)
+def test_testnet_refuses_bad_layouts_before_writing(
+    tmp_path: Path, extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "net"
+    assert main(["testnet", "--validators", "4", "--output", str(out), *extra]) == 1
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_testnet_refuses_a_used_folder_and_zero_validators(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    assert main(["testnet", "--output", str(tmp_path)]) == 1
+    assert "is not an empty folder" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+    with pytest.raises(SystemExit):
+        main(["testnet", "--validators", "0", "--output", str(tmp_path / "x")])
+    assert "--validators: 0 is outside 1.." in capsys.readouterr().err
+
+
+def test_failed_testnet_leaves_an_empty_folder_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("address,amount\n0x12,5\n")
+    out = tmp_path / "net"
+    out.mkdir()
+    assert main(["testnet", "--validators", "2", "--output", str(out), "--snapshot", str(bad)]) == 1
+    assert "line 2" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
+    good = tmp_path / "good.csv"
+    write_snapshot(good, funded_keys(2))
+    assert main(["testnet", "--validators", "2", "--output", str(out), "--snapshot", str(good)]) == 0
+
+
+def localnet_script(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(REPO / "scripts" / "localnet"), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_script_starts_reports_and_stops_a_one_validator_localnet(tmp_path: Path) -> None:
+    out = tmp_path / "net"
+    create_localnet(out, 1, block_time_ms=100)
+    try:
+        started = localnet_script("start", "--dir", str(out))
+        assert started.returncode == 0, started.stderr
+        pid = int((out / "node0.pid").read_text())
+        assert f"node0 started (pid {pid}" in started.stdout
+        again = localnet_script("start", "--dir", str(out))
+        assert f"node0 already running (pid {pid})" in again.stdout
+        status: list[dict[str, object]] = []
+        for _ in range(100):
+            r = subprocess.run(
+                [str(REPO / ".venv/bin/okchaind"), "testnet-status", "--dir", str(out), "--json"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            status = json.loads(r.stdout)
+            if r.returncode == 0 and int(str(status[0]["height"])) >= 3:
+                break
+            time.sleep(0.2)
+        assert status[0]["pid"] == pid and int(str(status[0]["height"])) >= 3, status
+        table = localnet_script("status", "--dir", str(out))
+        assert table.returncode == 0 and table.stdout.startswith(f"node0   validator pid {pid}"), table
+    finally:
+        stopped = localnet_script("stop", "--dir", str(out))
+    assert stopped.returncode == 0, stopped.stderr
+    assert f"node0: SIGTERM sent to {pid}" in stopped.stdout
+    assert not (out / "node0.pid").exists()
+    assert (out / "node0.log").read_text().rstrip().endswith("okchain node stopped")
+    down = localnet_script("status", "--dir", str(out))
+    assert down.returncode == 1 and "node0   validator stopped     unreachable" in down.stdout
