@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Committed transfers per second and commit latency on a 4-validator localnet (real processes, loopback),
+then the block-sync rate of a fresh full node against the live commit rate.
+
+``okchaind testnet`` lays out the validators plus one full node whose genesis funds --senders keys (a
+snapshot CSV, like the OKB migration). Every transfer is signed before the clock starts; sender s always
+submits to validator s mod N, in nonce order, so no node sees a nonce gap. Four client threads (one per
+validator) offer --rate tx/s in total with BroadcastTxs batches; a poller streams committed blocks from
+validator 0 and stamps each tx with the moment its block was seen committed. Latency = that moment minus
+the start of the BroadcastTxs call that carried it. After the last tx commits, the full node starts from
+genesis and is timed to the tip.
+"""
+
+import argparse
+import multiprocessing
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO / "scripts" / "bench"), str(REPO / "tests"), str(REPO)]
+from conftest import write_snapshot  # noqa: E402
+from localnet_support import Localnet, LocalnetProcess, create_localnet  # noqa: E402
+from report import emit  # noqa: E402
+
+from okchain._pb.node.v1 import query_pb2  # noqa: E402
+from okchain.crypto.hashing import sha256  # noqa: E402
+from okchain.crypto.secp import AccountKey  # noqa: E402
+from okchain.modules.bank.messages import Transfer  # noqa: E402
+from okchain.types.tx import build_tx  # noqa: E402
+
+CHAIN_ID = "okchain-localnet-1"
+GAS = 50_000
+MIN_GAS_PRICE = 1_000_000_000  # the node default
+
+
+def _key(i: int) -> AccountKey:
+    return AccountKey((i + 1).to_bytes(32, "big"))
+
+
+def _sign_round(args: tuple[int, int]) -> list[bytes]:
+    """Nonce ``nonce`` of every sender: one transfer of 1 base unit to the next sender."""
+    nonce, senders = args
+    return [
+        build_tx(
+            _key(i),
+            chain_id=CHAIN_ID,
+            nonce=nonce,
+            msgs=[Transfer(_key((i + 1) % senders).address, "okt", 1)],
+            gas_limit=GAS,
+            fee=GAS * MIN_GAS_PRICE,
+        )
+        for i in range(senders)
+    ]
+
+
+class BlockWatcher(threading.Thread):
+    """Polls one node for new heights; records when each block was first seen and the txs it holds."""
+
+    def __init__(self, node: LocalnetProcess, from_height: int) -> None:
+        super().__init__(daemon=True)
+        self.node = node
+        self.height = from_height
+        self.committed_at: dict[bytes, float] = {}
+        self.blocks: list[tuple[int, float, int, int]] = []  # height, seen at, txs, header time ns
+        self.failed = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            latest = self.node.height()
+            seen = time.perf_counter()
+            while self.height < latest:
+                self.height += 1
+                r = self.node.block(self.height)
+                for raw in r.block.txs:
+                    self.committed_at[sha256(raw)] = seen
+                self.failed += sum(1 for x in r.results.tx_results if x.code != 0)
+                self.blocks.append((self.height, seen, len(r.block.txs), r.block.header.time_ns))
+            self.stop.wait(0.02)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def offer(
+    net: Localnet, per_node: list[list[bytes]], rate: int, batch: int
+) -> tuple[dict[bytes, float], int, float]:
+    """Send each node's txs in batches at ``rate`` tx/s in total; returns submit times, rejected count and
+    how long the offering took."""
+    submitted: dict[bytes, float] = {}
+    rejected = [0] * len(per_node)
+    lock = threading.Lock()
+    t0 = time.perf_counter()
+    interval = batch * len(per_node) / rate  # seconds between one node's batches
+
+    def client(index: int) -> None:
+        node, txs = net.validators[index], per_node[index]
+        for i, start in enumerate(range(0, len(txs), batch)):
+            chunk = txs[start : start + batch]
+            wait = t0 + i * interval + index * interval / len(per_node) - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            sent = time.perf_counter()
+            resp = node.tx.BroadcastTxs(query_pb2.BroadcastTxsRequest(txs=chunk), timeout=120)
+            with lock:
+                for raw, result in zip(chunk, resp.results, strict=True):
+                    if result.code == 0:
+                        submitted[sha256(raw)] = sent
+                    else:
+                        rejected[index] += 1
+
+    with ThreadPoolExecutor(len(per_node)) as pool:
+        list(pool.map(client, range(len(per_node))))
+    return submitted, sum(rejected), time.perf_counter() - t0
+
+
+def measure_sync(net: Localnet, watcher: BlockWatcher) -> dict[str, float | int]:
+    """Start the full node from genesis; time it to the validators' tip."""
+    full = next(n for n in net.nodes if not n.spec.validator)
+    tip = max(net.heights(net.validators).values())
+    t0 = time.perf_counter()
+    full.process.spawn()
+    full.process.wait_healthy(timeout=120)
+    first_answer = time.perf_counter() - t0
+    first_height = full.height()
+    while full.height() < tip:
+        time.sleep(0.05)
+    wall = time.perf_counter() - t0
+    txs = sum(n for h, _, n, _ in watcher.blocks if h <= tip)
+    blocks = [b for b in watcher.blocks if b[0] <= tip]
+    live_s = (blocks[-1][3] - blocks[0][3]) / 1e9 if len(blocks) > 1 else 0.0
+    live_blocks_per_s = (len(blocks) - 1) / live_s if live_s else 0.0
+    live_tps = sum(n for _, _, n, _ in blocks[1:]) / live_s if live_s else 0.0
+    synced_after_answer = tip - first_height
+    after_answer_s = wall - first_answer
+    out: dict[str, float | int] = {
+        "sync_tip_height": tip,
+        "sync_node_first_answer_s": first_answer,
+        "sync_height_at_first_answer": first_height,
+        "sync_wall_s": wall,
+        "sync_blocks_per_s_wall": tip / wall,
+        "sync_tps_wall": txs / wall,
+        "live_blocks_per_s": live_blocks_per_s,
+        "live_tps_by_header_time": live_tps,
+    }
+    if synced_after_answer > tip // 2 and after_answer_s > 0:
+        out["sync_blocks_per_s_after_start"] = synced_after_answer / after_answer_s
+    out["sync_vs_live_blocks"] = tip / wall / live_blocks_per_s if live_blocks_per_s else 0.0
+    out["sync_vs_live_tps"] = txs / wall / live_tps if live_tps else 0.0
+    return out
+
+
+def run(args: argparse.Namespace) -> dict[str, float | int | str]:
+    rounds = max(1, args.rate * args.duration // args.senders)
+    t_sign = time.perf_counter()
+    with multiprocessing.Pool() as pool:
+        signed = pool.map(_sign_round, [(r, args.senders) for r in range(rounds)])
+    sign_s = time.perf_counter() - t_sign
+    per_node: list[list[bytes]] = [[] for _ in range(args.validators)]
+    for txs in signed:
+        for sender, raw in enumerate(txs):
+            per_node[sender % args.validators].append(raw)
+    total = sum(len(t) for t in per_node)
+    with tempfile.TemporaryDirectory() as tmp:
+        snapshot = Path(tmp) / "snapshot.csv"
+        write_snapshot(snapshot, [_key(i) for i in range(args.senders)])
+        directory = Path(tmp) / "net"
+        create_localnet(
+            directory, args.validators, full_nodes=1, block_time_ms=args.block_time_ms, snapshot=snapshot
+        )
+        net = Localnet(directory)
+        try:
+            net.start(net.validators)
+            net.wait_height(2, net.validators, timeout=120)
+            watcher = BlockWatcher(net.validators[0], net.validators[0].height())
+            watcher.start()
+            submitted, rejected, offer_s = offer(net, per_node, args.rate, args.batch)
+            deadline = time.perf_counter() + args.drain_s
+            while any(h not in watcher.committed_at for h in submitted) and time.perf_counter() < deadline:
+                time.sleep(0.2)
+            watcher.stop.set()
+            watcher.join()
+            seen = watcher.committed_at
+            latencies = [seen[h] - t for h, t in submitted.items() if h in seen]
+            ours = [b for b in watcher.blocks if b[2]]
+            first_submit = min(submitted.values())
+            last_commit = max(seen[h] for h in submitted if h in seen)
+            result: dict[str, float | int | str] = {
+                "validators": args.validators,
+                "block_time_ms": args.block_time_ms,
+                "senders": args.senders,
+                "offered_tps": args.rate,
+                "offered_txs": total,
+                "sign_s": sign_s,
+                "offer_s": offer_s,
+                "accepted_txs": len(submitted),
+                "rejected_txs": rejected,
+                "committed_txs": len(latencies),
+                "failed_in_block": watcher.failed,
+                "committed_tps": len(latencies) / (last_commit - first_submit),
+                "blocks_with_txs": len(ours),
+                "max_block_txs": max(b[2] for b in ours),
+                "mean_block_interval_s": statistics.mean(
+                    (b[3] - a[3]) / 1e9 for a, b in zip(watcher.blocks, watcher.blocks[1:], strict=False)
+                ),
+                "latency_p50_s": percentile(latencies, 0.50),
+                "latency_p99_s": percentile(latencies, 0.99),
+                "latency_max_s": max(latencies),
+            }
+            if not args.no_sync:
+                result.update(measure_sync(net, watcher))
+        finally:
+            net.close()
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--validators", type=int, default=4)
+    parser.add_argument("--senders", type=int, default=4000, help="funded accounts signing transfers")
+    parser.add_argument("--rate", type=int, default=3000, help="offered tx/s over all validators")
+    parser.add_argument("--duration", type=int, default=25, help="seconds of offered load")
+    parser.add_argument("--batch", type=int, default=250, help="txs per BroadcastTxs call (<= 1000)")
+    parser.add_argument("--block-time-ms", type=int, default=1000)
+    parser.add_argument("--drain-s", type=float, default=60, help="wait for the backlog")
+    parser.add_argument("--no-sync", action="store_true", help="skip the block-sync measurement")
+    parser.add_argument("--out", type=Path, default=Path("bench-results/localnet_tps.json"))
+    args = parser.parse_args()
+    if not 1 <= args.batch <= 1000:
+        parser.error("--batch must be 1..1000 (the node's BroadcastTxs limit)")
+    emit(run(args), args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Four validators and a late full node as real processes on loopback, made by ``okchaind testnet``.
+
+The tests share one network and run in file order: agreement, transactions through every node, DEX trading,
+a full node joining late, one validator killed, two killed (halt without fork) and their return.
+"""
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from conftest import DEV_MNEMONIC, OKT
+from localnet_support import FAST_TIMEOUTS, Localnet, LocalnetProcess, create_localnet
+
+from okchain._pb.dex.v1 import query_pb2 as dex_pb2
+from okchain._pb.dex.v1 import query_pb2_grpc as dex_grpc
+from okchain._pb.node.v1 import query_pb2
+from okchain.crypto.address import to_checksum
+from okchain.crypto.hd import account_from_mnemonic
+from okchain.crypto.secp import AccountKey
+from okchain.modules.bank.messages import Transfer
+from okchain.modules.dex.messages import ListPair, OrderSpec, PlaceOrders, Side
+from okchain.modules.token.messages import IssueToken
+from okchain.types.tx import Msg, build_tx
+
+CHAIN_ID = "okchain-localnet-1"
+ALICE, BOB = (account_from_mnemonic(DEV_MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(2))
+GAS = 400_000
+FULL_NODE_JOINS_AT = 20  # the full node starts once the chain is at least this high
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Localnet]:
+    directory = tmp_path_factory.mktemp("localnet") / "net"
+    create_localnet(directory, 4, full_nodes=1, block_time_ms=250, **FAST_TIMEOUTS)
+    localnet = Localnet(directory)
+    try:
+        localnet.start(localnet.validators)
+        yield localnet
+    finally:
+        localnet.close()
+
+
+def send(node: LocalnetProcess, key: AccountKey, msgs: list[Msg]) -> query_pb2.BroadcastTxResponse:
+    """Sign with the nonce ``node`` expects next and wait until the tx is committed."""
+    account = node.query.Account(query_pb2.AccountRequest(address=to_checksum(key.address)), timeout=10)
+    raw = build_tx(
+        key, chain_id=CHAIN_ID, nonce=account.pending_nonce, msgs=msgs, gas_limit=GAS, fee=GAS * 10**9
+    )
+    request = query_pb2.BroadcastTxRequest(tx=raw, mode=query_pb2.BROADCAST_MODE_COMMIT, timeout_ms=20_000)
+    resp: query_pb2.BroadcastTxResponse = node.tx.BroadcastTx(request, timeout=30)
+    assert resp.committed and resp.result.code == 0, f"{node.name}: {resp}"
+    return resp
+
+
+def common_height(net: Localnet, nodes: list[LocalnetProcess]) -> int:
+    """A height every node in ``nodes`` has committed (waits until the slowest reaches the fastest)."""
+    top = max(net.heights(nodes).values())
+    net.wait_height(top, nodes)
+    return top
+
+
+def test_four_validators_commit_identical_blocks_and_app_hashes(net: Localnet) -> None:
+    validators = net.validators
+    net.wait_height(12, validators, timeout=60)
+    net.assert_same_chain(validators, range(1, 13))
+    # Equal power: every validator proposes in turn, and every commit carries +2/3 of the signatures.
+    proposers = {net.nodes[0].block(h).block.header.proposer_address.hex() for h in range(1, 13)}
+    assert proposers == {v.spec.validator_address for v in validators}, proposers
+    for h in range(2, 13):
+        signers = len(net.nodes[0].block(h).block.last_commit.signatures)
+        assert signers >= 3, f"block {h} carries a commit with {signers} of 4 signatures"
+
+
+def test_transactions_sent_to_any_node_are_committed_everywhere(net: Localnet) -> None:
+    validators = net.validators
+    recipient = AccountKey((7777).to_bytes(32, "big")).address
+    heights = []
+    for amount, node in enumerate(validators, start=1):
+        resp = send(node, ALICE, [Transfer(recipient, "okt", amount * OKT)])
+        heights.append(resp.height)
+        for other in validators:
+            got = other.tx.GetTx(query_pb2.GetTxRequest(hash=resp.tx_hash), timeout=10)
+            assert (got.height, got.result.code) == (resp.height, 0), f"{other.name}: tx via {node.name}"
+    top = common_height(net, validators)
+    balances = {
+        v.name: v.query.Balance(
+            query_pb2.BalanceRequest(address=to_checksum(recipient), denom="okt"), timeout=10
+        ).balance.amount
+        for v in validators
+    }
+    assert set(balances.values()) == {str(10 * OKT)}, balances
+    net.assert_same_chain(validators, range(min(heights), top + 1))
+
+
+def test_dex_trading_on_four_validators_ends_with_one_app_hash(net: Localnet) -> None:
+    v = net.validators
+    first = v[0].height()
+    issued = send(v[0], ALICE, [IssueToken("lnt", "localnet token", 1_000 * OKT, False)])
+    denom = next(
+        a.value
+        for e in issued.result.events
+        if e.type == "issue_token"
+        for a in e.attributes
+        if a.key == "denom"
+    )
+    send(v[1], ALICE, [ListPair(denom, "okt", 2, 1, OKT // 10)])
+    pair = f"{denom}_okt"
+    send(v[2], ALICE, [PlaceOrders((OrderSpec(pair, Side.SELL, 2 * OKT, 10 * OKT),))])
+    send(v[3], BOB, [PlaceOrders((OrderSpec(pair, Side.BUY, 3 * OKT, 4 * OKT),))])
+
+    def deals(node: LocalnetProcess) -> list[tuple[str, int, str, str]]:
+        r = dex_grpc.DexQueryStub(node.channel).Deals(dex_pb2.DealsRequest(pair=pair), timeout=10)
+        return sorted((d.order_id, d.side, d.price, d.quantity) for d in r.deals)
+
+    net.wait_for("the crossing orders to match on every node", lambda: all(len(deals(n)) == 2 for n in v), 30)
+    assert len({tuple(deals(n)) for n in v}) == 1, {n.name: deals(n) for n in v}
+    assert {d[3] for d in deals(v[0])} == {str(4 * OKT)}  # Bob's whole buy filled against Alice's sell
+    top = common_height(net, v)
+    net.assert_same_chain(v, range(first, top + 1))
+    app_hashes = {n.name: n.block(top).results.app_hash.hex() for n in v}
+    assert len(set(app_hashes.values())) == 1, app_hashes
+
+
+def test_full_node_joining_late_catches_up_then_follows_consensus(net: Localnet) -> None:
+    validators = net.validators
+    full = net.nodes[4]
+    assert not full.spec.validator
+    net.wait_height(FULL_NODE_JOINS_AT, validators, timeout=60)
+    tip = max(net.heights(validators).values())
+    t0 = time.monotonic()
+    net.start([full])
+    net.wait_height(tip, [full], timeout=60)
+    caught_up_s = time.monotonic() - t0
+    # Following: it keeps pace with the validators' new heights, within a block or two.
+    follow_from = full.height()
+    net.wait_height(follow_from + 5, [full], timeout=30)
+    lead = max(net.heights(validators).values()) - full.height()
+    assert lead <= 2, (
+        f"full node {lead} heights behind the validators after catching up in {caught_up_s:.1f}s"
+    )
+    assert not full.info().catching_up
+    net.assert_same_chain([*validators, full], range(1, follow_from + 5))
+
+
+def test_chain_goes_on_with_one_validator_killed(net: Localnet) -> None:
+    victim = net.validators[3]
+    net.kill(victim)
+    live = net.live()
+    start = common_height(net, live)
+    net.wait_height(start + 5, live, timeout=60)  # a dead proposer every 4th height costs a round, no more
+    net.assert_same_chain(live, range(start, start + 6))
+
+
+def test_two_of_four_killed_halts_without_fork_and_resumes(net: Localnet) -> None:
+    dead = net.validators[3]
+    victim = net.validators[2]
+    assert not dead.running
+    net.kill(victim)
+    live = net.live()  # two validators and the full node: half the voting power
+    time.sleep(1.5)  # a block decided just before the kill may still reach every live node
+    before = net.heights(live)
+    time.sleep(4)  # several rounds of timeouts at the test's settings
+    after = net.heights(live)
+    assert after == before, f"heights moved with half the voting power: {before} -> {after}"
+    halted = min(after.values())
+    net.assert_same_chain(live, range(1, halted + 1))
+    net.start([victim, dead])
+    everyone = net.live()
+    net.wait_height(halted + 3, everyone, timeout=90)
+    net.assert_same_chain(everyone, range(halted - 2, halted + 4))
