@@ -65,6 +65,7 @@ def test_testnet_writes_one_genesis_keys_ports_and_peers(tmp_path: Path) -> None
         (["--base-grpc-port", "65535", "--validators", "2"], "needs ports 65535..65536"),
         (["--base-p2p-port", "9092"], "p2p ports from 9092 and gRPC ports from 9090 overlap"),
         (["--snapshot", "/nonexistent.csv"], "snapshot /nonexistent.csv not found"),
+        (["--host", "local host"], "--host 'local host': address 'local host:1' has a bad host"),
     ],
 )
 def test_testnet_refuses_bad_layouts_before_writing(

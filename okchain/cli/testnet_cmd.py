@@ -22,7 +22,8 @@ from okchain.genesis.document import GenesisValidator
 from okchain.genesis.migrate import migrate_snapshot
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
-from okchain.p2p.keys import NodeKey
+from okchain.p2p.errors import P2PError
+from okchain.p2p.keys import NodeKey, PeerAddress, parse_host_port
 
 MANIFEST = "localnet.json"
 VALIDATOR_POWER = 10
@@ -68,6 +69,10 @@ class TestnetSpec:
             )
         if self.output.exists() and (not self.output.is_dir() or any(self.output.iterdir())):
             return f"{self.output} is not an empty folder; choose another --output or remove it"
+        try:
+            parse_host_port(f"{self.host}:1")
+        except P2PError as exc:
+            return f"--host {self.host!r}: {exc}"
         if not self.snapshot.is_file():
             return f"snapshot {self.snapshot} not found"
         return ""
@@ -155,7 +160,11 @@ def _write_testnet(spec: TestnetSpec) -> list[LocalnetNode]:
         if i:
             shutil.copyfile(homes[0].genesis_file, home.genesis_file)
         home.write_validator_key(keys[i])
-        peers = ",".join(f"{other.node_id}@{other.p2p}" for other in nodes if other is not node)
+        peers = ",".join(
+            str(PeerAddress(other.node_id, spec.host, spec.base_p2p_port + j))
+            for j, other in enumerate(nodes)
+            if other is not node
+        )
         config = NodeConfig(
             moniker=node.name,
             grpc_listen=node.grpc,
