@@ -1,0 +1,1 @@
+"""Peer-to-peer networking: encrypted authenticated connections, multiplexed channels, peers, PEX."""
