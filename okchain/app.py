@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
+from okchain.crypto import ed25519
 from okchain.crypto.ed25519 import validator_address
 from okchain.crypto.hashing import sha256
 from okchain.deliver import Delivered, SignatureCache, deliver_tx, precheck, precheck_many
@@ -28,7 +29,8 @@ from okchain.state.cache import CacheKV, ReadCache
 from okchain.state.crashpoint import crash_point
 from okchain.state.kv import KVStore
 from okchain.state.merkle import SparseMerkleTree
-from okchain.types.block import Block, Commit, seal_results, txs_hash
+from okchain.types.block import Block, Commit, last_commit_hash, seal_results, txs_hash
+from okchain.types.commit_check import Verifier, commit_problem
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code, TxResult
 from okchain.types.tx import Recoverer, Tx, recover_signers
@@ -105,8 +107,10 @@ class Application:
         sig_cache_size: int = 500_000,
         tree_cache_size: int = 1_000_000,
         state_cache_size: int = 1_000_000,
+        verify: Verifier = ed25519.verify,
     ) -> None:
         self.db = db
+        self._verify = verify  # validator signatures (the node passes its cache of already-checked ones)
         self.state = ReadCache(db, state_cache_size)  # committed state reads; refreshed on every commit
         self.genesis_header = genesis.header  # accounts are only needed once, at init
         self.genesis_accounts = len(genesis.accounts)
@@ -124,6 +128,9 @@ class Application:
             )
         )
         self.validators_hash = validators_hash(self.validators)
+        self._validator_power = tuple((v.pub_key, v.power) for v in self.validators)
+        self._validator_addresses = frozenset(v.address for v in self.validators)
+        self._checked_commit: tuple[int, bytes] = (-1, b"")  # (height, hash) of the last commit verified
         self.tree = SparseMerkleTree(db, schema.MERKLE, cache_size=tree_cache_size)
         self._pending: FinalizedBlock | None = None
         self._prepared: _Execution | None = None
@@ -286,6 +293,11 @@ class Application:
             return "last results hash does not match"
         if h.validators_hash != self.validators_hash:
             return "validators hash does not match"
+        if h.proposer_address not in self._validator_addresses:
+            return f"proposer {h.proposer_address.hex()} is not a validator"
+        problem = self._last_commit_problem(block)
+        if problem:
+            return problem
         if h.txs_hash != txs_hash(block.txs):
             return "txs hash does not match the block's transactions"
         if h.time_ns <= self.last.time_ns:
@@ -297,6 +309,27 @@ class Application:
             return "block exceeds size limits"
         if len({sha256(raw) for raw in block.txs}) != len(block.txs):
             return "block contains the same tx twice"
+        return ""
+
+    def _last_commit_problem(self, block: Block) -> str:
+        """'' if the block carries the commit that decided the previous block (none at the initial height)
+        and its header hashes it. Verified once per commit: consensus and finalize both ask."""
+        commit = block.last_commit
+        if block.header.last_commit_hash != last_commit_hash(commit):
+            return "last commit hash does not match the block's last commit"
+        if self.last.height + 1 == self.genesis_header.initial_height:
+            return "" if commit is None else "a block at the initial height carries a last commit"
+        if commit is None:
+            return f"block {block.header.height} carries no commit of block {self.last.height}"
+        digest = block.header.last_commit_hash
+        if self._checked_commit == (self.last.height, digest):
+            return ""
+        problem = commit_problem(
+            self.chain_id, self.last.height, self.last.block_hash, commit, self._validator_power, self._verify
+        )
+        if problem:
+            return f"last commit: {problem}"
+        self._checked_commit = (self.last.height, digest)
         return ""
 
     def finalize_block(self, block: Block, commit: Commit) -> FinalizedBlock:

@@ -29,6 +29,7 @@ headers = st.builds(
     last_results_hash=hashes,
     validators_hash=hashes,
     proposer_address=st.binary(max_size=20),
+    last_commit_hash=hashes,
 )
 commit_sigs = st.builds(CommitSig, st.binary(max_size=20), i64, st.binary(max_size=64))
 commits = st.builds(Commit, u64, u32, hashes, st.lists(commit_sigs, max_size=4).map(tuple))
@@ -46,6 +47,7 @@ FIXED_HEADER = Header(
     last_results_hash=b"\x03" * 32,
     validators_hash=b"\x04" * 32,
     proposer_address=b"\x05" * 20,
+    last_commit_hash=b"\x06" * 32,
 )
 
 
@@ -89,7 +91,7 @@ def test_block_roundtrip(block: Block) -> None:
 
 
 def test_header_encoding_fixed_vector() -> None:
-    # Pins the canonical header encoding (proto3 deterministic, fields 1..9 in order, defaults omitted) and
+    # Pins the canonical header encoding (proto3 deterministic, fields 1..10 in order, defaults omitted) and
     # therefore every block hash: changing the Header message or its encoder forks the chain.
     assert FIXED_HEADER.encode().hex() == (
         "0a0e6f6b636861696e2d746573742d31"  # 1 chain_id
@@ -101,15 +103,16 @@ def test_header_encoding_fixed_vector() -> None:
         "3a200303030303030303030303030303030303030303030303030303030303030303"  # 7 last_results_hash
         "42200404040404040404040404040404040404040404040404040404040404040404"  # 8 validators_hash
         "4a140505050505050505050505050505050505050505"  # 9 proposer_address
+        "52200606060606060606060606060606060606060606060606060606060606060606"  # 10 last_commit_hash
     )
     # The block hash fixed vector: sha256 of exactly the bytes above.
-    assert FIXED_HEADER.hash.hex() == "05c8da159e5d9c0918bb9648ffefbe940e312419f9bbd88ce6a9e4eced228c3b"
+    assert FIXED_HEADER.hash.hex() == "f172068cd6e6b0c89ace1d24dac51b63963f6ac545c284c8cd14b05e56367f4e"
     block = Block(FIXED_HEADER, (b"tx-a", b"tx-b"), None)
     assert block.hash == FIXED_HEADER.hash  # txs are bound through txs_hash only
 
 
 def test_header_defaults_are_omitted() -> None:
-    empty = Header("", 0, 0, b"", b"", b"", b"", b"", b"")
+    empty = Header("", 0, 0, b"", b"", b"", b"", b"", b"", b"")
     assert empty.encode() == b""
     assert empty.hash.hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.state.blockstore import LastCommitted
-from okchain.types.block import Block, Commit, CommitSig, Header, txs_hash
+from okchain.types.block import Block, Commit, CommitSig, Header, last_commit_hash, txs_hash
 from okchain.types.vote import VoteType, vote_sign_bytes
 
 
@@ -34,6 +34,7 @@ def decide(tip: ChainTip, txs: list[bytes], now_ns: int, key: ValidatorKey) -> t
         last_results_hash=last.results_hash,
         validators_hash=tip.validators_hash,
         proposer_address=validator_address(key.public_key),
+        last_commit_hash=last_commit_hash(tip.last_commit),
     )
     block = Block(header, tuple(txs), tip.last_commit)
     block_hash = block.hash

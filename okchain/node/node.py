@@ -1,36 +1,63 @@
-"""The node: one trio nursery running block production, the gRPC bridge and signal handling.
+"""The node: one trio nursery running consensus, pruning, the gRPC bridge and signal handling.
 
 Everything that touches the application and the mempool runs on the trio thread; gRPC threads reach it
-through ``trio.from_thread.run`` and read committed data from LevelDB snapshots.
+through ``trio.from_thread.run`` and read committed data from LevelDB snapshots. Consensus is the pure
+Tendermint machine driven by ``ConsensusDriver``; every decided block, from consensus or block sync, is
+committed through ``Node.apply_block``.
 """
 
 import logging
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import trio
 
 from okchain.app import Application
-from okchain.consensus import solo
+from okchain.consensus.config import ConsensusConfig
+from okchain.consensus.evidence import DuplicateVoteEvidence
+from okchain.consensus.machine import ConsensusMachine
+from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
+from okchain.consensus.signer import SafeSigner
 from okchain.crypto.ed25519 import validator_address
 from okchain.crypto.hashing import sha256
 from okchain.errors import OKChainError
 from okchain.genesis.document import load_genesis
 from okchain.mempool.pool import AddResult, Mempool, MempoolConfig
 from okchain.node.config import NodeConfig
+from okchain.node.consensus_driver import ConsensusDriver, DriverHooks, Message
 from okchain.node.home import Home
+from okchain.node.signer_file import FileSignerStore
 from okchain.node.sigpool import SignaturePool, default_workers
+from okchain.node.verify_cache import VerifyCache
+from okchain.node.wal_file import FileWAL
 from okchain.rpc.server import GrpcServer
 from okchain.state import blockstore
 from okchain.state.kv import LevelDB
 from okchain.state.pruning import Pruner
+from okchain.types.block import Block, Commit, Header, last_commit_hash, txs_hash
 from okchain.types.results import Code, TxResult
 from okchain.types.tx import Recoverer, recover_signers
 
 log = logging.getLogger("okchain.node")
 
 PRUNE_STEP_HEIGHTS = 16  # heights per pruning call: bounds how long a stopping node waits for the worker
+MS = 1_000_000
+
+
+def consensus_config(config: NodeConfig) -> ConsensusConfig:
+    """The machine's timing from config.toml; the block time is the commit delay between heights."""
+    delta = config.timeout_delta_ms * MS
+    return ConsensusConfig(
+        propose_ns=config.timeout_propose_ms * MS,
+        propose_delta_ns=delta,
+        prevote_ns=config.timeout_prevote_ms * MS,
+        prevote_delta_ns=delta,
+        precommit_ns=config.timeout_precommit_ms * MS,
+        precommit_delta_ns=delta,
+        commit_delay_ns=config.block_time_ms * MS,
+    )
 
 
 class NodeError(OKChainError):
@@ -54,7 +81,9 @@ class Node:
         self.config = config
         genesis = load_genesis(home.genesis_file)
         self.key = home.read_validator_key()
+        self.verifier = VerifyCache()
         self.db = LevelDB(home.data_dir)
+        self._closers: list[Callable[[], None]] = [self.db.close]
         try:
             self.app = Application(
                 self.db,
@@ -62,17 +91,15 @@ class Node:
                 min_gas_price=config.min_gas_price,
                 tree_cache_size=config.tree_cache_nodes,
                 state_cache_size=config.state_cache_entries,
+                verify=self.verifier.verify,
             )
             self.pruner = Pruner(self.db, config.state_retention_heights)
+            self.validator_address = validator_address(self.key.public_key)
+            self.is_validator = any(v.address == self.validator_address for v in self.app.validators)
+            self.driver = self._make_driver()
         except BaseException:
-            self.db.close()
+            self._close()
             raise
-        self.validator_address = validator_address(self.key.public_key)
-        if [v.address for v in self.app.validators] != [self.validator_address]:
-            self.db.close()
-            raise NodeError(
-                "single-validator mode: this node's validator key must be the only genesis validator"
-            )
         self.mempool = Mempool(
             self.app,
             MempoolConfig(
@@ -83,7 +110,6 @@ class Node:
                 config.mempool_future_ttl_blocks,
             ),
         )
-        self._last_commit = blockstore.commit_at(self.db, self.app.last.height)
         workers = config.signature_workers
         if workers < 0:
             workers = default_workers()
@@ -92,6 +118,7 @@ class Node:
         if workers > 0:
             self._sig_pool = SignaturePool(workers)
             self.recover = self._sig_pool.recover
+        self._rejected: list[bytes] = []  # what our last prepare_proposal left out (mempool fast path)
         self._waiters: dict[bytes, trio.Event] = {}
         self._outcomes: dict[bytes, tuple[int, TxResult]] = {}
 
@@ -118,41 +145,105 @@ class Node:
     def add_many(self, raws: list[bytes]) -> list[AddResult]:
         return [self.mempool.add(raw) for raw in raws]
 
-    # --- block production ---
-    def produce_block(self) -> None:
-        proposal = self.app.prepare_proposal(
-            self.mempool.reap(self.app.params.max_block_txs, self.app.params.max_block_bytes)
+    # --- consensus ---
+    def _make_driver(self) -> ConsensusDriver:
+        """The machine at the next height, with its WAL and (for a validator) the double-sign-safe signer;
+        the caller closes both (``_closers``) if anything later fails."""
+        data = self.home.data_dir.parent
+        wal = FileWAL(data / "consensus.wal")
+        self._closers.append(wal.close)
+        signer: SafeSigner | None = None
+        if self.is_validator:
+            store = FileSignerStore(data / "signer_state.json")
+            self._closers.append(store.close)
+            signer = SafeSigner(self.key, store)
+        height = self.app.last.height + 1
+        machine = ConsensusMachine(
+            chain_id=self.app.chain_id,
+            height=height,
+            validators=self._validator_set(height),
+            address=self.validator_address if self.is_validator else None,
+            validate=self.app.process_proposal,
+            config=consensus_config(self.config),
+            verify=self.verifier.verify,
         )
-        txs = proposal.txs
-        tip = solo.ChainTip(self.app.chain_id, self.app.last, self.app.validators_hash, self._last_commit)
-        block, commit = solo.decide(tip, txs, time.time_ns(), self.key)
+        hooks = DriverHooks(
+            build_block=self.build_block,
+            apply_block=self.apply_block,
+            broadcast=self._broadcast_consensus,
+            report_evidence=self._report_evidence,
+            step_changed=self._step_changed,
+        )
+        return ConsensusDriver(
+            machine, wal=wal, signer=signer, committed_height=lambda: self.app.last.height, hooks=hooks
+        )
+
+    def _validator_set(self, height: int) -> ValidatorSet:
+        """The base set of ``height``: the genesis set moved on one proposer turn per height, exactly as
+        the machine does on every ``BlockApplied`` (so a restarted node agrees with running ones)."""
+        validators = ValidatorSet.genesis(
+            ConsensusValidator.from_pub_key(v.pub_key, v.power) for v in self.app.validators
+        )
+        for _ in range(height - self.app.genesis_header.initial_height):
+            validators = validators.increment(1)
+        return validators
+
+    def build_block(self, height: int, round_: int) -> Block:
+        """Our proposal for ``height``: mempool txs by fee that succeed in order (``prepare_proposal``)."""
+        app = self.app
+        proposal = app.prepare_proposal(
+            self.mempool.reap(app.params.max_block_txs, app.params.max_block_bytes)
+        )
+        last = app.last
+        last_commit = blockstore.commit_at(self.db, last.height)
+        header = Header(
+            chain_id=app.chain_id,
+            height=height,
+            time_ns=max(time.time_ns(), last.time_ns + 1),
+            last_block_hash=last.block_hash,
+            txs_hash=txs_hash(proposal.txs),
+            app_hash=last.app_hash,
+            last_results_hash=last.results_hash,
+            validators_hash=app.validators_hash,
+            proposer_address=self.validator_address,
+            last_commit_hash=last_commit_hash(last_commit),
+        )
+        self._rejected = proposal.rejected
+        log.debug("built block %d/%d with %d txs", height, round_, len(proposal.txs))
+        return Block(header, tuple(proposal.txs), last_commit)
+
+    def apply_block(self, block: Block, commit: Commit) -> None:
+        """Commit a decided block (from consensus or block sync): execute, write, update the mempool and
+        wake the commit-mode broadcasts waiting for its txs."""
         finalized = self.app.finalize_block(block, commit)
         last = self.app.commit()
-        self._last_commit = commit
-        self.mempool.update(block.txs, all(r.ok for r in finalized.results) and not proposal.rejected)
+        ours = block.header.proposer_address == self.validator_address
+        clean = all(r.ok for r in finalized.results) and not (ours and self._rejected)
+        self._rejected = []
+        self.mempool.update(block.txs, clean)
         for raw, result in zip(block.txs, finalized.results, strict=True):
             tx_hash = sha256(raw)
             event = self._waiters.pop(tx_hash, None)
             if event is not None:
                 self._outcomes[tx_hash] = (last.height, result)
                 event.set()
-        if txs:
+        if block.txs:
             log.info(
                 "committed height=%d txs=%d app_hash=%s mempool=%d",
                 last.height,
-                len(txs),
+                len(block.txs),
                 last.app_hash.hex()[:16],
                 len(self.mempool),
             )
 
-    async def _produce_forever(self) -> None:
-        interval = self.config.block_time_ms / 1000
-        deadline = trio.current_time()
-        while True:
-            deadline = max(deadline + interval, trio.current_time())
-            await trio.sleep_until(deadline)
-            self.produce_block()
-            await trio.lowlevel.checkpoint()
+    def _broadcast_consensus(self, message: Message) -> None:
+        """Own proposals, blocks and votes go to every peer (no peers yet: single validator)."""
+
+    def _report_evidence(self, evidence: DuplicateVoteEvidence) -> None:
+        """Evidence the machine found (gossiped by the evidence reactor)."""
+
+    def _step_changed(self) -> None:
+        """The machine moved to another height, round or step (announced to peers)."""
 
     async def _prune_forever(self) -> None:
         """Prune below the retention window on a worker thread, off the consensus path. Each call is a few
@@ -179,7 +270,7 @@ class Node:
             )
             print(f"gRPC listening on {host}:{port} (reflection and grpc.health.v1 enabled)", flush=True)
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._produce_forever)
+                await nursery.start(self.driver.run)
                 nursery.start_soon(self._prune_forever)
                 nursery.start_soon(self._stop_on_signal, nursery.cancel_scope)
                 task_status.started()
@@ -188,8 +279,13 @@ class Node:
                 server.stop(grace=1.0)
             if self._sig_pool is not None:
                 self._sig_pool.close()
-            self.db.close()
+            self._close()
             print("okchain node stopped", flush=True)
+
+    def _close(self) -> None:
+        for close in reversed(self._closers):
+            close()
+        self._closers = []
 
     async def _stop_on_signal(self, scope: trio.CancelScope) -> None:
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:

@@ -27,6 +27,7 @@ class Header:
     last_results_hash: bytes
     validators_hash: bytes
     proposer_address: bytes
+    last_commit_hash: bytes = b""  # ``last_commit_hash(block.last_commit)``: binds the commit to the hash
 
     def to_proto(self) -> types_pb2.Header:
         return types_pb2.Header(
@@ -39,6 +40,7 @@ class Header:
             last_results_hash=self.last_results_hash,
             validators_hash=self.validators_hash,
             proposer_address=self.proposer_address,
+            last_commit_hash=self.last_commit_hash,
         )
 
     def encode(self) -> bytes:
@@ -60,6 +62,7 @@ class Header:
             p.last_results_hash,
             p.validators_hash,
             p.proposer_address,
+            p.last_commit_hash,
         )
 
 
@@ -133,6 +136,12 @@ class Block:
             raise BlockDecodeError("block has no header")
         commit = Commit.from_proto(p.last_commit) if p.HasField("last_commit") else None
         return cls(Header.from_proto(p.header), tuple(p.txs), commit)
+
+
+def last_commit_hash(commit: Commit | None) -> bytes:
+    """The header's ``last_commit_hash``: sha256 of the commit's canonical bytes, empty when there is none
+    (the initial height). Without it the block hash would not cover the previous block's signatures."""
+    return b"" if commit is None else sha256(commit.encode())
 
 
 def txs_hash(txs: tuple[bytes, ...] | list[bytes]) -> bytes:
