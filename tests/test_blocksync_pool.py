@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.crypto.hashing import sha256
 from okchain.p2p.blocksync import BlockPool, PoolConfig
-from okchain.types.block import Block, Commit, CommitSig, Header, txs_hash
+from okchain.types.block import Block, Commit, CommitSig, Header, last_commit_hash, txs_hash
 from okchain.types.commit_check import commit_problem
 from okchain.types.vote import VoteType, vote_sign_bytes
 
@@ -35,7 +35,9 @@ def sign_commit(
     return Commit(height, round_, block_hash, tuple(sorted(sigs, key=lambda s: s.validator_address)))
 
 
-def make_header(height: int, last_hash: bytes, txs: tuple[bytes, ...], app_hash: bytes) -> Header:
+def make_header(
+    height: int, last_hash: bytes, txs: tuple[bytes, ...], app_hash: bytes, last_commit: Commit | None
+) -> Header:
     return Header(
         chain_id=CHAIN,
         height=height,
@@ -46,6 +48,7 @@ def make_header(height: int, last_hash: bytes, txs: tuple[bytes, ...], app_hash:
         last_results_hash=b"",
         validators_hash=b"v" * 32,
         proposer_address=validator_address(KEYS[height % 4].public_key),
+        last_commit_hash=last_commit_hash(last_commit),
     )
 
 
@@ -55,7 +58,7 @@ def build_chain(n: int) -> dict[int, tuple[Block, Commit]]:
     last_hash, last_commit = b"", None
     for h in range(1, n + 1):
         txs = tuple(f"tx {h}.{i}".encode() for i in range(h % 3))
-        block = Block(make_header(h, last_hash, txs, sha256(b"app %d" % h)), txs, last_commit)
+        block = Block(make_header(h, last_hash, txs, sha256(b"app %d" % h), last_commit), txs, last_commit)
         commit = sign_commit(CHAIN, h, block.hash, KEYS[: 3 + h % 2])
         chain[h] = (block, commit)
         last_hash, last_commit = block.hash, commit
@@ -64,7 +67,7 @@ def build_chain(n: int) -> dict[int, tuple[Block, Commit]]:
 
 CHAIN_BLOCKS = build_chain(N)
 
-FORGERIES = ("txs", "header", "last_commit", "weak_commit", "response_commit")
+FORGERIES = ("txs", "header", "last_commit", "last_commit_rehashed", "weak_commit", "response_commit")
 
 
 def forge(kind: str, h: int) -> tuple[Block, Commit]:
@@ -75,11 +78,16 @@ def forge(kind: str, h: int) -> tuple[Block, Commit]:
     if kind == "header":  # another block at h, carrying honest commits
         header = dataclasses.replace(block.header, app_hash=sha256(b"forged"))
         return dataclasses.replace(block, header=header), commit
-    if kind == "last_commit" and block.last_commit is not None:  # a signature of the previous commit flipped
+    if (
+        kind.startswith("last_commit") and block.last_commit is not None
+    ):  # a previous commit's signature flipped
         sig = block.last_commit.signatures[0]
         bad = dataclasses.replace(sig, signature=bytes([sig.signature[0] ^ 1]) + sig.signature[1:])
         lc = dataclasses.replace(block.last_commit, signatures=(bad, *block.last_commit.signatures[1:]))
-        return dataclasses.replace(block, last_commit=lc), commit
+        header = block.header
+        if kind == "last_commit_rehashed":  # ... and the header made to match (so another block hash)
+            header = dataclasses.replace(header, last_commit_hash=last_commit_hash(lc))
+        return Block(header, block.txs, lc), commit
     if kind == "weak_commit":  # another block with really signed commits, by too little power
         header = dataclasses.replace(block.header, app_hash=sha256(b"forged"))
         forged = dataclasses.replace(block, header=header)

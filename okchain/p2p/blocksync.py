@@ -22,8 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from okchain.crypto import ed25519
-from okchain.crypto.hashing import sha256
-from okchain.types.block import Block, Commit, txs_hash
+from okchain.types.block import Block, Commit, last_commit_hash, txs_hash
 from okchain.types.commit_check import Verifier, commit_problem
 
 
@@ -87,11 +86,8 @@ def body_problem(block: Block) -> str:
     """Why ``block``'s body does not match its (decided) header, or ''."""
     if block.header.txs_hash != txs_hash(block.txs):
         return f"block {block.header.height}'s txs do not match its header's txs hash"
-    expected = getattr(block.header, "last_commit_hash", None)  # TODO(netnode merge): plain attribute
-    if isinstance(expected, bytes):
-        actual = b"" if block.last_commit is None else sha256(block.last_commit.encode())
-        if actual != expected:
-            return f"block {block.header.height}'s last commit does not match its header's last commit hash"
+    if block.header.last_commit_hash != last_commit_hash(block.last_commit):
+        return f"block {block.header.height}'s last commit does not match its header's last commit hash"
     return ""
 
 
@@ -292,9 +288,9 @@ class BlockPool:
         return commit
 
     def _last_commit_problem(self, block: Block) -> str:
-        """A decided header binds its body's txs but (without ``last_commit_hash``) not its last commit, which
-        the application checks and stores: it must decide the block this one links to. Usually memoised, as
-        the same commit proved that block."""
+        """The last commit (bound to the decided header by ``last_commit_hash``) must decide the block this
+        one links to, or the application would refuse the block. Memoised: the same commit proved that block
+        (except for the first block of a run), so this costs no signature check."""
         commit, h = block.last_commit, block.header.height
         if commit is None:
             return ""  # only the initial height has none; the application refuses it anywhere else
