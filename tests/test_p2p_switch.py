@@ -1,0 +1,470 @@
+"""The switch on real loopback TCP: admission, refusals, bans, timeouts, persistent peers, priority, rates."""
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import pytest
+import trio
+
+from okchain._pb.p2p.v1 import p2p_pb2
+from okchain.p2p.conn import MAX_FRAME, ConnectionClosed, SecretConnection, handshake
+from okchain.p2p.errors import FrameError, HandshakeError, P2PError, PeerMisbehaved
+from okchain.p2p.keys import NodeKey, PeerAddress
+from okchain.p2p.peer import PROTOCOL_VERSION, NodeInfo
+from okchain.p2p.switch import ChannelId, ChannelSpec, P2PConfig, Switch
+
+NETWORK = "okchain-test-1"
+LIMIT = 256 * 1024
+
+
+def config(**overrides: Any) -> P2PConfig:
+    base = P2PConfig(
+        listen="127.0.0.1:0",
+        persistent_peers=(),
+        seeds=(),
+        pex=False,
+        max_inbound=10,
+        max_outbound=10,
+        send_rate=0,
+        recv_rate=0,
+        handshake_timeout_s=2.0,
+        idle_timeout_s=5.0,
+        ban_seconds=60.0,
+        address_book=None,
+        pex_interval_s=0.2,
+        dial_backoff_s=0.05,
+        max_dial_backoff_s=0.4,
+    )
+    return dataclasses.replace(base, **overrides)
+
+
+class Recorder:
+    """A reactor that records what it sees; ``reject`` makes receive() raise for matching payloads."""
+
+    def __init__(self, specs: Sequence[ChannelSpec] | None = None) -> None:
+        self.specs = list(
+            specs
+            or [
+                ChannelSpec(ChannelId.CONSENSUS, priority=10, max_message_bytes=LIMIT),
+                ChannelSpec(ChannelId.MEMPOOL, priority=5, max_message_bytes=LIMIT),
+            ]
+        )
+        self.added: list[str] = []
+        self.removed: list[str] = []
+        self.received: list[tuple[ChannelId, str, bytes]] = []
+        self.bytes = 0
+
+    def channels(self) -> Sequence[ChannelSpec]:
+        return self.specs
+
+    def peer_added(self, peer: str) -> None:
+        self.added.append(peer)
+
+    def peer_removed(self, peer: str) -> None:
+        self.removed.append(peer)
+
+    def receive(self, channel: ChannelId, peer: str, message: bytes) -> None:
+        if message == b"malformed":
+            raise PeerMisbehaved("cannot decode the message")
+        if message == b"bug":
+            raise RuntimeError("reactor bug")
+        self.received.append((channel, peer, message))
+        self.bytes += len(message)
+
+
+def run(main: Callable[[trio.Nursery], Awaitable[None]], timeout: float = 15) -> None:
+    async def bounded() -> None:
+        with trio.fail_after(timeout):
+            async with trio.open_nursery() as nursery:
+                await main(nursery)
+                nursery.cancel_scope.cancel()
+
+    trio.run(bounded)
+
+
+async def until(predicate: Callable[[], bool]) -> None:
+    while not predicate():
+        await trio.sleep(0.01)
+
+
+async def start(
+    nursery: trio.Nursery, key: NodeKey | None = None, network: str = NETWORK, **overrides: Any
+) -> tuple[Switch, Recorder]:
+    switch = Switch(key or NodeKey.generate(), config(**overrides), network=network, moniker="t")
+    recorder = Recorder()
+    switch.add_reactor(recorder)
+    await nursery.start(switch.run)
+    return switch, recorder
+
+
+def address(switch: Switch) -> PeerAddress:
+    return PeerAddress(switch.node_id, "127.0.0.1", switch.listen_port)
+
+
+async def raw_peer(port: int, key: NodeKey | None = None, network: str = NETWORK) -> SecretConnection:
+    """Connect to a switch by hand (handshake + NodeInfo) so a test can send arbitrary frames."""
+    key = key or NodeKey.generate()
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    conn = await handshake(stream, key)
+    info = NodeInfo(key.node_id, 0, network, PROTOCOL_VERSION, bytes([0x20, 0x30]), "raw")
+    await conn.send(info.encode())
+    NodeInfo.decode(await conn.receive())
+    return conn
+
+
+async def closed_by_remote(conn: SecretConnection) -> None:
+    """Read (and drop) frames until the switch closes the connection."""
+    with pytest.raises((ConnectionClosed, FrameError, trio.BrokenResourceError)):
+        while True:
+            await conn.receive()
+
+
+def msg_frame(channel: int, data: bytes, eof: bool = True) -> bytes:
+    packet = p2p_pb2.Packet(msg=p2p_pb2.PacketMsg(channel=channel, eof=eof, data=data))
+    return p2p_pb2.Frame(packets=[packet]).SerializeToString()
+
+
+def test_persistent_peer_connects_and_messages_flow_on_each_channel() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        b, rb = await start(nursery)
+        a, ra = await start(nursery, persistent_peers=(address(b),))
+        await until(lambda: a.peers() == [b.node_id] and b.peers() == [a.node_id])
+        assert ra.added == [b.node_id] and rb.added == [a.node_id]
+        assert a.peer_info(b.node_id) == NodeInfo(
+            b.node_id, b.listen_port, NETWORK, PROTOCOL_VERSION, bytes([0x00, 0x20, 0x30]), "t"
+        )
+        big = bytes(range(256)) * (3 * MAX_FRAME // 256)  # split across several frames
+        assert a.try_send(b.node_id, ChannelId.CONSENSUS, b"vote")
+        assert a.try_send(b.node_id, ChannelId.MEMPOOL, big)
+        b.broadcast(ChannelId.MEMPOOL, b"tx")
+        await until(lambda: len(rb.received) == 2 and len(ra.received) == 1)
+        assert rb.received == [(ChannelId.CONSENSUS, a.node_id, b"vote"), (ChannelId.MEMPOOL, a.node_id, big)]
+        assert ra.received == [(ChannelId.MEMPOOL, b.node_id, b"tx")]
+        with pytest.raises(ValueError, match="exceeds channel 0x20 limit"):
+            a.try_send(b.node_id, ChannelId.CONSENSUS, bytes(LIMIT + 1))
+        with pytest.raises(ValueError, match="no reactor"):
+            a.try_send(b.node_id, ChannelId.EVIDENCE, b"x")
+        assert not a.try_send("00" * 20, ChannelId.CONSENSUS, b"nobody")
+        a.stop_peer(b.node_id, "test done")
+        await until(lambda: ra.removed == [b.node_id] and rb.removed == [a.node_id])
+
+    run(main)
+
+
+def test_channel_ids_must_not_clash() -> None:
+    switch = Switch(NodeKey.generate(), config(), network=NETWORK)
+    switch.add_reactor(Recorder())
+    with pytest.raises(P2PError, match="CONSENSUS is registered twice"):
+        switch.add_reactor(Recorder([ChannelSpec(ChannelId.CONSENSUS, 1, 10)]))
+    with pytest.raises(P2PError, match="PEX is registered twice"):
+        switch.add_reactor(Recorder([ChannelSpec(ChannelId.PEX, 1, 10)]))
+
+
+def test_dialling_a_different_node_id_than_expected_is_refused() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        b, _ = await start(nursery)
+        a, _ = await start(nursery)
+        impostor = NodeKey.generate().node_id
+        with pytest.raises(HandshakeError) as info:
+            await a.dial(PeerAddress(impostor, "127.0.0.1", b.listen_port))
+        assert str(info.value) == (
+            f"peer at 127.0.0.1:{b.listen_port} has node id {b.node_id}, expected {impostor}"
+        )
+        assert a.peers() == [] and b.peers() == []
+
+    run(main)
+
+
+def test_network_mismatch_and_self_connection_are_refused() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        b, _ = await start(nursery, network="other-chain")
+        a, _ = await start(nursery)
+        with pytest.raises(HandshakeError, match="is on network 'other-chain', we are on 'okchain-test-1'"):
+            await a.dial(address(b))
+        with pytest.raises(P2PError, match="self-connection"):
+            await a.dial(address(a))
+        with pytest.raises(HandshakeError, match=r"is this node \(self-connection\)"):
+            await a.dial(PeerAddress(NodeKey.generate().node_id, "127.0.0.1", a.listen_port))
+        assert a.peers() == [] and b.peers() == []
+
+    run(main)
+
+
+def test_handshake_timeout_against_a_silent_socket_both_ways() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        a, _ = await start(nursery, handshake_timeout_s=0.3)
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+        silent_port = listeners[0].socket.getsockname()[1]
+
+        async def hold(stream: trio.SocketStream) -> None:
+            await trio.sleep_forever()
+
+        nursery.start_soon(trio.serve_listeners, hold, listeners)
+        with pytest.raises(HandshakeError, match=r"timed out after 0\.3 s"):
+            await a.dial(PeerAddress(NodeKey.generate().node_id, "127.0.0.1", silent_port))
+        # inbound: a client that connects and says nothing is closed after the timeout
+        stream = await trio.open_tcp_stream("127.0.0.1", a.listen_port)
+        started = trio.current_time()
+        while await stream.receive_some(1024):
+            pass  # the switch's ephemeral key, then EOF
+        assert trio.current_time() - started >= 0.25
+
+    run(main)
+
+
+def test_idle_peer_is_dropped() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        a, ra = await start(nursery, idle_timeout_s=0.3)
+        conn = await raw_peer(a.listen_port)  # never sends a frame after the handshake, not even a pong
+        await until(lambda: len(a.peers()) == 1)
+        await closed_by_remote(conn)
+        await until(lambda: a.peers() == [] and len(ra.removed) == 1)
+        assert not a.is_banned(ra.removed[0])
+
+    run(main)
+
+
+def test_pings_keep_a_quiet_connection_alive() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        b, _ = await start(nursery, idle_timeout_s=0.3)
+        a, _ = await start(nursery, idle_timeout_s=0.3, persistent_peers=(address(b),))
+        await until(lambda: a.peers() == [b.node_id])
+        await trio.sleep(1.0)  # > 3 idle timeouts without application traffic
+        assert a.peers() == [b.node_id] and b.peers() == [a.node_id]
+
+    run(main)
+
+
+def test_max_inbound_is_enforced() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        hub, _ = await start(nursery, max_inbound=1)
+        first, _ = await start(nursery)
+        second, _ = await start(nursery)
+        await first.dial(address(hub))
+        with pytest.raises(HandshakeError, match="refused us: inbound peer limit 1 reached"):
+            await second.dial(address(hub))
+        assert hub.peers() == [first.node_id] and second.peers() == []
+
+    run(main)
+
+
+def _banned_after(
+    send: Callable[[SecretConnection], Awaitable[None]], reason: str, delivered: int = 0
+) -> None:
+    """A raw peer misbehaves; the switch must close the connection, ban the node id, and refuse it again."""
+
+    async def main(nursery: trio.Nursery) -> None:
+        a, ra = await start(nursery)
+        key = NodeKey.generate()
+        conn = await raw_peer(a.listen_port, key)
+        await until(lambda: a.peers() == [key.node_id])
+        await send(conn)
+        await closed_by_remote(conn)
+        await until(lambda: a.peers() == [])
+        assert a.is_banned(key.node_id), reason
+        assert len(ra.received) == delivered
+        with pytest.raises((HandshakeError, ConnectionClosed, trio.BrokenResourceError)):
+            again = await raw_peer(a.listen_port, key)
+            await again.receive()  # the switch closes a banned peer right after the handshake
+        assert a.peers() == []
+
+    run(main)
+
+
+def test_malformed_message_gets_the_peer_banned() -> None:
+    async def send(conn: SecretConnection) -> None:
+        await conn.send(msg_frame(ChannelId.CONSENSUS, b"malformed"))
+
+    _banned_after(send, "reactor raised PeerMisbehaved")
+
+
+def test_unknown_channel_gets_the_peer_banned() -> None:
+    async def send(conn: SecretConnection) -> None:
+        await conn.send(msg_frame(0x99, b"hello"))
+
+    _banned_after(send, "unknown channel")
+
+
+def test_oversized_message_gets_the_peer_banned() -> None:
+    async def send(conn: SecretConnection) -> None:
+        chunk = bytes(60_000)
+        for _ in range(LIMIT // len(chunk) + 1):  # never sends eof: the limit applies to the partial message
+            await conn.send(msg_frame(ChannelId.MEMPOOL, chunk, eof=False))
+
+    _banned_after(send, "oversized message")
+
+
+def test_undecodable_frame_gets_the_peer_banned() -> None:
+    async def send(conn: SecretConnection) -> None:
+        await conn.send(b"\xff\xff\xff")
+
+    _banned_after(send, "malformed frame")
+
+
+def test_tampered_frame_gets_the_peer_banned() -> None:
+    async def send(conn: SecretConnection) -> None:
+        frame = bytearray(conn.seal(msg_frame(ChannelId.CONSENSUS, b"vote")))
+        frame[-1] ^= 0x80
+        await conn.stream.send_all(bytes(frame))
+
+    _banned_after(send, "tampered frame")
+
+
+def test_replayed_frame_ends_the_connection() -> None:
+    async def send(conn: SecretConnection) -> None:
+        frame = conn.seal(msg_frame(ChannelId.CONSENSUS, b"vote"))
+        await conn.stream.send_all(frame + frame)
+
+    _banned_after(send, "replayed frame", delivered=1)
+
+
+def test_reordered_frames_end_the_connection() -> None:
+    async def send(conn: SecretConnection) -> None:
+        first = conn.seal(msg_frame(ChannelId.CONSENSUS, b"one"))
+        second = conn.seal(msg_frame(ChannelId.CONSENSUS, b"two"))
+        await conn.stream.send_all(second + first)
+
+    _banned_after(send, "reordered frames")
+
+
+def test_oversized_frame_ends_the_connection() -> None:
+    async def send(conn: SecretConnection) -> None:
+        await conn.stream.send_all((1 << 31).to_bytes(4, "big"))
+
+    _banned_after(send, "oversized frame")
+
+
+def test_a_reactor_bug_drops_the_peer_without_a_ban_and_the_switch_keeps_running() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        b, rb = await start(nursery)
+        a, _ = await start(nursery, persistent_peers=(address(b),))
+        await until(lambda: b.peers() == [a.node_id])
+        a.try_send(b.node_id, ChannelId.CONSENSUS, b"bug")
+        await until(lambda: rb.removed == [a.node_id])
+        assert not b.is_banned(a.node_id)
+        await until(lambda: b.peers() == [a.node_id])  # a re-dials its persistent peer
+        a.try_send(b.node_id, ChannelId.CONSENSUS, b"fine")
+        await until(lambda: rb.received == [(ChannelId.CONSENSUS, a.node_id, b"fine")])
+
+    run(main)
+
+
+def test_stop_peer_with_ban_refuses_redial_within_the_ban_window() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        b, _ = await start(nursery)
+        a, _ = await start(nursery, ban_seconds=0.5)
+        await a.dial(address(b))
+        a.stop_peer(b.node_id, "sent an invalid vote", ban=True)
+        await until(lambda: a.peers() == [])
+        with pytest.raises(P2PError, match="is banned"):
+            await a.dial(address(b))
+        await trio.sleep(0.6)
+        await a.dial(address(b))
+        assert a.peers() == [b.node_id]
+
+    run(main)
+
+
+def test_persistent_peer_that_restarts_is_redialled() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        b_key = NodeKey.generate()
+        b_scope = trio.CancelScope()
+        b_switch: list[Switch] = []
+
+        async def run_b(listen: str, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+            with b_scope if not b_switch else trio.CancelScope():
+                switch = Switch(b_key, config(listen=listen), network=NETWORK)
+                switch.add_reactor(Recorder())
+                b_switch.append(switch)
+                await switch.run(task_status=task_status)
+
+        port = await nursery.start(run_b, "127.0.0.1:0")
+        a, ra = await start(nursery, persistent_peers=(PeerAddress(b_key.node_id, "127.0.0.1", port),))
+        await until(lambda: a.peers() == [b_key.node_id])
+        b_scope.cancel()
+        await until(lambda: a.peers() == [])
+        await trio.sleep(0.5)  # a keeps failing to dial while b is down
+        await nursery.start(run_b, f"127.0.0.1:{port}")
+        await until(lambda: a.peers() == [b_key.node_id] and b_switch[-1].peers() == [a.node_id])
+        assert ra.added == [b_key.node_id, b_key.node_id] and ra.removed == [b_key.node_id]
+
+    run(main)
+
+
+def test_mutual_persistent_peers_converge_on_one_connection() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        a_key, b_key = NodeKey.generate(), NodeKey.generate()
+        ports = []
+        for _ in range(2):
+            listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+            ports.append(listeners[0].socket.getsockname()[1])
+            listeners[0].socket.close()
+        a_addr = PeerAddress(a_key.node_id, "127.0.0.1", ports[0])
+        b_addr = PeerAddress(b_key.node_id, "127.0.0.1", ports[1])
+        a, ra = await start(nursery, a_key, listen=f"127.0.0.1:{ports[0]}", persistent_peers=(b_addr,))
+        b, rb = await start(nursery, b_key, listen=f"127.0.0.1:{ports[1]}", persistent_peers=(a_addr,))
+        await until(lambda: a.peers() == [b.node_id] and b.peers() == [a.node_id])
+        await trio.sleep(0.5)
+        assert a.peers() == [b.node_id] and b.peers() == [a.node_id]
+        assert len(ra.added) - len(ra.removed) == 1 and len(rb.added) - len(rb.removed) == 1
+        a.try_send(b.node_id, ChannelId.CONSENSUS, b"still here")
+        await until(lambda: rb.received == [(ChannelId.CONSENSUS, a.node_id, b"still here")])
+
+    run(main)
+
+
+def test_high_priority_message_overtakes_a_backlog() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        b, rb = await start(nursery)
+        a, _ = await start(nursery, send_rate=4_000_000)
+        await a.dial(address(b))
+        backlog = 40
+        for i in range(backlog):
+            assert a.try_send(b.node_id, ChannelId.MEMPOOL, i.to_bytes(4, "big") + bytes(60_000))
+        await until(lambda: len(rb.received) >= 2)  # the backlog is flowing
+        a.try_send(b.node_id, ChannelId.CONSENSUS, b"vote")
+        await until(lambda: len(rb.received) == backlog + 1)
+        order = [channel for channel, _, _ in rb.received]
+        position = order.index(ChannelId.CONSENSUS)
+        assert position < backlog // 2, f"vote arrived after {position} of {backlog} queued mempool messages"
+
+    run(main)
+
+
+def test_send_rate_limit_keeps_a_flood_within_budget() -> None:
+    rate = 400_000
+
+    async def main(nursery: trio.Nursery) -> None:
+        b, rb = await start(nursery)
+        a, _ = await start(nursery, send_rate=rate)
+        await a.dial(address(b))
+        started = trio.current_time()
+        for _ in range(200):
+            a.try_send(b.node_id, ChannelId.MEMPOOL, bytes(10_000))  # 2 MB: 5 s at the limit
+        await trio.sleep(0.8)
+        elapsed = trio.current_time() - started
+        budget = max(rate // 10, MAX_FRAME + 20) + rate * elapsed + MAX_FRAME
+        assert rate * 0.3 <= rb.bytes <= budget, (rb.bytes, budget)
+        sent = a._peers[b.node_id].conn.bytes_sent
+        assert sent <= budget + 4096
+
+    run(main)
+
+
+def test_receive_rate_limit_slows_the_sender_down() -> None:
+    rate = 400_000
+
+    async def main(nursery: trio.Nursery) -> None:
+        b, rb = await start(nursery, recv_rate=rate)
+        a, _ = await start(nursery)
+        await a.dial(address(b))
+        started = trio.current_time()
+        for _ in range(200):
+            a.try_send(b.node_id, ChannelId.MEMPOOL, bytes(10_000))
+        await trio.sleep(0.8)
+        elapsed = trio.current_time() - started
+        budget = max(rate // 10, MAX_FRAME + 20) + rate * elapsed + MAX_FRAME
+        assert rate * 0.3 <= rb.bytes <= budget, (rb.bytes, budget)
+
+    run(main)
