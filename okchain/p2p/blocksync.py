@@ -22,8 +22,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from okchain.crypto import ed25519
+from okchain.p2p.errors import P2PError
 from okchain.types.block import Block, Commit, last_commit_hash, txs_hash
 from okchain.types.commit_check import Verifier, commit_problem
+
+
+class BlockSyncError(P2PError):
+    """Block sync cannot go on (a second concurrent run, or a decided block the application refuses)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,11 +332,17 @@ class BlockPool:
             return False
         return self.height + 1 not in self._requests and self.height + 1 not in self._blocks
 
-    def received(self, limit: int) -> list[Block]:
-        """Blocks already received for the next ``limit`` heights (unverified), for pre-warming caches."""
-        return [
-            r.block for h in range(self.height + 1, self.height + limit + 1) if (r := self._blocks.get(h))
-        ]
+    def received_run(self, height: int, max_blocks: int, max_txs: int) -> list[Block]:
+        """Received (unverified) blocks from ``height`` up, without a gap: at least one block if ``height`` is
+        here, then more while within ``max_blocks`` and ``max_txs``. For pre-warming caches."""
+        out: list[Block] = []
+        txs = 0
+        while len(out) < max_blocks and (got := self._blocks.get(height + len(out))) is not None:
+            if out and txs + len(got.block.txs) > max_txs:
+                break
+            out.append(got.block)
+            txs += len(got.block.txs)
+        return out
 
     # --- internals ---
     def _release(self, height: int) -> None:
