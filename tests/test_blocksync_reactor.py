@@ -1,0 +1,377 @@
+"""Block sync over real Switches on loopback and real LevelDB: a fresh application syncs a 4-validator chain
+from two serving nodes in parallel and ends with their app hash; a server that forges blocks is banned and
+the sync completes from the honest one."""
+
+import dataclasses
+import datetime as dt
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import trio
+from conftest import CHAIN_ID, funded_keys
+
+from okchain._pb.blocksync.v1 import blocksync_pb2
+from okchain.app import Application
+from okchain.crypto.ed25519 import ValidatorKey
+from okchain.crypto.hashing import sha256
+from okchain.genesis.document import GenesisAccount, GenesisDoc, GenesisHeader, GenesisValidator
+from okchain.modules.bank.messages import Transfer
+from okchain.node.blocksync_reactor import BlockSyncConfig, BlockSyncReactor
+from okchain.p2p.blocksync import PoolConfig
+from okchain.p2p.channels import ChannelId, ChannelSpec
+from okchain.p2p.keys import NodeKey, PeerAddress
+from okchain.p2p.switch import P2PConfig, Switch
+from okchain.state import blockstore, schema
+from okchain.state.kv import KVReader, LevelDB
+from okchain.state.pruning import Pruner
+from okchain.types.block import Block, Commit, CommitSig, Header, last_commit_hash, txs_hash
+from okchain.types.tx import build_tx
+from okchain.types.vote import VoteType, vote_sign_bytes
+
+VALIDATOR_KEYS = [ValidatorKey(bytes([0x40 + i]) * 32) for i in range(4)]
+ACCOUNTS = funded_keys(8)
+GAS = 50_000
+
+
+def four_validator_genesis(accounts: int = len(ACCOUNTS)) -> GenesisDoc:
+    keys = funded_keys(accounts)
+    header = GenesisHeader(
+        chain_id=CHAIN_ID,
+        genesis_time=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        validators=tuple(GenesisValidator(f"v{i}", k.public_key, 10) for i, k in enumerate(VALIDATOR_KEYS)),
+    )
+    balances = sorted((GenesisAccount(k.address, 10**30) for k in keys), key=lambda a: a.address)
+    return GenesisDoc(header, tuple(balances))
+
+
+def transfers(block: int, count: int, accounts: int = len(ACCOUNTS)) -> list[bytes]:
+    """``count`` transfers for the ``block``-th block (from 0): each account sends once per block, so its
+    nonce is the block number."""
+    keys = funded_keys(accounts)
+    return [
+        build_tx(
+            keys[i],
+            chain_id=CHAIN_ID,
+            nonce=block,
+            msgs=[Transfer(keys[(i + 1) % accounts].address, "okt", 1 + block)],
+            gas_limit=GAS,
+            fee=GAS,
+        )
+        for i in range(count)
+    ]
+
+
+def decide(app: Application, txs: list[bytes], last_commit: Commit | None) -> tuple[Block, Commit]:
+    """Block ``app.last.height + 1`` and a commit of it precommitted by all four validators."""
+    last = app.last
+    h = last.height + 1
+    header = Header(
+        chain_id=app.chain_id,
+        height=h,
+        time_ns=last.time_ns + 10**9,
+        last_block_hash=last.block_hash,
+        txs_hash=txs_hash(txs),
+        app_hash=last.app_hash,
+        last_results_hash=last.results_hash,
+        validators_hash=app.validators_hash,
+        proposer_address=app.validators[h % len(app.validators)].address,
+        last_commit_hash=last_commit_hash(last_commit),
+    )
+    block = Block(header, tuple(txs), last_commit)
+    sigs = []
+    for i, key in enumerate(VALIDATOR_KEYS):
+        t = header.time_ns + i
+        message = vote_sign_bytes(app.chain_id, h, 0, VoteType.PRECOMMIT, block.hash, t)
+        sigs.append(CommitSig(sha256(key.public_key)[:20], t, key.sign(message)))
+    return block, Commit(h, 0, block.hash, tuple(sorted(sigs, key=lambda s: s.validator_address)))
+
+
+def build_chain(app: Application, blocks: Iterator[list[bytes]]) -> None:
+    """Decide and commit each block of txs on ``app``, as four validators would."""
+    last_commit = blockstore.commit_at(app.db, app.last.height)
+    for txs in blocks:
+        block, commit = decide(app, txs, last_commit)
+        app.finalize_block(block, commit)
+        app.commit()
+        last_commit = commit
+
+
+def p2p_config(peers: tuple[PeerAddress, ...] = ()) -> P2PConfig:
+    return P2PConfig(
+        listen="127.0.0.1:0",
+        persistent_peers=peers,
+        seeds=(),
+        pex=False,
+        max_inbound=10,
+        max_outbound=10,
+        send_rate=0,
+        recv_rate=0,
+        handshake_timeout_s=5.0,
+        idle_timeout_s=30.0,
+        ban_seconds=60.0,
+        address_book=None,
+    )
+
+
+def validator_powers(app: Application) -> list[tuple[bytes, int]]:
+    return [(v.pub_key, v.power) for v in app.validators]
+
+
+class Server:
+    """A node that only serves: its block store and a Switch."""
+
+    def __init__(self, db: KVReader, app: Application) -> None:
+        self.key = NodeKey.generate()
+        self.switch = Switch(self.key, p2p_config(), network=CHAIN_ID)
+        last = blockstore.last_committed(db)
+        assert last is not None
+        self.reactor = BlockSyncReactor(
+            chain_id=CHAIN_ID,
+            db=db,
+            validators=validator_powers(app),
+            last_height=lambda: last.height,
+            apply_block=_refuse,
+            switch=self.switch,
+            params=app.params,
+        )
+        self.switch.add_reactor(self.reactor)
+
+    async def start(self, nursery: trio.Nursery) -> PeerAddress:
+        port = await nursery.start(self.switch.run)
+        nursery.start_soon(self.reactor.run)
+        return PeerAddress(self.key.node_id, "127.0.0.1", port)
+
+
+def _refuse(block: Block, commit: Commit) -> None:
+    raise AssertionError("a server never applies blocks")
+
+
+class ForgingDB:
+    """A block store that serves every block after the first with another app hash (a forged header)."""
+
+    def __init__(self, db: KVReader) -> None:
+        self._db = db
+
+    def get(self, key: bytes) -> bytes | None:
+        raw = self._db.get(key)
+        is_block = key.startswith(schema.BLOCK) and len(key) == len(schema.block(1))
+        if raw is None or not is_block or key == schema.block(1):
+            return raw
+        block = Block.decode(raw)
+        forged = dataclasses.replace(block.header, app_hash=sha256(b"forged" + block.header.app_hash))
+        return dataclasses.replace(block, header=forged).encode()
+
+    def iterate(self, prefix: bytes, start: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+        return self._db.iterate(prefix, start)
+
+
+class CountingDB:
+    """A block store that counts the blocks it serves."""
+
+    def __init__(self, db: KVReader) -> None:
+        self._db = db
+        self.blocks_read = 0
+
+    def get(self, key: bytes) -> bytes | None:
+        self.blocks_read += key.startswith(schema.BLOCK) and len(key) == len(schema.block(1))
+        return self._db.get(key)
+
+    def iterate(self, prefix: bytes, start: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+        return self._db.iterate(prefix, start)
+
+
+HEIGHTS = 50
+
+
+@pytest.fixture(scope="module")
+def served_chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 50-block chain (3 transfers a block) in a LevelDB directory; tests copy it."""
+    path = tmp_path_factory.mktemp("chain") / "db"
+    db = LevelDB(path)
+    app = Application(db, four_validator_genesis())
+    build_chain(app, (transfers(b, 3) for b in range(HEIGHTS)))
+    db.close()
+    return path
+
+
+def client(app: Application, peers: tuple[PeerAddress, ...]) -> tuple[Switch, BlockSyncReactor]:
+    """A syncing node: ``app`` on its own LevelDB, a Switch dialling ``peers`` and the reactor."""
+
+    def apply(block: Block, commit: Commit) -> None:
+        app.finalize_block(block, commit)
+        app.commit()
+
+    switch = Switch(NodeKey.generate(), p2p_config(peers), network=CHAIN_ID)
+    reactor = BlockSyncReactor(
+        chain_id=CHAIN_ID,
+        db=app.db,
+        validators=validator_powers(app),
+        last_height=lambda: app.last.height,
+        apply_block=apply,
+        switch=switch,
+        params=app.params,
+        config=BlockSyncConfig(pool=PoolConfig(window=16, per_peer=4)),
+    )
+    switch.add_reactor(reactor)
+    return switch, reactor
+
+
+async def sync_fresh(
+    tmp_path: Path, served: list[KVReader], wrap: Callable[[int, KVReader], KVReader] = lambda i, db: db
+) -> tuple[int, Application, list[bool]]:
+    """Sync a fresh application from servers of ``served``; the height reached, the app and which servers
+    the syncing node banned."""
+    app = Application(LevelDB(tmp_path / "fresh"), four_validator_genesis())
+    servers = [Server(wrap(i, db), app) for i, db in enumerate(served)]
+    async with trio.open_nursery() as nursery:
+        switch, reactor = client(app, tuple([await s.start(nursery) for s in servers]))
+        await nursery.start(switch.run)
+        nursery.start_soon(reactor.run)
+        with trio.fail_after(30):
+            height = await reactor.sync()
+        banned = [switch.is_banned(s.key.node_id) for s in servers]
+        nursery.cancel_scope.cancel()
+    return height, app, banned
+
+
+def copies(served_chain: Path, tmp_path: Path, n: int) -> list[LevelDB]:
+    out = []
+    for i in range(n):
+        shutil.copytree(served_chain, tmp_path / f"server{i}")
+        out.append(LevelDB(tmp_path / f"server{i}"))
+    return out
+
+
+def test_a_fresh_node_syncs_from_two_peers_in_parallel(served_chain: Path, tmp_path: Path) -> None:
+    dbs = copies(served_chain, tmp_path, 2)
+    expected = blockstore.last_committed(dbs[0])
+    assert expected is not None and expected.height == HEIGHTS
+    counted = [CountingDB(db) for db in dbs]
+    height, app, banned = trio.run(sync_fresh, tmp_path, dbs, lambda i, db: counted[i])
+    assert height == HEIGHTS and banned == [False, False]
+    assert all(c.blocks_read >= 10 for c in counted), [c.blocks_read for c in counted]  # both served
+    assert app.last == expected
+    for h in range(1, HEIGHTS + 1):
+        assert blockstore.block_at(app.db, h) == blockstore.block_at(dbs[0], h)
+
+
+def test_a_forging_server_is_banned_and_the_honest_one_completes_the_sync(
+    served_chain: Path, tmp_path: Path
+) -> None:
+    dbs = copies(served_chain, tmp_path, 2)
+    expected = blockstore.last_committed(dbs[0])
+    height, app, banned = trio.run(sync_fresh, tmp_path, dbs, lambda i, db: ForgingDB(db) if i == 1 else db)
+    assert height == HEIGHTS and app.last == expected
+    assert banned == [False, True]
+
+
+def test_a_pruned_server_reports_its_base_and_serves_a_node_within_its_range(
+    served_chain: Path, tmp_path: Path
+) -> None:
+    archive, pruned = copies(served_chain, tmp_path, 2)
+    base = Pruner(pruned, 30).run(100)
+    assert base == HEIGHTS - 30 + 1
+    app = Application(LevelDB(tmp_path / "fresh"), four_validator_genesis())
+    for h in range(1, 26):  # the node already has the first 25 blocks
+        block, commit = blockstore.block_at(archive, h), blockstore.commit_at(archive, h)
+        assert block is not None and commit is not None
+        app.finalize_block(block, commit)
+        app.commit()
+
+    async def main() -> tuple[dict[str, tuple[int, int]], int, int, int]:
+        server = Server(pruned, app)
+        async with trio.open_nursery() as nursery:
+            switch, reactor = client(app, (await server.start(nursery),))
+            await nursery.start(switch.run)
+            nursery.start_soon(reactor.run)
+            with trio.fail_after(10):
+                while not reactor.peer_ranges():
+                    await trio.sleep(0.01)
+                behind = reactor.behind_by()
+                height = await reactor.sync()
+            ranges, behind_after = reactor.peer_ranges(), reactor.behind_by()
+            nursery.cancel_scope.cancel()
+        return ranges, behind, height, behind_after
+
+    ranges, behind, height, behind_after = trio.run(main)
+    assert list(ranges.values()) == [(base, HEIGHTS)]
+    assert (behind, height, behind_after) == (HEIGHTS - 25, HEIGHTS, 0)
+    assert app.last == blockstore.last_committed(archive)
+
+
+class Rogue:
+    """A peer's reactor that sends one block sync message as soon as it connects."""
+
+    def __init__(self, message: bytes) -> None:
+        self.message = message
+        self.switch = Switch(NodeKey.generate(), p2p_config(), network=CHAIN_ID)
+        self.switch.add_reactor(self)
+
+    def channels(self) -> list[ChannelSpec]:
+        return [ChannelSpec(ChannelId.BLOCKSYNC, 1, 1 << 20)]
+
+    def peer_added(self, peer: str) -> None:
+        self.switch.try_send(peer, ChannelId.BLOCKSYNC, self.message)
+
+    def peer_removed(self, peer: str) -> None:
+        pass
+
+    def receive(self, channel: ChannelId, peer: str, message: bytes) -> None:
+        pass
+
+
+def _unrequested_block(db: KVReader) -> bytes:
+    block, commit = db.get(schema.block(3)), db.get(schema.commit(3))
+    assert block is not None and commit is not None
+    return blocksync_pb2.Message(
+        block_response=blocksync_pb2.BlockResponse(block=block, commit=commit)
+    ).SerializeToString()
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        (lambda db: b"\xff\xff\xff", "undecodable block sync message"),
+        (lambda db: blocksync_pb2.Message().SerializeToString(), "empty block sync message"),
+        (
+            lambda db: blocksync_pb2.Message(
+                block_response=blocksync_pb2.BlockResponse(block=b"\x0a\x02junk", commit=b"")
+            ).SerializeToString(),
+            "undecodable block response",
+        ),
+        (_unrequested_block, "sent block 3, which was not requested"),
+        (
+            lambda db: blocksync_pb2.Message(
+                no_block_response=blocksync_pb2.NoBlockResponse(height=7)
+            ).SerializeToString(),
+            "no-block answer for height 7, which was not requested",
+        ),
+    ],
+    ids=["undecodable", "empty", "bad-block", "unrequested-block", "unrequested-no-block"],
+)
+def test_a_peer_sending_malformed_or_unrequested_messages_is_banned(
+    served_chain: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    message: Callable[[KVReader], bytes],
+    reason: str,
+) -> None:
+    [db] = copies(served_chain, tmp_path, 1)
+    app = Application(LevelDB(tmp_path / "fresh"), four_validator_genesis())
+
+    async def main() -> bool:
+        rogue = Rogue(message(db))
+        async with trio.open_nursery() as nursery:
+            port = await nursery.start(rogue.switch.run)
+            switch, _ = client(app, (PeerAddress(rogue.switch.node_id, "127.0.0.1", port),))
+            await nursery.start(switch.run)
+            with trio.fail_after(10):
+                while not switch.is_banned(rogue.switch.node_id):
+                    await trio.sleep(0.01)
+            nursery.cancel_scope.cancel()
+        return app.last.height == 0
+
+    assert trio.run(main)
+    assert reason in caplog.text

@@ -1,0 +1,172 @@
+"""Several real nodes in one trio run: each its own home and LevelDB, real loopback sockets, the real
+switch with encrypted connections, the consensus, mempool and evidence reactors."""
+
+import dataclasses
+from pathlib import Path
+
+import trio
+from conftest import free_port
+from node_support import FAST, KEYS, make_homes, wait_for_height
+
+from okchain.crypto.hashing import sha256
+from okchain.modules.bank.messages import Transfer
+from okchain.node.home import Home
+from okchain.node.node import Node
+from okchain.p2p.keys import NodeKey
+from okchain.p2p.switch import ChannelId
+from okchain.state import blockstore
+from okchain.types.tx import build_tx
+
+
+def _network(homes: list[Home]) -> list[Node]:
+    """Nodes whose persistent peers are all the others (ports chosen now)."""
+    ids = [NodeKey.load_or_create(h.node_key_file).node_id for h in homes]
+    ports = [free_port() for _ in homes]
+    nodes = []
+    for i, home in enumerate(homes):
+        peers = ",".join(f"{ids[j]}@127.0.0.1:{ports[j]}" for j in range(len(homes)) if j != i)
+        config = dataclasses.replace(FAST, p2p_listen=f"127.0.0.1:{ports[i]}", persistent_peers=peers)
+        nodes.append(Node(home, config))
+    return nodes
+
+
+def _restart(node: Node) -> Node:
+    return Node(node.home, node.config)
+
+
+async def _start(nursery: trio.Nursery, node: Node) -> trio.CancelScope:
+    scope = trio.CancelScope()
+
+    async def run(task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        with scope:
+            await node.run(handle_signals=False, task_status=task_status)
+
+    await nursery.start(run)
+    return scope
+
+
+def _assert_same_chain(nodes: list[Node], up_to: int) -> None:
+    for height in range(1, up_to + 1):
+        blocks = {blockstore.block_at(n.db, height).hash for n in nodes}  # type: ignore[union-attr]
+        assert len(blocks) == 1, f"nodes disagree at height {height}"
+        results = {blockstore.results_at(n.db, height).app_hash for n in nodes}  # type: ignore[union-attr]
+        assert len(results) == 1, f"app hashes differ after height {height}"
+
+
+def _transfer(nonce: int, amount: int) -> bytes:
+    return build_tx(
+        KEYS[0],
+        chain_id=FAST_CHAIN,
+        nonce=nonce,
+        msgs=[Transfer(KEYS[1].address, "okt", amount)],
+        gas_limit=200_000,
+        fee=10**15,
+    )
+
+
+FAST_CHAIN = "okchain-test-1"
+
+
+def test_four_validators_agree_and_commit_a_gossiped_tx(tmp_path: Path) -> None:
+    nodes = _network(make_homes(tmp_path, 4))
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            for node in nodes:
+                await _start(nursery, node)
+            await wait_for_height(nodes, 3)
+            raw = _transfer(0, 12345)
+            assert nodes[2].add_many([raw])[0].result.ok  # like BroadcastTxs on node 2's gRPC
+            with trio.fail_after(20):
+                while any(n.app.query().tx(sha256(raw)) is None for n in nodes):
+                    await trio.sleep(0.05)
+            top = max(n.app.last.height for n in nodes)
+            await wait_for_height(nodes, top)
+            _assert_same_chain(nodes, top)
+            first = [blockstore.block_at(nodes[0].db, h) for h in range(1, top + 1)]
+            assert len({b.header.proposer_address for b in first if b is not None}) > 1  # it rotates
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+
+
+def test_chain_goes_on_without_one_validator_and_it_catches_up_on_return(tmp_path: Path) -> None:
+    """3 of 4 equal validators are > 2/3: the chain continues while one is down; restarted a few heights
+    later (below the block-sync threshold) it catches up through catch-up commits and votes again."""
+    nodes = _network(make_homes(tmp_path, 4))
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            scopes = [await _start(nursery, node) for node in nodes]
+            await wait_for_height(nodes, 2)
+            scopes[3].cancel()
+            stopped_at = nodes[3].app.last.height
+            live = nodes[:3]
+            await wait_for_height(live, stopped_at + 5)
+            back = _restart(nodes[3])
+            await _start(nursery, back)
+            target = max(n.app.last.height for n in live) + 2
+            await wait_for_height([*live, back], target)
+            _assert_same_chain([*live, back], target)
+            # it takes part again: a later block is proposed by it (the proposer rotates over all four)
+            resumed = back.app.last.height
+            with trio.fail_after(20):
+                while not any(
+                    b is not None and b.header.proposer_address == back.validator_address
+                    for b in (
+                        blockstore.block_at(live[0].db, h)
+                        for h in range(resumed, live[0].app.last.height + 1)
+                    )
+                ):
+                    await trio.sleep(0.05)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+
+
+def test_full_node_follows_the_validators(tmp_path: Path) -> None:
+    nodes = _network(make_homes(tmp_path, 3, full_nodes=1))
+    assert [n.is_validator for n in nodes] == [True, True, True, False]
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            for node in nodes:
+                await _start(nursery, node)
+            await wait_for_height(nodes, 4)
+            _assert_same_chain(nodes, 4)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+
+
+def test_chain_goes_on_while_one_validator_is_cut_off(tmp_path: Path) -> None:
+    """Everything one validator sends is dropped for a while (it still hears the others): the other three
+    keep committing, and once its messages flow again it is back in step."""
+    nodes = _network(make_homes(tmp_path, 4))
+    muted = nodes[3].switch
+    real_send, real_broadcast = muted.try_send, muted.broadcast
+    cut_off = True
+
+    def try_send(peer: str, channel: ChannelId, message: bytes) -> bool:
+        return True if cut_off else real_send(peer, channel, message)
+
+    def broadcast(channel: ChannelId, message: bytes) -> None:
+        if not cut_off:
+            real_broadcast(channel, message)
+
+    muted.try_send = try_send  # type: ignore[method-assign]
+    muted.broadcast = broadcast  # type: ignore[method-assign]
+
+    async def main() -> None:
+        nonlocal cut_off
+        async with trio.open_nursery() as nursery:
+            for node in nodes:
+                await _start(nursery, node)
+            await wait_for_height(nodes[:3], 6)
+            cut_off = False
+            target = max(n.app.last.height for n in nodes) + 2
+            await wait_for_height(nodes, target)
+            _assert_same_chain(nodes, target)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
