@@ -73,6 +73,8 @@ class NodeProcess:
     port: int
     log: Path
     proc: subprocess.Popen[bytes] | None = field(default=None)
+    # single-validator test nodes have no peers: any free port, never a clash; None = config.toml's (localnet)
+    p2p_listen: str | None = "127.0.0.1:0"
 
     @property
     def target(self) -> str:
@@ -95,8 +97,7 @@ class NodeProcess:
                 str(self.home),
                 "--grpc-listen",
                 self.target,
-                "--p2p-listen",
-                "127.0.0.1:0",  # single-validator test nodes have no peers; never clash on a fixed port
+                *(["--p2p-listen", self.p2p_listen] if self.p2p_listen else []),
             ],
             stdout=logf,
             stderr=subprocess.STDOUT,

@@ -117,7 +117,7 @@ class Localnet:
         self.nodes: list[LocalnetProcess] = []
         for spec in load_manifest(directory):
             port = int(spec.grpc.rsplit(":", 1)[1])
-            proc = NodeProcess(directory / spec.home, port, directory / f"{spec.name}.log")
+            proc = NodeProcess(directory / spec.home, port, directory / f"{spec.name}.log", p2p_listen=None)
             self.nodes.append(LocalnetProcess(spec, proc, grpc.insecure_channel(proc.target)))
 
     @property

@@ -256,12 +256,12 @@ def node_status(directory: Path, node: LocalnetNode, timeout: float) -> dict[str
     finally:
         client.channel.close()
     out.update(
-        height=info.latest_height, app_hash=info.app_hash.hex(), block_hash=info.latest_block_hash.hex()
+        height=info.latest_height,
+        app_hash=info.app_hash.hex(),
+        block_hash=info.latest_block_hash.hex(),
+        peers=info.peers,
+        catching_up=info.catching_up,
     )
-    # peers and catching_up come with the networked node; a single-validator node does not report them
-    for field in ("peers", "catching_up"):
-        if field in info.DESCRIPTOR.fields_by_name:
-            out[field] = getattr(info, field)
     return out
 
 
@@ -271,10 +271,8 @@ def status_line(s: dict[str, object]) -> str:
     if "error" in s:
         return head + f"unreachable ({s['error']})"
     app_hash = str(s["app_hash"])[:16]
-    line = head + f"height {s['height']:<8}app {app_hash:<18}"
-    if "peers" in s:
-        line += f"peers {s['peers']:<4}{'catching up' if s['catching_up'] else 'in consensus'}"
-    return line
+    syncing = "catching up" if s["catching_up"] else "in consensus"
+    return head + f"height {s['height']:<8}app {app_hash:<18}peers {s['peers']:<4}{syncing}"
 
 
 def cmd_status(args: argparse.Namespace) -> int:
