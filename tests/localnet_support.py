@@ -25,6 +25,10 @@ FAST_TIMEOUTS = {
     "timeout_delta_ms": 100,
 }
 
+# A block of a few thousand transfers with their results outgrows gRPC's default 4 MiB receive limit; the
+# node sends up to 4 x grpc_max_message_bytes.
+CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 16 * 1024 * 1024)]
+
 
 def free_port_base(count: int, *, first: int = 20_000, last: int = 60_000) -> int:
     """A base port with ``count`` consecutive loopback ports free right now (no other agent holds them)."""
@@ -118,7 +122,8 @@ class Localnet:
         for spec in load_manifest(directory):
             port = int(spec.grpc.rsplit(":", 1)[1])
             proc = NodeProcess(directory / spec.home, port, directory / f"{spec.name}.log", p2p_listen=None)
-            self.nodes.append(LocalnetProcess(spec, proc, grpc.insecure_channel(proc.target)))
+            channel = grpc.insecure_channel(proc.target, options=CHANNEL_OPTIONS)
+            self.nodes.append(LocalnetProcess(spec, proc, channel))
 
     @property
     def validators(self) -> list[LocalnetProcess]:

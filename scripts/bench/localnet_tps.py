@@ -13,6 +13,7 @@ genesis and is timed to the tip.
 
 import argparse
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -20,6 +21,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import grpc
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts" / "bench"), str(REPO / "tests"), str(REPO)]
@@ -68,20 +71,46 @@ class BlockWatcher(threading.Thread):
         self.committed_at: dict[bytes, float] = {}
         self.blocks: list[tuple[int, float, int, int]] = []  # height, seen at, txs, header time ns
         self.failed = 0
+        self.errors = 0
+        self.last_error = ""
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.is_set():
-            latest = self.node.height()
-            seen = time.perf_counter()
-            while self.height < latest:
-                self.height += 1
-                r = self.node.block(self.height)
-                for raw in r.block.txs:
-                    self.committed_at[sha256(raw)] = seen
-                self.failed += sum(1 for x in r.results.tx_results if x.code != 0)
-                self.blocks.append((self.height, seen, len(r.block.txs), r.block.header.time_ns))
+            try:
+                self._poll()
+            except grpc.RpcError as exc:  # an overloaded node answers late: note it and ask again
+                self.errors += 1
+                self.last_error = f"{exc.code().name}: {exc.details()}"
             self.stop.wait(0.02)
+
+    def _poll(self) -> None:
+        latest = self.node.height()
+        seen = time.perf_counter()
+        while self.height < latest:
+            r = self.node.block(self.height + 1)
+            self.height += 1
+            for raw in r.block.txs:
+                self.committed_at[sha256(raw)] = seen
+            self.failed += sum(1 for x in r.results.tx_results if x.code != 0)
+            self.blocks.append((self.height, seen, len(r.block.txs), r.block.header.time_ns))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` and its child processes (the node's signature workers), from /proc."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1] = parent pid
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def node_cpu(net: Localnet) -> dict[str, float]:
+    return {n.name: cpu_seconds(n.process.proc.pid) for n in net.validators if n.process.proc is not None}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -168,7 +197,9 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
         for sender, raw in enumerate(txs):
             per_node[sender % args.validators].append(raw)
     total = sum(len(t) for t in per_node)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
         snapshot = Path(tmp) / "snapshot.csv"
         write_snapshot(snapshot, [_key(i) for i in range(args.senders)])
         directory = Path(tmp) / "net"
@@ -181,12 +212,16 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
             net.wait_height(2, net.validators, timeout=120)
             watcher = BlockWatcher(net.validators[0], net.validators[0].height())
             watcher.start()
+            load_before = os.getloadavg()[0]
+            cpu_before, own_before, wall_before = node_cpu(net), time.process_time(), time.perf_counter()
             submitted, rejected, offer_s = offer(net, per_node, args.rate, args.batch)
             deadline = time.perf_counter() + args.drain_s
             while any(h not in watcher.committed_at for h in submitted) and time.perf_counter() < deadline:
                 time.sleep(0.2)
+            cpu_after, own_after, wall_after = node_cpu(net), time.process_time(), time.perf_counter()
             watcher.stop.set()
             watcher.join()
+            node_cpu_s = sum(cpu_after.values()) - sum(cpu_before.values())
             seen = watcher.committed_at
             latencies = [seen[h] - t for h, t in submitted.items() if h in seen]
             ours = [b for b in watcher.blocks if b[2]]
@@ -213,6 +248,13 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
                 "latency_p50_s": percentile(latencies, 0.50),
                 "latency_p99_s": percentile(latencies, 0.99),
                 "latency_max_s": max(latencies),
+                "loadavg_1m_at_start": load_before,
+                "nodes_cpu_s": node_cpu_s,
+                "nodes_cpu_us_per_tx": node_cpu_s / max(1, len(latencies)) * 1e6,
+                "client_cpu_s": own_after - own_before,
+                "box_cpu_busy_by_nodes": node_cpu_s / (wall_after - wall_before) / (os.cpu_count() or 1),
+                "watcher_rpc_errors": watcher.errors,
+                "watcher_last_error": watcher.last_error[:60] or "-",
             }
             if not args.no_sync:
                 result.update(measure_sync(net, watcher))
@@ -232,6 +274,9 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=250, help="txs per BroadcastTxs call (<= 1000)")
     parser.add_argument("--block-time-ms", type=int, default=1000)
     parser.add_argument("--drain-s", type=float, default=60, help="wait for the backlog")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="keep the localnet (homes, logs) in this new folder"
+    )
     parser.add_argument("--no-sync", action="store_true", help="skip the block-sync measurement")
     parser.add_argument("--out", type=Path, default=Path("bench-results/localnet_tps.json"))
     args = parser.parse_args()
