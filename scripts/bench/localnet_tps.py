@@ -235,6 +235,7 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
                 "offered_txs": total,
                 "sign_s": sign_s,
                 "offer_s": offer_s,
+                "achieved_offer_tps": total / offer_s,  # below offered_tps when the nodes answer slowly
                 "accepted_txs": len(submitted),
                 "rejected_txs": rejected,
                 "committed_txs": len(latencies),
