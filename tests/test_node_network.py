@@ -45,6 +45,19 @@ async def _start(nursery: trio.Nursery, node: Node) -> trio.CancelScope:
     return scope
 
 
+async def _start_all(nursery: trio.Nursery, nodes: list[Node]) -> list[trio.CancelScope]:
+    """Start the nodes together (each waits a moment for its peers' heights at start)."""
+    scopes: dict[int, trio.CancelScope] = {}
+
+    async def start(i: int) -> None:
+        scopes[i] = await _start(nursery, nodes[i])
+
+    async with trio.open_nursery() as starting:
+        for i in range(len(nodes)):
+            starting.start_soon(start, i)
+    return [scopes[i] for i in range(len(nodes))]
+
+
 def _assert_same_chain(nodes: list[Node], up_to: int) -> None:
     for height in range(1, up_to + 1):
         blocks = {blockstore.block_at(n.db, height).hash for n in nodes}  # type: ignore[union-attr]
@@ -72,8 +85,7 @@ def test_four_validators_agree_and_commit_a_gossiped_tx(tmp_path: Path) -> None:
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
-            for node in nodes:
-                await _start(nursery, node)
+            await _start_all(nursery, nodes)
             await wait_for_height(nodes, 3)
             raw = _transfer(0, 12345)
             assert nodes[2].add_many([raw])[0].result.ok  # like BroadcastTxs on node 2's gRPC
@@ -97,7 +109,7 @@ def test_chain_goes_on_without_one_validator_and_it_catches_up_on_return(tmp_pat
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
-            scopes = [await _start(nursery, node) for node in nodes]
+            scopes = await _start_all(nursery, nodes)
             await wait_for_height(nodes, 2)
             scopes[3].cancel()
             stopped_at = nodes[3].app.last.height
@@ -130,8 +142,7 @@ def test_full_node_follows_the_validators(tmp_path: Path) -> None:
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
-            for node in nodes:
-                await _start(nursery, node)
+            await _start_all(nursery, nodes)
             await wait_for_height(nodes, 4)
             _assert_same_chain(nodes, 4)
             nursery.cancel_scope.cancel()
@@ -160,8 +171,7 @@ def test_chain_goes_on_while_one_validator_is_cut_off(tmp_path: Path) -> None:
     async def main() -> None:
         nonlocal cut_off
         async with trio.open_nursery() as nursery:
-            for node in nodes:
-                await _start(nursery, node)
+            await _start_all(nursery, nodes)
             await wait_for_height(nodes[:3], 6)
             cut_off = False
             target = max(n.app.last.height for n in nodes) + 2
@@ -170,3 +180,70 @@ def test_chain_goes_on_while_one_validator_is_cut_off(tmp_path: Path) -> None:
             nursery.cancel_scope.cancel()
 
     trio.run(main)
+
+
+def test_late_full_node_block_syncs_then_follows_consensus(tmp_path: Path) -> None:
+    nodes = _network(make_homes(tmp_path, 3, full_nodes=1))
+    validators, late = nodes[:3], nodes[3]
+    synced: list[int] = []
+    sync = late.blocksync.sync
+
+    async def counting_sync() -> int:
+        assert late.status().catching_up
+        synced.append(await sync())
+        return synced[-1]
+
+    late.blocksync.sync = counting_sync  # type: ignore[method-assign]
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            await _start_all(nursery, validators)
+            await wait_for_height(validators, 15)
+            await _start(nursery, late)  # returns once consensus runs, i.e. after the sync
+            assert synced and synced[0] >= 15 and not late.status().catching_up
+            target = max(n.app.last.height for n in validators) + 3
+            await wait_for_height(nodes, target)
+            _assert_same_chain(nodes, target)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+
+
+def test_running_node_that_missed_heights_catches_up_by_commits(tmp_path: Path) -> None:
+    """A validator hears nothing on the consensus channel for a few heights (fewer than the block-sync
+    threshold): once it hears again, peers send it each missed block with its commit and it follows,
+    without block sync."""
+    nodes = _network(make_homes(tmp_path, 4))
+    deaf = nodes[3]
+    hear = deaf.consensus_reactor.receive
+    deaf_now = False
+    synced: list[int] = []
+
+    def receive(channel: ChannelId, peer: str, message: bytes) -> None:
+        if not deaf_now:
+            hear(channel, peer, message)
+
+    async def no_sync() -> int:
+        synced.append(deaf.app.last.height)
+        return deaf.app.last.height
+
+    deaf.consensus_reactor.receive = receive  # type: ignore[method-assign]
+
+    async def main() -> None:
+        nonlocal deaf_now
+        async with trio.open_nursery() as nursery:
+            await _start_all(nursery, nodes)
+            deaf.blocksync.sync = no_sync  # type: ignore[method-assign]
+            await wait_for_height(nodes, 2)
+            deaf_now = True
+            missed_from = deaf.app.last.height
+            await wait_for_height(nodes[:3], missed_from + 5)
+            assert deaf.app.last.height <= missed_from + 1
+            deaf_now = False
+            target = max(n.app.last.height for n in nodes) + 2
+            await wait_for_height(nodes, target)
+            _assert_same_chain(nodes, target)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+    assert not synced

@@ -120,6 +120,11 @@ class ConsensusReactor:
         self._encoded: dict[MessageKey, bytes] = {}
         self._announced_at = 0.0
 
+    def attach(self, driver: ConsensusDriver) -> None:
+        """Talk to a new machine (after block sync); what peers were sent stays remembered."""
+        self._driver = driver
+        self._pending.clear()
+
     # --- Reactor ---
     def channels(self) -> Sequence[ChannelSpec]:
         return (ChannelSpec(ChannelId.CONSENSUS, priority=10, max_message_bytes=self._max_bytes),)
