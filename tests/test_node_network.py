@@ -4,10 +4,12 @@ switch with encrypted connections, the consensus, mempool and evidence reactors.
 import dataclasses
 from pathlib import Path
 
+import grpc
 import trio
 from conftest import free_port
 from node_support import FAST, KEYS, make_homes, wait_for_height
 
+from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.hashing import sha256
 from okchain.modules.bank.messages import Transfer
 from okchain.node.home import Home
@@ -28,6 +30,11 @@ def _network(homes: list[Home]) -> list[Node]:
         config = dataclasses.replace(FAST, p2p_listen=f"127.0.0.1:{ports[i]}", persistent_peers=peers)
         nodes.append(Node(home, config))
     return nodes
+
+
+def _node_info(node: Node) -> query_pb2.NodeInfoResponse:
+    with grpc.insecure_channel(f"127.0.0.1:{node.grpc_port}") as channel:
+        return query_pb2_grpc.NodeServiceStub(channel).NodeInfo(query_pb2.NodeInfoRequest(), timeout=10)
 
 
 def _restart(node: Node) -> Node:
@@ -97,6 +104,11 @@ def test_four_validators_agree_and_commit_a_gossiped_tx(tmp_path: Path) -> None:
             _assert_same_chain(nodes, top)
             first = [blockstore.block_at(nodes[0].db, h) for h in range(1, top + 1)]
             assert len({b.header.proposer_address for b in first if b is not None}) > 1  # it rotates
+            info = await trio.to_thread.run_sync(_node_info, nodes[1])
+            assert info.peers == 3 and info.is_validator and not info.catching_up
+            assert info.node_id == nodes[1].node_key.node_id and info.p2p_port == nodes[1].switch.listen_port
+            assert info.latest_height >= top and info.consensus_height >= info.latest_height + 1
+            assert info.validator_address == nodes[1].validator_address
             nursery.cancel_scope.cancel()
 
     trio.run(main)

@@ -145,6 +145,7 @@ class Node:
             self.recover = self._sig_pool.recover
         self._rejected: list[bytes] = []  # what our last prepare_proposal left out (mempool fast path)
         self.catching_up = False
+        self.grpc_port = 0  # bound when run() starts the server
         self.switch = Switch(
             self.node_key,
             P2PConfig.from_node_config(config, home.data_dir.parent / "addrbook.json"),
@@ -398,7 +399,7 @@ class Node:
         server: GrpcServer | None = None
         try:
             server = GrpcServer(self, trio.lowlevel.current_trio_token())
-            port = server.start()
+            port = self.grpc_port = server.start()
             host = self.config.grpc_listen.rsplit(":", 1)[0]
             print(
                 f"okchain node {self.config.moniker}: chain {self.app.chain_id}, "
