@@ -259,3 +259,45 @@ def test_running_node_that_missed_heights_catches_up_by_commits(tmp_path: Path) 
 
     trio.run(main)
     assert not synced
+
+
+def test_running_node_far_behind_switches_back_to_block_sync(tmp_path: Path) -> None:
+    """Deaf on the consensus channel while the others move more than ``blocksync_switch_back_blocks``
+    ahead, a running validator stops its machine, block-syncs, and then takes part in consensus again."""
+    nodes = _network(make_homes(tmp_path, 4))
+    deaf = nodes[3]
+    hear = deaf.consensus_reactor.receive
+    deaf_now = False
+    synced: list[int] = []
+    sync = deaf.blocksync.sync
+
+    def receive(channel: ChannelId, peer: str, message: bytes) -> None:
+        if not deaf_now:
+            hear(channel, peer, message)
+
+    async def counting_sync() -> int:
+        synced.append(await sync())
+        return synced[-1]
+
+    deaf.consensus_reactor.receive = receive  # type: ignore[method-assign]
+    deaf.blocksync.sync = counting_sync  # type: ignore[method-assign]
+
+    async def main() -> None:
+        nonlocal deaf_now
+        async with trio.open_nursery() as nursery:
+            await _start_all(nursery, nodes)
+            await wait_for_height(nodes, 2)
+            deaf_now = True
+            behind_from = deaf.app.last.height
+            await wait_for_height(nodes[:3], behind_from + FAST.blocksync_switch_back_blocks + 3)
+            with trio.fail_after(20):
+                while not synced:
+                    await trio.sleep(0.05)
+            deaf_now = False
+            assert synced[0] > behind_from + FAST.blocksync_switch_back_blocks
+            target = max(n.app.last.height for n in nodes) + 2
+            await wait_for_height(nodes, target)
+            _assert_same_chain(nodes, target)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
