@@ -318,6 +318,7 @@ class Node:
     def apply_block(self, block: Block, commit: Commit) -> None:
         """Commit a decided block (from consensus or block sync): execute, write, update the mempool and
         wake the commit-mode broadcasts waiting for its txs."""
+        started = time.perf_counter()
         finalized = self.app.finalize_block(block, commit)
         last = self.app.commit()
         ours = block.header.proposer_address == self.validator_address
@@ -332,11 +333,13 @@ class Node:
                 event.set()
         if block.txs:
             log.info(
-                "committed height=%d txs=%d app_hash=%s mempool=%d",
+                "committed height=%d round=%d txs=%d app_hash=%s mempool=%d in %.0f ms",
                 last.height,
+                commit.round,
                 len(block.txs),
                 last.app_hash.hex()[:16],
                 len(self.mempool),
+                (time.perf_counter() - started) * 1000,
             )
 
     def _broadcast_consensus(self, message: Message) -> None:
