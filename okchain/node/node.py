@@ -122,6 +122,7 @@ class Node:
             self._wal, self._signer = self._open_consensus_files()
             self.driver = self._new_driver()
             self.node_key = NodeKey.load_or_create(home.node_key_file)
+            p2p_config = P2PConfig.from_node_config(config, home.data_dir.parent / "addrbook.json")
         except BaseException:
             self._close()
             raise
@@ -146,12 +147,7 @@ class Node:
         self._rejected: list[bytes] = []  # what our last prepare_proposal left out (mempool fast path)
         self.catching_up = False
         self.grpc_port = 0  # bound when run() starts the server
-        self.switch = Switch(
-            self.node_key,
-            P2PConfig.from_node_config(config, home.data_dir.parent / "addrbook.json"),
-            network=self.app.chain_id,
-            moniker=config.moniker,
-        )
+        self.switch = Switch(self.node_key, p2p_config, network=self.app.chain_id, moniker=config.moniker)
         self.consensus_reactor = ConsensusReactor(
             switch=self.switch,
             driver=self.driver,
