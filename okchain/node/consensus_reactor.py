@@ -2,8 +2,9 @@
 catch-up commits, between the switch and the ``ConsensusDriver``.
 
 - Every peer announces its (height, round, step) in ``NewRoundStep`` (on every step change, and every
-  ``ANNOUNCE_S``); we send a peer only messages of the height it is at, so nothing it would refuse for
-  being early is lost, and we remember per peer what it has (it sent it to us, or we sent it; bounded).
+  ``ANNOUNCE_S``), with the hash of the round's block if it holds it; we send a peer only messages of the
+  height it is at, so nothing it would refuse for being early is lost, and we remember per peer what it has
+  (it sent or announced it, or we sent it; bounded), so a large block is not relayed to peers holding it.
 - Own messages go out at once to peers at their height. Every ``GOSSIP_S`` each peer at our height gets
   what we hold of that height and it lacks: own messages at once, others' messages once we have held them
   ``RELAY_DELAY_S`` (their author normally reaches every peer directly; the relay covers broken links and
@@ -120,6 +121,11 @@ class ConsensusReactor:
         self._encoded: dict[MessageKey, bytes] = {}
         self._announced_at = 0.0
 
+    def attach(self, driver: ConsensusDriver) -> None:
+        """Talk to a new machine (after block sync); what peers were sent stays remembered."""
+        self._driver = driver
+        self._pending.clear()
+
     # --- Reactor ---
     def channels(self) -> Sequence[ChannelSpec]:
         return (ChannelSpec(ChannelId.CONSENSUS, priority=10, max_message_bytes=self._max_bytes),)
@@ -162,6 +168,8 @@ class ConsensusReactor:
         if step.height != state.height:
             state.known = {k: None for k in state.known if k[1] >= step.height}
         state.height, state.round, state.step = step.height, step.round, step.step
+        if step.proposal_block:
+            self._mark(state, ("b", step.height, 0, 0, b"", step.proposal_block))
 
     def _on_vote(self, peer: str, state: PeerState, vote: Vote) -> None:
         self._mark(state, message_key(vote))
@@ -253,6 +261,12 @@ class ConsensusReactor:
     def _round_step(self) -> bytes:
         height, round_, phase = self._driver.step
         step = wire_pb2.NewRoundStep(height=height, round=round_, step=phase)
+        proposal = self._driver.machine.proposal(round_)
+        if proposal is not None and any(
+            isinstance(m, Block) and m.hash == proposal.block_hash
+            for m in self._driver.machine.known_messages()
+        ):
+            step.proposal_block = proposal.block_hash
         return wire_pb2.ConsensusMessage(new_round_step=step).SerializeToString()
 
     def _encode(self, key: MessageKey, message: Message) -> bytes:

@@ -25,6 +25,7 @@ from okchain.crypto.hashing import sha256
 from okchain.errors import OKChainError
 from okchain.genesis.document import load_genesis
 from okchain.mempool.pool import AddResult, Mempool, MempoolConfig
+from okchain.node.blocksync_reactor import BlockSyncReactor
 from okchain.node.config import NodeConfig
 from okchain.node.consensus_driver import ConsensusDriver, DriverHooks, Message
 from okchain.node.consensus_reactor import ConsensusReactor
@@ -48,6 +49,10 @@ from okchain.types.tx import Recoverer, recover_signers
 log = logging.getLogger("okchain.node")
 
 PRUNE_STEP_HEIGHTS = 16  # heights per pruning call: bounds how long a stopping node waits for the worker
+STARTUP_STATUS_S = (
+    2.0  # at start, how long to wait for peers' heights before choosing block sync or consensus
+)
+BEHIND_CHECK_S = 1.0  # how often a running node compares its height with its peers'
 MS = 1_000_000
 
 
@@ -117,6 +122,7 @@ class Node:
             self._wal, self._signer = self._open_consensus_files()
             self.driver = self._new_driver()
             self.node_key = NodeKey.load_or_create(home.node_key_file)
+            p2p_config = P2PConfig.from_node_config(config, home.data_dir.parent / "addrbook.json")
         except BaseException:
             self._close()
             raise
@@ -140,12 +146,8 @@ class Node:
             self.recover = self._sig_pool.recover
         self._rejected: list[bytes] = []  # what our last prepare_proposal left out (mempool fast path)
         self.catching_up = False
-        self.switch = Switch(
-            self.node_key,
-            P2PConfig.from_node_config(config, home.data_dir.parent / "addrbook.json"),
-            network=self.app.chain_id,
-            moniker=config.moniker,
-        )
+        self.grpc_port = 0  # bound when run() starts the server
+        self.switch = Switch(self.node_key, p2p_config, network=self.app.chain_id, moniker=config.moniker)
         self.consensus_reactor = ConsensusReactor(
             switch=self.switch,
             driver=self.driver,
@@ -167,7 +169,19 @@ class Node:
             chain_id=self.app.chain_id,
             validators=self._validator_set(self.app.genesis_header.initial_height),
         )
-        for reactor in (self.consensus_reactor, self.mempool_reactor, self.evidence_reactor):
+        self.blocksync = BlockSyncReactor(
+            chain_id=self.app.chain_id,
+            db=self.db,
+            validators=[(v.pub_key, v.power) for v in self.app.validators],
+            last_height=lambda: self.app.last.height,
+            apply_block=self.apply_block,
+            switch=self.switch,
+            params=self.app.params,
+            prewarm=lambda raws: self.app.precheck_many(raws, self.recover),
+            verify=self.verifier.verify,
+        )
+        reactors = (self.consensus_reactor, self.mempool_reactor, self.evidence_reactor, self.blocksync)
+        for reactor in reactors:
             self.switch.add_reactor(reactor)
         self._waiters: dict[bytes, trio.Event] = {}
         self._outcomes: dict[bytes, tuple[int, TxResult]] = {}
@@ -300,6 +314,7 @@ class Node:
     def apply_block(self, block: Block, commit: Commit) -> None:
         """Commit a decided block (from consensus or block sync): execute, write, update the mempool and
         wake the commit-mode broadcasts waiting for its txs."""
+        started = time.perf_counter()
         finalized = self.app.finalize_block(block, commit)
         last = self.app.commit()
         ours = block.header.proposer_address == self.validator_address
@@ -314,11 +329,13 @@ class Node:
                 event.set()
         if block.txs:
             log.info(
-                "committed height=%d txs=%d app_hash=%s mempool=%d",
+                "committed height=%d round=%d txs=%d app_hash=%s mempool=%d in %.0f ms",
                 last.height,
+                commit.round,
                 len(block.txs),
                 last.app_hash.hex()[:16],
                 len(self.mempool),
+                (time.perf_counter() - started) * 1000,
             )
 
     def _broadcast_consensus(self, message: Message) -> None:
@@ -329,6 +346,37 @@ class Node:
 
     def _step_changed(self) -> None:
         self.consensus_reactor.step_changed()
+
+    async def _consensus_or_sync(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Block sync while peers are ahead, consensus otherwise. At start, peers' heights are awaited a
+        moment (when there are peers to ask); a running node that falls more than
+        ``blocksync_switch_back_blocks`` behind stops its machine, syncs, and starts a new machine at the
+        height after the last block applied."""
+        if self.config.persistent_peers or self.config.seeds:
+            with trio.move_on_after(STARTUP_STATUS_S):
+                while not self.blocksync.peer_ranges():
+                    await trio.sleep(0.05)
+        first = True
+        while True:
+            if self.blocksync.behind_by() > (0 if first else self.config.blocksync_switch_back_blocks):
+                self.catching_up = True
+                try:
+                    await self.blocksync.sync()
+                finally:
+                    self.catching_up = False
+                self.driver = self._new_driver()
+                self.consensus_reactor.attach(self.driver)
+            async with trio.open_nursery() as nursery:
+                await nursery.start(self.driver.run)
+                if first:
+                    task_status.started()
+                    first = False
+                while self.blocksync.behind_by() <= self.config.blocksync_switch_back_blocks:
+                    await trio.sleep(BEHIND_CHECK_S)
+                log.info("%d blocks behind the best peer: back to block sync", self.blocksync.behind_by())
+                nursery.cancel_scope.cancel()
 
     async def _prune_forever(self) -> None:
         """Prune below the retention window on a worker thread, off the consensus path. Each call is a few
@@ -350,7 +398,7 @@ class Node:
         server: GrpcServer | None = None
         try:
             server = GrpcServer(self, trio.lowlevel.current_trio_token())
-            port = server.start()
+            port = self.grpc_port = server.start()
             host = self.config.grpc_listen.rsplit(":", 1)[0]
             print(
                 f"okchain node {self.config.moniker}: chain {self.app.chain_id}, "
@@ -363,7 +411,8 @@ class Node:
                 print(f"p2p node {self.node_key.node_id} listening on port {p2p_port}", flush=True)
                 nursery.start_soon(self.consensus_reactor.run)
                 nursery.start_soon(self.mempool_reactor.run)
-                await nursery.start(self.driver.run)
+                nursery.start_soon(self.blocksync.run)
+                await nursery.start(self._consensus_or_sync)
                 nursery.start_soon(self._prune_forever)
                 if handle_signals:
                     nursery.start_soon(self._stop_on_signal, nursery.cancel_scope)

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fokchain/consensus/v1/wire.proto\x12\x14okchain.consensus.v1\";\n\x0cNewRoundStep\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12\x0c\n\x04step\x18\x03 \x01(\r\".\n\rCommitCatchUp\x12\r\n\x05\x62lock\x18\x01 \x01(\x0c\x12\x0e\n\x06\x63ommit\x18\x02 \x01(\x0c\"\xc3\x01\n\x10\x43onsensusMessage\x12<\n\x0enew_round_step\x18\x01 \x01(\x0b\x32\".okchain.consensus.v1.NewRoundStepH\x00\x12\x12\n\x08proposal\x18\x02 \x01(\x0cH\x00\x12\x0e\n\x04vote\x18\x03 \x01(\x0cH\x00\x12\x0f\n\x05\x62lock\x18\x04 \x01(\x0cH\x00\x12\x35\n\x06\x63ommit\x18\x05 \x01(\x0b\x32#.okchain.consensus.v1.CommitCatchUpH\x00\x42\x05\n\x03sum\"\x12\n\x03Txs\x12\x0b\n\x03txs\x18\x01 \x03(\x0c\" \n\x0c\x45videnceList\x12\x10\n\x08\x65vidence\x18\x01 \x03(\x0c\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fokchain/consensus/v1/wire.proto\x12\x14okchain.consensus.v1\"S\n\x0cNewRoundStep\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12\x0c\n\x04step\x18\x03 \x01(\r\x12\x16\n\x0eproposal_block\x18\x04 \x01(\x0c\".\n\rCommitCatchUp\x12\r\n\x05\x62lock\x18\x01 \x01(\x0c\x12\x0e\n\x06\x63ommit\x18\x02 \x01(\x0c\"\xc3\x01\n\x10\x43onsensusMessage\x12<\n\x0enew_round_step\x18\x01 \x01(\x0b\x32\".okchain.consensus.v1.NewRoundStepH\x00\x12\x12\n\x08proposal\x18\x02 \x01(\x0cH\x00\x12\x0e\n\x04vote\x18\x03 \x01(\x0cH\x00\x12\x0f\n\x05\x62lock\x18\x04 \x01(\x0cH\x00\x12\x35\n\x06\x63ommit\x18\x05 \x01(\x0b\x32#.okchain.consensus.v1.CommitCatchUpH\x00\x42\x05\n\x03sum\"\x12\n\x03Txs\x12\x0b\n\x03txs\x18\x01 \x03(\x0c\" \n\x0c\x45videnceList\x12\x10\n\x08\x65vidence\x18\x01 \x03(\x0c\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,13 +32,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'okchain.consensus.v1.wire_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_NEWROUNDSTEP']._serialized_start=57
-  _globals['_NEWROUNDSTEP']._serialized_end=116
-  _globals['_COMMITCATCHUP']._serialized_start=118
-  _globals['_COMMITCATCHUP']._serialized_end=164
-  _globals['_CONSENSUSMESSAGE']._serialized_start=167
-  _globals['_CONSENSUSMESSAGE']._serialized_end=362
-  _globals['_TXS']._serialized_start=364
-  _globals['_TXS']._serialized_end=382
-  _globals['_EVIDENCELIST']._serialized_start=384
-  _globals['_EVIDENCELIST']._serialized_end=416
+  _globals['_NEWROUNDSTEP']._serialized_end=140
+  _globals['_COMMITCATCHUP']._serialized_start=142
+  _globals['_COMMITCATCHUP']._serialized_end=188
+  _globals['_CONSENSUSMESSAGE']._serialized_start=191
+  _globals['_CONSENSUSMESSAGE']._serialized_end=386
+  _globals['_TXS']._serialized_start=388
+  _globals['_TXS']._serialized_end=406
+  _globals['_EVIDENCELIST']._serialized_start=408
+  _globals['_EVIDENCELIST']._serialized_end=440
 # @@protoc_insertion_point(module_scope)

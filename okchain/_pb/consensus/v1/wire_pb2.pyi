@@ -7,14 +7,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class NewRoundStep(_message.Message):
-    __slots__ = ("height", "round", "step")
+    __slots__ = ("height", "round", "step", "proposal_block")
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     ROUND_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
+    PROPOSAL_BLOCK_FIELD_NUMBER: _ClassVar[int]
     height: int
     round: int
     step: int
-    def __init__(self, height: _Optional[int] = ..., round: _Optional[int] = ..., step: _Optional[int] = ...) -> None: ...
+    proposal_block: bytes
+    def __init__(self, height: _Optional[int] = ..., round: _Optional[int] = ..., step: _Optional[int] = ..., proposal_block: _Optional[bytes] = ...) -> None: ...
 
 class CommitCatchUp(_message.Message):
     __slots__ = ("block", "commit")
