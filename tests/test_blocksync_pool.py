@@ -301,3 +301,17 @@ def test_parallel_check_results_are_the_ones_pop_would_compute() -> None:
 def test_pool_settings_must_be_positive(bad: int) -> None:
     with pytest.raises(ValueError, match="out of range"):
         PoolConfig(window=bad)
+
+
+def test_received_run_is_gapless_and_bounded_for_the_pre_warm() -> None:
+    pool = BlockPool(chain_id=CHAIN, validators=VALIDATORS, height=0, now_ns=0)
+    pool.set_peer("a", 1, 8)
+    pool.schedule(0)
+    for h in (1, 2, 3, 5, 6):
+        assert pool.add_block("a", *CHAIN_BLOCKS[h]) == ""
+    heights = [
+        [b.header.height for b in pool.received_run(h, n, t)]
+        for h, n, t in [(1, 8, 100), (1, 2, 100), (2, 8, 1), (4, 8, 100), (5, 8, 100)]
+    ]
+    # block h carries h % 3 txs: a run takes at least one block, then stops at a gap or a bound
+    assert heights == [[1, 2, 3], [1, 2], [2], [], [5, 6]]
