@@ -96,7 +96,15 @@ def _no_block(height: int) -> bytes:
 
 
 class BlockSyncReactor:
-    """Implements the switch's ``Reactor`` protocol on ``ChannelId.BLOCKSYNC``."""
+    """Implements the switch's ``Reactor`` protocol on ``ChannelId.BLOCKSYNC``.
+
+    ``db`` holds committed blocks and commits; ``validators`` are (ed25519 public key, power) pairs;
+    ``apply_block`` is the node's one way to commit a decided block (sync or async). ``prewarm``, if given,
+    receives batches of raw txs on a worker thread (the node passes
+    ``lambda raws: app.precheck_many(raws, sigpool.recover)``). ``verify`` runs on worker threads, so it
+    must be thread-safe; passing the node's ``VerifyCache.verify`` (also given to the application) lets
+    the application's own last-commit check answer from what block sync already verified.
+    """
 
     def __init__(
         self,
