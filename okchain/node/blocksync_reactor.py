@@ -58,7 +58,7 @@ class BlockSyncConfig:
     retry_s: float = 0.05  # sync() re-checks time-outs this often when no response arrives
     verify_threads: int = 2  # threads for batched commit checks (0: each check inline in the apply loop)
     prewarm_blocks: int = 4  # most blocks in one ``prewarm`` call ...
-    prewarm_txs: int = 2_000  # ... and most txs (a call takes at least one block)
+    prewarm_txs: int = 500  # ... and most txs (a call takes at least one block)
     serve_queue: int = 1024  # block requests waiting to be served; beyond it a peer gets a no-block answer
     priority: int = 3  # channel priority: below consensus traffic
 
