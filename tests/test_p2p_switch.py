@@ -468,3 +468,22 @@ def test_receive_rate_limit_slows_the_sender_down() -> None:
         assert rate * 0.3 <= rb.bytes <= budget, (rb.bytes, budget)
 
     run(main)
+
+
+def test_peer_that_stops_reading_is_dropped_even_if_it_keeps_pinging() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        a, ra = await start(nursery, idle_timeout_s=0.5)
+        key = NodeKey.generate()
+        conn = await raw_peer(a.listen_port, key)
+        await until(lambda: a.peers() == [key.node_id])
+        ping = p2p_pb2.Frame(packets=[p2p_pb2.Packet(ping=p2p_pb2.Ping())]).SerializeToString()
+        for _ in range(100):  # 25 MB: more than the loopback socket buffers hold
+            a.try_send(key.node_id, ChannelId.MEMPOOL, bytes(LIMIT))
+        with trio.move_on_after(5):
+            while a.peers():
+                await conn.send(ping)  # alive on the read side, never reading
+                await trio.sleep(0.1)
+        assert a.peers() == [] and ra.removed == [key.node_id]
+        assert not a.is_banned(key.node_id)
+
+    run(main)
