@@ -487,3 +487,12 @@ def test_peer_that_stops_reading_is_dropped_even_if_it_keeps_pinging() -> None:
         assert not a.is_banned(key.node_id)
 
     run(main)
+
+
+def test_listening_on_a_taken_port_is_a_clear_error() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        a, _ = await start(nursery)
+        with pytest.raises(P2PError, match=f"cannot listen on 127.0.0.1:{a.listen_port}: "):
+            await start(nursery, listen=f"127.0.0.1:{a.listen_port}")
+
+    run(main)

@@ -20,7 +20,7 @@ from okchain.p2p.channels import ChannelId, ChannelSpec, Reactor
 from okchain.p2p.conn import SecretConnection, handshake
 from okchain.p2p.errors import HandshakeError, P2PError, PeerMisbehaved
 from okchain.p2p.keys import NodeKey, PeerAddress, check_node_id, parse_host_port, parse_peer_list
-from okchain.p2p.peer import PROTOCOL_VERSION, Disconnect, NodeInfo, Peer
+from okchain.p2p.peer import MAX_MONIKER, PROTOCOL_VERSION, Disconnect, NodeInfo, Peer
 
 __all__ = ["ChannelId", "ChannelSpec", "P2PConfig", "Reactor", "Switch"]
 
@@ -117,7 +117,10 @@ class Switch:
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         """Listen, keep persistent peers dialled, ask seeds, exchange addresses; ``started(port)``."""
         host, port = parse_host_port(self.config.listen)
-        listeners = await trio.open_tcp_listeners(port, host=host)
+        try:
+            listeners = await trio.open_tcp_listeners(port, host=host)
+        except OSError as exc:
+            raise P2PError(f"cannot listen on {self.config.listen}: {exc.strerror or exc}") from None
         self._port = listeners[0].socket.getsockname()[1]
         try:
             async with trio.open_nursery() as nursery:
@@ -174,7 +177,7 @@ class Switch:
         Raises HandshakeError / P2PError with the reason it was refused."""
         if self._nursery is None:
             raise P2PError("the switch is not running")
-        peer = await self._connect(address, persistent=address.node_id in self._persistent_ids)
+        peer = await self._connect(address)
         self._nursery.start_soon(self._run_peer, peer)
 
     # ---- connections ------------------------------------------------------------------------------------
@@ -190,7 +193,7 @@ class Switch:
             network=self.network,
             version=PROTOCOL_VERSION,
             channels=bytes(sorted(self._channels)),
-            moniker=self.moniker[:64],
+            moniker=self.moniker[:MAX_MONIKER],
         )
 
     async def _upgrade(
@@ -359,7 +362,7 @@ class Switch:
             self._pending_inbound -= 1
         await self._run_peer(peer)
 
-    async def _connect(self, address: PeerAddress, *, persistent: bool) -> Peer:
+    async def _connect(self, address: PeerAddress) -> Peer:
         """Dial, authenticate (refusing a different node id) and admit; P2PError with the reason."""
         ident = address.node_id
         if ident == self.node_id:
@@ -404,7 +407,7 @@ class Switch:
                 continue
             elif address.node_id not in self._dialing:
                 try:
-                    peer = await self._connect(address, persistent=True)
+                    peer = await self._connect(address)
                 except P2PError as exc:
                     log.info("persistent peer %s: %s; retrying in %g s", address, exc, backoff)
                 else:
@@ -522,7 +525,7 @@ class Switch:
 
     async def _dial_and_run(self, address: PeerAddress) -> None:
         try:
-            peer = await self._connect(address, persistent=False)
+            peer = await self._connect(address)
         except P2PError as exc:
             log.info("dial %s: %s", address, exc)
             return
@@ -534,7 +537,7 @@ class Switch:
             self._request_addresses(address.node_id)
             return
         try:
-            peer = await self._connect(address, persistent=False)
+            peer = await self._connect(address)
         except P2PError as exc:
             log.info("seed %s: %s", address, exc)
             return
