@@ -334,6 +334,8 @@ class Switch:
         now = trio.current_time()
         if len(self._banned) >= MAX_BANS:
             self._banned = {k: t for k, t in self._banned.items() if t > now}
+            while len(self._banned) >= MAX_BANS:  # all still active: forget the oldest ban
+                del self._banned[next(iter(self._banned))]
         until = now + self.config.ban_seconds
         self._banned[peer] = until
         if host is not None and not _is_loopback(host):
