@@ -466,6 +466,7 @@ def test_receive_rate_limit_slows_the_sender_down() -> None:
         elapsed = trio.current_time() - started
         budget = max(rate // 10, MAX_FRAME + 20) + rate * elapsed + MAX_FRAME
         assert rate * 0.3 <= rb.bytes <= budget, (rb.bytes, budget)
+        assert b._peers[a.node_id].conn.bytes_received <= budget + 4096
 
     run(main)
 

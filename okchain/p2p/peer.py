@@ -164,8 +164,6 @@ class Peer:
         self._outcome: Disconnect | None = None
         self._scope: trio.CancelScope | None = None
         self.done = trio.Event()
-        self.messages_received = 0
-        self.message_bytes_received = 0
 
     def try_send(self, channel: int, message: bytes) -> bool:
         ch = self._send.get(channel)
@@ -308,6 +306,4 @@ class Peer:
             buf.clear()
         else:
             message = msg.data
-        self.messages_received += 1
-        self.message_bytes_received += len(message)
         self._deliver(msg.channel, message)
