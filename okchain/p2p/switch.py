@@ -130,6 +130,8 @@ class Switch:
                     nursery.start_soon(self._keep_dialling, address)
                 if self.config.pex:
                     nursery.start_soon(self._discovery)
+                elif self.config.seeds:
+                    log.warning("seeds are ignored: peer exchange (pex) is off")
                 log.info("p2p node %s listening on %s:%d", self.node_id, host, self._port)
                 task_status.started(self._port)
         finally:
