@@ -512,3 +512,27 @@ def test_ban_list_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         assert [ident for ident in ids if switch.is_banned(ident)] == ids[-5:]
 
     trio.run(main)
+
+
+def test_p2p_config_from_node_config(tmp_path: Any) -> None:
+    from okchain.node.config import NodeConfig
+
+    ids = [NodeKey.generate().node_id for _ in range(3)]
+    node = NodeConfig(
+        p2p_listen="0.0.0.0:26000",
+        persistent_peers=f"{ids[0]}@10.0.0.1:26656,{ids[1]}@host.example:26657",
+        seeds=f"{ids[2]}@seed.example:26656",
+        p2p_handshake_timeout_ms=1500,
+        p2p_idle_timeout_ms=9000,
+    )
+    cfg = P2PConfig.from_node_config(node, tmp_path / "addrbook.json")
+    assert cfg.listen == "0.0.0.0:26000" and cfg.address_book == tmp_path / "addrbook.json"
+    assert cfg.persistent_peers == (
+        PeerAddress(ids[0], "10.0.0.1", 26656),
+        PeerAddress(ids[1], "host.example", 26657),
+    )
+    assert cfg.seeds == (PeerAddress(ids[2], "seed.example", 26656),)
+    assert (cfg.handshake_timeout_s, cfg.idle_timeout_s, cfg.ban_seconds) == (1.5, 9.0, 600.0)
+    assert (cfg.max_inbound, cfg.max_outbound, cfg.pex) == (40, 10, True)
+    with pytest.raises(P2PError, match="must be node_id@host:port"):
+        P2PConfig.from_node_config(NodeConfig(persistent_peers="10.0.0.1:26656"), None)
