@@ -2,6 +2,7 @@
 
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -514,7 +515,7 @@ def test_ban_list_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     trio.run(main)
 
 
-def test_p2p_config_from_node_config(tmp_path: Any) -> None:
+def test_p2p_config_from_node_config(tmp_path: Path) -> None:
     from okchain.node.config import NodeConfig
 
     ids = [NodeKey.generate().node_id for _ in range(3)]
