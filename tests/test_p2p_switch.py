@@ -228,10 +228,10 @@ def test_idle_peer_is_dropped() -> None:
 
 def test_pings_keep_a_quiet_connection_alive() -> None:
     async def main(nursery: trio.Nursery) -> None:
-        b, _ = await start(nursery, idle_timeout_s=0.3)
-        a, _ = await start(nursery, idle_timeout_s=0.3, persistent_peers=(address(b),))
+        b, _ = await start(nursery, idle_timeout_s=0.6)
+        a, _ = await start(nursery, idle_timeout_s=0.6, persistent_peers=(address(b),))
         await until(lambda: a.peers() == [b.node_id])
-        await trio.sleep(1.0)  # > 3 idle timeouts without application traffic
+        await trio.sleep(1.5)  # > 2 idle timeouts without application traffic
         assert a.peers() == [b.node_id] and b.peers() == [a.node_id]
 
     run(main)
