@@ -537,3 +537,17 @@ def test_p2p_config_from_node_config(tmp_path: Path) -> None:
     assert (cfg.max_inbound, cfg.max_outbound, cfg.pex) == (40, 10, True)
     with pytest.raises(P2PError, match="must be node_id@host:port"):
         P2PConfig.from_node_config(NodeConfig(persistent_peers="10.0.0.1:26656"), None)
+
+
+def test_a_ban_covers_the_ip_except_loopback_which_every_local_process_shares() -> None:
+    async def main() -> None:
+        switch = Switch(NodeKey.generate(), config(ban_seconds=0.2), network=NETWORK)
+        remote, local = NodeKey.generate().node_id, NodeKey.generate().node_id
+        switch._ban(remote, "203.0.113.7", "test")
+        switch._ban(local, "127.0.0.1", "test")
+        assert switch.is_banned(remote) and switch.is_banned("203.0.113.7")
+        assert switch.is_banned(local) and not switch.is_banned("127.0.0.1")
+        await trio.sleep(0.25)
+        assert not switch.is_banned(remote) and not switch.is_banned("203.0.113.7")
+
+    trio.run(main)
