@@ -272,8 +272,6 @@ class Switch:
         if replaced is not None:
             self._deregister(replaced, "replaced by a connection dialled by the lower node id")
         if reason is not None:
-            if info.node_id == self.node_id:
-                self._book.remove(info.node_id)
             raise P2PError(f"refused {info.node_id}@{host}: {reason}")
         specs = {cid: spec for cid, (spec, _) in self._channels.items()}
         peer = Peer(
