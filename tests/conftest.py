@@ -90,6 +90,8 @@ class NodeProcess:
                 str(self.home),
                 "--grpc-listen",
                 self.target,
+                "--p2p-listen",
+                "127.0.0.1:0",  # single-validator test nodes have no peers; never clash on a fixed port
             ],
             stdout=logf,
             stderr=subprocess.STDOUT,

@@ -15,6 +15,7 @@ from okchain.genesis.migrate import migrate_snapshot
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
 from okchain.node.node import Node
+from okchain.p2p.keys import NodeKey
 
 BUNDLED_SNAPSHOT = Path(__file__).resolve().parents[2] / "genesis" / "okb-snapshot.csv"
 
@@ -35,6 +36,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     start = sub.add_parser("start", help="run the node")
     add_home_arg(start)
     start.add_argument("--grpc-listen", default=None, help="override config grpc_listen")
+    start.add_argument(
+        "--p2p-listen", default=None, help="override config p2p_listen (port 0: any free port)"
+    )
     start.add_argument("--log-level", default="INFO")
     start.set_defaults(func=cmd_start)
 
@@ -52,6 +56,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     # failed init leaves nothing that blocks a retry.
     info = migrate_snapshot(args.snapshot, args.chain_id, home.genesis_file, validators=[validator])
     home.write_validator_key(key)
+    node_key = NodeKey.load_or_create(home.node_key_file)
     config = NodeConfig(moniker=args.moniker, grpc_listen=args.grpc_listen, block_time_ms=args.block_time_ms)
     home.config_file.write_text(config.to_toml())
     print(
@@ -60,6 +65,7 @@ def cmd_init(args: argparse.Namespace) -> int:
                 "home": str(home.root),
                 "chain_id": args.chain_id,
                 "validator_pub_key": key.public_key.hex(),
+                "node_id": node_key.node_id,
                 "genesis": str(home.genesis_file),
                 "holders": info.holders,
                 "total_okt_base_units": str(info.total),
@@ -79,6 +85,8 @@ def cmd_start(args: argparse.Namespace) -> int:
     config = NodeConfig.load(home.config_file)
     if args.grpc_listen:
         config = replace(config, grpc_listen=args.grpc_listen)
+    if args.p2p_listen:
+        config = replace(config, p2p_listen=args.p2p_listen)
     node = Node(home, config)
     trio.run(node.run)
     return 0

@@ -1,7 +1,9 @@
-"""Single-validator consensus: the one validator proposes, precommits and thereby decides each block.
+"""Single-validator block building for tests and benchmarks: the one validator proposes, precommits and
+thereby decides each block.
 
-Pure: given the chain tip, the txs, a time and the key, it returns the block and its commit. It fills the
-same seam the Tendermint state machine will (block in, commit out, applied through the application door).
+Pure: given the chain tip, the txs, a time and the key, it returns the block and its commit. The node no
+longer uses it (the Tendermint machine decides blocks, ``okchain/node/consensus_driver.py``); tests and
+benchmarks that drive the application door block by block without a network do.
 """
 
 from dataclasses import dataclass

@@ -50,7 +50,7 @@ from okchain.consensus.evidence import DuplicateVoteEvidence
 from okchain.consensus.machine import ConsensusMachine
 from okchain.consensus.messages import Proposal, Vote
 from okchain.consensus.signer import DoubleSignRefused, SafeSigner
-from okchain.consensus.wal import records_after_end_height
+from okchain.consensus.wal import WALRecord, records_after_end_height
 from okchain.node.wal_file import FileWAL
 from okchain.types.block import Block, Commit
 
@@ -97,6 +97,7 @@ class ConsensusDriver:
         self._seq = itertools.count()
         self._replaying = False
         self._since_checkpoint = 0
+        self._decided_at = 0.0  # when the last ApplyBlock was asked for (trio clock)
         self.dropped = 0  # inbox overflows
         self.rejected = 0  # inputs the machine refused
 
@@ -117,8 +118,9 @@ class ConsensusDriver:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Start the machine, replay the WAL, then handle events and timers until cancelled."""
+        records = records_after_end_height(self._wal.records(), self._committed_height())  # before new ones
         await self._run_actions(self.machine.start(time.time_ns()))
-        await self._replay()
+        await self._replay(records)
         task_status.started()
         while True:
             deadline = self._timers[0][0] if self._timers else math.inf
@@ -132,8 +134,7 @@ class ConsensusDriver:
                 await self.feed(self._inbox.popleft())
             await trio.lowlevel.checkpoint()
 
-    async def _replay(self) -> None:
-        records = records_after_end_height(self._wal.records(), self._committed_height())
+    async def _replay(self, records: tuple[WALRecord, ...]) -> None:
         if not records:
             return
         log.info("replaying %d WAL records of height %d", len(records), self.machine.height)
@@ -184,7 +185,11 @@ class ConsensusDriver:
         elif isinstance(action, ScheduleTimeout):
             self._schedule(action.info.duration_ns, TimeoutElapsed(action.info))
         elif isinstance(action, ScheduleCommitDelay):
-            self._schedule(action.duration_ns, CommitDelayElapsed(action.height))
+            # The pause runs from the decision, not from the end of the block's execution (CometBFT's
+            # start time = commit time + timeout_commit): applying a large block does not stretch the
+            # block time as long as it takes less than the pause.
+            elapsed_ns = int((trio.current_time() - self._decided_at) * 1e9)
+            self._schedule(max(0, action.duration_ns - elapsed_ns), CommitDelayElapsed(action.height))
         elif isinstance(action, SignVote | SignProposal):
             signed = await self._sign(action)
             if isinstance(signed, Vote):
@@ -195,6 +200,7 @@ class ConsensusDriver:
             block = self._hooks.build_block(action.height, action.round)
             local.append(BlockBuilt(action.height, action.round, block))
         elif isinstance(action, ApplyBlock):
+            self._decided_at = trio.current_time()
             height = action.block.header.height
             self._hooks.apply_block(action.block, action.commit)
             local.append(BlockApplied(height))

@@ -25,13 +25,19 @@ from okchain.crypto.hashing import sha256
 from okchain.errors import OKChainError
 from okchain.genesis.document import load_genesis
 from okchain.mempool.pool import AddResult, Mempool, MempoolConfig
+from okchain.node.blocksync_reactor import BlockSyncReactor
 from okchain.node.config import NodeConfig
 from okchain.node.consensus_driver import ConsensusDriver, DriverHooks, Message
+from okchain.node.consensus_reactor import ConsensusReactor
+from okchain.node.evidence_reactor import EvidenceReactor
 from okchain.node.home import Home
+from okchain.node.mempool_reactor import MempoolReactor
 from okchain.node.signer_file import FileSignerStore
 from okchain.node.sigpool import SignaturePool, default_workers
 from okchain.node.verify_cache import VerifyCache
 from okchain.node.wal_file import FileWAL
+from okchain.p2p.keys import NodeKey
+from okchain.p2p.switch import P2PConfig, Switch
 from okchain.rpc.server import GrpcServer
 from okchain.state import blockstore
 from okchain.state.kv import LevelDB
@@ -43,6 +49,10 @@ from okchain.types.tx import Recoverer, recover_signers
 log = logging.getLogger("okchain.node")
 
 PRUNE_STEP_HEIGHTS = 16  # heights per pruning call: bounds how long a stopping node waits for the worker
+STARTUP_STATUS_S = (
+    2.0  # at start, how long to wait for peers' heights before choosing block sync or consensus
+)
+BEHIND_CHECK_S = 1.0  # how often a running node compares its height with its peers'
 MS = 1_000_000
 
 
@@ -62,6 +72,19 @@ def consensus_config(config: NodeConfig) -> ConsensusConfig:
 
 class NodeError(OKChainError):
     """The node cannot start or run with this home and config."""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStatus:
+    """What NodeInfo reports beyond the committed chain (read on the trio thread)."""
+
+    node_id: str
+    p2p_port: int
+    peers: int
+    catching_up: bool
+    is_validator: bool
+    consensus_height: int
+    consensus_round: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +119,9 @@ class Node:
             self.pruner = Pruner(self.db, config.state_retention_heights)
             self.validator_address = validator_address(self.key.public_key)
             self.is_validator = any(v.address == self.validator_address for v in self.app.validators)
-            self.driver = self._make_driver()
+            self._wal, self._signer = self._open_consensus_files()
+            self.driver = self._new_driver()
+            self.node_key = NodeKey.load_or_create(home.node_key_file)
         except BaseException:
             self._close()
             raise
@@ -119,6 +144,49 @@ class Node:
             self._sig_pool = SignaturePool(workers)
             self.recover = self._sig_pool.recover
         self._rejected: list[bytes] = []  # what our last prepare_proposal left out (mempool fast path)
+        self.catching_up = False
+        self.grpc_port = 0  # bound when run() starts the server
+        self.switch = Switch(
+            self.node_key,
+            P2PConfig.from_node_config(config, home.data_dir.parent / "addrbook.json"),
+            network=self.app.chain_id,
+            moniker=config.moniker,
+        )
+        self.consensus_reactor = ConsensusReactor(
+            switch=self.switch,
+            driver=self.driver,
+            verifier=self.verifier,
+            validator_keys={v.address: v.pub_key for v in self.app.validators},
+            db=self.db,
+            committed_height=lambda: self.app.last.height,
+            own_address=self.validator_address if self.is_validator else None,
+            max_block_bytes=self.app.params.max_block_bytes,
+        )
+        self.mempool_reactor = MempoolReactor(
+            switch=self.switch,
+            admit=self.admit_from_peers,
+            contains=self.mempool.__contains__,
+            max_tx_bytes=self.app.params.max_tx_bytes,
+        )
+        self.evidence_reactor = EvidenceReactor(
+            switch=self.switch,
+            chain_id=self.app.chain_id,
+            validators=self._validator_set(self.app.genesis_header.initial_height),
+        )
+        self.blocksync = BlockSyncReactor(
+            chain_id=self.app.chain_id,
+            db=self.db,
+            validators=[(v.pub_key, v.power) for v in self.app.validators],
+            last_height=lambda: self.app.last.height,
+            apply_block=self.apply_block,
+            switch=self.switch,
+            params=self.app.params,
+            prewarm=lambda raws: self.app.precheck_many(raws, self.recover),
+            verify=self.verifier.verify,
+        )
+        reactors = (self.consensus_reactor, self.mempool_reactor, self.evidence_reactor, self.blocksync)
+        for reactor in reactors:
+            self.switch.add_reactor(reactor)
         self._waiters: dict[bytes, trio.Event] = {}
         self._outcomes: dict[bytes, tuple[int, TxResult]] = {}
 
@@ -130,6 +198,8 @@ class Node:
             busy = f"{len(self._waiters)} commit-mode broadcasts are already waiting; use sync mode and GetTx"
             return BroadcastOutcome(AddResult(sha256(raw), TxResult(Code.NODE_BUSY, busy, 0, 0)))
         added = self.mempool.add(raw)
+        if added.result.ok:
+            self.mempool_reactor.announce((raw,), None)
         if not wait or not added.result.ok or added.queued:
             return BroadcastOutcome(added)
         event = self._waiters.setdefault(added.tx_hash, trio.Event())
@@ -143,20 +213,49 @@ class Node:
         return BroadcastOutcome(added, committed=True, height=outcome[0], result=outcome[1])
 
     def add_many(self, raws: list[bytes]) -> list[AddResult]:
-        return [self.mempool.add(raw) for raw in raws]
+        """Pre-checked txs from gRPC: into the mempool, and the admitted ones on to every peer."""
+        added = [self.mempool.add(raw) for raw in raws]
+        self.mempool_reactor.announce([raw for raw, a in zip(raws, added, strict=True) if a.result.ok], None)
+        return added
+
+    async def admit_from_peers(self, raws: list[bytes], sources: list[str]) -> None:
+        """Txs gossiped by peers take the gRPC path: the stateless pre-check (signature recovery on the
+        signature pool) off the trio thread, then the mempool; admitted ones go on to the other peers."""
+        checked = await trio.to_thread.run_sync(self.app.precheck_many, raws, self.recover)
+        by_source: dict[str, list[bytes]] = {}
+        for raw, source, delivered in zip(raws, sources, checked, strict=True):
+            if delivered.result.ok and self.mempool.add(raw).result.ok:
+                by_source.setdefault(source, []).append(raw)
+        for source, admitted in by_source.items():
+            self.mempool_reactor.announce(admitted, source)
+
+    def status(self) -> NodeStatus:
+        height, round_, _ = self.driver.step
+        return NodeStatus(
+            node_id=self.node_key.node_id,
+            p2p_port=self.switch.listen_port,
+            peers=len(self.switch.peers()),
+            catching_up=self.catching_up,
+            is_validator=self.is_validator,
+            consensus_height=height,
+            consensus_round=round_,
+        )
 
     # --- consensus ---
-    def _make_driver(self) -> ConsensusDriver:
-        """The machine at the next height, with its WAL and (for a validator) the double-sign-safe signer;
-        the caller closes both (``_closers``) if anything later fails."""
+    def _open_consensus_files(self) -> tuple[FileWAL, SafeSigner | None]:
+        """The consensus WAL and (for a validator) the double-sign-safe signer over its state file; both hold
+        a lock for the node's lifetime and are closed by ``_close``."""
         data = self.home.data_dir.parent
         wal = FileWAL(data / "consensus.wal")
         self._closers.append(wal.close)
-        signer: SafeSigner | None = None
-        if self.is_validator:
-            store = FileSignerStore(data / "signer_state.json")
-            self._closers.append(store.close)
-            signer = SafeSigner(self.key, store)
+        if not self.is_validator:
+            return wal, None
+        store = FileSignerStore(data / "signer_state.json")
+        self._closers.append(store.close)
+        return wal, SafeSigner(self.key, store)
+
+    def _new_driver(self) -> ConsensusDriver:
+        """A machine at the height after the committed one (at start, and again after block sync)."""
         height = self.app.last.height + 1
         machine = ConsensusMachine(
             chain_id=self.app.chain_id,
@@ -175,7 +274,11 @@ class Node:
             step_changed=self._step_changed,
         )
         return ConsensusDriver(
-            machine, wal=wal, signer=signer, committed_height=lambda: self.app.last.height, hooks=hooks
+            machine,
+            wal=self._wal,
+            signer=self._signer,
+            committed_height=lambda: self.app.last.height,
+            hooks=hooks,
         )
 
     def _validator_set(self, height: int) -> ValidatorSet:
@@ -215,6 +318,7 @@ class Node:
     def apply_block(self, block: Block, commit: Commit) -> None:
         """Commit a decided block (from consensus or block sync): execute, write, update the mempool and
         wake the commit-mode broadcasts waiting for its txs."""
+        started = time.perf_counter()
         finalized = self.app.finalize_block(block, commit)
         last = self.app.commit()
         ours = block.header.proposer_address == self.validator_address
@@ -229,21 +333,54 @@ class Node:
                 event.set()
         if block.txs:
             log.info(
-                "committed height=%d txs=%d app_hash=%s mempool=%d",
+                "committed height=%d round=%d txs=%d app_hash=%s mempool=%d in %.0f ms",
                 last.height,
+                commit.round,
                 len(block.txs),
                 last.app_hash.hex()[:16],
                 len(self.mempool),
+                (time.perf_counter() - started) * 1000,
             )
 
     def _broadcast_consensus(self, message: Message) -> None:
-        """Own proposals, blocks and votes go to every peer (no peers yet: single validator)."""
+        self.consensus_reactor.broadcast_own(message)
 
     def _report_evidence(self, evidence: DuplicateVoteEvidence) -> None:
-        """Evidence the machine found (gossiped by the evidence reactor)."""
+        self.evidence_reactor.report(evidence)
 
     def _step_changed(self) -> None:
-        """The machine moved to another height, round or step (announced to peers)."""
+        self.consensus_reactor.step_changed()
+
+    async def _consensus_or_sync(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Block sync while peers are ahead, consensus otherwise. At start, peers' heights are awaited a
+        moment (when there are peers to ask); a running node that falls more than
+        ``blocksync_switch_back_blocks`` behind stops its machine, syncs, and starts a new machine at the
+        height after the last block applied."""
+        if self.config.persistent_peers or self.config.seeds:
+            with trio.move_on_after(STARTUP_STATUS_S):
+                while not self.blocksync.peer_ranges():
+                    await trio.sleep(0.05)
+        first = True
+        while True:
+            if self.blocksync.behind_by() > (0 if first else self.config.blocksync_switch_back_blocks):
+                self.catching_up = True
+                try:
+                    await self.blocksync.sync()
+                finally:
+                    self.catching_up = False
+                self.driver = self._new_driver()
+                self.consensus_reactor.attach(self.driver)
+            async with trio.open_nursery() as nursery:
+                await nursery.start(self.driver.run)
+                if first:
+                    task_status.started()
+                    first = False
+                while self.blocksync.behind_by() <= self.config.blocksync_switch_back_blocks:
+                    await trio.sleep(BEHIND_CHECK_S)
+                log.info("%d blocks behind the best peer: back to block sync", self.blocksync.behind_by())
+                nursery.cancel_scope.cancel()
 
     async def _prune_forever(self) -> None:
         """Prune below the retention window on a worker thread, off the consensus path. Each call is a few
@@ -257,11 +394,15 @@ class Node:
             else:
                 await trio.lowlevel.checkpoint()
 
-    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    async def run(
+        self, *, handle_signals: bool = True, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Serve until cancelled (or SIGINT/SIGTERM when ``handle_signals``; in-process tests running
+        several nodes in one trio run pass False)."""
         server: GrpcServer | None = None
         try:
             server = GrpcServer(self, trio.lowlevel.current_trio_token())
-            port = server.start()
+            port = self.grpc_port = server.start()
             host = self.config.grpc_listen.rsplit(":", 1)[0]
             print(
                 f"okchain node {self.config.moniker}: chain {self.app.chain_id}, "
@@ -270,9 +411,15 @@ class Node:
             )
             print(f"gRPC listening on {host}:{port} (reflection and grpc.health.v1 enabled)", flush=True)
             async with trio.open_nursery() as nursery:
-                await nursery.start(self.driver.run)
+                p2p_port = await nursery.start(self.switch.run)
+                print(f"p2p node {self.node_key.node_id} listening on port {p2p_port}", flush=True)
+                nursery.start_soon(self.consensus_reactor.run)
+                nursery.start_soon(self.mempool_reactor.run)
+                nursery.start_soon(self.blocksync.run)
+                await nursery.start(self._consensus_or_sync)
                 nursery.start_soon(self._prune_forever)
-                nursery.start_soon(self._stop_on_signal, nursery.cancel_scope)
+                if handle_signals:
+                    nursery.start_soon(self._stop_on_signal, nursery.cancel_scope)
                 task_status.started()
         finally:
             if server is not None:

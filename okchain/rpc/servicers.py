@@ -211,6 +211,7 @@ class NodeService(ServicerBase, query_pb2_grpc.NodeServiceServicer):
         q = self.query()
         last = q.last
         assert last is not None
+        status = trio.from_thread.run_sync(self.node.status, trio_token=self.token)
         return query_pb2.NodeInfoResponse(
             chain_id=self.node.app.chain_id,
             version=__version__,
@@ -222,6 +223,13 @@ class NodeService(ServicerBase, query_pb2_grpc.NodeServiceServicer):
             genesis_accounts=self.node.app.genesis_accounts,
             moniker=self.node.config.moniker,
             earliest_height=q.earliest_height,
+            peers=status.peers,
+            catching_up=status.catching_up,
+            node_id=status.node_id,
+            p2p_port=status.p2p_port,
+            is_validator=status.is_validator,
+            consensus_height=status.consensus_height,
+            consensus_round=status.consensus_round,
         )
 
     def _block(self, q: StateQuery, height: int) -> query_pb2.BlockResponse:

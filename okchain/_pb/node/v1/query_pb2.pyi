@@ -199,7 +199,7 @@ class NodeInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class NodeInfoResponse(_message.Message):
-    __slots__ = ("chain_id", "version", "latest_height", "latest_block_hash", "app_hash", "validator_address", "min_gas_price", "genesis_accounts", "moniker", "earliest_height")
+    __slots__ = ("chain_id", "version", "latest_height", "latest_block_hash", "app_hash", "validator_address", "min_gas_price", "genesis_accounts", "moniker", "earliest_height", "peers", "catching_up", "node_id", "p2p_port", "is_validator", "consensus_height", "consensus_round")
     CHAIN_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     LATEST_HEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -210,6 +210,13 @@ class NodeInfoResponse(_message.Message):
     GENESIS_ACCOUNTS_FIELD_NUMBER: _ClassVar[int]
     MONIKER_FIELD_NUMBER: _ClassVar[int]
     EARLIEST_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PEERS_FIELD_NUMBER: _ClassVar[int]
+    CATCHING_UP_FIELD_NUMBER: _ClassVar[int]
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    P2P_PORT_FIELD_NUMBER: _ClassVar[int]
+    IS_VALIDATOR_FIELD_NUMBER: _ClassVar[int]
+    CONSENSUS_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    CONSENSUS_ROUND_FIELD_NUMBER: _ClassVar[int]
     chain_id: str
     version: str
     latest_height: int
@@ -220,7 +227,14 @@ class NodeInfoResponse(_message.Message):
     genesis_accounts: int
     moniker: str
     earliest_height: int
-    def __init__(self, chain_id: _Optional[str] = ..., version: _Optional[str] = ..., latest_height: _Optional[int] = ..., latest_block_hash: _Optional[bytes] = ..., app_hash: _Optional[bytes] = ..., validator_address: _Optional[bytes] = ..., min_gas_price: _Optional[str] = ..., genesis_accounts: _Optional[int] = ..., moniker: _Optional[str] = ..., earliest_height: _Optional[int] = ...) -> None: ...
+    peers: int
+    catching_up: bool
+    node_id: str
+    p2p_port: int
+    is_validator: bool
+    consensus_height: int
+    consensus_round: int
+    def __init__(self, chain_id: _Optional[str] = ..., version: _Optional[str] = ..., latest_height: _Optional[int] = ..., latest_block_hash: _Optional[bytes] = ..., app_hash: _Optional[bytes] = ..., validator_address: _Optional[bytes] = ..., min_gas_price: _Optional[str] = ..., genesis_accounts: _Optional[int] = ..., moniker: _Optional[str] = ..., earliest_height: _Optional[int] = ..., peers: _Optional[int] = ..., catching_up: _Optional[bool] = ..., node_id: _Optional[str] = ..., p2p_port: _Optional[int] = ..., is_validator: _Optional[bool] = ..., consensus_height: _Optional[int] = ..., consensus_round: _Optional[int] = ...) -> None: ...
 
 class LatestBlockRequest(_message.Message):
     __slots__ = ()

@@ -1,0 +1,344 @@
+"""Consensus gossip on ``ChannelId.CONSENSUS``: proposals, blocks, votes, round-state announcements and
+catch-up commits, between the switch and the ``ConsensusDriver``.
+
+- Every peer announces its (height, round, step) in ``NewRoundStep`` (on every step change, and every
+  ``ANNOUNCE_S``), with the hash of the round's block if it holds it; we send a peer only messages of the
+  height it is at, so nothing it would refuse for being early is lost, and we remember per peer what it has
+  (it sent or announced it, or we sent it; bounded), so a large block is not relayed to peers holding it.
+- Own messages go out at once to peers at their height. Every ``GOSSIP_S`` each peer at our height gets
+  what we hold of that height and it lacks: own messages at once, others' messages once we have held them
+  ``RELAY_DELAY_S`` (their author normally reaches every peer directly; the relay covers broken links and
+  peers that arrived late in the round).
+- A peer at a lower height gets our stored block of its height with the commit that decided it (repeated
+  every ``CATCH_UP_RETRY_S`` while it stays there): on its side a ``CommitReceived`` decides that height.
+- Signatures are checked off the consensus path: incoming votes, proposals and commits wait in one ordered
+  queue, each batch is verified on a worker thread (``VerifyCache.verify_many``; pynacl releases the GIL),
+  then handed to the driver in arrival order, so the machine's own checks hit the cache. A peer that sends
+  an undecodable message or a bad signature is disconnected and banned (``PeerMisbehaved``/``stop_peer``).
+"""
+
+import logging
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import trio
+
+from okchain._pb.consensus.v1 import wire_pb2
+from okchain._pb.types.v1 import types_pb2
+from okchain.consensus.events import BlockReceived, CommitReceived, Event, ProposalReceived, VoteReceived
+from okchain.consensus.messages import ConsensusDecodeError, Proposal, Vote
+from okchain.node.consensus_driver import ConsensusDriver, Message
+from okchain.node.verify_cache import SignedItem, VerifyCache
+from okchain.p2p.errors import PeerMisbehaved
+from okchain.p2p.switch import ChannelId, ChannelSpec, Switch
+from okchain.state import schema
+from okchain.state.kv import KVReader
+from okchain.types.block import Block, BlockDecodeError, Commit
+from okchain.types.vote import VoteType, vote_sign_bytes
+
+log = logging.getLogger("okchain.consensus.reactor")
+
+GOSSIP_S = 0.02
+ANNOUNCE_S = 1.0
+RELAY_DELAY_S = 0.25
+CATCH_UP_RETRY_S = 1.0
+MAX_KNOWN_PER_PEER = 20_000  # message keys remembered per peer (a height has at most a few per validator)
+MAX_PENDING = 20_000  # received messages waiting for their signature check; beyond it they are dropped
+ENVELOPE_BYTES = 1024 * 1024  # room for the commit and the envelope around the largest block
+
+MessageKey = tuple[str, int, int, int, bytes, bytes]
+"""(kind, height, round, vote type, author, block hash): the same message from any peer has one key."""
+
+
+def message_key(message: Message) -> MessageKey:
+    if isinstance(message, Vote):
+        return (
+            "v",
+            message.height,
+            message.round,
+            int(message.vote_type),
+            message.validator_address,
+            message.block_hash,
+        )
+    if isinstance(message, Proposal):
+        return ("p", message.height, message.round, 0, message.proposer_address, message.block_hash)
+    return ("b", message.header.height, 0, 0, b"", message.hash)
+
+
+def encode(message: Message) -> bytes:
+    if isinstance(message, Vote):
+        envelope = wire_pb2.ConsensusMessage(vote=message.encode())
+    elif isinstance(message, Proposal):
+        envelope = wire_pb2.ConsensusMessage(proposal=message.encode())
+    else:
+        envelope = wire_pb2.ConsensusMessage(block=message.encode())
+    return envelope.SerializeToString()
+
+
+@dataclass(slots=True)
+class PeerState:
+    height: int = 0  # 0: not announced yet
+    round: int = 0
+    step: int = 0
+    known: dict[MessageKey, None] = field(default_factory=dict)
+    catch_up: tuple[int, float] = (0, 0.0)  # height last sent as a catch-up commit, and when
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    peer: str
+    event: Event
+    items: tuple[SignedItem, ...]  # signatures to check before the event goes to the machine
+    what: str
+
+
+class ConsensusReactor:
+    def __init__(
+        self,
+        *,
+        switch: Switch,
+        driver: ConsensusDriver,
+        verifier: VerifyCache,
+        validator_keys: Mapping[bytes, bytes],
+        db: KVReader,
+        committed_height: Callable[[], int],
+        own_address: bytes | None,
+        max_block_bytes: int,
+    ) -> None:
+        self._switch = switch
+        self._driver = driver
+        self._verifier = verifier
+        self._keys = validator_keys  # validator address -> ed25519 public key (the set does not change yet)
+        self._db = db
+        self._committed_height = committed_height
+        self._own = own_address
+        self._max_bytes = max_block_bytes + ENVELOPE_BYTES
+        self._peers: dict[str, PeerState] = {}
+        self._pending: deque[_Pending] = deque()
+        self._pending_ready = trio.Event()
+        self._first_seen: dict[MessageKey, float] = {}
+        self._encoded: dict[MessageKey, bytes] = {}
+        self._announced_at = 0.0
+
+    def attach(self, driver: ConsensusDriver) -> None:
+        """Talk to a new machine (after block sync); what peers were sent stays remembered."""
+        self._driver = driver
+        self._pending.clear()
+
+    # --- Reactor ---
+    def channels(self) -> Sequence[ChannelSpec]:
+        return (ChannelSpec(ChannelId.CONSENSUS, priority=10, max_message_bytes=self._max_bytes),)
+
+    def peer_added(self, peer: str) -> None:
+        self._peers[peer] = PeerState()
+        self._switch.try_send(peer, ChannelId.CONSENSUS, self._round_step())
+
+    def peer_removed(self, peer: str) -> None:
+        self._peers.pop(peer, None)
+
+    def receive(self, channel: ChannelId, peer: str, message: bytes) -> None:
+        state = self._peers.get(peer)
+        if state is None:
+            return
+        envelope = wire_pb2.ConsensusMessage()
+        try:
+            envelope.ParseFromString(message)
+        except Exception as exc:  # protobuf raises DecodeError and RuntimeWarning-derived errors
+            raise PeerMisbehaved(f"undecodable consensus message: {exc}") from None
+        kind = envelope.WhichOneof("sum")
+        try:
+            if kind == "new_round_step":
+                self._on_round_step(state, envelope.new_round_step)
+            elif kind == "vote":
+                self._on_vote(peer, state, Vote.decode(envelope.vote))
+            elif kind == "proposal":
+                self._on_proposal(peer, state, Proposal.decode(envelope.proposal))
+            elif kind == "block":
+                self._on_block(peer, state, Block.decode(envelope.block))
+            elif kind == "commit":
+                self._on_commit(peer, envelope.commit)
+            else:
+                raise PeerMisbehaved("empty consensus message")
+        except (ConsensusDecodeError, BlockDecodeError) as exc:
+            raise PeerMisbehaved(f"malformed consensus message: {exc}") from None
+
+    # --- inbound ---
+    def _on_round_step(self, state: PeerState, step: wire_pb2.NewRoundStep) -> None:
+        if step.height != state.height:
+            state.known = {k: None for k in state.known if k[1] >= step.height}
+        state.height, state.round, state.step = step.height, step.round, step.step
+        if step.proposal_block:
+            self._mark(state, ("b", step.height, 0, 0, b"", step.proposal_block))
+
+    def _on_vote(self, peer: str, state: PeerState, vote: Vote) -> None:
+        self._mark(state, message_key(vote))
+        height = self._driver.machine.height
+        pub = self._keys.get(vote.validator_address)
+        if pub is None or vote.height not in (height, height - 1):
+            return  # not ours to judge: the machine keeps only this height's (and the last one's) votes
+        item = (pub, vote.sign_bytes(self._driver.machine.chain_id), vote.signature)
+        self._queue(_Pending(peer, VoteReceived(vote), (item,), f"vote {vote.height}/{vote.round}"))
+
+    def _on_proposal(self, peer: str, state: PeerState, proposal: Proposal) -> None:
+        self._mark(state, message_key(proposal))
+        pub = self._keys.get(proposal.proposer_address)
+        if pub is None or proposal.height != self._driver.machine.height:
+            return
+        item = (pub, proposal.sign_bytes(self._driver.machine.chain_id), proposal.signature)
+        what = f"proposal {proposal.height}/{proposal.round}"
+        self._queue(_Pending(peer, ProposalReceived(proposal), (item,), what))
+
+    def _on_block(self, peer: str, state: PeerState, block: Block) -> None:
+        self._mark(state, message_key(block))
+        if block.header.height == self._driver.machine.height:
+            self._queue(_Pending(peer, BlockReceived(block), (), "block"))
+
+    def _on_commit(self, peer: str, catch_up: wire_pb2.CommitCatchUp) -> None:
+        block = Block.decode(catch_up.block)
+        raw = types_pb2.Commit()
+        try:
+            raw.ParseFromString(catch_up.commit)
+        except Exception as exc:  # protobuf raises DecodeError and RuntimeWarning-derived errors
+            raise PeerMisbehaved(f"undecodable catch-up commit: {exc}") from None
+        commit = Commit.from_proto(raw)
+        if commit.height != self._driver.machine.height or block.header.height != commit.height:
+            return  # we moved on (or are further behind: block sync's job)
+        chain_id = self._driver.machine.chain_id
+        items = []
+        for sig in commit.signatures:
+            pub = self._keys.get(sig.validator_address)
+            if pub is None or len(commit.block_hash) != 32:
+                continue  # the machine refuses it with the reason
+            sign_bytes = vote_sign_bytes(
+                chain_id, commit.height, commit.round, VoteType.PRECOMMIT, commit.block_hash, sig.time_ns
+            )
+            items.append((pub, sign_bytes, sig.signature))
+        self._queue(_Pending(peer, CommitReceived(block, commit), tuple(items), f"commit {commit.height}"))
+
+    def _mark(self, state: PeerState, key: MessageKey) -> None:
+        if len(state.known) >= MAX_KNOWN_PER_PEER:
+            state.known.clear()  # worst case we send a few messages twice
+        state.known[key] = None
+
+    def _queue(self, pending: _Pending) -> None:
+        if len(self._pending) >= MAX_PENDING:
+            return
+        self._pending.append(pending)
+        self._pending_ready.set()
+
+    async def _verify_forever(self) -> None:
+        """Check the queued messages' signatures in batches on a worker thread, then hand them on in the
+        order they arrived; a bad signature gets its sender banned."""
+        while True:
+            await self._pending_ready.wait()
+            self._pending_ready = trio.Event()
+            batch = list(self._pending)
+            self._pending.clear()
+            answers = iter(await self._verifier.verify_many([i for p in batch for i in p.items]))
+            for pending in batch:
+                if all([next(answers) for _ in pending.items]):
+                    self._driver.submit(pending.event)
+                else:
+                    reason = f"bad signature on {pending.what}"
+                    log.warning("peer %s: %s", pending.peer, reason)
+                    self._switch.stop_peer(pending.peer, reason, ban=True)
+
+    # --- outbound ---
+    def broadcast_own(self, message: Message) -> None:
+        """An own message the driver just made durable: to every peer at its height now."""
+        key = message_key(message)
+        data = self._encode(key, message)
+        for peer, state in self._peers.items():
+            fresh = state.height == key[1] and key not in state.known
+            if fresh and self._switch.try_send(peer, ChannelId.CONSENSUS, data):
+                self._mark(state, key)
+
+    def step_changed(self) -> None:
+        self._announced_at = trio.current_time()
+        self._switch.broadcast(ChannelId.CONSENSUS, self._round_step())
+
+    def _round_step(self) -> bytes:
+        height, round_, phase = self._driver.step
+        step = wire_pb2.NewRoundStep(height=height, round=round_, step=phase)
+        proposal = self._driver.machine.proposal(round_)
+        if proposal is not None and any(
+            isinstance(m, Block) and m.hash == proposal.block_hash
+            for m in self._driver.machine.known_messages()
+        ):
+            step.proposal_block = proposal.block_hash
+        return wire_pb2.ConsensusMessage(new_round_step=step).SerializeToString()
+
+    def _encode(self, key: MessageKey, message: Message) -> bytes:
+        data = self._encoded.get(key)
+        if data is None:
+            data = self._encoded[key] = encode(message)
+        return data
+
+    async def _gossip_forever(self) -> None:
+        while True:
+            await trio.sleep(GOSSIP_S)
+            now = trio.current_time()
+            if now - self._announced_at >= ANNOUNCE_S:
+                self.step_changed()
+            self._gossip(now)
+
+    def _gossip(self, now: float) -> None:
+        height = self._driver.machine.height
+        current: list[tuple[MessageKey, Message, bool]] | None = None
+        for peer, state in list(self._peers.items()):
+            if 0 < state.height < height:
+                self._send_catch_up(peer, state, now)
+            elif state.height == height:
+                if current is None:
+                    current = self._current(height, now)
+                for key, message, ready in current:
+                    if ready and key not in state.known:
+                        if not self._switch.try_send(peer, ChannelId.CONSENSUS, self._encode(key, message)):
+                            break  # its queue is full: the rest next time
+                        self._mark(state, key)
+
+    def _current(self, height: int, now: float) -> list[tuple[MessageKey, Message, bool]]:
+        """This height's messages the machine accepted, each with whether it may be relayed yet."""
+        if any(k[1] < height - 1 for k in self._first_seen):
+            self._first_seen = {k: t for k, t in self._first_seen.items() if k[1] >= height - 1}
+            self._encoded = {k: d for k, d in self._encoded.items() if k[1] >= height - 1}
+        out = []
+        for message in self._driver.machine.known_messages():
+            key = message_key(message)
+            if key[1] != height:
+                continue
+            seen = self._first_seen.setdefault(key, now)
+            own = self._own is not None and self._is_own(message)
+            out.append((key, message, own or now - seen >= RELAY_DELAY_S))
+        return out
+
+    def _is_own(self, message: Message) -> bool:
+        if isinstance(message, Vote):
+            return message.validator_address == self._own
+        if isinstance(message, Proposal):
+            return message.proposer_address == self._own
+        return message.header.proposer_address == self._own
+
+    def _send_catch_up(self, peer: str, state: PeerState, now: float) -> None:
+        sent_height, sent_at = state.catch_up
+        if sent_height == state.height and now - sent_at < CATCH_UP_RETRY_S:
+            return
+        if state.height > self._committed_height():
+            return
+        block = self._db.get(schema.block(state.height))
+        commit = self._db.get(schema.commit(state.height))
+        if block is None or commit is None:
+            return  # pruned: block sync serves what we still keep
+        data = wire_pb2.ConsensusMessage(commit=wire_pb2.CommitCatchUp(block=block, commit=commit))
+        if self._switch.try_send(peer, ChannelId.CONSENSUS, data.SerializeToString()):
+            state.catch_up = (state.height, now)
+
+    async def run(self) -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._verify_forever)
+            nursery.start_soon(self._gossip_forever)
+
+    @property
+    def peer_heights(self) -> dict[str, int]:
+        return {peer: state.height for peer, state in self._peers.items()}

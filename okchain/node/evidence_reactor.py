@@ -1,0 +1,88 @@
+"""Evidence gossip on ``ChannelId.EVIDENCE``: duplicate-vote evidence the machine found, or a peer sent.
+
+Received evidence is checked against the validator set (shape, power, both signatures) before it is kept
+or passed on; a peer sending undecodable or invalid evidence is banned. The pool is bounded (oldest out
+first). Evidence is not yet included in blocks and nobody is slashed: that comes with staking.
+"""
+
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from okchain._pb.consensus.v1 import wire_pb2
+from okchain.consensus.evidence import DuplicateVoteEvidence
+from okchain.consensus.messages import ConsensusDecodeError
+from okchain.consensus.proposer import ValidatorSet
+from okchain.p2p.errors import PeerMisbehaved
+from okchain.p2p.switch import ChannelId, ChannelSpec, Switch
+
+log = logging.getLogger("okchain.evidence")
+
+MAX_POOL = 1_000
+MAX_MESSAGE_BYTES = 256 * 1024
+
+
+class EvidenceReactor:
+    def __init__(self, *, switch: Switch, chain_id: str, validators: ValidatorSet) -> None:
+        self._switch = switch
+        self._chain_id = chain_id
+        self._validators = validators  # the set does not change yet: one set checks every height
+        self.pool: OrderedDict[bytes, DuplicateVoteEvidence] = OrderedDict()
+
+    def channels(self) -> Sequence[ChannelSpec]:
+        return (ChannelSpec(ChannelId.EVIDENCE, priority=5, max_message_bytes=MAX_MESSAGE_BYTES),)
+
+    def peer_added(self, peer: str) -> None:
+        if self.pool:
+            self._switch.try_send(peer, ChannelId.EVIDENCE, _encode(list(self.pool.values())))
+
+    def peer_removed(self, peer: str) -> None:
+        return
+
+    def receive(self, channel: ChannelId, peer: str, message: bytes) -> None:
+        batch = wire_pb2.EvidenceList()
+        try:
+            batch.ParseFromString(message)
+            items = [DuplicateVoteEvidence.decode(raw) for raw in batch.evidence]
+        except ConsensusDecodeError as exc:
+            raise PeerMisbehaved(f"malformed evidence: {exc}") from None
+        except Exception as exc:  # protobuf raises DecodeError and RuntimeWarning-derived errors
+            raise PeerMisbehaved(f"undecodable evidence message: {exc}") from None
+        fresh = []
+        for evidence in items:
+            problem = evidence.verify_in(self._chain_id, self._validators)
+            if problem:
+                raise PeerMisbehaved(f"invalid evidence: {problem}")
+            if self._keep(evidence):
+                fresh.append(evidence)
+        if fresh:
+            self._relay(fresh, source=peer)
+
+    def report(self, evidence: DuplicateVoteEvidence) -> None:
+        """Evidence our own machine found: keep it and tell every peer."""
+        if self._keep(evidence):
+            self._relay([evidence], source=None)
+
+    def _keep(self, evidence: DuplicateVoteEvidence) -> bool:
+        digest = evidence.hash()
+        if digest in self.pool:
+            return False
+        self.pool[digest] = evidence
+        if len(self.pool) > MAX_POOL:
+            self.pool.popitem(last=False)
+        log.warning(
+            "evidence: validator %s double-signed at height %d",
+            evidence.validator_address.hex(),
+            evidence.height,
+        )
+        return True
+
+    def _relay(self, items: list[DuplicateVoteEvidence], source: str | None) -> None:
+        data = _encode(items)
+        for peer in self._switch.peers():
+            if peer != source:
+                self._switch.try_send(peer, ChannelId.EVIDENCE, data)
+
+
+def _encode(items: list[DuplicateVoteEvidence]) -> bytes:
+    return wire_pb2.EvidenceList(evidence=[e.encode() for e in items]).SerializeToString()
