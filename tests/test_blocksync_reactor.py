@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import trio
 from conftest import CHAIN_ID, funded_keys
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from okchain._pb.blocksync.v1 import blocksync_pb2
 from okchain.app import Application
@@ -21,10 +23,11 @@ from okchain.modules.bank.messages import Transfer
 from okchain.node.blocksync_reactor import BlockSyncConfig, BlockSyncReactor
 from okchain.p2p.blocksync import PoolConfig
 from okchain.p2p.channels import ChannelId, ChannelSpec
+from okchain.p2p.errors import PeerMisbehaved
 from okchain.p2p.keys import NodeKey, PeerAddress
 from okchain.p2p.switch import P2PConfig, Switch
 from okchain.state import blockstore, schema
-from okchain.state.kv import KVReader, LevelDB
+from okchain.state.kv import KVReader, LevelDB, MemoryKV
 from okchain.state.pruning import Pruner
 from okchain.types.block import Block, Commit, CommitSig, Header, last_commit_hash, txs_hash
 from okchain.types.tx import build_tx
@@ -375,3 +378,58 @@ def test_a_peer_sending_malformed_or_unrequested_messages_is_banned(
 
     assert trio.run(main)
     assert reason in caplog.text
+
+
+CHAIN_HEADER = Header(CHAIN_ID, 3, 1, b"", b"", b"", b"", b"", b"")
+
+
+def _wire(message: blocksync_pb2.Message) -> bytes:
+    return message.SerializeToString()
+
+
+NETWORK_BYTES = st.one_of(
+    st.binary(max_size=300),
+    st.builds(
+        lambda block, commit: _wire(
+            blocksync_pb2.Message(block_response=blocksync_pb2.BlockResponse(block=block, commit=commit))
+        ),
+        st.one_of(st.binary(max_size=300), st.just(Block(CHAIN_HEADER, (), None).encode())),
+        st.binary(max_size=100),
+    ),
+    st.builds(
+        lambda base, height: _wire(
+            blocksync_pb2.Message(status_response=blocksync_pb2.StatusResponse(base=base, height=height))
+        ),
+        st.integers(0, 2**64 - 1),
+        st.integers(0, 2**64 - 1),
+    ),
+    st.builds(
+        lambda h: _wire(blocksync_pb2.Message(block_request=blocksync_pb2.BlockRequest(height=h))),
+        st.integers(0, 2**64 - 1),
+    ),
+    st.builds(
+        lambda h: _wire(blocksync_pb2.Message(no_block_response=blocksync_pb2.NoBlockResponse(height=h))),
+        st.integers(0, 2**64 - 1),
+    ),
+    st.just(_wire(blocksync_pb2.Message(status_request=blocksync_pb2.StatusRequest()))),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(NETWORK_BYTES)
+def test_any_bytes_from_the_network_are_handled_or_refused_as_misbehaviour(message: bytes) -> None:
+    """The decoder never fails otherwise: garbage is PeerMisbehaved, anything well-formed is handled."""
+    switch = Switch(NodeKey(bytes(32)), p2p_config(), network=CHAIN_ID)
+    reactor = BlockSyncReactor(
+        chain_id=CHAIN_ID,
+        db=MemoryKV(),
+        validators=[(k.public_key, 10) for k in VALIDATOR_KEYS],
+        last_height=lambda: 0,
+        apply_block=_refuse,
+        switch=switch,
+    )
+    switch.add_reactor(reactor)
+    try:
+        reactor.receive(ChannelId.BLOCKSYNC, "ab" * 20, message)
+    except PeerMisbehaved as exc:
+        assert str(exc)

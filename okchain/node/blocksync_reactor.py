@@ -58,7 +58,7 @@ class BlockSyncConfig:
     retry_s: float = 0.05  # sync() re-checks time-outs this often when no response arrives
     verify_threads: int = 2  # threads for batched commit checks (0: each check inline in the apply loop)
     prewarm_blocks: int = 4  # most blocks in one ``prewarm`` call ...
-    prewarm_txs: int = 2_000  # ... and most txs (a call takes at least one block)
+    prewarm_txs: int = 500  # ... and most txs (a call takes at least one block)
     serve_queue: int = 1024  # block requests waiting to be served; beyond it a peer gets a no-block answer
     priority: int = 3  # channel priority: below consensus traffic
 
@@ -96,7 +96,15 @@ def _no_block(height: int) -> bytes:
 
 
 class BlockSyncReactor:
-    """Implements the switch's ``Reactor`` protocol on ``ChannelId.BLOCKSYNC``."""
+    """Implements the switch's ``Reactor`` protocol on ``ChannelId.BLOCKSYNC``.
+
+    ``db`` holds committed blocks and commits; ``validators`` are (ed25519 public key, power) pairs;
+    ``apply_block`` is the node's one way to commit a decided block (sync or async). ``prewarm``, if given,
+    receives batches of raw txs on a worker thread (the node passes
+    ``lambda raws: app.precheck_many(raws, sigpool.recover)``). ``verify`` runs on worker threads, so it
+    must be thread-safe; passing the node's ``VerifyCache.verify`` (also given to the application) lets
+    the application's own last-commit check answer from what block sync already verified.
+    """
 
     def __init__(
         self,
