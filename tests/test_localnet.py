@@ -4,6 +4,7 @@ The tests share one network and run in file order: agreement, transactions throu
 a full node joining late, one validator killed, two killed (halt without fork) and their return.
 """
 
+import re
 import time
 from collections.abc import Iterator
 
@@ -132,6 +133,9 @@ def test_full_node_joining_late_catches_up_then_follows_consensus(net: Localnet)
     net.start([full])
     net.wait_height(tip, [full], timeout=60)
     caught_up_s = time.monotonic() - t0
+    synced = re.search(r"block sync: (\d+) -> (\d+)", full.process.log.read_text())
+    assert synced, net.log_tail(full)
+    assert int(synced[1]) == 0 and int(synced[2]) >= FULL_NODE_JOINS_AT, f"not by block sync: {synced[0]}"
     # Following: it keeps pace with the validators' new heights, within a block or two.
     follow_from = full.height()
     net.wait_height(follow_from + 5, [full], timeout=30)
