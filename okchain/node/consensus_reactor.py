@@ -13,7 +13,9 @@ catch-up commits, between the switch and the ``ConsensusDriver``.
   every ``CATCH_UP_RETRY_S`` while it stays there): on its side a ``CommitReceived`` decides that height.
 - Signatures are checked off the consensus path: incoming votes, proposals and commits wait in one ordered
   queue, each batch is verified on a worker thread (``VerifyCache.verify_many``; pynacl releases the GIL),
-  then handed to the driver in arrival order, so the machine's own checks hit the cache. A peer that sends
+  then handed to the driver in arrival order, so the machine's own checks hit the cache; the signers of a
+  block's txs that did not arrive by gossip are recovered first (signature pool), so executing the block
+  does not recover them on the consensus thread. A peer that sends
   an undecodable message or a bad signature is disconnected and banned (``PeerMisbehaved``/``stop_peer``).
 """
 
@@ -28,6 +30,7 @@ from okchain._pb.consensus.v1 import wire_pb2
 from okchain._pb.types.v1 import types_pb2
 from okchain.consensus.events import BlockReceived, CommitReceived, Event, ProposalReceived, VoteReceived
 from okchain.consensus.messages import ConsensusDecodeError, Proposal, Vote
+from okchain.crypto.hashing import sha256
 from okchain.node.consensus_driver import ConsensusDriver, Message
 from okchain.node.verify_cache import SignedItem, VerifyCache
 from okchain.p2p.errors import PeerMisbehaved
@@ -105,6 +108,8 @@ class ConsensusReactor:
         committed_height: Callable[[], int],
         own_address: bytes | None,
         max_block_bytes: int,
+        prewarm: Callable[[list[bytes]], object],
+        has_signer: Callable[[bytes], bool],
     ) -> None:
         self._switch = switch
         self._driver = driver
@@ -114,6 +119,8 @@ class ConsensusReactor:
         self._committed_height = committed_height
         self._own = own_address
         self._max_bytes = max_block_bytes + ENVELOPE_BYTES
+        self._prewarm = prewarm  # recover the signers of txs (on the signature pool), caching them
+        self._has_signer = has_signer  # is this tx hash's signer cached already?
         self._peers: dict[str, PeerState] = {}
         self._pending: deque[_Pending] = deque()
         self._pending_ready = trio.Event()
@@ -235,6 +242,15 @@ class ConsensusReactor:
             self._pending_ready = trio.Event()
             batch = list(self._pending)
             self._pending.clear()
+            cold = [
+                raw
+                for p in batch
+                if isinstance(p.event, BlockReceived | CommitReceived)
+                for raw in p.event.block.txs
+                if not self._has_signer(sha256(raw))
+            ]
+            if cold:  # txs that did not reach us by gossip: recover them off the consensus thread
+                await trio.to_thread.run_sync(self._prewarm, cold)
             answers = iter(await self._verifier.verify_many([i for p in batch for i in p.items]))
             for pending in batch:
                 if all([next(answers) for _ in pending.items]):

@@ -34,7 +34,7 @@ class MempoolReactor:
     ) -> None:
         self._switch = switch
         self._admit = admit
-        self._contains = contains  # is this tx hash in the mempool already?
+        self._contains = contains  # is this tx hash in the mempool already, or recently committed?
         self._max_message = BATCH_BYTES + max_tx_bytes + 1024
         self._outbox: dict[str, list[bytes]] = {}
         self._outbox_bytes: dict[str, int] = {}

@@ -9,6 +9,7 @@ committed through ``Node.apply_block``.
 import logging
 import signal
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,6 +54,7 @@ STARTUP_STATUS_S = (
     2.0  # at start, how long to wait for peers' heights before choosing block sync or consensus
 )
 BEHIND_CHECK_S = 1.0  # how often a running node compares its height with its peers'
+RECENT_TXS = 200_000  # hashes of recently committed txs: copies gossiped late are dropped unchecked
 MS = 1_000_000
 
 
@@ -145,6 +147,7 @@ class Node:
             self._sig_pool = SignaturePool(workers)
             self.recover = self._sig_pool.recover
         self._rejected: list[bytes] = []  # what our last prepare_proposal left out (mempool fast path)
+        self._recent: OrderedDict[bytes, None] = OrderedDict()  # committed tx hashes, oldest first
         self.catching_up = False
         self.grpc_port = 0  # bound when run() starts the server
         self.switch = Switch(self.node_key, p2p_config, network=self.app.chain_id, moniker=config.moniker)
@@ -157,11 +160,13 @@ class Node:
             committed_height=lambda: self.app.last.height,
             own_address=self.validator_address if self.is_validator else None,
             max_block_bytes=self.app.params.max_block_bytes,
+            prewarm=self._prewarm,
+            has_signer=lambda tx_hash: self.app.sig_cache.get(tx_hash) is not None,
         )
         self.mempool_reactor = MempoolReactor(
             switch=self.switch,
             admit=self.admit_from_peers,
-            contains=self.mempool.__contains__,
+            contains=self.knows_tx,
             max_tx_bytes=self.app.params.max_tx_bytes,
         )
         self.evidence_reactor = EvidenceReactor(
@@ -177,7 +182,7 @@ class Node:
             apply_block=self.apply_block,
             switch=self.switch,
             params=self.app.params,
-            prewarm=lambda raws: self.app.precheck_many(raws, self.recover),
+            prewarm=self._prewarm,
             verify=self.verifier.verify,
         )
         reactors = (self.consensus_reactor, self.mempool_reactor, self.evidence_reactor, self.blocksync)
@@ -220,10 +225,21 @@ class Node:
         checked = await trio.to_thread.run_sync(self.app.precheck_many, raws, self.recover)
         by_source: dict[str, list[bytes]] = {}
         for raw, source, delivered in zip(raws, sources, checked, strict=True):
-            if delivered.result.ok and self.mempool.add(raw).result.ok:
+            # a block may have committed it while it was pre-checked (and dropped its cached signer)
+            fresh = delivered.result.ok and delivered.tx is not None and not self.knows_tx(delivered.tx.hash)
+            if fresh and self.mempool.add(raw).result.ok:
                 by_source.setdefault(source, []).append(raw)
         for source, admitted in by_source.items():
             self.mempool_reactor.announce(admitted, source)
+
+    def _prewarm(self, raws: list[bytes]) -> None:
+        """Recover and cache the signers of a received block's txs (worker thread; signature pool)."""
+        self.app.precheck_many(raws, self.recover)
+
+    def knows_tx(self, tx_hash: bytes) -> bool:
+        """In the mempool or recently committed: a peer's copy needs no signature recovery (each tx reaches
+        a node once from its origin and again from every peer that relays it, often after it committed)."""
+        return tx_hash in self.mempool or tx_hash in self._recent
 
     def status(self) -> NodeStatus:
         height, round_, _ = self.driver.step
@@ -323,10 +339,13 @@ class Node:
         self.mempool.update(block.txs, clean)
         for raw, result in zip(block.txs, finalized.results, strict=True):
             tx_hash = sha256(raw)
+            self._recent[tx_hash] = None
             event = self._waiters.pop(tx_hash, None)
             if event is not None:
                 self._outcomes[tx_hash] = (last.height, result)
                 event.set()
+        while len(self._recent) > RECENT_TXS:
+            self._recent.popitem(last=False)
         if block.txs:
             log.info(
                 "committed height=%d round=%d txs=%d app_hash=%s mempool=%d in %.0f ms",
