@@ -5,10 +5,10 @@ then the block-sync rate of a fresh full node against the live commit rate.
 ``okchaind testnet`` lays out the validators plus one full node whose genesis funds --senders keys (a
 snapshot CSV, like the OKB migration). Every transfer is signed before the clock starts; sender s always
 submits to validator s mod N, in nonce order, so no node sees a nonce gap. Four client threads (one per
-validator) offer --rate tx/s in total with BroadcastTxs batches; a poller streams committed blocks from
-validator 0 and stamps each tx with the moment its block was seen committed. Latency = that moment minus
-the start of the BroadcastTxs call that carried it. After the last tx commits, the full node starts from
-genesis and is timed to the tip.
+validator) offer --rate tx/s in total with BroadcastTxs batches; one poller per validator follows its
+committed blocks and stamps each tx with the moment its block was seen committed on the node it was sent to.
+Latency = that moment minus the start of the BroadcastTxs call that carried it. After the last tx commits,
+the full node starts from genesis and is timed to the tip.
 """
 
 import argparse
@@ -120,10 +120,10 @@ def percentile(values: list[float], q: float) -> float:
 
 def offer(
     net: Localnet, per_node: list[list[bytes]], rate: int, batch: int
-) -> tuple[dict[bytes, float], int, float]:
-    """Send each node's txs in batches at ``rate`` tx/s in total; returns submit times, rejected count and
-    how long the offering took."""
-    submitted: dict[bytes, float] = {}
+) -> tuple[list[dict[bytes, float]], int, float]:
+    """Send each node's txs in batches at ``rate`` tx/s in total; returns the accepted txs' submit times per
+    node, the rejected count and how long the offering took."""
+    submitted: list[dict[bytes, float]] = [{} for _ in per_node]
     rejected = [0] * len(per_node)
     lock = threading.Lock()
     t0 = time.perf_counter()
@@ -141,7 +141,7 @@ def offer(
             with lock:
                 for raw, result in zip(chunk, resp.results, strict=True):
                     if result.code == 0:
-                        submitted[sha256(raw)] = sent
+                        submitted[index][sha256(raw)] = sent
                     else:
                         rejected[index] += 1
 
@@ -210,23 +210,31 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
         try:
             net.start(net.validators)
             net.wait_height(2, net.validators, timeout=120)
-            watcher = BlockWatcher(net.validators[0], net.validators[0].height())
-            watcher.start()
+            # One watcher per validator: a tx's commit is when the node it was sent to has committed it,
+            # as its wallet would see it (a busy node can trail the others by seconds).
+            watchers = [BlockWatcher(v, v.height()) for v in net.validators]
+            for w in watchers:
+                w.start()
+            watcher = watchers[0]
             load_before = os.getloadavg()[0]
             cpu_before, own_before, wall_before = node_cpu(net), time.process_time(), time.perf_counter()
             submitted, rejected, offer_s = offer(net, per_node, args.rate, args.batch)
             deadline = time.perf_counter() + args.drain_s
-            while any(h not in watcher.committed_at for h in submitted) and time.perf_counter() < deadline:
+            pending = [(w.committed_at, sent) for w, sent in zip(watchers, submitted, strict=True)]
+            while (
+                any(h not in seen for seen, sent in pending for h in sent) and time.perf_counter() < deadline
+            ):
                 time.sleep(0.2)
             cpu_after, own_after, wall_after = node_cpu(net), time.process_time(), time.perf_counter()
-            watcher.stop.set()
-            watcher.join()
+            for w in watchers:
+                w.stop.set()
+                w.join()
             node_cpu_s = sum(cpu_after.values()) - sum(cpu_before.values())
-            seen = watcher.committed_at
-            latencies = [seen[h] - t for h, t in submitted.items() if h in seen]
+            commits = [(seen[h], t) for seen, sent in pending for h, t in sent.items() if h in seen]
+            latencies = [c - t for c, t in commits]
             ours = [b for b in watcher.blocks if b[2]]
-            first_submit = min(submitted.values())
-            last_commit = max(seen[h] for h in submitted if h in seen)
+            first_submit = min(t for sent in submitted for t in sent.values())
+            last_commit = max(c for c, _ in commits)
             result: dict[str, float | int | str] = {
                 "validators": args.validators,
                 "block_time_ms": args.block_time_ms,
@@ -236,7 +244,7 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
                 "sign_s": sign_s,
                 "offer_s": offer_s,
                 "achieved_offer_tps": total / offer_s,  # below offered_tps when the nodes answer slowly
-                "accepted_txs": len(submitted),
+                "accepted_txs": sum(len(sent) for sent in submitted),
                 "rejected_txs": rejected,
                 "committed_txs": len(latencies),
                 "failed_in_block": watcher.failed,
@@ -254,8 +262,8 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
                 "nodes_cpu_us_per_tx": node_cpu_s / max(1, len(latencies)) * 1e6,
                 "client_cpu_s": own_after - own_before,
                 "box_cpu_busy_by_nodes": node_cpu_s / (wall_after - wall_before) / (os.cpu_count() or 1),
-                "watcher_rpc_errors": watcher.errors,
-                "watcher_last_error": watcher.last_error[:60] or "-",
+                "watcher_rpc_errors": sum(w.errors for w in watchers),
+                "watcher_last_error": next((w.last_error[:60] for w in watchers if w.last_error), "-"),
             }
             if not args.no_sync:
                 result.update(measure_sync(net, watcher))
