@@ -137,3 +137,25 @@ def test_unreadable_address_book_is_ignored(tmp_path: Path) -> None:
     book.add(some_address(1))
     book.save()
     assert json.loads(path.read_text()) == {"addresses": [str(some_address(1))]}
+
+
+def test_outbound_slots_are_filled_from_the_saved_book_up_to_the_cap(tmp_path: Path) -> None:
+    """Persistent peers do not count against max_outbound; book addresses fill the remaining slots only."""
+    book_path = tmp_path / "addrbook.json"
+
+    async def main(nursery: trio.Nursery) -> None:
+        targets = [(await start(nursery))[0] for _ in range(4)]
+        book_path.write_text(json.dumps({"addresses": [str(address(t)) for t in targets[1:]]}))
+        c, _ = await start(
+            nursery,
+            pex=True,
+            max_outbound=1,
+            persistent_peers=(address(targets[0]),),
+            address_book=book_path,
+        )
+        await until(lambda: len(c.peers()) == 2)
+        await trio.sleep(0.6)  # three more discovery rounds: still one book peer
+        assert len(c.peers()) == 2 and targets[0].node_id in c.peers()
+        assert sum(len(t.peers()) for t in targets) == 2
+
+    run(main)

@@ -2,6 +2,7 @@
 
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -227,10 +228,10 @@ def test_idle_peer_is_dropped() -> None:
 
 def test_pings_keep_a_quiet_connection_alive() -> None:
     async def main(nursery: trio.Nursery) -> None:
-        b, _ = await start(nursery, idle_timeout_s=0.3)
-        a, _ = await start(nursery, idle_timeout_s=0.3, persistent_peers=(address(b),))
+        b, _ = await start(nursery, idle_timeout_s=0.6)
+        a, _ = await start(nursery, idle_timeout_s=0.6, persistent_peers=(address(b),))
         await until(lambda: a.peers() == [b.node_id])
-        await trio.sleep(1.0)  # > 3 idle timeouts without application traffic
+        await trio.sleep(1.5)  # > 2 idle timeouts without application traffic
         assert a.peers() == [b.node_id] and b.peers() == [a.node_id]
 
     run(main)
@@ -466,5 +467,87 @@ def test_receive_rate_limit_slows_the_sender_down() -> None:
         elapsed = trio.current_time() - started
         budget = max(rate // 10, MAX_FRAME + 20) + rate * elapsed + MAX_FRAME
         assert rate * 0.3 <= rb.bytes <= budget, (rb.bytes, budget)
+        assert b._peers[a.node_id].conn.bytes_received <= budget + 4096
 
     run(main)
+
+
+def test_peer_that_stops_reading_is_dropped_even_if_it_keeps_pinging() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        a, ra = await start(nursery, idle_timeout_s=0.5)
+        key = NodeKey.generate()
+        conn = await raw_peer(a.listen_port, key)
+        await until(lambda: a.peers() == [key.node_id])
+        ping = p2p_pb2.Frame(packets=[p2p_pb2.Packet(ping=p2p_pb2.Ping())]).SerializeToString()
+        for _ in range(100):  # 25 MB: more than the loopback socket buffers hold
+            a.try_send(key.node_id, ChannelId.MEMPOOL, bytes(LIMIT))
+        with trio.move_on_after(5):
+            while a.peers():
+                await conn.send(ping)  # alive on the read side, never reading
+                await trio.sleep(0.1)
+        assert a.peers() == [] and ra.removed == [key.node_id]
+        assert not a.is_banned(key.node_id)
+
+    run(main)
+
+
+def test_listening_on_a_taken_port_is_a_clear_error() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        a, _ = await start(nursery)
+        with pytest.raises(P2PError, match=f"cannot listen on 127.0.0.1:{a.listen_port}: "):
+            await start(nursery, listen=f"127.0.0.1:{a.listen_port}")
+
+    run(main)
+
+
+def test_ban_list_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import okchain.p2p.switch as switch_module
+
+    monkeypatch.setattr(switch_module, "MAX_BANS", 5)
+
+    async def main() -> None:
+        switch = Switch(NodeKey.generate(), config(), network=NETWORK)
+        ids = [NodeKey((i + 1).to_bytes(32, "big")).node_id for i in range(12)]
+        for ident in ids:
+            switch.stop_peer(ident, "test", ban=True)
+        assert [ident for ident in ids if switch.is_banned(ident)] == ids[-5:]
+
+    trio.run(main)
+
+
+def test_p2p_config_from_node_config(tmp_path: Path) -> None:
+    from okchain.node.config import NodeConfig
+
+    ids = [NodeKey.generate().node_id for _ in range(3)]
+    node = NodeConfig(
+        p2p_listen="0.0.0.0:26000",
+        persistent_peers=f"{ids[0]}@10.0.0.1:26656,{ids[1]}@host.example:26657",
+        seeds=f"{ids[2]}@seed.example:26656",
+        p2p_handshake_timeout_ms=1500,
+        p2p_idle_timeout_ms=9000,
+    )
+    cfg = P2PConfig.from_node_config(node, tmp_path / "addrbook.json")
+    assert cfg.listen == "0.0.0.0:26000" and cfg.address_book == tmp_path / "addrbook.json"
+    assert cfg.persistent_peers == (
+        PeerAddress(ids[0], "10.0.0.1", 26656),
+        PeerAddress(ids[1], "host.example", 26657),
+    )
+    assert cfg.seeds == (PeerAddress(ids[2], "seed.example", 26656),)
+    assert (cfg.handshake_timeout_s, cfg.idle_timeout_s, cfg.ban_seconds) == (1.5, 9.0, 600.0)
+    assert (cfg.max_inbound, cfg.max_outbound, cfg.pex) == (40, 10, True)
+    with pytest.raises(P2PError, match="must be node_id@host:port"):
+        P2PConfig.from_node_config(NodeConfig(persistent_peers="10.0.0.1:26656"), None)
+
+
+def test_a_ban_covers_the_ip_except_loopback_which_every_local_process_shares() -> None:
+    async def main() -> None:
+        switch = Switch(NodeKey.generate(), config(ban_seconds=0.2), network=NETWORK)
+        remote, local = NodeKey.generate().node_id, NodeKey.generate().node_id
+        switch._ban(remote, "203.0.113.7", "test")
+        switch._ban(local, "127.0.0.1", "test")
+        assert switch.is_banned(remote) and switch.is_banned("203.0.113.7")
+        assert switch.is_banned(local) and not switch.is_banned("127.0.0.1")
+        await trio.sleep(0.25)
+        assert not switch.is_banned(remote) and not switch.is_banned("203.0.113.7")
+
+    trio.run(main)

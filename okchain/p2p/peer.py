@@ -164,8 +164,6 @@ class Peer:
         self._outcome: Disconnect | None = None
         self._scope: trio.CancelScope | None = None
         self.done = trio.Event()
-        self.messages_received = 0
-        self.message_bytes_received = 0
 
     def try_send(self, channel: int, message: bytes) -> bool:
         ch = self._send.get(channel)
@@ -232,7 +230,12 @@ class Peer:
                 continue
             sealed = self.conn.seal(plaintext)
             await self._send_bucket.take(len(sealed))
-            await self.conn.send_frames([sealed])
+            with trio.move_on_after(self._idle_timeout_s) as scope:
+                await self.conn.send_frames([sealed])
+            if scope.cancelled_caught:  # a peer that stopped reading only pins a writer this long
+                raise P2PError(
+                    f"peer took more than {self._idle_timeout_s:g} s to take one frame (not reading)"
+                )
 
     def _next_frame(self) -> bytes | None:
         """Fill one frame from the channel queues, highest priority first; None when nothing is due."""
@@ -274,6 +277,8 @@ class Peer:
             except DecodeError as exc:
                 raise PeerMisbehaved(f"malformed frame: {exc}") from None
             for packet in frame.packets:
+                if self._outcome is not None:
+                    return  # stopped by a reactor: the rest of the frame is not delivered
                 kind = packet.WhichOneof("sum")
                 if kind == "msg":
                     self._receive_packet(packet.msg)
@@ -301,6 +306,4 @@ class Peer:
             buf.clear()
         else:
             message = msg.data
-        self.messages_received += 1
-        self.message_bytes_received += len(message)
         self._deliver(msg.channel, message)

@@ -20,7 +20,7 @@ from okchain.p2p.channels import ChannelId, ChannelSpec, Reactor
 from okchain.p2p.conn import SecretConnection, handshake
 from okchain.p2p.errors import HandshakeError, P2PError, PeerMisbehaved
 from okchain.p2p.keys import NodeKey, PeerAddress, check_node_id, parse_host_port, parse_peer_list
-from okchain.p2p.peer import PROTOCOL_VERSION, Disconnect, NodeInfo, Peer
+from okchain.p2p.peer import MAX_MONIKER, PROTOCOL_VERSION, Disconnect, NodeInfo, Peer
 
 __all__ = ["ChannelId", "ChannelSpec", "P2PConfig", "Reactor", "Switch"]
 
@@ -117,7 +117,10 @@ class Switch:
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         """Listen, keep persistent peers dialled, ask seeds, exchange addresses; ``started(port)``."""
         host, port = parse_host_port(self.config.listen)
-        listeners = await trio.open_tcp_listeners(port, host=host)
+        try:
+            listeners = await trio.open_tcp_listeners(port, host=host)
+        except OSError as exc:
+            raise P2PError(f"cannot listen on {self.config.listen}: {exc.strerror or exc}") from None
         self._port = listeners[0].socket.getsockname()[1]
         try:
             async with trio.open_nursery() as nursery:
@@ -127,6 +130,8 @@ class Switch:
                     nursery.start_soon(self._keep_dialling, address)
                 if self.config.pex:
                     nursery.start_soon(self._discovery)
+                elif self.config.seeds:
+                    log.warning("seeds are ignored: peer exchange (pex) is off")
                 log.info("p2p node %s listening on %s:%d", self.node_id, host, self._port)
                 task_status.started(self._port)
         finally:
@@ -174,7 +179,7 @@ class Switch:
         Raises HandshakeError / P2PError with the reason it was refused."""
         if self._nursery is None:
             raise P2PError("the switch is not running")
-        peer = await self._connect(address, persistent=address.node_id in self._persistent_ids)
+        peer = await self._connect(address)
         self._nursery.start_soon(self._run_peer, peer)
 
     # ---- connections ------------------------------------------------------------------------------------
@@ -190,7 +195,7 @@ class Switch:
             network=self.network,
             version=PROTOCOL_VERSION,
             channels=bytes(sorted(self._channels)),
-            moniker=self.moniker[:64],
+            moniker=self.moniker[:MAX_MONIKER],
         )
 
     async def _upgrade(
@@ -267,8 +272,6 @@ class Switch:
         if replaced is not None:
             self._deregister(replaced, "replaced by a connection dialled by the lower node id")
         if reason is not None:
-            if info.node_id == self.node_id:
-                self._book.remove(info.node_id)
             raise P2PError(f"refused {info.node_id}@{host}: {reason}")
         specs = {cid: spec for cid, (spec, _) in self._channels.items()}
         peer = Peer(
@@ -331,6 +334,8 @@ class Switch:
         now = trio.current_time()
         if len(self._banned) >= MAX_BANS:
             self._banned = {k: t for k, t in self._banned.items() if t > now}
+            while len(self._banned) >= MAX_BANS:  # all still active: forget the oldest ban
+                del self._banned[next(iter(self._banned))]
         until = now + self.config.ban_seconds
         self._banned[peer] = until
         if host is not None and not _is_loopback(host):
@@ -359,7 +364,7 @@ class Switch:
             self._pending_inbound -= 1
         await self._run_peer(peer)
 
-    async def _connect(self, address: PeerAddress, *, persistent: bool) -> Peer:
+    async def _connect(self, address: PeerAddress) -> Peer:
         """Dial, authenticate (refusing a different node id) and admit; P2PError with the reason."""
         ident = address.node_id
         if ident == self.node_id:
@@ -404,7 +409,7 @@ class Switch:
                 continue
             elif address.node_id not in self._dialing:
                 try:
-                    peer = await self._connect(address, persistent=True)
+                    peer = await self._connect(address)
                 except P2PError as exc:
                     log.info("persistent peer %s: %s; retrying in %g s", address, exc, backoff)
                 else:
@@ -522,7 +527,7 @@ class Switch:
 
     async def _dial_and_run(self, address: PeerAddress) -> None:
         try:
-            peer = await self._connect(address, persistent=False)
+            peer = await self._connect(address)
         except P2PError as exc:
             log.info("dial %s: %s", address, exc)
             return
@@ -534,7 +539,7 @@ class Switch:
             self._request_addresses(address.node_id)
             return
         try:
-            peer = await self._connect(address, persistent=False)
+            peer = await self._connect(address)
         except P2PError as exc:
             log.info("seed %s: %s", address, exc)
             return
