@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import trio
 from conftest import CHAIN_ID, funded_keys
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from okchain._pb.blocksync.v1 import blocksync_pb2
 from okchain.app import Application
@@ -18,15 +20,17 @@ from okchain.crypto.ed25519 import ValidatorKey
 from okchain.crypto.hashing import sha256
 from okchain.genesis.document import GenesisAccount, GenesisDoc, GenesisHeader, GenesisValidator
 from okchain.modules.bank.messages import Transfer
-from okchain.node.blocksync_reactor import BlockSyncConfig, BlockSyncReactor
+from okchain.node.blocksync_reactor import BlockSyncConfig, BlockSyncReactor, response_limit
 from okchain.p2p.blocksync import PoolConfig
 from okchain.p2p.channels import ChannelId, ChannelSpec
+from okchain.p2p.errors import PeerMisbehaved
 from okchain.p2p.keys import NodeKey, PeerAddress
 from okchain.p2p.switch import P2PConfig, Switch
 from okchain.state import blockstore, schema
-from okchain.state.kv import KVReader, LevelDB
+from okchain.state.kv import KVReader, LevelDB, MemoryKV
 from okchain.state.pruning import Pruner
 from okchain.types.block import Block, Commit, CommitSig, Header, last_commit_hash, txs_hash
+from okchain.types.params import ChainParams
 from okchain.types.tx import build_tx
 from okchain.types.vote import VoteType, vote_sign_bytes
 
@@ -196,7 +200,12 @@ def served_chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def client(app: Application, peers: tuple[PeerAddress, ...]) -> tuple[Switch, BlockSyncReactor]:
+SMALL_WINDOW = BlockSyncConfig(pool=PoolConfig(window=16, per_peer=4))
+
+
+def client(
+    app: Application, peers: tuple[PeerAddress, ...], config: BlockSyncConfig = SMALL_WINDOW
+) -> tuple[Switch, BlockSyncReactor]:
     """A syncing node: ``app`` on its own LevelDB, a Switch dialling ``peers`` and the reactor."""
 
     def apply(block: Block, commit: Commit) -> None:
@@ -212,7 +221,7 @@ def client(app: Application, peers: tuple[PeerAddress, ...]) -> tuple[Switch, Bl
         apply_block=apply,
         switch=switch,
         params=app.params,
-        config=BlockSyncConfig(pool=PoolConfig(window=16, per_peer=4)),
+        config=config,
     )
     switch.add_reactor(reactor)
     return switch, reactor
@@ -375,3 +384,123 @@ def test_a_peer_sending_malformed_or_unrequested_messages_is_banned(
 
     assert trio.run(main)
     assert reason in caplog.text
+
+
+CHAIN_HEADER = Header(CHAIN_ID, 3, 1, b"", b"", b"", b"", b"", b"")
+
+
+def _wire(message: blocksync_pb2.Message) -> bytes:
+    return message.SerializeToString()
+
+
+NETWORK_BYTES = st.one_of(
+    st.binary(max_size=300),
+    st.builds(
+        lambda block, commit: _wire(
+            blocksync_pb2.Message(block_response=blocksync_pb2.BlockResponse(block=block, commit=commit))
+        ),
+        st.one_of(st.binary(max_size=300), st.just(Block(CHAIN_HEADER, (), None).encode())),
+        st.binary(max_size=100),
+    ),
+    st.builds(
+        lambda base, height: _wire(
+            blocksync_pb2.Message(status_response=blocksync_pb2.StatusResponse(base=base, height=height))
+        ),
+        st.integers(0, 2**64 - 1),
+        st.integers(0, 2**64 - 1),
+    ),
+    st.builds(
+        lambda h: _wire(blocksync_pb2.Message(block_request=blocksync_pb2.BlockRequest(height=h))),
+        st.integers(0, 2**64 - 1),
+    ),
+    st.builds(
+        lambda h: _wire(blocksync_pb2.Message(no_block_response=blocksync_pb2.NoBlockResponse(height=h))),
+        st.integers(0, 2**64 - 1),
+    ),
+    st.just(_wire(blocksync_pb2.Message(status_request=blocksync_pb2.StatusRequest()))),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(NETWORK_BYTES)
+def test_any_bytes_from_the_network_are_handled_or_refused_as_misbehaviour(message: bytes) -> None:
+    """The decoder never fails otherwise: garbage is PeerMisbehaved, anything well-formed is handled."""
+    switch = Switch(NodeKey(bytes(32)), p2p_config(), network=CHAIN_ID)
+    reactor = BlockSyncReactor(
+        chain_id=CHAIN_ID,
+        db=MemoryKV(),
+        validators=[(k.public_key, 10) for k in VALIDATOR_KEYS],
+        last_height=lambda: 0,
+        apply_block=_refuse,
+        switch=switch,
+    )
+    switch.add_reactor(reactor)
+    try:
+        reactor.receive(ChannelId.BLOCKSYNC, "ab" * 20, message)
+    except PeerMisbehaved as exc:
+        assert str(exc)
+
+
+def test_the_channel_limit_fits_the_largest_valid_block_response() -> None:
+    """A full block (the params' byte and count limits) with worst-case varints and two 4-signature
+    commits still fits the BLOCKSYNC message limit."""
+    params = dataclasses.replace(ChainParams(), max_block_bytes=200_000, max_block_txs=100)
+    big = 2**63 - 1
+    sigs = tuple(CommitSig(bytes([i]) * 20, big, bytes(64)) for i in range(4))
+    commit = Commit(big, 2**31 - 1, b"\xff" * 32, sigs)
+    header = Header("c" * 50, big, big, *[b"\xff" * 32] * 5, b"\xff" * 20, b"\xff" * 32)
+    block = Block(header, tuple(bytes([i]) * 2_000 for i in range(100)), commit)
+    message = blocksync_pb2.Message(
+        block_response=blocksync_pb2.BlockResponse(block=block.encode(), commit=commit.encode())
+    ).SerializeToString()
+    assert len(message) <= response_limit(params, 4)
+    assert response_limit(params, 4) - len(message) < 8_192  # and the bound is not loose
+
+
+class Claimer(Rogue):
+    """A peer that claims a thousand blocks and never answers a block request."""
+
+    def __init__(self) -> None:
+        super().__init__(b"")
+
+    def peer_added(self, peer: str) -> None:
+        pass
+
+    def receive(self, channel: ChannelId, peer: str, message: bytes) -> None:
+        if blocksync_pb2.Message.FromString(message).HasField("status_request"):
+            status = blocksync_pb2.StatusResponse(base=1, height=1_000)
+            self.switch.try_send(peer, channel, _wire(blocksync_pb2.Message(status_response=status)))
+
+
+def test_a_peer_claiming_blocks_it_never_serves_cannot_keep_a_node_syncing(
+    served_chain: Path, tmp_path: Path
+) -> None:
+    [db] = copies(served_chain, tmp_path, 1)
+    app = Application(LevelDB(tmp_path / "fresh"), four_validator_genesis())
+    config = BlockSyncConfig(pool=PoolConfig(request_timeout_ns=300_000_000), status_interval_s=0.1)
+
+    async def main() -> tuple[int, int, int, dict[str, tuple[int, int]]]:
+        server, claimer = Server(db, app), Claimer()
+        async with trio.open_nursery() as nursery:
+            claimer_port = await nursery.start(claimer.switch.run)
+            peers = (
+                await server.start(nursery),
+                PeerAddress(claimer.switch.node_id, "127.0.0.1", claimer_port),
+            )
+            switch, reactor = client(app, peers, config)
+            await nursery.start(switch.run)
+            nursery.start_soon(reactor.run)
+            with trio.fail_after(10):
+                while len(reactor.peer_ranges()) < 2:
+                    await trio.sleep(0.01)
+                behind_before = reactor.behind_by()
+                height = await reactor.sync()
+                while claimer.switch.node_id not in reactor.peer_ranges():  # it is dialled again and claims
+                    await trio.sleep(0.01)
+            behind_after, ranges = reactor.behind_by(), reactor.peer_ranges()
+            nursery.cancel_scope.cancel()
+        return behind_before, height, behind_after, ranges
+
+    behind_before, height, behind_after, ranges = trio.run(main)
+    assert (behind_before, height, behind_after) == (1_000, HEIGHTS, 0)
+    assert sorted(h for _, h in ranges.values()) == [HEIGHTS, 1_000]

@@ -58,7 +58,8 @@ class BlockSyncConfig:
     retry_s: float = 0.05  # sync() re-checks time-outs this often when no response arrives
     verify_threads: int = 2  # threads for batched commit checks (0: each check inline in the apply loop)
     prewarm_blocks: int = 4  # most blocks in one ``prewarm`` call ...
-    prewarm_txs: int = 2_000  # ... and most txs (a call takes at least one block)
+    prewarm_txs: int = 500  # ... and most txs (a call takes at least one block)
+    doubt_s: float = 60.0  # a peer that failed to serve a height it claimed is not counted as ahead this long
     serve_queue: int = 1024  # block requests waiting to be served; beyond it a peer gets a no-block answer
     priority: int = 3  # channel priority: below consensus traffic
 
@@ -96,7 +97,15 @@ def _no_block(height: int) -> bytes:
 
 
 class BlockSyncReactor:
-    """Implements the switch's ``Reactor`` protocol on ``ChannelId.BLOCKSYNC``."""
+    """Implements the switch's ``Reactor`` protocol on ``ChannelId.BLOCKSYNC``.
+
+    ``db`` holds committed blocks and commits; ``validators`` are (ed25519 public key, power) pairs;
+    ``apply_block`` is the node's one way to commit a decided block (sync or async). ``prewarm``, if given,
+    receives batches of raw txs on a worker thread (the node passes
+    ``lambda raws: app.precheck_many(raws, sigpool.recover)``). ``verify`` runs on worker threads, so it
+    must be thread-safe; passing the node's ``VerifyCache.verify`` (also given to the application) lets
+    the application's own last-commit check answer from what block sync already verified.
+    """
 
     def __init__(
         self,
@@ -124,6 +133,7 @@ class BlockSyncReactor:
         self._limit = response_limit(params or ChainParams(), len(self.validators))
         self._status: dict[str, tuple[int, int]] = {}  # peer -> (base, height) from its last status
         self._sent: set[tuple[str, int]] = set()  # (peer, height) block requests not answered yet
+        self._doubted: dict[str, float] = {}  # peer -> until when its claimed height does not count
         self._pool: BlockPool | None = None
         self._warming: dict[int, trio.Event] = {}  # height -> set when its pre-warm batch is done
         self._changed = trio.Event()  # set (and replaced) whenever a response or an applied block lands
@@ -190,6 +200,8 @@ class BlockSyncReactor:
         )
         for peer, (base, height) in sorted(self._status.items()):
             pool.set_peer(peer, base, height)
+        for peer in self._in_doubt():
+            pool.doubt(peer)
         self._pool = pool
         self._switch.broadcast(ChannelId.BLOCKSYNC, _STATUS_REQUEST)
         began = trio.current_time()
@@ -212,9 +224,17 @@ class BlockSyncReactor:
         return dict(self._status)
 
     def behind_by(self) -> int:
-        """Best peer height minus ours (0 with no peers)."""
-        best = max((height for _, height in self._status.values()), default=0)
+        """Best peer height minus ours (0 with no peers). A peer that recently failed to serve a height it
+        claimed does not count (unless all do), so a liar cannot keep the node in block sync."""
+        doubted = self._in_doubt()
+        heights = [h for peer, (_, h) in self._status.items() if peer not in doubted]
+        best = max(heights or [h for _, h in self._status.values()], default=0)
         return max(0, best - self._last_height())
+
+    def _in_doubt(self) -> set[str]:
+        now = trio.current_time()
+        self._doubted = {peer: until for peer, until in self._doubted.items() if until > now}
+        return set(self._doubted)
 
     # --- sync internals ---
     async def _fetch_and_apply(self, pool: BlockPool) -> None:
@@ -253,6 +273,8 @@ class BlockSyncReactor:
             else:
                 pool.cancel(peer, height)
         for fault in pool.faults():
+            if not fault.ban:
+                self._doubted[fault.peer] = trio.current_time() + self.config.doubt_s
             log.warning(
                 "block sync: %s peer %s: %s", "banning" if fault.ban else "dropping", fault.peer, fault.reason
             )
@@ -309,7 +331,7 @@ class BlockSyncReactor:
     def _on_status(self, peer: str, base: int, height: int) -> None:
         self._status[peer] = (base, height)
         if self._pool is not None:
-            self._pool.set_peer(peer, base, height)
+            self._pool.set_peer(peer, base, height)  # the pool keeps its own doubts across re-adds
             self._notify()
 
     def _on_block(self, peer: str, response: blocksync_pb2.BlockResponse) -> None:
@@ -328,6 +350,7 @@ class BlockSyncReactor:
         reason = pool.add_block(peer, block, commit)
         if reason:
             raise PeerMisbehaved(reason)
+        self._doubted.pop(peer, None)
         self._notify()
 
     def _on_no_block(self, peer: str, height: int) -> None:
@@ -336,6 +359,7 @@ class BlockSyncReactor:
         self._sent.discard((peer, height))
         if self._pool is not None and self._pool.expects(peer, height):
             self._pool.no_block(peer, height)
+            self._doubted[peer] = trio.current_time() + self.config.doubt_s
             self._notify()
 
     # --- serving ---

@@ -16,6 +16,9 @@ a cap per peer, time-outs re-requested elsewhere), with its own verification and
   its server's lie. Liars are reported (``faults``) with ``ban=True`` and everything they served or were
   asked for is requested again from others. A peer that does not answer in time is reported with
   ``ban=False`` and dropped the same way.
+* A peer that timed out or lacked a block it claimed is in doubt: still asked, but its claimed height no
+  longer decides where the sync ends (or which block is the tip) until it serves a block. So a peer that
+  claims heights it cannot serve costs one time-out, instead of keeping the node syncing forever.
 """
 
 from collections.abc import Mapping, Sequence
@@ -123,6 +126,7 @@ class BlockPool:
         self._checked: dict[CommitCheck, str] = {}
         self._faults: list[Fault] = []
         self._liars: set[str] = set()
+        self._doubted: set[str] = set()  # failed to serve a height it claimed; trusted again once it serves
 
     # --- peers ---
     def set_peer(self, peer: str, base: int, height: int) -> None:
@@ -148,6 +152,18 @@ class BlockPool:
 
     def max_peer_height(self) -> int:
         return max((p.height for p in self._peers.values()), default=0)
+
+    def doubt(self, peer: str) -> None:
+        """Do not let ``peer``'s claimed height hold us back (it timed out or lacked a block it claimed, here
+        or in an earlier run); it is still asked for blocks and trusted again as soon as it serves one. So a
+        peer claiming heights it cannot serve delays a sync by one time-out, not forever."""
+        self._doubted.add(peer)
+
+    def trusted_height(self) -> int:
+        """The best height claimed by a peer not in doubt (by any peer if all are): where the sync ends and
+        the tip is."""
+        trusted = [p.height for name, p in self._peers.items() if name not in self._doubted]
+        return max(trusted) if trusted else self.max_peer_height()
 
     def behind_by(self) -> int:
         return max(0, self.max_peer_height() - self.height)
@@ -202,6 +218,7 @@ class BlockPool:
             self._drop(peer, f"sent block {h} of chain {block.header.chain_id!r}", ban=True)
             return f"block {h} is for chain {block.header.chain_id!r}, not {self.chain_id!r}"
         self._blocks[h] = _Received(peer, block, commit)
+        self._doubted.discard(peer)
         return ""
 
     def no_block(self, peer: str, height: int) -> str:
@@ -210,6 +227,7 @@ class BlockPool:
         if not self.expects(peer, height):
             return f"no-block answer for height {height}, which was not requested from this peer"
         self.remove_peer(peer)
+        self.doubt(peer)
         return ""
 
     # --- verification ---
@@ -228,7 +246,7 @@ class BlockPool:
                 continue
             got = self._blocks[h]
             candidates = [CommitCheck(h - 1, got.block.last_commit)] if got.block.last_commit else []
-            if h >= self.max_peer_height():
+            if h >= self.trusted_height():
                 candidates.append(CommitCheck(h, got.commit))
             out.extend(c for c in candidates if c.height > self.height and c not in self._checked)
         return out
@@ -250,7 +268,7 @@ class BlockPool:
             successor = self._blocks.get(h + 1)
             if successor is not None:
                 decided_by = self._decided_by_successor(got, successor)
-            elif h >= self.max_peer_height():
+            elif h >= self.trusted_height():
                 decided_by = self._decided_by_own_commit(got)
             else:
                 return None
@@ -324,13 +342,14 @@ class BlockPool:
         return out
 
     def caught_up(self, now_ns: int) -> bool:
-        """Done when no peer is more than one block ahead and nothing we asked for is still on its way, once
-        a peer's status was seen (or the start-up grace passed with none)."""
+        """Done when no trusted peer is more than one block ahead and the next block is not on its way from
+        one, once a peer's status was seen (or the start-up grace passed with none)."""
         if not self._seen_status and now_ns - self._started_ns < self.config.startup_grace_ns:
             return False
-        if self.max_peer_height() > self.height + 1:
+        if self.trusted_height() > self.height + 1:
             return False
-        return self.height + 1 not in self._requests and self.height + 1 not in self._blocks
+        pending = self._requests.get(self.height + 1)
+        return (pending is None or pending.peer in self._doubted) and self.height + 1 not in self._blocks
 
     def received_run(self, height: int, max_blocks: int, max_txs: int) -> list[Block]:
         """Received (unverified) blocks from ``height`` up, without a gap: at least one block if ``height`` is
@@ -354,6 +373,7 @@ class BlockPool:
         """Report ``peer`` and forget it; a liar's unchecked blocks are thrown away as well."""
         self._faults.append(Fault(peer, reason, ban))
         self.remove_peer(peer)
+        self.doubt(peer)
         if ban:
             self._liars.add(peer)
             for h in [h for h, r in self._blocks.items() if r.peer == peer]:
