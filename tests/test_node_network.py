@@ -2,34 +2,44 @@
 switch with encrypted connections, the consensus, mempool and evidence reactors."""
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 import grpc
 import trio
-from conftest import free_port
 from node_support import FAST, KEYS, make_homes, wait_for_height
 
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.hashing import sha256
 from okchain.modules.bank.messages import Transfer
+from okchain.node.config import NodeConfig
 from okchain.node.home import Home
 from okchain.node.node import Node
-from okchain.p2p.keys import NodeKey
 from okchain.p2p.switch import ChannelId
 from okchain.state import blockstore
 from okchain.types.tx import build_tx
 
 
-def _network(homes: list[Home]) -> list[Node]:
-    """Nodes whose persistent peers are all the others (ports chosen now)."""
-    ids = [NodeKey.load_or_create(h.node_key_file).node_id for h in homes]
-    ports = [free_port() for _ in homes]
-    nodes = []
-    for i, home in enumerate(homes):
-        peers = ",".join(f"{ids[j]}@127.0.0.1:{ports[j]}" for j in range(len(homes)) if j != i)
-        config = dataclasses.replace(FAST, p2p_listen=f"127.0.0.1:{ports[i]}", persistent_peers=peers)
-        nodes.append(Node(home, config))
-    return nodes
+def _config(peers: list[Node]) -> NodeConfig:
+    """Persistent peers = the running ``peers``; our own p2p port is left to the OS (port 0)."""
+    return dataclasses.replace(
+        FAST,
+        persistent_peers=",".join(f"{n.node_key.node_id}@127.0.0.1:{n.switch.listen_port}" for n in peers),
+    )
+
+
+async def _launch(
+    nursery: trio.Nursery, homes: list[Home], running: Sequence[Node] = ()
+) -> tuple[list[Node], list[trio.CancelScope]]:
+    """Start a node per home, one after another, each dialling every node already running: ports are bound
+    by the OS as each starts, never reserved ahead (another process on this box could take them)."""
+    nodes: list[Node] = []
+    scopes = []
+    for home in homes:
+        node = Node(home, _config([*running, *nodes]))
+        scopes.append(await _start(nursery, node))
+        nodes.append(node)
+    return nodes, scopes
 
 
 def _node_info(node: Node) -> query_pb2.NodeInfoResponse:
@@ -50,19 +60,6 @@ async def _start(nursery: trio.Nursery, node: Node) -> trio.CancelScope:
 
     await nursery.start(run)
     return scope
-
-
-async def _start_all(nursery: trio.Nursery, nodes: list[Node]) -> list[trio.CancelScope]:
-    """Start the nodes together (each waits a moment for its peers' heights at start)."""
-    scopes: dict[int, trio.CancelScope] = {}
-
-    async def start(i: int) -> None:
-        scopes[i] = await _start(nursery, nodes[i])
-
-    async with trio.open_nursery() as starting:
-        for i in range(len(nodes)):
-            starting.start_soon(start, i)
-    return [scopes[i] for i in range(len(nodes))]
 
 
 def _assert_same_chain(nodes: list[Node], up_to: int) -> None:
@@ -88,11 +85,11 @@ FAST_CHAIN = "okchain-test-1"
 
 
 def test_four_validators_agree_and_commit_a_gossiped_tx(tmp_path: Path) -> None:
-    nodes = _network(make_homes(tmp_path, 4))
+    homes = make_homes(tmp_path, 4)
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
-            await _start_all(nursery, nodes)
+            nodes, _ = await _launch(nursery, homes)
             await wait_for_height(nodes, 3)
             raw = _transfer(0, 12345)
             assert nodes[2].add_many([raw])[0].result.ok  # like BroadcastTxs on node 2's gRPC
@@ -116,12 +113,12 @@ def test_four_validators_agree_and_commit_a_gossiped_tx(tmp_path: Path) -> None:
 
 def test_chain_goes_on_without_one_validator_and_it_catches_up_on_return(tmp_path: Path) -> None:
     """3 of 4 equal validators are > 2/3: the chain continues while one is down; restarted a few heights
-    later (below the block-sync threshold) it catches up through catch-up commits and votes again."""
-    nodes = _network(make_homes(tmp_path, 4))
+    later it catches up (block sync at start: peers are ahead) and takes part again."""
+    homes = make_homes(tmp_path, 4)
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
-            scopes = await _start_all(nursery, nodes)
+            nodes, scopes = await _launch(nursery, homes)
             await wait_for_height(nodes, 2)
             scopes[3].cancel()
             stopped_at = nodes[3].app.last.height
@@ -149,12 +146,12 @@ def test_chain_goes_on_without_one_validator_and_it_catches_up_on_return(tmp_pat
 
 
 def test_full_node_follows_the_validators(tmp_path: Path) -> None:
-    nodes = _network(make_homes(tmp_path, 3, full_nodes=1))
-    assert [n.is_validator for n in nodes] == [True, True, True, False]
+    homes = make_homes(tmp_path, 3, full_nodes=1)
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
-            await _start_all(nursery, nodes)
+            nodes, _ = await _launch(nursery, homes)
+            assert [n.is_validator for n in nodes] == [True, True, True, False]
             await wait_for_height(nodes, 4)
             _assert_same_chain(nodes, 4)
             nursery.cancel_scope.cancel()
@@ -165,26 +162,27 @@ def test_full_node_follows_the_validators(tmp_path: Path) -> None:
 def test_chain_goes_on_while_one_validator_is_cut_off(tmp_path: Path) -> None:
     """Everything one validator sends is dropped for a while (it still hears the others): the other three
     keep committing, and once its messages flow again it is back in step."""
-    nodes = _network(make_homes(tmp_path, 4))
-    muted = nodes[3].switch
-    real_send, real_broadcast = muted.try_send, muted.broadcast
+    homes = make_homes(tmp_path, 4)
     cut_off = True
-
-    def try_send(peer: str, channel: ChannelId, message: bytes) -> bool:
-        return True if cut_off else real_send(peer, channel, message)
-
-    def broadcast(channel: ChannelId, message: bytes) -> None:
-        if not cut_off:
-            real_broadcast(channel, message)
-
-    muted.try_send = try_send  # type: ignore[method-assign]
-    muted.broadcast = broadcast  # type: ignore[method-assign]
 
     async def main() -> None:
         nonlocal cut_off
         async with trio.open_nursery() as nursery:
-            await _start_all(nursery, nodes)
-            await wait_for_height(nodes[:3], 6)
+            nodes, _ = await _launch(nursery, homes)
+            muted = nodes[3].switch
+            real_send, real_broadcast = muted.try_send, muted.broadcast
+
+            def try_send(peer: str, channel: ChannelId, message: bytes) -> bool:
+                return True if cut_off else real_send(peer, channel, message)
+
+            def broadcast(channel: ChannelId, message: bytes) -> None:
+                if not cut_off:
+                    real_broadcast(channel, message)
+
+            muted.try_send = try_send  # type: ignore[method-assign]
+            muted.broadcast = broadcast  # type: ignore[method-assign]
+            muted_from = max(n.app.last.height for n in nodes)
+            await wait_for_height(nodes[:3], muted_from + 5)
             cut_off = False
             target = max(n.app.last.height for n in nodes) + 2
             await wait_for_height(nodes, target)
@@ -195,63 +193,69 @@ def test_chain_goes_on_while_one_validator_is_cut_off(tmp_path: Path) -> None:
 
 
 def test_late_full_node_block_syncs_then_follows_consensus(tmp_path: Path) -> None:
-    nodes = _network(make_homes(tmp_path, 3, full_nodes=1))
-    validators, late = nodes[:3], nodes[3]
+    homes = make_homes(tmp_path, 3, full_nodes=1)
     synced: list[int] = []
-    sync = late.blocksync.sync
-
-    async def counting_sync() -> int:
-        assert late.status().catching_up
-        synced.append(await sync())
-        return synced[-1]
-
-    late.blocksync.sync = counting_sync  # type: ignore[method-assign]
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
-            await _start_all(nursery, validators)
+            validators, _ = await _launch(nursery, homes[:3])
             await wait_for_height(validators, 15)
+            late = Node(homes[3], _config(validators))
+            sync = late.blocksync.sync
+
+            async def counting_sync() -> int:
+                assert late.status().catching_up
+                synced.append(await sync())
+                return synced[-1]
+
+            late.blocksync.sync = counting_sync  # type: ignore[method-assign]
             await _start(nursery, late)  # returns once consensus runs, i.e. after the sync
             assert synced and synced[0] >= 15 and not late.status().catching_up
             target = max(n.app.last.height for n in validators) + 3
-            await wait_for_height(nodes, target)
-            _assert_same_chain(nodes, target)
+            await wait_for_height([*validators, late], target)
+            _assert_same_chain([*validators, late], target)
             nursery.cancel_scope.cancel()
 
     trio.run(main)
+
+
+def _deafen(node: Node) -> list[bool]:
+    """Drop everything ``node`` receives on the consensus channel while the returned flag is set."""
+    deaf = [False]
+    hear = node.consensus_reactor.receive
+
+    def receive(channel: ChannelId, peer: str, message: bytes) -> None:
+        if not deaf[0]:
+            hear(channel, peer, message)
+
+    node.consensus_reactor.receive = receive  # type: ignore[method-assign]
+    return deaf
 
 
 def test_running_node_that_missed_heights_catches_up_by_commits(tmp_path: Path) -> None:
     """A validator hears nothing on the consensus channel for a few heights (fewer than the block-sync
     threshold): once it hears again, peers send it each missed block with its commit and it follows,
     without block sync."""
-    nodes = _network(make_homes(tmp_path, 4))
-    deaf = nodes[3]
-    hear = deaf.consensus_reactor.receive
-    deaf_now = False
+    homes = make_homes(tmp_path, 4)
     synced: list[int] = []
 
-    def receive(channel: ChannelId, peer: str, message: bytes) -> None:
-        if not deaf_now:
-            hear(channel, peer, message)
-
-    async def no_sync() -> int:
-        synced.append(deaf.app.last.height)
-        return deaf.app.last.height
-
-    deaf.consensus_reactor.receive = receive  # type: ignore[method-assign]
-
     async def main() -> None:
-        nonlocal deaf_now
         async with trio.open_nursery() as nursery:
-            await _start_all(nursery, nodes)
-            deaf.blocksync.sync = no_sync  # type: ignore[method-assign]
+            nodes, _ = await _launch(nursery, homes)
+            node = nodes[3]
+            deaf = _deafen(node)
+
+            async def no_sync() -> int:
+                synced.append(node.app.last.height)
+                return node.app.last.height
+
+            node.blocksync.sync = no_sync  # type: ignore[method-assign]
             await wait_for_height(nodes, 2)
-            deaf_now = True
-            missed_from = deaf.app.last.height
+            deaf[0] = True
+            missed_from = node.app.last.height
             await wait_for_height(nodes[:3], missed_from + 5)
-            assert deaf.app.last.height <= missed_from + 1
-            deaf_now = False
+            assert node.app.last.height <= missed_from + 1
+            deaf[0] = False
             target = max(n.app.last.height for n in nodes) + 2
             await wait_for_height(nodes, target)
             _assert_same_chain(nodes, target)
@@ -264,36 +268,29 @@ def test_running_node_that_missed_heights_catches_up_by_commits(tmp_path: Path) 
 def test_running_node_far_behind_switches_back_to_block_sync(tmp_path: Path) -> None:
     """Deaf on the consensus channel while the others move more than ``blocksync_switch_back_blocks``
     ahead, a running validator stops its machine, block-syncs, and then takes part in consensus again."""
-    nodes = _network(make_homes(tmp_path, 4))
-    deaf = nodes[3]
-    hear = deaf.consensus_reactor.receive
-    deaf_now = False
+    homes = make_homes(tmp_path, 4)
     synced: list[int] = []
-    sync = deaf.blocksync.sync
-
-    def receive(channel: ChannelId, peer: str, message: bytes) -> None:
-        if not deaf_now:
-            hear(channel, peer, message)
-
-    async def counting_sync() -> int:
-        synced.append(await sync())
-        return synced[-1]
-
-    deaf.consensus_reactor.receive = receive  # type: ignore[method-assign]
-    deaf.blocksync.sync = counting_sync  # type: ignore[method-assign]
 
     async def main() -> None:
-        nonlocal deaf_now
         async with trio.open_nursery() as nursery:
-            await _start_all(nursery, nodes)
+            nodes, _ = await _launch(nursery, homes)
+            node = nodes[3]
+            deaf = _deafen(node)
+            sync = node.blocksync.sync
+
+            async def counting_sync() -> int:
+                synced.append(await sync())
+                return synced[-1]
+
+            node.blocksync.sync = counting_sync  # type: ignore[method-assign]
             await wait_for_height(nodes, 2)
-            deaf_now = True
-            behind_from = deaf.app.last.height
+            deaf[0] = True
+            behind_from = node.app.last.height
             await wait_for_height(nodes[:3], behind_from + FAST.blocksync_switch_back_blocks + 3)
             with trio.fail_after(20):
                 while not synced:
                     await trio.sleep(0.05)
-            deaf_now = False
+            deaf[0] = False
             assert synced[0] > behind_from + FAST.blocksync_switch_back_blocks
             target = max(n.app.last.height for n in nodes) + 2
             await wait_for_height(nodes, target)

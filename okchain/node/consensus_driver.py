@@ -20,7 +20,7 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import trio
@@ -70,6 +70,7 @@ class DriverHooks:
     """What the driver needs from the node around it."""
 
     build_block: Callable[[int, int], Block]  # (height, round) -> a new block to propose
+    before_apply: Callable[[Block], Awaitable[None]]  # wait for what applying needs (tx signers recovered)
     apply_block: Callable[[Block, Commit], None]  # commit a decided block (``Node.apply_block``)
     broadcast: Callable[[Message], None]  # send an own message to every peer
     report_evidence: Callable[[DuplicateVoteEvidence], None]
@@ -202,6 +203,7 @@ class ConsensusDriver:
         elif isinstance(action, ApplyBlock):
             self._decided_at = trio.current_time()
             height = action.block.header.height
+            await self._hooks.before_apply(action.block)
             self._hooks.apply_block(action.block, action.commit)
             local.append(BlockApplied(height))
             await self._maybe_checkpoint(height)

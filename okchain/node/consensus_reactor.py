@@ -14,8 +14,8 @@ catch-up commits, between the switch and the ``ConsensusDriver``.
 - Signatures are checked off the consensus path: incoming votes, proposals and commits wait in one ordered
   queue, each batch is verified on a worker thread (``VerifyCache.verify_many``; pynacl releases the GIL),
   then handed to the driver in arrival order, so the machine's own checks hit the cache; the signers of a
-  block's txs that did not arrive by gossip are recovered first (signature pool), so executing the block
-  does not recover them on the consensus thread. A peer that sends
+  block's txs that did not arrive by gossip are recovered meanwhile on the signature pool, and applying the
+  block waits for that (``warmed``), so execution never recovers on the consensus thread. A peer that sends
   an undecodable message or a bad signature is disconnected and banned (``PeerMisbehaved``/``stop_peer``).
 """
 
@@ -127,6 +127,8 @@ class ConsensusReactor:
         self._first_seen: dict[MessageKey, float] = {}
         self._encoded: dict[MessageKey, bytes] = {}
         self._announced_at = 0.0
+        self._warming: dict[bytes, trio.Event] = {}  # blocks whose txs' signers are being recovered
+        self._tasks: trio.Nursery | None = None
 
     def attach(self, driver: ConsensusDriver) -> None:
         """Talk to a new machine (after block sync); what peers were sent stays remembered."""
@@ -223,6 +225,30 @@ class ConsensusReactor:
             items.append((pub, sign_bytes, sig.signature))
         self._queue(_Pending(peer, CommitReceived(block, commit), tuple(items), f"commit {commit.height}"))
 
+    def _warm(self, block: Block) -> None:
+        """Recover the signers of the block's txs that did not reach us by gossip, on the signature pool,
+        while consensus goes on; applying the block waits for it (``warmed``)."""
+        block_hash = block.hash
+        if block_hash in self._warming:
+            return
+        cold = [raw for raw in block.txs if not self._has_signer(sha256(raw))]
+        if cold:
+            assert self._tasks is not None  # _verify_forever runs inside run()
+            self._warming[block_hash] = trio.Event()
+            self._tasks.start_soon(self._warm_on_thread, block_hash, cold)
+
+    async def _warm_on_thread(self, block_hash: bytes, cold: list[bytes]) -> None:
+        try:
+            await trio.to_thread.run_sync(self._prewarm, cold)
+        finally:
+            self._warming.pop(block_hash).set()
+
+    async def warmed(self, block: Block) -> None:
+        """Wait until the signers of ``block``'s txs are recovered (if that is under way)."""
+        event = self._warming.get(block.hash)
+        if event is not None:
+            await event.wait()
+
     def _mark(self, state: PeerState, key: MessageKey) -> None:
         if len(state.known) >= MAX_KNOWN_PER_PEER:
             state.known.clear()  # worst case we send a few messages twice
@@ -242,15 +268,9 @@ class ConsensusReactor:
             self._pending_ready = trio.Event()
             batch = list(self._pending)
             self._pending.clear()
-            cold = [
-                raw
-                for p in batch
-                if isinstance(p.event, BlockReceived | CommitReceived)
-                for raw in p.event.block.txs
-                if not self._has_signer(sha256(raw))
-            ]
-            if cold:  # txs that did not reach us by gossip: recover them off the consensus thread
-                await trio.to_thread.run_sync(self._prewarm, cold)
+            for p in batch:
+                if isinstance(p.event, BlockReceived | CommitReceived):
+                    self._warm(p.event.block)
             answers = iter(await self._verifier.verify_many([i for p in batch for i in p.items]))
             for pending in batch:
                 if all([next(answers) for _ in pending.items]):
@@ -352,6 +372,7 @@ class ConsensusReactor:
 
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
+            self._tasks = nursery
             nursery.start_soon(self._verify_forever)
             nursery.start_soon(self._gossip_forever)
 

@@ -280,6 +280,7 @@ class Node:
         )
         hooks = DriverHooks(
             build_block=self.build_block,
+            before_apply=self._before_apply,
             apply_block=self.apply_block,
             broadcast=self._broadcast_consensus,
             report_evidence=self._report_evidence,
@@ -356,6 +357,9 @@ class Node:
                 len(self.mempool),
                 (time.perf_counter() - started) * 1000,
             )
+
+    async def _before_apply(self, block: Block) -> None:
+        await self.consensus_reactor.warmed(block)
 
     def _broadcast_consensus(self, message: Message) -> None:
         self.consensus_reactor.broadcast_own(message)
