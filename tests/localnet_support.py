@@ -1,6 +1,7 @@
 """A localnet of real ``okchaind start`` processes for tests and benchmarks: made by ``okchaind testnet``,
 driven over gRPC, with checks whose failures name the node and height that differed."""
 
+import random
 import socket
 import subprocess
 import time
@@ -30,9 +31,20 @@ FAST_TIMEOUTS = {
 CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 16 * 1024 * 1024)]
 
 
-def free_port_base(count: int, *, first: int = 20_000, last: int = 60_000) -> int:
-    """A base port with ``count`` consecutive loopback ports free right now (no other agent holds them)."""
-    for base in range(first + (time.monotonic_ns() // 1000) % 1000 * 37, last, count + 7):
+def ephemeral_ports_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_port_base(count: int) -> int:
+    """A base port with ``count`` consecutive loopback ports free right now. The localnet's ports are fixed in
+    its configs before the nodes bind them, so they are taken below the kernel's ephemeral range: other tests'
+    port-0 binds and outgoing connections draw from that range and cannot grab them in between."""
+    first, last = 10_000, ephemeral_ports_start() - count
+    for _ in range(200):
+        base = random.randrange(first, last)
         sockets: list[socket.socket] = []
         try:
             for port in range(base, base + count):
@@ -45,7 +57,7 @@ def free_port_base(count: int, *, first: int = 20_000, last: int = 60_000) -> in
         finally:
             for s in sockets:
                 s.close()
-    raise RuntimeError(f"no {count} consecutive free ports in {first}..{last}")
+    raise RuntimeError(f"no {count} consecutive free ports in {first}..{last + count}")
 
 
 def create_localnet(
