@@ -4,12 +4,13 @@ The tests share one network and run in file order: agreement, transactions throu
 a full node joining late, one validator killed, two killed (halt without fork) and their return.
 """
 
+import json
 import re
 import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import DEV_MNEMONIC, OKT
+from conftest import DEV_MNEMONIC, OKT, okchaind
 from localnet_support import FAST_TIMEOUTS, Localnet, LocalnetProcess, create_localnet
 
 from okchain._pb.dex.v1 import query_pb2 as dex_pb2
@@ -70,6 +71,18 @@ def test_four_validators_commit_identical_blocks_and_app_hashes(net: Localnet) -
     for h in range(2, 13):
         signers = len(net.nodes[0].block(h).block.last_commit.signatures)
         assert signers >= 3, f"block {h} carries a commit with {signers} of 4 signatures"
+
+
+def test_testnet_status_shows_every_node_with_its_peers(net: Localnet) -> None:
+    out = okchaind("testnet-status", "--dir", str(net.directory), "--json", check=False)
+    assert out.returncode == 1, "the full node is not started yet, so status must say not every node answers"
+    status = {s["name"]: s for s in json.loads(out.stdout)}
+    for v in net.validators:
+        s = status[v.name]
+        assert s["pid"] is None  # started by the test, not by scripts/localnet: no pid file
+        assert (s["role"], s["peers"], s["catching_up"]) == ("validator", 3, False), s
+        assert s["height"] >= 12, s
+    assert status["node4"]["role"] == "full" and "UNAVAILABLE" in status["node4"]["error"], status["node4"]
 
 
 def test_transactions_sent_to_any_node_are_committed_everywhere(net: Localnet) -> None:
