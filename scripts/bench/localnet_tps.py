@@ -12,6 +12,7 @@ the full node starts from genesis and is timed to the tip.
 """
 
 import argparse
+import json
 import multiprocessing
 import os
 import statistics
@@ -113,6 +114,14 @@ def node_cpu(net: Localnet) -> dict[str, float]:
     return {n.name: cpu_seconds(n.process.proc.pid) for n in net.validators if n.process.proc is not None}
 
 
+def cap_block_txs(directory: Path, max_block_txs: int) -> None:
+    """Set the chain parameter in every home's genesis (the same edit to the same file, before any start)."""
+    for genesis in sorted(directory.glob("node*/config/genesis.json")):
+        doc = json.loads(genesis.read_text())
+        doc["params"]["max_block_txs"] = str(max_block_txs)
+        genesis.write_text(json.dumps(doc, indent=2) + "\n")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -206,6 +215,8 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
         create_localnet(
             directory, args.validators, full_nodes=1, block_time_ms=args.block_time_ms, snapshot=snapshot
         )
+        if args.max_block_txs:
+            cap_block_txs(directory, args.max_block_txs)
         net = Localnet(directory)
         try:
             net.start(net.validators)
@@ -238,6 +249,7 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
             result: dict[str, float | int | str] = {
                 "validators": args.validators,
                 "block_time_ms": args.block_time_ms,
+                "block_txs_cap": args.max_block_txs or "genesis",
                 "senders": args.senders,
                 "offered_tps": args.rate,
                 "offered_txs": total,
@@ -250,7 +262,7 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
                 "failed_in_block": watcher.failed,
                 "committed_tps": len(latencies) / (last_commit - first_submit),
                 "blocks_with_txs": len(ours),
-                "max_block_txs": max(b[2] for b in ours),
+                "largest_block_txs": max(b[2] for b in ours),
                 "mean_block_interval_s": statistics.mean(
                     (b[3] - a[3]) / 1e9 for a, b in zip(watcher.blocks, watcher.blocks[1:], strict=False)
                 ),
@@ -286,6 +298,7 @@ def main() -> int:
     parser.add_argument(
         "--keep", type=Path, default=None, help="keep the localnet (homes, logs) in this new folder"
     )
+    parser.add_argument("--max-block-txs", type=int, default=0, help="override the genesis parameter")
     parser.add_argument("--no-sync", action="store_true", help="skip the block-sync measurement")
     parser.add_argument("--out", type=Path, default=Path("bench-results/localnet_tps.json"))
     args = parser.parse_args()
