@@ -110,8 +110,19 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def node_cpu(net: Localnet) -> dict[str, float]:
-    return {n.name: cpu_seconds(n.process.proc.pid) for n in net.validators if n.process.proc is not None}
+def main_thread_cpu_seconds(pid: int) -> float:
+    """CPU of the process's main thread: the node's trio thread (consensus, mempool, block execution)."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def node_cpu(net: Localnet) -> dict[str, tuple[float, float]]:
+    """Per validator: (whole process tree, trio thread) CPU seconds."""
+    return {
+        n.name: (cpu_seconds(n.process.proc.pid), main_thread_cpu_seconds(n.process.proc.pid))
+        for n in net.validators
+        if n.process.proc is not None
+    }
 
 
 def cap_block_txs(directory: Path, max_block_txs: int) -> None:
@@ -240,7 +251,8 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
             for w in watchers:
                 w.stop.set()
                 w.join()
-            node_cpu_s = sum(cpu_after.values()) - sum(cpu_before.values())
+            node_cpu_s = sum(cpu_after[n][0] - cpu_before[n][0] for n in cpu_after)
+            trio_busy = [(cpu_after[n][1] - cpu_before[n][1]) / (wall_after - wall_before) for n in cpu_after]
             commits = [(seen[h], t) for seen, sent in pending for h, t in sent.items() if h in seen]
             latencies = [c - t for c, t in commits]
             ours = [b for b in watcher.blocks if b[2]]
@@ -272,6 +284,8 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
                 "loadavg_1m_at_start": load_before,
                 "nodes_cpu_s": node_cpu_s,
                 "nodes_cpu_us_per_tx": node_cpu_s / max(1, len(latencies)) * 1e6,
+                "trio_thread_busy_max": max(trio_busy),  # 1.0 = a node's consensus thread never idle
+                "trio_thread_busy_mean": statistics.mean(trio_busy),
                 "client_cpu_s": own_after - own_before,
                 "box_cpu_busy_by_nodes": node_cpu_s / (wall_after - wall_before) / (os.cpu_count() or 1),
                 "watcher_rpc_errors": sum(w.errors for w in watchers),
