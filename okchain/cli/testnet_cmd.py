@@ -129,7 +129,10 @@ def create_testnet(spec: TestnetSpec) -> list[LocalnetNode]:
             shutil.rmtree(spec.output, ignore_errors=True)
         else:
             for child in spec.output.iterdir():
-                shutil.rmtree(child) if child.is_dir() else child.unlink()
+                if child.is_dir():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
         raise
 
 
@@ -137,8 +140,6 @@ def _write_testnet(spec: TestnetSpec) -> list[LocalnetNode]:
     names = [f"node{i}" for i in range(spec.nodes)]
     homes = [Home(spec.output / name) for name in names]
     keys = [ValidatorKey.generate() for _ in names]
-    for home in homes:
-        home.node_key_file.parent.mkdir(parents=True, exist_ok=True)
     node_keys = [NodeKey.load_or_create(home.node_key_file) for home in homes]
     genesis_validators = [
         GenesisValidator(names[i], keys[i].public_key, VALIDATOR_POWER) for i in range(spec.validators)
