@@ -15,11 +15,17 @@ from typing import Any
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from hypothesis import settings
 
 from okchain.crypto.address import to_checksum
 from okchain.crypto.ed25519 import ValidatorKey
 from okchain.crypto.secp import AccountKey
 from okchain.genesis.document import GenesisAccount, GenesisDoc, GenesisHeader, GenesisValidator
+
+# Property tests check behaviour, never speed: the suite shares 2 cores with node processes, so a per-example
+# deadline only turns load into flaky failures. Speed targets live in scripts/bench/.
+settings.register_profile("okchain", deadline=None)
+settings.load_profile("okchain")
 
 CHAIN_ID = "okchain-test-1"
 OKT = 10**18
