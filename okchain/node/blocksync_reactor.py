@@ -59,7 +59,7 @@ class BlockSyncConfig:
     verify_threads: int = 2  # threads for batched commit checks (0: each check inline in the apply loop)
     prewarm_blocks: int = 4  # most blocks in one ``prewarm`` call ...
     prewarm_txs: int = 500  # ... and most txs (a call takes at least one block)
-    doubt_s: float = 60.0  # a peer that failed to serve a height it claimed is not counted as ahead this long
+    doubt_s: float = 60.0  # a peer discredited by the pool does not count as ahead this long
     serve_queue: int = 1024  # block requests waiting to be served; beyond it a peer gets a no-block answer
     priority: int = 3  # channel priority: below consensus traffic
 
@@ -359,7 +359,8 @@ class BlockSyncReactor:
         self._sent.discard((peer, height))
         if self._pool is not None and self._pool.expects(peer, height):
             self._pool.no_block(peer, height)
-            self._doubted[peer] = trio.current_time() + self.config.doubt_s
+            if self._pool.discredited(peer):
+                self._doubted[peer] = trio.current_time() + self.config.doubt_s
             self._notify()
 
     # --- serving ---
