@@ -504,3 +504,68 @@ def test_a_peer_claiming_blocks_it_never_serves_cannot_keep_a_node_syncing(
     behind_before, height, behind_after, ranges = trio.run(main)
     assert (behind_before, height, behind_after) == (1_000, HEIGHTS, 0)
     assert sorted(h for _, h in ranges.values()) == [HEIGHTS, 1_000]
+
+
+class RecordingSwitch(Switch):
+    """A real (not running) Switch that records what the reactor sends instead of queueing it."""
+
+    def __init__(self) -> None:
+        super().__init__(NodeKey.generate(), p2p_config(), network=CHAIN_ID)
+        self.sent: list[tuple[str, blocksync_pb2.Message]] = []
+
+    def try_send(self, peer: str, channel: ChannelId, message: bytes) -> bool:
+        self.sent.append((peer, blocksync_pb2.Message.FromString(message)))
+        return True
+
+    def answers(self, peer: str, kind: str) -> list[int]:
+        """Heights of the block or no-block answers sent to ``peer``."""
+        msgs = [msg for to, msg in self.sent if to == peer and msg.WhichOneof("sum") == kind]
+        if kind == "block_response":
+            return [Block.decode(m.block_response.block).header.height for m in msgs]
+        return [m.no_block_response.height for m in msgs]
+
+
+def test_a_flooding_peer_cannot_starve_another_peers_block_requests(
+    served_chain: Path, tmp_path: Path
+) -> None:
+    """One shared serve queue of 1,024 requests let a peer that sent that many make every other peer's
+    requests answered with no-block (its sync then struck and dropped the server). Requests now wait per
+    peer, at most ``serve_per_peer`` each."""
+    [db] = copies(served_chain, tmp_path, 1)
+    app = Application(LevelDB(tmp_path / "fresh"), four_validator_genesis())
+    switch = RecordingSwitch()
+    server = BlockSyncReactor(
+        chain_id=CHAIN_ID,
+        db=db,
+        validators=validator_powers(app),
+        last_height=lambda: HEIGHTS,
+        apply_block=_refuse,
+        switch=switch,
+        params=app.params,
+    )
+    switch.add_reactor(server)
+    flooder, honest = "aa" * 20, "bb" * 20
+    request = _wire(blocksync_pb2.Message(block_request=blocksync_pb2.BlockRequest(height=1)))
+    for _ in range(1_100):
+        server.receive(ChannelId.BLOCKSYNC, flooder, request)
+    server.receive(
+        ChannelId.BLOCKSYNC,
+        honest,
+        _wire(blocksync_pb2.Message(block_request=blocksync_pb2.BlockRequest(height=2))),
+    )
+    assert switch.answers(honest, "no_block_response") == []
+    cap = server.config.serve_per_peer
+    assert switch.answers(flooder, "no_block_response") == [1] * (1_100 - cap)
+
+    async def serve() -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(server.run)
+            with trio.fail_after(10):
+                while not switch.answers(honest, "block_response"):
+                    await trio.sleep(0.01)
+            nursery.cancel_scope.cancel()
+
+    trio.run(serve)
+    assert switch.answers(honest, "block_response") == [2]
+    assert switch.answers(flooder, "block_response") == [1] * cap
+    assert server.channels()[0].send_queue < 1_024  # responses queued to one peer are bounded too

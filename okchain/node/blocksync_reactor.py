@@ -16,6 +16,7 @@ Two kinds of work run beside the apply loop, on other threads or cores, where th
 
 import inspect
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -60,7 +61,8 @@ class BlockSyncConfig:
     prewarm_blocks: int = 4  # most blocks in one ``prewarm`` call ...
     prewarm_txs: int = 500  # ... and most txs (a call takes at least one block)
     doubt_s: float = 60.0  # a peer discredited by the pool does not count as ahead this long
-    serve_queue: int = 1024  # block requests waiting to be served; beyond it a peer gets a no-block answer
+    serve_per_peer: int = 64  # one peer's block requests waiting to be served (and responses queued to it);
+    # beyond it the peer gets a no-block answer, so a flooding peer cannot starve the others' syncs
     priority: int = 3  # channel priority: below consensus traffic
 
 
@@ -137,11 +139,16 @@ class BlockSyncReactor:
         self._pool: BlockPool | None = None
         self._warming: dict[int, trio.Event] = {}  # height -> set when its pre-warm batch is done
         self._changed = trio.Event()  # set (and replaced) whenever a response or an applied block lands
-        self._serve_tx, self._serve_rx = trio.open_memory_channel[tuple[str, int]](config.serve_queue)
+        self._serving: dict[str, int] = {}  # peer -> its block requests waiting in the serve queue
+        # bounded by peers × serve_per_peer (the per-peer cap in receive), not by a shared count a flood fills
+        self._serve_tx, self._serve_rx = trio.open_memory_channel[tuple[str, int]](math.inf)
 
     # --- Reactor protocol (trio thread, never blocks) ---
     def channels(self) -> Sequence[ChannelSpec]:
-        return [ChannelSpec(ChannelId.BLOCKSYNC, self.config.priority, self._limit)]
+        # a peer's queue holds at most the responses to its waiting requests plus a few small messages, not
+        # the default 1,024 messages of up to a full block each
+        queue = self.config.serve_per_peer + 2 * self.config.pool.per_peer + 8
+        return [ChannelSpec(ChannelId.BLOCKSYNC, self.config.priority, self._limit, send_queue=queue)]
 
     def peer_added(self, peer: str) -> None:
         self._send(peer, self._status_message())
@@ -165,10 +172,12 @@ class BlockSyncReactor:
         elif kind == "status_response":
             self._on_status(peer, msg.status_response.base, msg.status_response.height)
         elif kind == "block_request":
-            try:
-                self._serve_tx.send_nowait((peer, msg.block_request.height))
-            except trio.WouldBlock:
+            waiting = self._serving.get(peer, 0)
+            if waiting >= self.config.serve_per_peer:
                 self._send(peer, _no_block(msg.block_request.height))
+            else:
+                self._serving[peer] = waiting + 1
+                self._serve_tx.send_nowait((peer, msg.block_request.height))
         elif kind == "block_response":
             self._on_block(peer, msg.block_response)
         elif kind == "no_block_response":
@@ -366,6 +375,9 @@ class BlockSyncReactor:
     # --- serving ---
     async def _serve(self) -> None:
         async for peer, height in self._serve_rx:
+            waiting = self._serving.pop(peer, 0) - 1
+            if waiting > 0:
+                self._serving[peer] = waiting
             self._send(peer, self._block_message(height))
             await trio.sleep(0)
 
