@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import trio
+import trio.testing
 from conftest import CHAIN_ID, funded_keys
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -569,3 +570,49 @@ def test_a_flooding_peer_cannot_starve_another_peers_block_requests(
     assert switch.answers(honest, "block_response") == [2]
     assert switch.answers(flooder, "block_response") == [1] * cap
     assert server.channels()[0].send_queue < 1_024  # responses queued to one peer are bounded too
+
+
+def test_a_claimer_cannot_pull_a_running_node_into_block_sync_every_doubt_period() -> None:
+    """A peer claiming a height it never serves makes behind_by() large, which takes a running node out of
+    consensus into block sync. It was doubted for a fixed 60 s and then trusted afresh (two more time-outs
+    in sync, then 60 s again, forever); now a repeat offender is struck out by one time-out and its doubt
+    doubles each time. (MockClock: the claimer's silence is what is timed.)"""
+    switch = RecordingSwitch()
+    reactor = BlockSyncReactor(
+        chain_id=CHAIN_ID,
+        db=MemoryKV(),
+        validators=[(k.public_key, 10) for k in VALIDATOR_KEYS],
+        last_height=lambda: 0,
+        apply_block=_refuse,
+        switch=switch,
+    )
+    switch.add_reactor(reactor)
+    timeout_s = reactor.config.pool.request_timeout_ns / 10**9
+    doubt_s = reactor.config.doubt_s
+    claimer, honest = "aa" * 20, "bb" * 20
+
+    def status(height: int) -> bytes:
+        return _wire(
+            blocksync_pb2.Message(status_response=blocksync_pb2.StatusResponse(base=1, height=height))
+        )
+
+    async def main() -> list[tuple[float, int, int]]:
+        reactor.receive(ChannelId.BLOCKSYNC, honest, status(0))
+        reactor.receive(ChannelId.BLOCKSYNC, claimer, status(10**6))
+        runs = []
+        for _ in range(2):
+            assert reactor.behind_by() == 10**6  # the claim counts again: the node leaves consensus
+            began = trio.current_time()
+            height = await reactor.sync()
+            runs.append((trio.current_time() - began, height, reactor.behind_by()))
+            await trio.sleep(doubt_s + 1)
+        runs.append((0.0, 0, reactor.behind_by()))
+        return runs
+
+    (first, height1, behind1), (second, height2, behind2), (_, _, behind_later) = trio.run(
+        main, clock=trio.testing.MockClock(autojump_threshold=0)
+    )
+    assert (height1, behind1, height2, behind2) == (0, 0, 0, 0)
+    assert 2 * timeout_s - 0.1 <= first < 3 * timeout_s  # a first offence: two time-outs
+    assert timeout_s - 0.1 <= second < 2 * timeout_s - 0.1  # a repeat offender gets no second chance
+    assert behind_later == 0  # and is doubted twice as long, so still not counted doubt_s later

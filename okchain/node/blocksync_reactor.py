@@ -39,6 +39,7 @@ from okchain.types.params import ChainParams
 
 log = logging.getLogger("okchain.blocksync")
 
+_MAX_DISCREDITED = 1024  # peers remembered as discredited (until they serve a block)
 _STATUS_REQUEST = blocksync_pb2.Message(status_request=blocksync_pb2.StatusRequest()).SerializeToString()
 
 
@@ -60,7 +61,8 @@ class BlockSyncConfig:
     verify_threads: int = 2  # threads for batched commit checks (0: each check inline in the apply loop)
     prewarm_blocks: int = 4  # most blocks in one ``prewarm`` call ...
     prewarm_txs: int = 500  # ... and most txs (a call takes at least one block)
-    doubt_s: float = 60.0  # a peer discredited by the pool does not count as ahead this long
+    doubt_s: float = 60.0  # a peer discredited by the pool does not count as ahead this long, doubling
+    # each time it is discredited again without serving a block in between (up to 64 x)
     serve_per_peer: int = 64  # one peer's block requests waiting to be served (and responses queued to it);
     # beyond it the peer gets a no-block answer, so a flooding peer cannot starve the others' syncs
     priority: int = 3  # channel priority: below consensus traffic
@@ -136,6 +138,7 @@ class BlockSyncReactor:
         self._status: dict[str, tuple[int, int]] = {}  # peer -> (base, height) from its last status
         self._sent: set[tuple[str, int]] = set()  # (peer, height) block requests not answered yet
         self._doubted: dict[str, float] = {}  # peer -> until when its claimed height does not count
+        self._discredits: dict[str, int] = {}  # peer -> times discredited since it last served a block
         self._pool: BlockPool | None = None
         self._warming: dict[int, trio.Event] = {}  # height -> set when its pre-warm batch is done
         self._changed = trio.Event()  # set (and replaced) whenever a response or an applied block lands
@@ -209,8 +212,9 @@ class BlockSyncReactor:
         )
         for peer, (base, height) in sorted(self._status.items()):
             pool.set_peer(peer, base, height)
-        for peer in self._in_doubt():
-            pool.doubt(peer)
+        doubted = self._in_doubt()
+        for peer in sorted(self._discredits):  # discredited before: no second chance in this run either
+            pool.doubt(peer, strikes=2 if peer in doubted else 1)
         self._pool = pool
         self._switch.broadcast(ChannelId.BLOCKSYNC, _STATUS_REQUEST)
         began = trio.current_time()
@@ -239,6 +243,16 @@ class BlockSyncReactor:
         heights = [h for peer, (_, h) in self._status.items() if peer not in doubted]
         best = max(heights or [h for _, h in self._status.values()], default=0)
         return max(0, best - self._last_height())
+
+    def _discredit(self, peer: str) -> None:
+        """``peer`` failed twice in a row to serve a height it claimed: its claim stops counting for
+        ``doubt_s``, doubled per repeat, so a peer claiming heights it never serves cannot pull a running node
+        out of consensus into block sync every ``doubt_s``."""
+        count = self._discredits.pop(peer, 0) + 1
+        self._discredits[peer] = count
+        while len(self._discredits) > _MAX_DISCREDITED:  # node ids are free: forget the oldest
+            del self._discredits[next(iter(self._discredits))]
+        self._doubted[peer] = trio.current_time() + self.config.doubt_s * 2 ** min(count - 1, 6)
 
     def _in_doubt(self) -> set[str]:
         now = trio.current_time()
@@ -283,7 +297,7 @@ class BlockSyncReactor:
                 pool.cancel(peer, height)
         for fault in pool.faults():
             if not fault.ban:
-                self._doubted[fault.peer] = trio.current_time() + self.config.doubt_s
+                self._discredit(fault.peer)
             log.warning(
                 "block sync: %s peer %s: %s", "banning" if fault.ban else "dropping", fault.peer, fault.reason
             )
@@ -360,6 +374,7 @@ class BlockSyncReactor:
         if reason:
             raise PeerMisbehaved(reason)
         self._doubted.pop(peer, None)
+        self._discredits.pop(peer, None)
         self._notify()
 
     def _on_no_block(self, peer: str, height: int) -> None:
@@ -369,7 +384,7 @@ class BlockSyncReactor:
         if self._pool is not None and self._pool.expects(peer, height):
             self._pool.no_block(peer, height)
             if self._pool.discredited(peer):
-                self._doubted[peer] = trio.current_time() + self.config.doubt_s
+                self._discredit(peer)
             self._notify()
 
     # --- serving ---

@@ -157,11 +157,11 @@ class BlockPool:
     def max_peer_height(self) -> int:
         return max((p.height for p in self._peers.values()), default=0)
 
-    def doubt(self, peer: str) -> None:
-        """Do not let ``peer``'s claimed height hold us back (it failed twice in a row to serve a height it
-        claimed, here or in an earlier run); it is still asked for blocks, one at a time, and trusted again as
-        soon as it serves one."""
-        self._strikes[peer] = max(2, self._strikes.get(peer, 0))
+    def doubt(self, peer: str, *, strikes: int = 2) -> None:
+        """Give ``peer`` ``strikes`` at once (it failed to serve heights it claimed in an earlier run): with
+        two its claimed height no longer holds us back, with one a single failure discredits it. It is still
+        asked for blocks, one at a time, and trusted again as soon as it serves one."""
+        self._strikes[peer] = max(strikes, self._strikes.get(peer, 0))
 
     def discredited(self, peer: str) -> bool:
         return self._strikes.get(peer, 0) >= 2
