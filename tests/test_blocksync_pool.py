@@ -384,3 +384,20 @@ def test_a_peer_claiming_blocks_it_never_serves_delays_the_sync_by_two_time_outs
     assert [v.block.header.height for v in [pool.pop()] if v] == [2]  # 2 is the trusted tip
     pool.schedule(200)  # heights 3.. go to the claimer again, one at a time: it may prove itself
     assert pool.trusted_height() == 2 and pool.caught_up(200)
+
+
+def test_received_blocks_held_in_memory_are_bounded_by_bytes() -> None:
+    """A window of 128 full-size blocks (16 MiB each, and a liar may send junk of that size) could make the
+    pool hold 2 GiB; past max_held_bytes only the next two heights (which decide the next block) are asked."""
+    config = PoolConfig(window=16, per_peer=16, max_held_bytes=1_000)
+    pool = BlockPool(chain_id=CHAIN, validators=VALIDATORS, height=0, now_ns=0, config=config)
+    pool.set_peer("big", 1, 10)
+    assert [h for _, h in pool.schedule(0)] == list(range(1, 11))
+    for h in range(3, 11):
+        assert pool.add_block("big", *CHAIN_BLOCKS[h], size=200) == ""  # 1,600 bytes held
+    pool.set_peer("big", 1, 16)
+    assert pool.schedule(0) == []  # only heights 1 and 2 may still be asked, and they are in flight
+    for h in (1, 2):
+        assert pool.add_block("big", *CHAIN_BLOCKS[h], size=200) == ""
+    assert [v.block.header.height for v in iter(pool.pop, None)] == list(range(1, 10))  # 10 waits for 11
+    assert [h for _, h in pool.schedule(0)] == list(range(11, 17))  # 200 bytes held: the window reopens

@@ -370,7 +370,7 @@ class BlockSyncReactor:
         pool = self._pool
         if pool is None or not pool.expects(peer, height):
             return  # answered after its request timed out, or after sync ended: harmless
-        reason = pool.add_block(peer, block, commit)
+        reason = pool.add_block(peer, block, commit, len(response.block) + len(response.commit))
         if reason:
             raise PeerMisbehaved(reason)
         self._doubted.pop(peer, None)

@@ -44,9 +44,18 @@ class PoolConfig:
     per_peer: int = 16  # requests in flight to one peer
     request_timeout_ns: int = 15 * 10**9
     startup_grace_ns: int = 3 * 10**9  # with no peer status by then, a node alone counts as caught up
+    # received, not yet applied block bytes beyond which only the next two heights are requested: a window of
+    # full-size blocks (a liar may send junk of that size) would otherwise be 128 x 16 MiB
+    max_held_bytes: int = 256 * 1024 * 1024
 
     def __post_init__(self) -> None:
-        if self.window < 2 or self.per_peer < 1 or self.request_timeout_ns < 1 or self.startup_grace_ns < 0:
+        if (
+            self.window < 2
+            or self.per_peer < 1
+            or self.request_timeout_ns < 1
+            or self.startup_grace_ns < 0
+            or self.max_held_bytes < 1
+        ):
             raise ValueError(f"block sync pool settings out of range (window ≥ 2, others positive): {self}")
 
 
@@ -92,6 +101,7 @@ class _Received:
     peer: str
     block: Block
     commit: Commit
+    size: int
 
 
 def body_problem(block: Block) -> str:
@@ -127,6 +137,7 @@ class BlockPool:
         self._in_flight: dict[str, int] = {}
         self._requests: dict[int, _Request] = {}
         self._blocks: dict[int, _Received] = {}
+        self._held_bytes = 0  # sizes of the blocks in _blocks, as received
         self._checked: dict[CommitCheck, str] = {}
         self._faults: list[Fault] = []
         self._liars: set[str] = set()
@@ -189,6 +200,8 @@ class BlockPool:
         out: list[tuple[str, int]] = []
         top = min(self.height + self.config.window, self.max_peer_height())
         for h in range(self.height + 1, top + 1):
+            if self._held_bytes >= self.config.max_held_bytes and h > self.height + 2:
+                break  # blocks h and h + 1 decide h: always fetched, so the sync goes on
             if h in self._requests or h in self._blocks:
                 continue
             free = [
@@ -215,9 +228,9 @@ class BlockPool:
         return req is not None and req.peer == peer
 
     # --- responses ---
-    def add_block(self, peer: str, block: Block, commit: Commit) -> str:
-        """A block response; '' if taken, else why it is refused (and dropped). Only a height requested from
-        this very peer is taken, so nobody can push blocks we did not ask for."""
+    def add_block(self, peer: str, block: Block, commit: Commit, size: int = 0) -> str:
+        """A block response of ``size`` bytes on the wire; '' if taken, else why it is refused (and dropped).
+        Only a height requested from this very peer is taken, so nobody can push blocks we did not ask for."""
         h = block.header.height
         if not self.expects(peer, h):
             return f"block {h} was not requested from this peer"
@@ -225,7 +238,8 @@ class BlockPool:
         if block.header.chain_id != self.chain_id:
             self._drop(peer, f"sent block {h} of chain {block.header.chain_id!r}", ban=True)
             return f"block {h} is for chain {block.header.chain_id!r}, not {self.chain_id!r}"
-        self._blocks[h] = _Received(peer, block, commit)
+        self._blocks[h] = _Received(peer, block, commit, size)
+        self._held_bytes += size
         self._strikes.pop(peer, None)
         return ""
 
@@ -286,7 +300,7 @@ class BlockPool:
             if body:
                 self._drop(got.peer, body, ban=True)
                 continue
-            del self._blocks[h]
+            self._forget(h)
             self.height = h
             for c in [c for c in self._checked if c.height < h]:
                 del self._checked[c]
@@ -377,6 +391,9 @@ class BlockPool:
         if req.peer in self._in_flight:
             self._in_flight[req.peer] -= 1
 
+    def _forget(self, height: int) -> None:
+        self._held_bytes -= self._blocks.pop(height).size
+
     def _room(self, peer: str) -> int:
         """Requests ``peer`` may have in flight: one while it has a strike (so a slow or lying peer holds up
         one height at a time), else the configured cap."""
@@ -399,4 +416,4 @@ class BlockPool:
         if ban:
             self._liars.add(peer)
             for h in [h for h, r in self._blocks.items() if r.peer == peer]:
-                del self._blocks[h]
+                self._forget(h)
