@@ -616,3 +616,46 @@ def test_a_claimer_cannot_pull_a_running_node_into_block_sync_every_doubt_period
     assert 2 * timeout_s - 0.1 <= first < 3 * timeout_s  # a first offence: two time-outs
     assert timeout_s - 0.1 <= second < 2 * timeout_s - 0.1  # a repeat offender gets no second chance
     assert behind_later == 0  # and is doubted twice as long, so still not counted doubt_s later
+
+
+def test_a_peer_asked_twice_for_a_height_may_answer_twice(served_chain: Path, tmp_path: Path) -> None:
+    """A peer that timed out once keeps its place and may be asked for the same height again; its late
+    answer to the first request and its answer to the second must both count as requested (the honest
+    server was banned for 'sent block 25, which was not requested from it' under load)."""
+    [served] = copies(served_chain, tmp_path, 1)
+    switch = RecordingSwitch()
+    reactor = BlockSyncReactor(
+        chain_id=CHAIN_ID,
+        db=MemoryKV(),
+        validators=[(k.public_key, 10) for k in VALIDATOR_KEYS],
+        last_height=lambda: 0,
+        apply_block=_refuse,
+        switch=switch,
+        config=BlockSyncConfig(pool=PoolConfig(window=2, per_peer=1)),
+    )
+    switch.add_reactor(reactor)
+    server = "bb" * 20
+    raw_block, raw_commit = served.get(schema.block(1)), served.get(schema.commit(1))
+    assert raw_block is not None and raw_commit is not None
+    response = _wire(
+        blocksync_pb2.Message(block_response=blocksync_pb2.BlockResponse(block=raw_block, commit=raw_commit))
+    )
+
+    def requests_for_1() -> int:
+        return sum(
+            to == server and m.WhichOneof("sum") == "block_request" and m.block_request.height == 1
+            for to, m in switch.sent
+        )
+
+    async def main() -> None:
+        status = blocksync_pb2.StatusResponse(base=1, height=HEIGHTS)
+        reactor.receive(ChannelId.BLOCKSYNC, server, _wire(blocksync_pb2.Message(status_response=status)))
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(reactor.sync)
+            while requests_for_1() < 2:  # timed out once, asked again
+                await trio.sleep(0.01)
+            reactor.receive(ChannelId.BLOCKSYNC, server, response)  # the late answer to the first request
+            reactor.receive(ChannelId.BLOCKSYNC, server, response)  # the answer to the second
+            nursery.cancel_scope.cancel()
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))

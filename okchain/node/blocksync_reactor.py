@@ -136,7 +136,9 @@ class BlockSyncReactor:
         self._verify = verify
         self._limit = response_limit(params or ChainParams(), len(self.validators))
         self._status: dict[str, tuple[int, int]] = {}  # peer -> (base, height) from its last status
-        self._sent: set[tuple[str, int]] = set()  # (peer, height) block requests not answered yet
+        # (peer, height) -> block requests not answered yet: a peer that timed out once may be asked for the
+        # same height again, and then answers both
+        self._sent: dict[tuple[str, int], int] = {}
         self._doubted: dict[str, float] = {}  # peer -> until when its claimed height does not count
         self._discredits: dict[str, int] = {}  # peer -> times discredited since it last served a block
         self._pool: BlockPool | None = None
@@ -159,7 +161,7 @@ class BlockSyncReactor:
 
     def peer_removed(self, peer: str) -> None:
         self._status.pop(peer, None)
-        self._sent = {(p, h) for p, h in self._sent if p != peer}
+        self._sent = {key: n for key, n in self._sent.items() if key[0] != peer}
         if self._pool is not None:
             self._pool.remove_peer(peer)
         self._notify()
@@ -292,7 +294,7 @@ class BlockSyncReactor:
         """Send what the pool schedules; disconnect the peers it blames."""
         for peer, height in pool.schedule(self._now()):
             if self._send(peer, _block_request(height)):
-                self._sent.add((peer, height))
+                self._sent[peer, height] = self._sent.get((peer, height), 0) + 1
             else:
                 pool.cancel(peer, height)
         for fault in pool.faults():
@@ -364,9 +366,8 @@ class BlockSyncReactor:
         except BlockDecodeError as exc:
             raise PeerMisbehaved(f"undecodable block response: {exc}") from exc
         height = block.header.height
-        if (peer, height) not in self._sent:
+        if not self._answered(peer, height):
             raise PeerMisbehaved(f"sent block {height}, which was not requested from it")
-        self._sent.discard((peer, height))
         pool = self._pool
         if pool is None or not pool.expects(peer, height):
             return  # answered after its request timed out, or after sync ended: harmless
@@ -378,14 +379,20 @@ class BlockSyncReactor:
         self._notify()
 
     def _on_no_block(self, peer: str, height: int) -> None:
-        if (peer, height) not in self._sent:
+        if not self._answered(peer, height):
             raise PeerMisbehaved(f"no-block answer for height {height}, which was not requested from it")
-        self._sent.discard((peer, height))
         if self._pool is not None and self._pool.expects(peer, height):
             self._pool.no_block(peer, height)
             if self._pool.discredited(peer):
                 self._discredit(peer)
             self._notify()
+
+    def _answered(self, peer: str, height: int) -> bool:
+        """Count one answer to a request for ``height`` sent to ``peer``; False if none is outstanding."""
+        n = self._sent.pop((peer, height), 0)
+        if n > 1:
+            self._sent[peer, height] = n - 1
+        return n > 0
 
     # --- serving ---
     async def _serve(self) -> None:
