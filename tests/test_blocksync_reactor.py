@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import trio
+import trio.testing
 from conftest import CHAIN_ID, funded_keys
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -504,3 +505,157 @@ def test_a_peer_claiming_blocks_it_never_serves_cannot_keep_a_node_syncing(
     behind_before, height, behind_after, ranges = trio.run(main)
     assert (behind_before, height, behind_after) == (1_000, HEIGHTS, 0)
     assert sorted(h for _, h in ranges.values()) == [HEIGHTS, 1_000]
+
+
+class RecordingSwitch(Switch):
+    """A real (not running) Switch that records what the reactor sends instead of queueing it."""
+
+    def __init__(self) -> None:
+        super().__init__(NodeKey.generate(), p2p_config(), network=CHAIN_ID)
+        self.sent: list[tuple[str, blocksync_pb2.Message]] = []
+
+    def try_send(self, peer: str, channel: ChannelId, message: bytes) -> bool:
+        self.sent.append((peer, blocksync_pb2.Message.FromString(message)))
+        return True
+
+    def answers(self, peer: str, kind: str) -> list[int]:
+        """Heights of the block or no-block answers sent to ``peer``."""
+        msgs = [msg for to, msg in self.sent if to == peer and msg.WhichOneof("sum") == kind]
+        if kind == "block_response":
+            return [Block.decode(m.block_response.block).header.height for m in msgs]
+        return [m.no_block_response.height for m in msgs]
+
+
+def test_a_flooding_peer_cannot_starve_another_peers_block_requests(
+    served_chain: Path, tmp_path: Path
+) -> None:
+    """One shared serve queue of 1,024 requests let a peer that sent that many make every other peer's
+    requests answered with no-block (its sync then struck and dropped the server). Requests now wait per
+    peer, at most ``serve_per_peer`` each."""
+    [db] = copies(served_chain, tmp_path, 1)
+    app = Application(LevelDB(tmp_path / "fresh"), four_validator_genesis())
+    switch = RecordingSwitch()
+    server = BlockSyncReactor(
+        chain_id=CHAIN_ID,
+        db=db,
+        validators=validator_powers(app),
+        last_height=lambda: HEIGHTS,
+        apply_block=_refuse,
+        switch=switch,
+        params=app.params,
+    )
+    switch.add_reactor(server)
+    flooder, honest = "aa" * 20, "bb" * 20
+    request = _wire(blocksync_pb2.Message(block_request=blocksync_pb2.BlockRequest(height=1)))
+    for _ in range(1_100):
+        server.receive(ChannelId.BLOCKSYNC, flooder, request)
+    server.receive(
+        ChannelId.BLOCKSYNC,
+        honest,
+        _wire(blocksync_pb2.Message(block_request=blocksync_pb2.BlockRequest(height=2))),
+    )
+    assert switch.answers(honest, "no_block_response") == []
+    cap = server.config.serve_per_peer
+    assert switch.answers(flooder, "no_block_response") == [1] * (1_100 - cap)
+
+    async def serve() -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(server.run)
+            with trio.fail_after(10):
+                while not switch.answers(honest, "block_response"):
+                    await trio.sleep(0.01)
+            nursery.cancel_scope.cancel()
+
+    trio.run(serve)
+    assert switch.answers(honest, "block_response") == [2]
+    assert switch.answers(flooder, "block_response") == [1] * cap
+    assert server.channels()[0].send_queue < 1_024  # responses queued to one peer are bounded too
+
+
+def test_a_claimer_cannot_pull_a_running_node_into_block_sync_every_doubt_period() -> None:
+    """A peer claiming a height it never serves makes behind_by() large, which takes a running node out of
+    consensus into block sync. It was doubted for a fixed 60 s and then trusted afresh (two more time-outs
+    in sync, then 60 s again, forever); now a repeat offender is struck out by one time-out and its doubt
+    doubles each time. (MockClock: the claimer's silence is what is timed.)"""
+    switch = RecordingSwitch()
+    reactor = BlockSyncReactor(
+        chain_id=CHAIN_ID,
+        db=MemoryKV(),
+        validators=[(k.public_key, 10) for k in VALIDATOR_KEYS],
+        last_height=lambda: 0,
+        apply_block=_refuse,
+        switch=switch,
+    )
+    switch.add_reactor(reactor)
+    timeout_s = reactor.config.pool.request_timeout_ns / 10**9
+    doubt_s = reactor.config.doubt_s
+    claimer, honest = "aa" * 20, "bb" * 20
+
+    def status(height: int) -> bytes:
+        return _wire(
+            blocksync_pb2.Message(status_response=blocksync_pb2.StatusResponse(base=1, height=height))
+        )
+
+    async def main() -> list[tuple[float, int, int]]:
+        reactor.receive(ChannelId.BLOCKSYNC, honest, status(0))
+        reactor.receive(ChannelId.BLOCKSYNC, claimer, status(10**6))
+        runs = []
+        for _ in range(2):
+            assert reactor.behind_by() == 10**6  # the claim counts again: the node leaves consensus
+            began = trio.current_time()
+            height = await reactor.sync()
+            runs.append((trio.current_time() - began, height, reactor.behind_by()))
+            await trio.sleep(doubt_s + 1)
+        runs.append((0.0, 0, reactor.behind_by()))
+        return runs
+
+    (first, height1, behind1), (second, height2, behind2), (_, _, behind_later) = trio.run(
+        main, clock=trio.testing.MockClock(autojump_threshold=0)
+    )
+    assert (height1, behind1, height2, behind2) == (0, 0, 0, 0)
+    assert 2 * timeout_s - 0.1 <= first < 3 * timeout_s  # a first offence: two time-outs
+    assert timeout_s - 0.1 <= second < 2 * timeout_s - 0.1  # a repeat offender gets no second chance
+    assert behind_later == 0  # and is doubted twice as long, so still not counted doubt_s later
+
+
+def test_a_peer_asked_twice_for_a_height_may_answer_twice(served_chain: Path, tmp_path: Path) -> None:
+    """A peer that timed out once keeps its place and may be asked for the same height again; its late
+    answer to the first request and its answer to the second must both count as requested (the honest
+    server was banned for 'sent block 25, which was not requested from it' under load)."""
+    [served] = copies(served_chain, tmp_path, 1)
+    switch = RecordingSwitch()
+    reactor = BlockSyncReactor(
+        chain_id=CHAIN_ID,
+        db=MemoryKV(),
+        validators=[(k.public_key, 10) for k in VALIDATOR_KEYS],
+        last_height=lambda: 0,
+        apply_block=_refuse,
+        switch=switch,
+        config=BlockSyncConfig(pool=PoolConfig(window=2, per_peer=1)),
+    )
+    switch.add_reactor(reactor)
+    server = "bb" * 20
+    raw_block, raw_commit = served.get(schema.block(1)), served.get(schema.commit(1))
+    assert raw_block is not None and raw_commit is not None
+    response = _wire(
+        blocksync_pb2.Message(block_response=blocksync_pb2.BlockResponse(block=raw_block, commit=raw_commit))
+    )
+
+    def requests_for_1() -> int:
+        return sum(
+            to == server and m.WhichOneof("sum") == "block_request" and m.block_request.height == 1
+            for to, m in switch.sent
+        )
+
+    async def main() -> None:
+        status = blocksync_pb2.StatusResponse(base=1, height=HEIGHTS)
+        reactor.receive(ChannelId.BLOCKSYNC, server, _wire(blocksync_pb2.Message(status_response=status)))
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(reactor.sync)
+            while requests_for_1() < 2:  # timed out once, asked again
+                await trio.sleep(0.01)
+            reactor.receive(ChannelId.BLOCKSYNC, server, response)  # the late answer to the first request
+            reactor.receive(ChannelId.BLOCKSYNC, server, response)  # the answer to the second
+            nursery.cancel_scope.cancel()
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))

@@ -159,3 +159,30 @@ def test_outbound_slots_are_filled_from_the_saved_book_up_to_the_cap(tmp_path: P
         assert sum(len(t.peers()) for t in targets) == 2
 
     run(main)
+
+
+def test_pex_cannot_redirect_a_known_peer_to_another_address() -> None:
+    """A PEX answer naming a peer we know (here one connected to us) at a junk host used to replace its
+    address in the book: dialled there, it failed until the book forgot it (an eclipse step)."""
+
+    async def main(nursery: trio.Nursery) -> None:
+        b, _ = await start(nursery, pex=True, pex_interval_s=30.0)
+        a, _ = await start(nursery, pex=True, pex_interval_s=30.0, persistent_peers=(address(b),))
+        await until(lambda: a.peers() == [b.node_id])
+        key = NodeKey.generate()
+        conn = await raw_peer(a.listen_port, key)
+        await until(lambda: key.node_id in a.peers())
+        a._request_addresses(key.node_id)
+        junk = p2p_pb2.PeerAddress(node_id=b.node_id, host="10.9.9.9", port=1)
+        fresh = some_address(7)
+        entries = [junk, p2p_pb2.PeerAddress(node_id=fresh.node_id, host=fresh.host, port=fresh.port)]
+        await conn.send(
+            msg_frame(
+                ChannelId.PEX, p2p_pb2.PexMessage(addrs=p2p_pb2.PexAddrs(addrs=entries)).SerializeToString()
+            )
+        )
+        await until(lambda: fresh.node_id in a._book)
+        assert [x for x in a._book.addresses() if x.node_id == b.node_id] == [address(b)]
+        assert not a.is_banned(key.node_id)
+
+    run(main)

@@ -367,6 +367,22 @@ def test_stop_peer_with_ban_refuses_redial_within_the_ban_window() -> None:
     run(main)
 
 
+def test_a_ban_decided_while_the_peer_is_already_closing_still_bans_it() -> None:
+    """A reactor may prove a lie (a forged block checked later) after the liar's connection began to close,
+    for instance because it hung up at once; Peer.close kept the first, ban-less reason, so it got away."""
+
+    async def main(nursery: trio.Nursery) -> None:
+        b, _ = await start(nursery)
+        a, _ = await start(nursery, ban_seconds=30.0)
+        await a.dial(address(b))
+        a._peers[b.node_id].close("connection closed by the peer")  # what its reader does on EOF
+        a.stop_peer(b.node_id, "served a forged block", ban=True)  # the verdict, before deregistration
+        await until(lambda: a.peers() == [])
+        assert a.is_banned(b.node_id)
+
+    run(main)
+
+
 def test_persistent_peer_that_restarts_is_redialled() -> None:
     async def main(nursery: trio.Nursery) -> None:
         b_key = NodeKey.generate()

@@ -16,6 +16,7 @@ Two kinds of work run beside the apply loop, on other threads or cores, where th
 
 import inspect
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -38,6 +39,7 @@ from okchain.types.params import ChainParams
 
 log = logging.getLogger("okchain.blocksync")
 
+_MAX_DISCREDITED = 1024  # peers remembered as discredited (until they serve a block)
 _STATUS_REQUEST = blocksync_pb2.Message(status_request=blocksync_pb2.StatusRequest()).SerializeToString()
 
 
@@ -59,8 +61,10 @@ class BlockSyncConfig:
     verify_threads: int = 2  # threads for batched commit checks (0: each check inline in the apply loop)
     prewarm_blocks: int = 4  # most blocks in one ``prewarm`` call ...
     prewarm_txs: int = 500  # ... and most txs (a call takes at least one block)
-    doubt_s: float = 60.0  # a peer that failed to serve a height it claimed is not counted as ahead this long
-    serve_queue: int = 1024  # block requests waiting to be served; beyond it a peer gets a no-block answer
+    doubt_s: float = 60.0  # a peer discredited by the pool does not count as ahead this long, doubling
+    # each time it is discredited again without serving a block in between (up to 64 x)
+    serve_per_peer: int = 64  # one peer's block requests waiting to be served (and responses queued to it);
+    # beyond it the peer gets a no-block answer, so a flooding peer cannot starve the others' syncs
     priority: int = 3  # channel priority: below consensus traffic
 
 
@@ -132,16 +136,24 @@ class BlockSyncReactor:
         self._verify = verify
         self._limit = response_limit(params or ChainParams(), len(self.validators))
         self._status: dict[str, tuple[int, int]] = {}  # peer -> (base, height) from its last status
-        self._sent: set[tuple[str, int]] = set()  # (peer, height) block requests not answered yet
+        # (peer, height) -> block requests not answered yet: a peer that timed out once may be asked for the
+        # same height again, and then answers both
+        self._sent: dict[tuple[str, int], int] = {}
         self._doubted: dict[str, float] = {}  # peer -> until when its claimed height does not count
+        self._discredits: dict[str, int] = {}  # peer -> times discredited since it last served a block
         self._pool: BlockPool | None = None
         self._warming: dict[int, trio.Event] = {}  # height -> set when its pre-warm batch is done
         self._changed = trio.Event()  # set (and replaced) whenever a response or an applied block lands
-        self._serve_tx, self._serve_rx = trio.open_memory_channel[tuple[str, int]](config.serve_queue)
+        self._serving: dict[str, int] = {}  # peer -> its block requests waiting in the serve queue
+        # bounded by peers × serve_per_peer (the per-peer cap in receive), not by a shared count a flood fills
+        self._serve_tx, self._serve_rx = trio.open_memory_channel[tuple[str, int]](math.inf)
 
     # --- Reactor protocol (trio thread, never blocks) ---
     def channels(self) -> Sequence[ChannelSpec]:
-        return [ChannelSpec(ChannelId.BLOCKSYNC, self.config.priority, self._limit)]
+        # a peer's queue holds at most the responses to its waiting requests plus a few small messages, not
+        # the default 1,024 messages of up to a full block each
+        queue = self.config.serve_per_peer + 2 * self.config.pool.per_peer + 8
+        return [ChannelSpec(ChannelId.BLOCKSYNC, self.config.priority, self._limit, send_queue=queue)]
 
     def peer_added(self, peer: str) -> None:
         self._send(peer, self._status_message())
@@ -149,7 +161,7 @@ class BlockSyncReactor:
 
     def peer_removed(self, peer: str) -> None:
         self._status.pop(peer, None)
-        self._sent = {(p, h) for p, h in self._sent if p != peer}
+        self._sent = {key: n for key, n in self._sent.items() if key[0] != peer}
         if self._pool is not None:
             self._pool.remove_peer(peer)
         self._notify()
@@ -165,10 +177,12 @@ class BlockSyncReactor:
         elif kind == "status_response":
             self._on_status(peer, msg.status_response.base, msg.status_response.height)
         elif kind == "block_request":
-            try:
-                self._serve_tx.send_nowait((peer, msg.block_request.height))
-            except trio.WouldBlock:
+            waiting = self._serving.get(peer, 0)
+            if waiting >= self.config.serve_per_peer:
                 self._send(peer, _no_block(msg.block_request.height))
+            else:
+                self._serving[peer] = waiting + 1
+                self._serve_tx.send_nowait((peer, msg.block_request.height))
         elif kind == "block_response":
             self._on_block(peer, msg.block_response)
         elif kind == "no_block_response":
@@ -200,8 +214,9 @@ class BlockSyncReactor:
         )
         for peer, (base, height) in sorted(self._status.items()):
             pool.set_peer(peer, base, height)
-        for peer in self._in_doubt():
-            pool.doubt(peer)
+        doubted = self._in_doubt()
+        for peer in sorted(self._discredits):  # discredited before: no second chance in this run either
+            pool.doubt(peer, strikes=2 if peer in doubted else 1)
         self._pool = pool
         self._switch.broadcast(ChannelId.BLOCKSYNC, _STATUS_REQUEST)
         began = trio.current_time()
@@ -230,6 +245,16 @@ class BlockSyncReactor:
         heights = [h for peer, (_, h) in self._status.items() if peer not in doubted]
         best = max(heights or [h for _, h in self._status.values()], default=0)
         return max(0, best - self._last_height())
+
+    def _discredit(self, peer: str) -> None:
+        """``peer`` failed twice in a row to serve a height it claimed: its claim stops counting for
+        ``doubt_s``, doubled per repeat, so a peer claiming heights it never serves cannot pull a running node
+        out of consensus into block sync every ``doubt_s``."""
+        count = self._discredits.pop(peer, 0) + 1
+        self._discredits[peer] = count
+        while len(self._discredits) > _MAX_DISCREDITED:  # node ids are free: forget the oldest
+            del self._discredits[next(iter(self._discredits))]
+        self._doubted[peer] = trio.current_time() + self.config.doubt_s * 2 ** min(count - 1, 6)
 
     def _in_doubt(self) -> set[str]:
         now = trio.current_time()
@@ -269,12 +294,12 @@ class BlockSyncReactor:
         """Send what the pool schedules; disconnect the peers it blames."""
         for peer, height in pool.schedule(self._now()):
             if self._send(peer, _block_request(height)):
-                self._sent.add((peer, height))
+                self._sent[peer, height] = self._sent.get((peer, height), 0) + 1
             else:
                 pool.cancel(peer, height)
         for fault in pool.faults():
             if not fault.ban:
-                self._doubted[fault.peer] = trio.current_time() + self.config.doubt_s
+                self._discredit(fault.peer)
             log.warning(
                 "block sync: %s peer %s: %s", "banning" if fault.ban else "dropping", fault.peer, fault.reason
             )
@@ -341,30 +366,40 @@ class BlockSyncReactor:
         except BlockDecodeError as exc:
             raise PeerMisbehaved(f"undecodable block response: {exc}") from exc
         height = block.header.height
-        if (peer, height) not in self._sent:
+        if not self._answered(peer, height):
             raise PeerMisbehaved(f"sent block {height}, which was not requested from it")
-        self._sent.discard((peer, height))
         pool = self._pool
         if pool is None or not pool.expects(peer, height):
             return  # answered after its request timed out, or after sync ended: harmless
-        reason = pool.add_block(peer, block, commit)
+        reason = pool.add_block(peer, block, commit, len(response.block) + len(response.commit))
         if reason:
             raise PeerMisbehaved(reason)
         self._doubted.pop(peer, None)
+        self._discredits.pop(peer, None)
         self._notify()
 
     def _on_no_block(self, peer: str, height: int) -> None:
-        if (peer, height) not in self._sent:
+        if not self._answered(peer, height):
             raise PeerMisbehaved(f"no-block answer for height {height}, which was not requested from it")
-        self._sent.discard((peer, height))
         if self._pool is not None and self._pool.expects(peer, height):
             self._pool.no_block(peer, height)
-            self._doubted[peer] = trio.current_time() + self.config.doubt_s
+            if self._pool.discredited(peer):
+                self._discredit(peer)
             self._notify()
+
+    def _answered(self, peer: str, height: int) -> bool:
+        """Count one answer to a request for ``height`` sent to ``peer``; False if none is outstanding."""
+        n = self._sent.pop((peer, height), 0)
+        if n > 1:
+            self._sent[peer, height] = n - 1
+        return n > 0
 
     # --- serving ---
     async def _serve(self) -> None:
         async for peer, height in self._serve_rx:
+            waiting = self._serving.pop(peer, 0) - 1
+            if waiting > 0:
+                self._serving[peer] = waiting
             self._send(peer, self._block_message(height))
             await trio.sleep(0)
 

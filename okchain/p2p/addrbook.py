@@ -56,13 +56,15 @@ class AddressBook:
     def addresses(self) -> list[PeerAddress]:
         return [e.address for e in self._entries.values()]
 
-    def add(self, address: PeerAddress) -> bool:
-        """Remember an address (a known node id keeps its latest address); False if refused."""
+    def add(self, address: PeerAddress, *, replace: bool = False) -> bool:
+        """Remember an address; False if refused. A known node id keeps its address unless ``replace`` (the
+        address comes from our config or the peer's own authenticated connection), so a PEX answer cannot
+        redirect a peer we know to a junk host, which would fail until the book forgets the peer."""
         if address.node_id == self.own_id or not 0 < address.port < 65536:
             return False
         entry = self._entries.get(address.node_id)
         if entry is not None:
-            if entry.address != address:
+            if replace and entry.address != address:
                 entry.address = address
                 self._dirty = True
             return True

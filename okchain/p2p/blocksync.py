@@ -16,9 +16,13 @@ a cap per peer, time-outs re-requested elsewhere), with its own verification and
   its server's lie. Liars are reported (``faults``) with ``ban=True`` and everything they served or were
   asked for is requested again from others. A peer that does not answer in time is reported with
   ``ban=False`` and dropped the same way.
-* A peer that timed out or lacked a block it claimed is in doubt: still asked, but its claimed height no
-  longer decides where the sync ends (or which block is the tip) until it serves a block. So a peer that
-  claims heights it cannot serve costs one time-out, instead of keeping the node syncing forever.
+* A peer that timed out or lacked a block it claimed gets a strike; serving a block clears its strikes.
+  One strike (an honest peer may be slow once under load) keeps it and its claimed height, which still
+  holds up the end of the sync, while its requests go to others and it is asked one height at a time.
+  A second strike in a row discredits it: its claimed height no longer decides where the sync ends (or
+  which block is the tip), and a time-out disconnects it. So a peer that claims heights it cannot serve
+  costs two time-outs, instead of keeping the node syncing forever, while a slow honest peer's one
+  time-out cannot end a sync while it is still ahead.
 """
 
 from collections.abc import Mapping, Sequence
@@ -40,9 +44,18 @@ class PoolConfig:
     per_peer: int = 16  # requests in flight to one peer
     request_timeout_ns: int = 15 * 10**9
     startup_grace_ns: int = 3 * 10**9  # with no peer status by then, a node alone counts as caught up
+    # received, not yet applied block bytes beyond which only the next two heights are requested: a window of
+    # full-size blocks (a liar may send junk of that size) would otherwise be 128 x 16 MiB
+    max_held_bytes: int = 256 * 1024 * 1024
 
     def __post_init__(self) -> None:
-        if self.window < 2 or self.per_peer < 1 or self.request_timeout_ns < 1 or self.startup_grace_ns < 0:
+        if (
+            self.window < 2
+            or self.per_peer < 1
+            or self.request_timeout_ns < 1
+            or self.startup_grace_ns < 0
+            or self.max_held_bytes < 1
+        ):
             raise ValueError(f"block sync pool settings out of range (window ≥ 2, others positive): {self}")
 
 
@@ -88,6 +101,7 @@ class _Received:
     peer: str
     block: Block
     commit: Commit
+    size: int
 
 
 def body_problem(block: Block) -> str:
@@ -123,10 +137,11 @@ class BlockPool:
         self._in_flight: dict[str, int] = {}
         self._requests: dict[int, _Request] = {}
         self._blocks: dict[int, _Received] = {}
+        self._held_bytes = 0  # sizes of the blocks in _blocks, as received
         self._checked: dict[CommitCheck, str] = {}
         self._faults: list[Fault] = []
         self._liars: set[str] = set()
-        self._doubted: set[str] = set()  # failed to serve a height it claimed; trusted again once it serves
+        self._strikes: dict[str, int] = {}  # failures to serve a claimed height since it last served one
 
     # --- peers ---
     def set_peer(self, peer: str, base: int, height: int) -> None:
@@ -153,16 +168,19 @@ class BlockPool:
     def max_peer_height(self) -> int:
         return max((p.height for p in self._peers.values()), default=0)
 
-    def doubt(self, peer: str) -> None:
-        """Do not let ``peer``'s claimed height hold us back (it timed out or lacked a block it claimed, here
-        or in an earlier run); it is still asked for blocks and trusted again as soon as it serves one. So a
-        peer claiming heights it cannot serve delays a sync by one time-out, not forever."""
-        self._doubted.add(peer)
+    def doubt(self, peer: str, *, strikes: int = 2) -> None:
+        """Give ``peer`` ``strikes`` at once (it failed to serve heights it claimed in an earlier run): with
+        two its claimed height no longer holds us back, with one a single failure discredits it. It is still
+        asked for blocks, one at a time, and trusted again as soon as it serves one."""
+        self._strikes[peer] = max(strikes, self._strikes.get(peer, 0))
+
+    def discredited(self, peer: str) -> bool:
+        return self._strikes.get(peer, 0) >= 2
 
     def trusted_height(self) -> int:
-        """The best height claimed by a peer not in doubt (by any peer if all are): where the sync ends and
-        the tip is."""
-        trusted = [p.height for name, p in self._peers.items() if name not in self._doubted]
+        """The best height claimed by a peer not discredited (by any peer if all are): where the sync ends
+        and the tip is."""
+        trusted = [p.height for name, p in self._peers.items() if not self.discredited(name)]
         return max(trusted) if trusted else self.max_peer_height()
 
     def behind_by(self) -> int:
@@ -170,27 +188,30 @@ class BlockPool:
 
     # --- requests ---
     def schedule(self, now_ns: int) -> list[tuple[str, int]]:
-        """Drop peers whose oldest request timed out, then hand out new (peer, height) requests: every height
-        of the window that some peer holds, to the least busy such peer with room."""
+        """Strike the peers whose requests timed out (dropping those discredited), then hand out new (peer,
+        height) requests: every height of the window that some peer holds, to the least busy such peer with
+        room, peers without strikes first."""
         for h, req in sorted(self._requests.items()):
-            if req.peer in self._peers and now_ns - req.sent_ns >= self.config.request_timeout_ns:
+            late = now_ns - req.sent_ns >= self.config.request_timeout_ns
+            if late and self._requests.get(h) is req and req.peer in self._peers and self._strike(req.peer):
                 seconds = self.config.request_timeout_ns / 10**9
-                self._drop(
-                    req.peer, f"did not answer the request for block {h} within {seconds:g} s", ban=False
-                )
+                reason = f"did not answer the request for block {h} within {seconds:g} s, twice in a row"
+                self._drop(req.peer, reason, ban=False)
         out: list[tuple[str, int]] = []
         top = min(self.height + self.config.window, self.max_peer_height())
         for h in range(self.height + 1, top + 1):
+            if self._held_bytes >= self.config.max_held_bytes and h > self.height + 2:
+                break  # blocks h and h + 1 decide h: always fetched, so the sync goes on
             if h in self._requests or h in self._blocks:
                 continue
             free = [
-                (self._in_flight[name], name)
+                (name in self._strikes, self._in_flight[name], name)
                 for name, p in self._peers.items()
-                if p.base <= h <= p.height and self._in_flight[name] < self.config.per_peer
+                if p.base <= h <= p.height and self._in_flight[name] < self._room(name)
             ]
             if not free:
                 continue
-            _, peer = min(free)
+            *_, peer = min(free)
             self._requests[h] = _Request(peer, now_ns)
             self._in_flight[peer] += 1
             out.append((peer, h))
@@ -207,9 +228,9 @@ class BlockPool:
         return req is not None and req.peer == peer
 
     # --- responses ---
-    def add_block(self, peer: str, block: Block, commit: Commit) -> str:
-        """A block response; '' if taken, else why it is refused (and dropped). Only a height requested from
-        this very peer is taken, so nobody can push blocks we did not ask for."""
+    def add_block(self, peer: str, block: Block, commit: Commit, size: int = 0) -> str:
+        """A block response of ``size`` bytes on the wire; '' if taken, else why it is refused (and dropped).
+        Only a height requested from this very peer is taken, so nobody can push blocks we did not ask for."""
         h = block.header.height
         if not self.expects(peer, h):
             return f"block {h} was not requested from this peer"
@@ -217,17 +238,18 @@ class BlockPool:
         if block.header.chain_id != self.chain_id:
             self._drop(peer, f"sent block {h} of chain {block.header.chain_id!r}", ban=True)
             return f"block {h} is for chain {block.header.chain_id!r}, not {self.chain_id!r}"
-        self._blocks[h] = _Received(peer, block, commit)
-        self._doubted.discard(peer)
+        self._blocks[h] = _Received(peer, block, commit, size)
+        self._held_bytes += size
+        self._strikes.pop(peer, None)
         return ""
 
     def no_block(self, peer: str, height: int) -> str:
-        """``peer`` says it lacks ``height`` (it pruned, or its status was stale): forget it until its next
-        status. '' if we had asked it, else why the answer is unexpected."""
+        """``peer`` says it lacks ``height`` (it pruned, or its status was stale): a strike; on the second in
+        a row, forget it until its next status. '' if we had asked it, else why the answer is unexpected."""
         if not self.expects(peer, height):
             return f"no-block answer for height {height}, which was not requested from this peer"
-        self.remove_peer(peer)
-        self.doubt(peer)
+        if self._strike(peer):
+            self.remove_peer(peer)
         return ""
 
     # --- verification ---
@@ -278,7 +300,7 @@ class BlockPool:
             if body:
                 self._drop(got.peer, body, ban=True)
                 continue
-            del self._blocks[h]
+            self._forget(h)
             self.height = h
             for c in [c for c in self._checked if c.height < h]:
                 del self._checked[c]
@@ -349,7 +371,7 @@ class BlockPool:
         if self.trusted_height() > self.height + 1:
             return False
         pending = self._requests.get(self.height + 1)
-        return (pending is None or pending.peer in self._doubted) and self.height + 1 not in self._blocks
+        return (pending is None or self.discredited(pending.peer)) and self.height + 1 not in self._blocks
 
     def received_run(self, height: int, max_blocks: int, max_txs: int) -> list[Block]:
         """Received (unverified) blocks from ``height`` up, without a gap: at least one block if ``height`` is
@@ -369,6 +391,23 @@ class BlockPool:
         if req.peer in self._in_flight:
             self._in_flight[req.peer] -= 1
 
+    def _forget(self, height: int) -> None:
+        self._held_bytes -= self._blocks.pop(height).size
+
+    def _room(self, peer: str) -> int:
+        """Requests ``peer`` may have in flight: one while it has a strike (so a slow or lying peer holds up
+        one height at a time), else the configured cap."""
+        return 1 if peer in self._strikes else self.config.per_peer
+
+    def _strike(self, peer: str) -> bool:
+        """``peer`` failed to serve a height it claimed: its requests go back to the queue (for others
+        first); True when this discredits it (the second strike in a row)."""
+        self._strikes[peer] = self._strikes.get(peer, 0) + 1
+        for h, req in sorted(self._requests.items()):
+            if req.peer == peer:
+                self._release(h)
+        return self.discredited(peer)
+
     def _drop(self, peer: str, reason: str, *, ban: bool) -> None:
         """Report ``peer`` and forget it; a liar's unchecked blocks are thrown away as well."""
         self._faults.append(Fault(peer, reason, ban))
@@ -377,4 +416,4 @@ class BlockPool:
         if ban:
             self._liars.add(peer)
             for h in [h for h, r in self._blocks.items() if r.peer == peer]:
-                del self._blocks[h]
+                self._forget(h)

@@ -181,8 +181,9 @@ class Peer:
         return True
 
     def close(self, reason: str, *, ban: bool = False) -> None:
-        """End the connection (idempotent; the first reason wins)."""
-        if self._outcome is None:
+        """End the connection (idempotent; the first reason wins, except that a ban always sticks: a reactor
+        may prove a lie only after the liar's connection began to close)."""
+        if self._outcome is None or (ban and not self._outcome.ban):
             self._outcome = Disconnect(reason, ban)
         if self._scope is not None:
             self._scope.cancel()

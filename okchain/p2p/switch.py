@@ -91,7 +91,7 @@ class Switch:
         self._persistent_ids = {a.node_id for a in self._persistent}
         self._book = AddressBook(config.address_book, own_id=self.node_id)
         for address in self._persistent:
-            self._book.add(address)
+            self._book.add(address, replace=True)
         self._dialing: set[str] = set()
         self._pending_inbound = 0
         self._pex_asked: set[str] = set()  # peers we sent a PEX request and await an answer from
@@ -289,7 +289,7 @@ class Switch:
         self._peers[peer.node_id] = peer
         log.info("peer %s@%s connected (%s)", peer.node_id, host, "outbound" if outbound else "inbound")
         if info.listen_port:
-            self._book.add(PeerAddress(peer.node_id, host, info.listen_port))
+            self._book.add(PeerAddress(peer.node_id, host, info.listen_port), replace=True)
         self._book.mark_good(peer.node_id)
         for reactor in self._reactors:
             self._notify(peer, reactor.peer_added)
