@@ -389,6 +389,10 @@ class Node:
                     await self.blocksync.sync()
                 finally:
                     self.catching_up = False
+                # The WAL ends no height block sync applied: mark the synced height ended, or a later
+                # restart finds no marker for its committed height (and cannot start, or skips replaying
+                # the height it was voting in, forgetting its lock).
+                await trio.to_thread.run_sync(self._wal.checkpoint, self.app.last.height)
                 self.driver = self._new_driver()
                 self.consensus_reactor.attach(self.driver)
             async with trio.open_nursery() as nursery:

@@ -1,0 +1,72 @@
+"""Defects found reviewing the networked node, each pinned by a test that failed before its fix."""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import trio
+from node_support import FAST, make_homes, wait_for_height
+
+from okchain.node.node import Node
+from okchain.types.block import Block, Commit
+
+
+class Crash(Exception):
+    """Stands for the process dying at this point."""
+
+
+def _peer_config(peer: Node) -> object:
+    return dataclasses.replace(
+        FAST, persistent_peers=f"{peer.node_key.node_id}@127.0.0.1:{peer.switch.listen_port}"
+    )
+
+
+def test_restart_after_block_sync_then_a_decision_replays_the_wal(tmp_path: Path) -> None:
+    """A node that block-synced past its WAL, then decided a height by consensus and died before committing
+    it, must start again: its WAL's end-of-height markers jump from before the sync to the decided height.
+    Before the fix the restart failed with "WAL has end-of-height markers up to H but none for H-1"."""
+    validator_home, full_home = make_homes(tmp_path, 1, full_nodes=1)
+
+    async def both(crash_full_node: bool, until: int) -> None:
+        async with trio.open_nursery() as nursery:
+            validator = Node(validator_home, FAST)
+            await nursery.start(
+                lambda task_status: validator.run(handle_signals=False, task_status=task_status)
+            )
+            full = Node(full_home, _peer_config(validator))  # type: ignore[arg-type]
+            if crash_full_node:
+
+                def crash(block: Block, commit: Commit) -> None:  # the consensus path only: block sync
+                    raise Crash  # holds the original bound method
+
+                full.apply_block = crash  # type: ignore[method-assign]
+            await nursery.start(lambda task_status: full.run(handle_signals=False, task_status=task_status))
+            await wait_for_height([full], until)
+            nursery.cancel_scope.cancel()
+
+    async def validator_alone(until: int) -> None:
+        async with trio.open_nursery() as nursery:
+            validator = Node(validator_home, FAST)
+            await nursery.start(
+                lambda task_status: validator.run(handle_signals=False, task_status=task_status)
+            )
+            await wait_for_height([validator], until)
+            nursery.cancel_scope.cancel()
+
+    async def full_alone() -> None:
+        full = Node(full_home, FAST)
+        decided = full.app.last.height + 1
+        async with trio.open_nursery() as nursery:
+            await nursery.start(lambda task_status: full.run(handle_signals=False, task_status=task_status))
+            with trio.fail_after(10):
+                while full.app.last.height < decided:  # the decided block is replayed and committed
+                    await trio.sleep(0.02)
+            nursery.cancel_scope.cancel()
+
+    trio.run(both, False, 3)  # the full node follows consensus: its WAL ends heights 1..3
+    trio.run(validator_alone, 12)  # it is left behind
+    with pytest.raises(BaseExceptionGroup) as caught:
+        trio.run(both, True, 10**9)  # block sync to ~12, then consensus decides the next height: crash
+    assert caught.group_contains(Crash)
+    trio.run(full_alone)  # no peer answers (the whole net went down): the WAL alone puts it back
+    trio.run(both, False, 18)  # and it follows the chain again
