@@ -5,10 +5,19 @@ from pathlib import Path
 
 import pytest
 import trio
+from conftest import CHAIN_ID
 from node_support import FAST, make_homes, wait_for_height
+from test_node_reactors import VALIDATOR, Probe, _run_with_probes, _single_node
 
+from okchain._pb.consensus.v1 import wire_pb2
+from okchain.consensus.evidence import DuplicateVoteEvidence
+from okchain.consensus.messages import Vote
+from okchain.crypto.ed25519 import validator_address
+from okchain.node.evidence_reactor import MAX_POOL
 from okchain.node.node import Node
+from okchain.p2p.switch import ChannelId, Switch
 from okchain.types.block import Block, Commit
+from okchain.types.vote import VoteType
 
 
 class Crash(Exception):
@@ -70,3 +79,36 @@ def test_restart_after_block_sync_then_a_decision_replays_the_wal(tmp_path: Path
     assert caught.group_contains(Crash)
     trio.run(full_alone)  # no peer answers (the whole net went down): the WAL alone puts it back
     trio.run(both, False, 18)  # and it follows the chain again
+
+
+def _evidence(height: int, round_: int) -> DuplicateVoteEvidence:
+    votes = []
+    for block_hash in (b"\x01" * 32, b"\x02" * 32):
+        vote = Vote(
+            VoteType.PREVOTE, height, round_, block_hash, 5, validator_address(VALIDATOR.public_key), b""
+        )
+        votes.append(vote.signed(VALIDATOR.sign(vote.sign_bytes(CHAIN_ID))))
+    return DuplicateVoteEvidence.from_votes(votes[0], votes[1], 10, 10)
+
+
+def test_a_full_evidence_pool_reaches_a_new_peer_and_does_not_cut_it_off(tmp_path: Path) -> None:
+    """A new peer is sent the whole pool. Before the fix it went as one message, which outgrew the channel's
+    limit once the pool held ~900 pieces: the reactor raised and the switch dropped every new peer."""
+    node = _single_node(tmp_path)
+    pool = [_evidence(1, r) for r in range(MAX_POOL)]
+    for evidence in pool:
+        node.evidence_reactor.report(evidence)
+
+    async def body(made: list[tuple[Switch, Probe]]) -> None:
+        ((switch, probe),) = made
+        with trio.fail_after(10):
+            while sum(
+                len(wire_pb2.EvidenceList.FromString(m).evidence) for m in probe.on(ChannelId.EVIDENCE)
+            ) < len(pool):
+                await trio.sleep(0.02)
+        await trio.sleep(0.2)
+        assert node.node_key.node_id in switch.peers()
+        got = [e for m in probe.on(ChannelId.EVIDENCE) for e in wire_pb2.EvidenceList.FromString(m).evidence]
+        assert got == [e.encode() for e in pool]
+
+    _run_with_probes(node, 1, body)

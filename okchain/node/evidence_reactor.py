@@ -20,6 +20,7 @@ log = logging.getLogger("okchain.evidence")
 
 MAX_POOL = 1_000
 MAX_MESSAGE_BYTES = 256 * 1024
+ENTRY_OVERHEAD = 6  # a repeated bytes field's tag and length prefix, at most
 
 
 class EvidenceReactor:
@@ -33,8 +34,8 @@ class EvidenceReactor:
         return (ChannelSpec(ChannelId.EVIDENCE, priority=5, max_message_bytes=MAX_MESSAGE_BYTES),)
 
     def peer_added(self, peer: str) -> None:
-        if self.pool:
-            self._switch.try_send(peer, ChannelId.EVIDENCE, _encode(list(self.pool.values())))
+        for message in _messages(list(self.pool.values())):
+            self._switch.try_send(peer, ChannelId.EVIDENCE, message)
 
     def peer_removed(self, peer: str) -> None:
         return
@@ -78,11 +79,25 @@ class EvidenceReactor:
         return True
 
     def _relay(self, items: list[DuplicateVoteEvidence], source: str | None) -> None:
-        data = _encode(items)
+        messages = _messages(items)
         for peer in self._switch.peers():
             if peer != source:
-                self._switch.try_send(peer, ChannelId.EVIDENCE, data)
+                for message in messages:
+                    self._switch.try_send(peer, ChannelId.EVIDENCE, message)
 
 
-def _encode(items: list[DuplicateVoteEvidence]) -> bytes:
-    return wire_pb2.EvidenceList(evidence=[e.encode() for e in items]).SerializeToString()
+def _messages(items: list[DuplicateVoteEvidence]) -> list[bytes]:
+    """``items`` as ``EvidenceList`` messages each within the channel's limit (a full pool is larger)."""
+    messages: list[bytes] = []
+    batch: list[bytes] = []
+    size = 0
+    for raw in (e.encode() for e in items):
+        cost = len(raw) + ENTRY_OVERHEAD
+        if batch and size + cost > MAX_MESSAGE_BYTES:
+            messages.append(wire_pb2.EvidenceList(evidence=batch).SerializeToString())
+            batch, size = [], 0
+        batch.append(raw)
+        size += cost
+    if batch:
+        messages.append(wire_pb2.EvidenceList(evidence=batch).SerializeToString())
+    return messages
