@@ -13,7 +13,7 @@ from okchain._pb.consensus.v1 import wire_pb2
 from okchain.consensus.evidence import DuplicateVoteEvidence
 from okchain.consensus.messages import Vote
 from okchain.crypto.ed25519 import validator_address
-from okchain.node.evidence_reactor import MAX_POOL
+from okchain.node.evidence_reactor import MAX_EVIDENCE_AHEAD, MAX_POOL
 from okchain.node.node import Node
 from okchain.p2p.switch import ChannelId, Switch
 from okchain.types.block import Block, Commit
@@ -95,7 +95,8 @@ def test_a_full_evidence_pool_reaches_a_new_peer_and_does_not_cut_it_off(tmp_pat
     """A new peer is sent the whole pool. Before the fix it went as one message, which outgrew the channel's
     limit once the pool held ~900 pieces: the reactor raised and the switch dropped every new peer."""
     node = _single_node(tmp_path)
-    pool = [_evidence(1, r) for r in range(MAX_POOL)]
+    node.evidence_reactor._height = lambda: MAX_POOL  # a chain long enough for a pool of evidence
+    pool = [_evidence(h, 0) for h in range(1, MAX_POOL + 1)]
     for evidence in pool:
         node.evidence_reactor.report(evidence)
 
@@ -112,3 +113,16 @@ def test_a_full_evidence_pool_reaches_a_new_peer_and_does_not_cut_it_off(tmp_pat
         assert got == [e.encode() for e in pool]
 
     _run_with_probes(node, 1, body)
+
+
+def test_evidence_far_from_the_chain_height_or_repeating_an_offence_is_not_kept(tmp_path: Path) -> None:
+    """A byzantine validator can sign conflicting votes for any height and round: without a height window
+    and one piece per validator and height, each such pair was kept and relayed to every peer by every
+    node (unbounded work for it, and it pushed real evidence out of the pool)."""
+    node = _single_node(tmp_path)
+    near = node.app.last.height + 1
+    node.evidence_reactor.report(_evidence(near, 0))
+    node.evidence_reactor.report(_evidence(near, 1))  # the same offence again, another round
+    node.evidence_reactor.report(_evidence(near + MAX_EVIDENCE_AHEAD + 1, 0))  # far in the future
+    assert [e.height for e in node.evidence_reactor.pool.values()] == [near]
+    node._close()

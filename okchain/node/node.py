@@ -173,6 +173,7 @@ class Node:
             switch=self.switch,
             chain_id=self.app.chain_id,
             validators=self._validator_set(self.app.genesis_header.initial_height),
+            height=lambda: self.driver.machine.height,
         )
         self.blocksync = BlockSyncReactor(
             chain_id=self.app.chain_id,
