@@ -10,12 +10,14 @@ from node_support import FAST, make_homes, wait_for_height
 from test_node_reactors import VALIDATOR, Probe, _run_with_probes, _single_node
 
 from okchain._pb.consensus.v1 import wire_pb2
+from okchain.consensus.events import Event, VoteReceived
 from okchain.consensus.evidence import DuplicateVoteEvidence
 from okchain.consensus.messages import Vote
 from okchain.crypto.ed25519 import validator_address
 from okchain.node.evidence_reactor import MAX_EVIDENCE_AHEAD, MAX_POOL
 from okchain.node.node import Node
 from okchain.p2p.switch import ChannelId, Switch
+from okchain.state import blockstore
 from okchain.types.block import Block, Commit
 from okchain.types.vote import VoteType
 
@@ -126,3 +128,50 @@ def test_evidence_far_from_the_chain_height_or_repeating_an_offence_is_not_kept(
     node.evidence_reactor.report(_evidence(near + MAX_EVIDENCE_AHEAD + 1, 0))  # far in the future
     assert [e.height for e in node.evidence_reactor.pool.values()] == [near]
     node._close()
+
+
+def test_a_peer_repeating_a_valid_vote_does_not_flood_the_machine(tmp_path: Path) -> None:
+    """Any peer can replay a vote it saw, as fast as its receive rate allows (20 MB/s: ~100,000 votes/s).
+    Before the fix every copy was queued for its signature check and handed to the machine: the trio thread
+    spent itself on copies and the bounded queues dropped honest messages. A copy already handed on is
+    dropped on receipt."""
+    (home,) = make_homes(tmp_path, 1)
+    node = Node(home, dataclasses.replace(FAST, block_time_ms=10_000))  # sits at one height
+    handed: list[Event] = []
+    submit = node.driver.submit
+
+    def counting(event: Event) -> bool:
+        handed.append(event)
+        return submit(event)
+
+    node.driver.submit = counting  # type: ignore[method-assign]
+
+    async def body(made: list[tuple[Switch, Probe]]) -> None:
+        ((switch, _),) = made
+        await wait_for_height([node], 1)
+        commit = blockstore.commit_at(node.db, node.app.last.height)
+        assert commit is not None and node.driver.machine.height == commit.height + 1
+        sig = commit.signatures[0]
+        vote = Vote(
+            VoteType.PRECOMMIT,
+            commit.height,
+            commit.round,
+            commit.block_hash,
+            sig.time_ns,
+            sig.validator_address,
+            sig.signature,
+        )
+        message = wire_pb2.ConsensusMessage(vote=vote.encode()).SerializeToString()
+        sent = 0
+        with trio.fail_after(10):
+            while sent < 3_000:
+                if switch.try_send(node.node_key.node_id, ChannelId.CONSENSUS, message):
+                    sent += 1
+                else:
+                    await trio.sleep(0.005)
+        await trio.sleep(0.5)
+        assert node.driver.machine.height == commit.height + 1  # the copies all arrived at this height
+        copies = [e for e in handed if isinstance(e, VoteReceived) and e.vote == vote]
+        assert len(copies) <= 1, f"{len(copies)} copies of one vote reached the machine"
+
+    _run_with_probes(node, 1, body)

@@ -29,6 +29,7 @@ import trio
 from okchain._pb.consensus.v1 import wire_pb2
 from okchain._pb.types.v1 import types_pb2
 from okchain.consensus.events import BlockReceived, CommitReceived, Event, ProposalReceived, VoteReceived
+from okchain.consensus.machine import MAX_ROUNDS_AHEAD
 from okchain.consensus.messages import ConsensusDecodeError, Proposal, Vote
 from okchain.crypto.hashing import sha256
 from okchain.node.consensus_driver import ConsensusDriver, Message
@@ -48,10 +49,14 @@ RELAY_DELAY_S = 0.25
 CATCH_UP_RETRY_S = 1.0
 MAX_KNOWN_PER_PEER = 20_000  # message keys remembered per peer (a height has at most a few per validator)
 MAX_PENDING = 20_000  # received messages waiting for their signature check; beyond it they are dropped
+MAX_HANDED = 50_000  # votes and proposals remembered as handed to the machine (this height and the last)
 ENVELOPE_BYTES = 1024 * 1024  # room for the commit and the envelope around the largest block
 
 MessageKey = tuple[str, int, int, int, bytes, bytes]
 """(kind, height, round, vote type, author, block hash): the same message from any peer has one key."""
+
+SignedKey = tuple[MessageKey, bytes]
+"""A vote's or proposal's key with its signature: one signed message, whoever relays it."""
 
 
 def message_key(message: Message) -> MessageKey:
@@ -94,6 +99,7 @@ class _Pending:
     event: Event
     items: tuple[SignedItem, ...]  # signatures to check before the event goes to the machine
     what: str
+    signed: SignedKey | None = None  # a vote's or proposal's identity, remembered while queued or handed on
 
 
 class ConsensusReactor:
@@ -124,6 +130,8 @@ class ConsensusReactor:
         self._peers: dict[str, PeerState] = {}
         self._pending: deque[_Pending] = deque()
         self._pending_ready = trio.Event()
+        self._handed: dict[SignedKey, None] = {}  # votes and proposals queued for or handed to the machine
+        self._handed_height = 0  # the machine's height when ``_handed`` was last pruned
         self._first_seen: dict[MessageKey, float] = {}
         self._encoded: dict[MessageKey, bytes] = {}
         self._announced_at = 0.0
@@ -134,6 +142,7 @@ class ConsensusReactor:
         """Talk to a new machine (after block sync); what peers were sent stays remembered."""
         self._driver = driver
         self._pending.clear()
+        self._handed.clear()
 
     # --- Reactor ---
     def channels(self) -> Sequence[ChannelSpec]:
@@ -184,19 +193,49 @@ class ConsensusReactor:
         self._mark(state, message_key(vote))
         height = self._driver.machine.height
         pub = self._keys.get(vote.validator_address)
-        if pub is None or vote.height not in (height, height - 1):
+        if pub is None or vote.height not in (height, height - 1) or self._too_far_ahead(vote.round):
             return  # not ours to judge: the machine keeps only this height's (and the last one's) votes
+        signed = self._first_copy(message_key(vote), vote.signature)
+        if signed is None:
+            return
         item = (pub, vote.sign_bytes(self._driver.machine.chain_id), vote.signature)
-        self._queue(_Pending(peer, VoteReceived(vote), (item,), f"vote {vote.height}/{vote.round}"))
+        self._queue(_Pending(peer, VoteReceived(vote), (item,), f"vote {vote.height}/{vote.round}", signed))
 
     def _on_proposal(self, peer: str, state: PeerState, proposal: Proposal) -> None:
         self._mark(state, message_key(proposal))
         pub = self._keys.get(proposal.proposer_address)
-        if pub is None or proposal.height != self._driver.machine.height:
+        if (
+            pub is None
+            or proposal.height != self._driver.machine.height
+            or self._too_far_ahead(proposal.round)
+        ):
+            return
+        signed = self._first_copy(message_key(proposal), proposal.signature)
+        if signed is None:
             return
         item = (pub, proposal.sign_bytes(self._driver.machine.chain_id), proposal.signature)
         what = f"proposal {proposal.height}/{proposal.round}"
-        self._queue(_Pending(peer, ProposalReceived(proposal), (item,), what))
+        self._queue(_Pending(peer, ProposalReceived(proposal), (item,), what, signed))
+
+    def _too_far_ahead(self, round_: int) -> bool:
+        """The machine refuses it now but may want it later: it is not remembered as handed on."""
+        return round_ > self._driver.machine.round + MAX_ROUNDS_AHEAD
+
+    def _first_copy(self, key: MessageKey, signature: bytes) -> SignedKey | None:
+        """The message's identity if no copy of it is queued or was handed to the machine, else None. Any
+        peer can replay a valid vote as fast as its receive rate allows; only the first copy costs more
+        than decoding. Remembered for this height and the last (and bounded)."""
+        height = self._driver.machine.height
+        if height != self._handed_height:
+            self._handed = {k: None for k in self._handed if k[0][1] >= height - 1}
+            self._handed_height = height
+        signed = (key, signature)
+        if signed in self._handed:
+            return None
+        if len(self._handed) >= MAX_HANDED:
+            self._handed.clear()  # worst case a few copies reach the machine, which drops them
+        self._handed[signed] = None
+        return signed
 
     def _on_block(self, peer: str, state: PeerState, block: Block) -> None:
         self._mark(state, message_key(block))
@@ -256,6 +295,7 @@ class ConsensusReactor:
 
     def _queue(self, pending: _Pending) -> None:
         if len(self._pending) >= MAX_PENDING:
+            self._forget(pending)  # dropped: another copy may come
             return
         self._pending.append(pending)
         self._pending_ready.set()
@@ -274,11 +314,16 @@ class ConsensusReactor:
             answers = iter(await self._verifier.verify_many([i for p in batch for i in p.items]))
             for pending in batch:
                 if all([next(answers) for _ in pending.items]):
-                    self._driver.submit(pending.event)
+                    if not self._driver.submit(pending.event):
+                        self._forget(pending)
                 else:
                     reason = f"bad signature on {pending.what}"
                     log.warning("peer %s: %s", pending.peer, reason)
                     self._switch.stop_peer(pending.peer, reason, ban=True)
+
+    def _forget(self, pending: _Pending) -> None:
+        if pending.signed is not None:
+            self._handed.pop(pending.signed, None)
 
     # --- outbound ---
     def broadcast_own(self, message: Message) -> None:
