@@ -1,6 +1,7 @@
 """Defects found reviewing the networked node, each pinned by a test that failed before its fix."""
 
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from okchain._pb.consensus.v1 import wire_pb2
 from okchain.consensus.events import Event, VoteReceived
 from okchain.consensus.evidence import DuplicateVoteEvidence
 from okchain.consensus.messages import Vote
+from okchain.consensus.wal import RecordKind, WALRecord
 from okchain.crypto.ed25519 import validator_address
 from okchain.node.evidence_reactor import MAX_EVIDENCE_AHEAD, MAX_POOL
 from okchain.node.node import Node
@@ -175,3 +177,43 @@ def test_a_peer_repeating_a_valid_vote_does_not_flood_the_machine(tmp_path: Path
         assert len(copies) <= 1, f"{len(copies)} copies of one vote reached the machine"
 
     _run_with_probes(node, 1, body)
+
+
+def test_own_votes_reach_no_peer_before_their_wal_record_is_synced(tmp_path: Path) -> None:
+    """The machine counts its own vote, then asks for the synced WAL record, then the broadcast. While the
+    driver awaited the fsync, the gossip loop found the vote among the machine's messages and sent it:
+    a crash then left peers holding a vote (a lock) the restarted node did not know it had cast."""
+    node = _single_node(tmp_path)
+    synced: set[bytes] = set()
+    early: list[Vote] = []
+    append = node._wal.append
+
+    def slow_append(record: WALRecord, sync: bool) -> None:
+        if sync and record.kind == RecordKind.OWN_VOTE:
+            time.sleep(0.1)  # a slow disk; the driver awaits this on a worker thread
+        append(record, sync)
+        if sync:
+            synced.add(record.payload)
+
+    node._wal.append = slow_append  # type: ignore[method-assign]
+
+    async def body(made: list[tuple[Switch, Probe]]) -> None:
+        ((switch, probe),) = made
+        hear = probe.receive
+
+        def check(channel: ChannelId, peer: str, message: bytes) -> None:
+            if channel == ChannelId.CONSENSUS:
+                envelope = wire_pb2.ConsensusMessage.FromString(message)
+                kind = envelope.WhichOneof("sum")
+                if kind == "new_round_step":  # be at the node's height, so it sends us its votes
+                    switch.try_send(peer, ChannelId.CONSENSUS, message)
+                elif kind == "vote" and envelope.vote not in synced:
+                    early.append(Vote.decode(envelope.vote))
+            hear(channel, peer, message)
+
+        probe.receive = check  # type: ignore[method-assign]
+        await wait_for_height([node], node.app.last.height + 3)
+        assert [m for m in probe.on(ChannelId.CONSENSUS) if wire_pb2.ConsensusMessage.FromString(m).vote]
+
+    _run_with_probes(node, 1, body)
+    assert not early, f"{len(early)} own votes were sent before their WAL record was synced"

@@ -6,7 +6,8 @@ catch-up commits, between the switch and the ``ConsensusDriver``.
   height it is at, so nothing it would refuse for being early is lost, and we remember per peer what it has
   (it sent or announced it, or we sent it; bounded), so a large block is not relayed to peers holding it.
 - Own messages go out at once to peers at their height. Every ``GOSSIP_S`` each peer at our height gets
-  what we hold of that height and it lacks: own messages at once, others' messages once we have held them
+  what we hold of that height and it lacks: own messages once the driver made them durable (synced to the
+  WAL and broadcast), others' messages once we have held them
   ``RELAY_DELAY_S`` (their author normally reaches every peer directly; the relay covers broken links and
   peers that arrived late in the round).
 - A peer at a lower height gets our stored block of its height with the commit that decided it (repeated
@@ -134,6 +135,8 @@ class ConsensusReactor:
         self._handed_height = 0  # the machine's height when ``_handed`` was last pruned
         self._first_seen: dict[MessageKey, float] = {}
         self._encoded: dict[MessageKey, bytes] = {}
+        self._durable: dict[MessageKey, None] = {}  # own messages the driver broadcast: synced to the WAL
+        self._pruned_at = 0  # the height these three were last pruned for
         self._announced_at = 0.0
         self._warming: dict[bytes, trio.Event] = {}  # blocks whose txs' signers are being recovered
         self._tasks: trio.Nursery | None = None
@@ -329,6 +332,7 @@ class ConsensusReactor:
     def broadcast_own(self, message: Message) -> None:
         """An own message the driver just made durable: to every peer at its height now."""
         key = message_key(message)
+        self._durable[key] = None
         data = self._encode(key, message)
         for peer, state in self._peers.items():
             fresh = state.height == key[1] and key not in state.known
@@ -381,17 +385,23 @@ class ConsensusReactor:
 
     def _current(self, height: int, now: float) -> list[tuple[MessageKey, Message, bool]]:
         """This height's messages the machine accepted, each with whether it may be relayed yet."""
-        if any(k[1] < height - 1 for k in self._first_seen):
+        if height != self._pruned_at:
+            self._pruned_at = height
             self._first_seen = {k: t for k, t in self._first_seen.items() if k[1] >= height - 1}
             self._encoded = {k: d for k, d in self._encoded.items() if k[1] >= height - 1}
+            self._durable = {k: None for k in self._durable if k[1] >= height - 1}
         out = []
         for message in self._driver.machine.known_messages():
             key = message_key(message)
             if key[1] != height:
                 continue
+            if self._own is not None and self._is_own(message):
+                # at once, but never before the driver synced it to the WAL and broadcast it: the machine
+                # holds an own vote while the driver awaits its fsync
+                out.append((key, message, key in self._durable))
+                continue
             seen = self._first_seen.setdefault(key, now)
-            own = self._own is not None and self._is_own(message)
-            out.append((key, message, own or now - seen >= RELAY_DELAY_S))
+            out.append((key, message, now - seen >= RELAY_DELAY_S))
         return out
 
     def _is_own(self, message: Message) -> bool:
