@@ -217,3 +217,21 @@ def test_own_votes_reach_no_peer_before_their_wal_record_is_synced(tmp_path: Pat
 
     _run_with_probes(node, 1, body)
     assert not early, f"{len(early)} own votes were sent before their WAL record was synced"
+
+
+def test_a_node_without_peers_keeps_no_old_encoded_messages(tmp_path: Path) -> None:
+    """The reactor encodes each own message once for every peer; it pruned that store only while gossiping
+    to a peer at its height, so a validator without peers (a devnet, or one cut off) kept every proposal,
+    block and vote it ever made."""
+    (home,) = make_homes(tmp_path, 1)
+    node = Node(home, dataclasses.replace(FAST, block_time_ms=20))
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(lambda task_status: node.run(handle_signals=False, task_status=task_status))
+            await wait_for_height([node], 8)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+    kept = {key[1] for key in node.consensus_reactor._encoded}
+    assert kept and min(kept) >= node.driver.machine.height - 2, f"heights kept: {sorted(kept)}"

@@ -332,6 +332,7 @@ class ConsensusReactor:
     def broadcast_own(self, message: Message) -> None:
         """An own message the driver just made durable: to every peer at its height now."""
         key = message_key(message)
+        self._prune(self._driver.machine.height)
         self._durable[key] = None
         data = self._encode(key, message)
         for peer, state in self._peers.items():
@@ -385,11 +386,7 @@ class ConsensusReactor:
 
     def _current(self, height: int, now: float) -> list[tuple[MessageKey, Message, bool]]:
         """This height's messages the machine accepted, each with whether it may be relayed yet."""
-        if height != self._pruned_at:
-            self._pruned_at = height
-            self._first_seen = {k: t for k, t in self._first_seen.items() if k[1] >= height - 1}
-            self._encoded = {k: d for k, d in self._encoded.items() if k[1] >= height - 1}
-            self._durable = {k: None for k in self._durable if k[1] >= height - 1}
+        self._prune(height)
         out = []
         for message in self._driver.machine.known_messages():
             key = message_key(message)
@@ -403,6 +400,15 @@ class ConsensusReactor:
             seen = self._first_seen.setdefault(key, now)
             out.append((key, message, now - seen >= RELAY_DELAY_S))
         return out
+
+    def _prune(self, height: int) -> None:
+        """Forget what concerns heights before the last one (called on every gossip round and own message,
+        so a node without peers at its height keeps nothing old either)."""
+        if height != self._pruned_at:
+            self._pruned_at = height
+            self._first_seen = {k: t for k, t in self._first_seen.items() if k[1] >= height - 1}
+            self._encoded = {k: d for k, d in self._encoded.items() if k[1] >= height - 1}
+            self._durable = {k: None for k in self._durable if k[1] >= height - 1}
 
     def _is_own(self, message: Message) -> bool:
         if isinstance(message, Vote):
