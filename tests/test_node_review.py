@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import trio
-from conftest import CHAIN_ID
-from node_support import FAST, make_homes, wait_for_height
+from conftest import CHAIN_ID, init_node
+from node_support import FAST, KEYS, make_homes, wait_for_height
 from test_node_reactors import VALIDATOR, Probe, _run_with_probes, _single_node
 
 from okchain._pb.consensus.v1 import wire_pb2
@@ -16,6 +16,7 @@ from okchain.consensus.evidence import DuplicateVoteEvidence
 from okchain.consensus.messages import Vote
 from okchain.consensus.wal import RecordKind, WALRecord
 from okchain.crypto.ed25519 import validator_address
+from okchain.node.config import NodeConfig
 from okchain.node.evidence_reactor import MAX_EVIDENCE_AHEAD, MAX_POOL
 from okchain.node.node import Node
 from okchain.p2p.switch import ChannelId, Switch
@@ -235,3 +236,18 @@ def test_a_node_without_peers_keeps_no_old_encoded_messages(tmp_path: Path) -> N
     trio.run(main)
     kept = {key[1] for key in node.consensus_reactor._encoded}
     assert kept and min(kept) >= node.driver.machine.height - 2, f"heights kept: {sorted(kept)}"
+
+
+def test_sigterm_while_waiting_for_peers_or_block_syncing_stops_cleanly(tmp_path: Path) -> None:
+    """The signal handler was started only once consensus ran, i.e. after the start-up wait for peers'
+    heights and the whole initial block sync (hours on a long chain): a SIGTERM then killed the process
+    outright (exit -15: gRPC not stopped, worker pools and LevelDB not closed)."""
+    proc = init_node(tmp_path, KEYS[:1])
+    config = NodeConfig.load(proc.home / "config" / "config.toml")
+    unreachable = f"{'ab' * 20}@127.0.0.1:1"  # a persistent peer that never answers: the node waits for it
+    (proc.home / "config" / "config.toml").write_text(
+        dataclasses.replace(config, persistent_peers=unreachable).to_toml()
+    )
+    proc.start()  # gRPC answers before the node decides between block sync and consensus
+    assert proc.stop() == 0, proc.log.read_text()
+    assert "okchain node stopped" in proc.log.read_text()

@@ -439,6 +439,8 @@ class Node:
             )
             print(f"gRPC listening on {host}:{port} (reflection and grpc.health.v1 enabled)", flush=True)
             async with trio.open_nursery() as nursery:
+                if handle_signals:  # first: start-up can wait for peers and block-sync for a long time
+                    await nursery.start(self._stop_on_signal, nursery.cancel_scope)
                 p2p_port = await nursery.start(self.switch.run)
                 print(f"p2p node {self.node_key.node_id} listening on port {p2p_port}", flush=True)
                 nursery.start_soon(self.consensus_reactor.run)
@@ -446,8 +448,6 @@ class Node:
                 nursery.start_soon(self.blocksync.run)
                 await nursery.start(self._consensus_or_sync)
                 nursery.start_soon(self._prune_forever)
-                if handle_signals:
-                    nursery.start_soon(self._stop_on_signal, nursery.cancel_scope)
                 task_status.started()
         finally:
             if server is not None:
@@ -462,8 +462,11 @@ class Node:
             close()
         self._closers = []
 
-    async def _stop_on_signal(self, scope: trio.CancelScope) -> None:
+    async def _stop_on_signal(
+        self, scope: trio.CancelScope, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            task_status.started()
             async for signum in signals:
                 log.info("received %s, shutting down", signal.Signals(signum).name)
                 scope.cancel()
