@@ -251,3 +251,26 @@ def test_sigterm_while_waiting_for_peers_or_block_syncing_stops_cleanly(tmp_path
     proc.start()  # gRPC answers before the node decides between block sync and consensus
     assert proc.stop() == 0, proc.log.read_text()
     assert "okchain node stopped" in proc.log.read_text()
+
+
+def test_a_starting_node_reports_catching_up_until_it_knows_it_is_not_behind(tmp_path: Path) -> None:
+    """While a node waits for its peers' heights it may be far behind: NodeInfo said catching_up=false
+    (and a consensus height of its stale tip), so a status check took a node that had not looked yet for
+    a synced one."""
+    (home,) = make_homes(tmp_path, 1)
+    node = Node(home, dataclasses.replace(FAST, persistent_peers=f"{'ab' * 20}@127.0.0.1:1"))
+    seen: list[bool] = []
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(lambda: node.run(handle_signals=False))
+            with trio.fail_after(10):
+                while node.app.last.height == 0:
+                    seen.append(node.status().catching_up)
+                    await trio.sleep(0.05)
+                await wait_for_height([node], 1)
+            seen.append(node.status().catching_up)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+    assert len(seen) > 20 and all(seen[:20]) and not seen[-1], seen  # the wait for peers is 2 s

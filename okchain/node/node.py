@@ -148,7 +148,8 @@ class Node:
             self.recover = self._sig_pool.recover
         self._rejected: list[bytes] = []  # what our last prepare_proposal left out (mempool fast path)
         self._recent: OrderedDict[bytes, None] = OrderedDict()  # committed tx hashes, oldest first
-        self.catching_up = False
+        # a node with peers to ask may be behind them until it has asked (block sync or consensus decides)
+        self.catching_up = bool(config.persistent_peers or config.seeds)
         self.grpc_port = 0  # bound when run() starts the server
         self.switch = Switch(self.node_key, p2p_config, network=self.app.chain_id, moniker=config.moniker)
         self.consensus_reactor = ConsensusReactor(
@@ -390,10 +391,7 @@ class Node:
         while True:
             if self.blocksync.behind_by() > (0 if first else self.config.blocksync_switch_back_blocks):
                 self.catching_up = True
-                try:
-                    await self.blocksync.sync()
-                finally:
-                    self.catching_up = False
+                await self.blocksync.sync()
                 # The WAL ends no height block sync applied: mark the synced height ended, or a later
                 # restart finds no marker for its committed height (and cannot start, or skips replaying
                 # the height it was voting in, forgetting its lock).
@@ -402,6 +400,7 @@ class Node:
                 self.consensus_reactor.attach(self.driver)
             async with trio.open_nursery() as nursery:
                 await nursery.start(self.driver.run)
+                self.catching_up = False
                 if first:
                     task_status.started()
                     first = False
