@@ -85,6 +85,11 @@ def validators_hash(validators: tuple[Validator, ...]) -> bytes:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+MAX_BLOCK_TIME_AHEAD_NS = 60 * 1_000_000_000
+"""How far a block's time may run past the weighted median time of the last commit's precommits. More than
+half of a valid commit's power is honest, so the median is an honest clock's time: a byzantine proposer
+can push the chain's time at most this far ahead (every later block must exceed its time)."""
+
 
 def genesis_marker(genesis: GenesisDoc) -> bytes:
     """Hash of the whole genesis (header and every account), stored at init so a home refuses to start
@@ -130,6 +135,7 @@ class Application:
         self.validators_hash = validators_hash(self.validators)
         self._validator_power = tuple((v.pub_key, v.power) for v in self.validators)
         self._validator_addresses = frozenset(v.address for v in self.validators)
+        self._power_of = {v.address: v.power for v in self.validators}
         self._checked_commit: tuple[int, bytes] = (-1, b"")  # (height, hash) of the last commit verified
         self.tree = SparseMerkleTree(db, schema.MERKLE, cache_size=tree_cache_size)
         self._pending: FinalizedBlock | None = None
@@ -302,6 +308,12 @@ class Application:
             return "txs hash does not match the block's transactions"
         if h.time_ns <= self.last.time_ns:
             return "block time does not increase"
+        latest = self.latest_block_time_ns(block.last_commit)
+        if latest is not None and h.time_ns > latest:
+            return (
+                f"block time {h.time_ns} is more than {MAX_BLOCK_TIME_AHEAD_NS // 1_000_000_000} s ahead of "
+                f"the last commit's median vote time (latest allowed {latest})"
+            )
         if (
             len(block.txs) > self.params.max_block_txs
             or sum(map(len, block.txs)) > self.params.max_block_bytes
@@ -310,6 +322,24 @@ class Application:
         if len({sha256(raw) for raw in block.txs}) != len(block.txs):
             return "block contains the same tx twice"
         return ""
+
+    def latest_block_time_ns(self, last_commit: Commit | None) -> int | None:
+        """The latest time the next block may carry: the weighted median of ``last_commit``'s precommit
+        times plus ``MAX_BLOCK_TIME_AHEAD_NS``, but never below the last block's time + 1 ns (so a chain
+        whose last block already ran ahead is not stuck). ``None`` without a commit (initial height).
+        Deterministic: it depends on the block only, not on this node's clock."""
+        if last_commit is None or not last_commit.signatures:
+            return None
+        timed = sorted(
+            (sig.time_ns, self._power_of.get(sig.validator_address, 0)) for sig in last_commit.signatures
+        )
+        half = sum(power for _, power in timed) // 2
+        running = 0
+        for time_ns, power in timed:
+            running += power
+            if running > half:
+                return max(time_ns + MAX_BLOCK_TIME_AHEAD_NS, self.last.time_ns + 1)
+        return None  # no signature of a validator: process_proposal refuses the commit itself
 
     def _last_commit_problem(self, block: Block) -> str:
         """'' if the block carries the commit that decided the previous block (none at the initial height)

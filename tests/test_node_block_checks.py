@@ -5,6 +5,7 @@ import dataclasses
 
 from app_support import KEYS, Chain, genesis, send
 
+from okchain.app import MAX_BLOCK_TIME_AHEAD_NS
 from okchain.state.kv import MemoryKV
 from okchain.types.block import Block, CommitSig, last_commit_hash
 
@@ -61,3 +62,21 @@ def test_proposer_must_be_a_validator() -> None:
     block, _ = chain.decide([])
     header = dataclasses.replace(block.header, proposer_address=b"\x09" * 20)
     assert "not a validator" in chain.app.process_proposal(Block(header, block.txs, block.last_commit))
+
+
+def test_block_time_is_bounded_by_the_last_commits_vote_times() -> None:
+    """A byzantine proposer setting its block time far ahead would drag every later block's time with it
+    (each must exceed the last). The bound is deterministic: the weighted median of the last commit's
+    precommit times (signed by honest validators for the most part) plus ``MAX_BLOCK_TIME_AHEAD_NS``."""
+    chain = _chain_at_height_one()
+    block, _ = chain.decide([])
+    assert block.last_commit is not None
+    median = block.last_commit.signatures[0].time_ns  # one validator: its precommit's time
+    latest = chain.app.latest_block_time_ns(block.last_commit)
+    assert latest == median + MAX_BLOCK_TIME_AHEAD_NS
+
+    def at(time_ns: int) -> Block:
+        return Block(dataclasses.replace(block.header, time_ns=time_ns), block.txs, block.last_commit)
+
+    assert chain.app.process_proposal(at(latest)) == ""
+    assert "ahead of the last commit" in chain.app.process_proposal(at(latest + 1))

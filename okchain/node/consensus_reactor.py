@@ -6,7 +6,8 @@ catch-up commits, between the switch and the ``ConsensusDriver``.
   height it is at, so nothing it would refuse for being early is lost, and we remember per peer what it has
   (it sent or announced it, or we sent it; bounded), so a large block is not relayed to peers holding it.
 - Own messages go out at once to peers at their height. Every ``GOSSIP_S`` each peer at our height gets
-  what we hold of that height and it lacks: own messages at once, others' messages once we have held them
+  what we hold of that height and it lacks: own messages once the driver made them durable (synced to the
+  WAL and broadcast), others' messages once we have held them
   ``RELAY_DELAY_S`` (their author normally reaches every peer directly; the relay covers broken links and
   peers that arrived late in the round).
 - A peer at a lower height gets our stored block of its height with the commit that decided it (repeated
@@ -29,6 +30,7 @@ import trio
 from okchain._pb.consensus.v1 import wire_pb2
 from okchain._pb.types.v1 import types_pb2
 from okchain.consensus.events import BlockReceived, CommitReceived, Event, ProposalReceived, VoteReceived
+from okchain.consensus.machine import MAX_ROUNDS_AHEAD
 from okchain.consensus.messages import ConsensusDecodeError, Proposal, Vote
 from okchain.crypto.hashing import sha256
 from okchain.node.consensus_driver import ConsensusDriver, Message
@@ -48,10 +50,14 @@ RELAY_DELAY_S = 0.25
 CATCH_UP_RETRY_S = 1.0
 MAX_KNOWN_PER_PEER = 20_000  # message keys remembered per peer (a height has at most a few per validator)
 MAX_PENDING = 20_000  # received messages waiting for their signature check; beyond it they are dropped
+MAX_HANDED = 50_000  # votes and proposals remembered as handed to the machine (this height and the last)
 ENVELOPE_BYTES = 1024 * 1024  # room for the commit and the envelope around the largest block
 
 MessageKey = tuple[str, int, int, int, bytes, bytes]
 """(kind, height, round, vote type, author, block hash): the same message from any peer has one key."""
+
+SignedKey = tuple[MessageKey, bytes]
+"""A vote's or proposal's key with its signature: one signed message, whoever relays it."""
 
 
 def message_key(message: Message) -> MessageKey:
@@ -94,6 +100,7 @@ class _Pending:
     event: Event
     items: tuple[SignedItem, ...]  # signatures to check before the event goes to the machine
     what: str
+    signed: SignedKey | None = None  # a vote's or proposal's identity, remembered while queued or handed on
 
 
 class ConsensusReactor:
@@ -124,8 +131,12 @@ class ConsensusReactor:
         self._peers: dict[str, PeerState] = {}
         self._pending: deque[_Pending] = deque()
         self._pending_ready = trio.Event()
+        self._handed: dict[SignedKey, None] = {}  # votes and proposals queued for or handed to the machine
+        self._handed_height = 0  # the machine's height when ``_handed`` was last pruned
         self._first_seen: dict[MessageKey, float] = {}
         self._encoded: dict[MessageKey, bytes] = {}
+        self._durable: dict[MessageKey, None] = {}  # own messages the driver broadcast: synced to the WAL
+        self._pruned_at = 0  # the height these three were last pruned for
         self._announced_at = 0.0
         self._warming: dict[bytes, trio.Event] = {}  # blocks whose txs' signers are being recovered
         self._tasks: trio.Nursery | None = None
@@ -134,6 +145,7 @@ class ConsensusReactor:
         """Talk to a new machine (after block sync); what peers were sent stays remembered."""
         self._driver = driver
         self._pending.clear()
+        self._handed.clear()
 
     # --- Reactor ---
     def channels(self) -> Sequence[ChannelSpec]:
@@ -184,19 +196,49 @@ class ConsensusReactor:
         self._mark(state, message_key(vote))
         height = self._driver.machine.height
         pub = self._keys.get(vote.validator_address)
-        if pub is None or vote.height not in (height, height - 1):
+        if pub is None or vote.height not in (height, height - 1) or self._too_far_ahead(vote.round):
             return  # not ours to judge: the machine keeps only this height's (and the last one's) votes
+        signed = self._first_copy(message_key(vote), vote.signature)
+        if signed is None:
+            return
         item = (pub, vote.sign_bytes(self._driver.machine.chain_id), vote.signature)
-        self._queue(_Pending(peer, VoteReceived(vote), (item,), f"vote {vote.height}/{vote.round}"))
+        self._queue(_Pending(peer, VoteReceived(vote), (item,), f"vote {vote.height}/{vote.round}", signed))
 
     def _on_proposal(self, peer: str, state: PeerState, proposal: Proposal) -> None:
         self._mark(state, message_key(proposal))
         pub = self._keys.get(proposal.proposer_address)
-        if pub is None or proposal.height != self._driver.machine.height:
+        if (
+            pub is None
+            or proposal.height != self._driver.machine.height
+            or self._too_far_ahead(proposal.round)
+        ):
+            return
+        signed = self._first_copy(message_key(proposal), proposal.signature)
+        if signed is None:
             return
         item = (pub, proposal.sign_bytes(self._driver.machine.chain_id), proposal.signature)
         what = f"proposal {proposal.height}/{proposal.round}"
-        self._queue(_Pending(peer, ProposalReceived(proposal), (item,), what))
+        self._queue(_Pending(peer, ProposalReceived(proposal), (item,), what, signed))
+
+    def _too_far_ahead(self, round_: int) -> bool:
+        """The machine refuses it now but may want it later: it is not remembered as handed on."""
+        return round_ > self._driver.machine.round + MAX_ROUNDS_AHEAD
+
+    def _first_copy(self, key: MessageKey, signature: bytes) -> SignedKey | None:
+        """The message's identity if no copy of it is queued or was handed to the machine, else None. Any
+        peer can replay a valid vote as fast as its receive rate allows; only the first copy costs more
+        than decoding. Remembered for this height and the last (and bounded)."""
+        height = self._driver.machine.height
+        if height != self._handed_height:
+            self._handed = {k: None for k in self._handed if k[0][1] >= height - 1}
+            self._handed_height = height
+        signed = (key, signature)
+        if signed in self._handed:
+            return None
+        if len(self._handed) >= MAX_HANDED:
+            self._handed.clear()  # worst case a few copies reach the machine, which drops them
+        self._handed[signed] = None
+        return signed
 
     def _on_block(self, peer: str, state: PeerState, block: Block) -> None:
         self._mark(state, message_key(block))
@@ -256,6 +298,7 @@ class ConsensusReactor:
 
     def _queue(self, pending: _Pending) -> None:
         if len(self._pending) >= MAX_PENDING:
+            self._forget(pending)  # dropped: another copy may come
             return
         self._pending.append(pending)
         self._pending_ready.set()
@@ -274,16 +317,23 @@ class ConsensusReactor:
             answers = iter(await self._verifier.verify_many([i for p in batch for i in p.items]))
             for pending in batch:
                 if all([next(answers) for _ in pending.items]):
-                    self._driver.submit(pending.event)
+                    if not self._driver.submit(pending.event):
+                        self._forget(pending)
                 else:
                     reason = f"bad signature on {pending.what}"
                     log.warning("peer %s: %s", pending.peer, reason)
                     self._switch.stop_peer(pending.peer, reason, ban=True)
 
+    def _forget(self, pending: _Pending) -> None:
+        if pending.signed is not None:
+            self._handed.pop(pending.signed, None)
+
     # --- outbound ---
     def broadcast_own(self, message: Message) -> None:
         """An own message the driver just made durable: to every peer at its height now."""
         key = message_key(message)
+        self._prune(self._driver.machine.height)
+        self._durable[key] = None
         data = self._encode(key, message)
         for peer, state in self._peers.items():
             fresh = state.height == key[1] and key not in state.known
@@ -336,18 +386,29 @@ class ConsensusReactor:
 
     def _current(self, height: int, now: float) -> list[tuple[MessageKey, Message, bool]]:
         """This height's messages the machine accepted, each with whether it may be relayed yet."""
-        if any(k[1] < height - 1 for k in self._first_seen):
-            self._first_seen = {k: t for k, t in self._first_seen.items() if k[1] >= height - 1}
-            self._encoded = {k: d for k, d in self._encoded.items() if k[1] >= height - 1}
+        self._prune(height)
         out = []
         for message in self._driver.machine.known_messages():
             key = message_key(message)
             if key[1] != height:
                 continue
+            if self._own is not None and self._is_own(message):
+                # at once, but never before the driver synced it to the WAL and broadcast it: the machine
+                # holds an own vote while the driver awaits its fsync
+                out.append((key, message, key in self._durable))
+                continue
             seen = self._first_seen.setdefault(key, now)
-            own = self._own is not None and self._is_own(message)
-            out.append((key, message, own or now - seen >= RELAY_DELAY_S))
+            out.append((key, message, now - seen >= RELAY_DELAY_S))
         return out
+
+    def _prune(self, height: int) -> None:
+        """Forget what concerns heights before the last one (called on every gossip round and own message,
+        so a node without peers at its height keeps nothing old either)."""
+        if height != self._pruned_at:
+            self._pruned_at = height
+            self._first_seen = {k: t for k, t in self._first_seen.items() if k[1] >= height - 1}
+            self._encoded = {k: d for k, d in self._encoded.items() if k[1] >= height - 1}
+            self._durable = {k: None for k in self._durable if k[1] >= height - 1}
 
     def _is_own(self, message: Message) -> bool:
         if isinstance(message, Vote):

@@ -2,12 +2,13 @@
 
 Received evidence is checked against the validator set (shape, power, both signatures) before it is kept
 or passed on; a peer sending undecodable or invalid evidence is banned. The pool is bounded (oldest out
-first). Evidence is not yet included in blocks and nobody is slashed: that comes with staking.
+first) and keeps one piece per validator and height, of heights near our own only. Evidence is not yet
+included in blocks and nobody is slashed: that comes with staking.
 """
 
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from okchain._pb.consensus.v1 import wire_pb2
 from okchain.consensus.evidence import DuplicateVoteEvidence
@@ -19,22 +20,28 @@ from okchain.p2p.switch import ChannelId, ChannelSpec, Switch
 log = logging.getLogger("okchain.evidence")
 
 MAX_POOL = 1_000
+MAX_EVIDENCE_AGE = 10_000  # heights: older evidence is dropped (CometBFT's max_age_num_blocks is 100,000)
+MAX_EVIDENCE_AHEAD = 100  # heights past our consensus height a peer further on may already have evidence of
 MAX_MESSAGE_BYTES = 256 * 1024
+ENTRY_OVERHEAD = 6  # a repeated bytes field's tag and length prefix, at most
 
 
 class EvidenceReactor:
-    def __init__(self, *, switch: Switch, chain_id: str, validators: ValidatorSet) -> None:
+    def __init__(
+        self, *, switch: Switch, chain_id: str, validators: ValidatorSet, height: Callable[[], int]
+    ) -> None:
         self._switch = switch
         self._chain_id = chain_id
         self._validators = validators  # the set does not change yet: one set checks every height
-        self.pool: OrderedDict[bytes, DuplicateVoteEvidence] = OrderedDict()
+        self._height = height  # the height consensus is at
+        self.pool: OrderedDict[tuple[bytes, int], DuplicateVoteEvidence] = OrderedDict()
 
     def channels(self) -> Sequence[ChannelSpec]:
         return (ChannelSpec(ChannelId.EVIDENCE, priority=5, max_message_bytes=MAX_MESSAGE_BYTES),)
 
     def peer_added(self, peer: str) -> None:
-        if self.pool:
-            self._switch.try_send(peer, ChannelId.EVIDENCE, _encode(list(self.pool.values())))
+        for message in _messages(list(self.pool.values())):
+            self._switch.try_send(peer, ChannelId.EVIDENCE, message)
 
     def peer_removed(self, peer: str) -> None:
         return
@@ -50,6 +57,8 @@ class EvidenceReactor:
             raise PeerMisbehaved(f"undecodable evidence message: {exc}") from None
         fresh = []
         for evidence in items:
+            if not self._in_window(evidence):
+                continue  # not worth checking
             problem = evidence.verify_in(self._chain_id, self._validators)
             if problem:
                 raise PeerMisbehaved(f"invalid evidence: {problem}")
@@ -63,11 +72,21 @@ class EvidenceReactor:
         if self._keep(evidence):
             self._relay([evidence], source=None)
 
+    def _in_window(self, evidence: DuplicateVoteEvidence) -> bool:
+        height = self._height()
+        if height - MAX_EVIDENCE_AGE < evidence.height <= height + MAX_EVIDENCE_AHEAD:
+            return True
+        log.debug("evidence of height %d is outside the window around %d", evidence.height, height)
+        return False
+
     def _keep(self, evidence: DuplicateVoteEvidence) -> bool:
-        digest = evidence.hash()
-        if digest in self.pool:
+        """One piece per validator and height, within a window around our height: a byzantine validator
+        can sign conflicting votes for any height and round, and each piece kept is relayed by every node
+        to every peer. One offence per height is enough to punish."""
+        key = (evidence.validator_address, evidence.height)
+        if key in self.pool or not self._in_window(evidence):
             return False
-        self.pool[digest] = evidence
+        self.pool[key] = evidence
         if len(self.pool) > MAX_POOL:
             self.pool.popitem(last=False)
         log.warning(
@@ -78,11 +97,25 @@ class EvidenceReactor:
         return True
 
     def _relay(self, items: list[DuplicateVoteEvidence], source: str | None) -> None:
-        data = _encode(items)
+        messages = _messages(items)
         for peer in self._switch.peers():
             if peer != source:
-                self._switch.try_send(peer, ChannelId.EVIDENCE, data)
+                for message in messages:
+                    self._switch.try_send(peer, ChannelId.EVIDENCE, message)
 
 
-def _encode(items: list[DuplicateVoteEvidence]) -> bytes:
-    return wire_pb2.EvidenceList(evidence=[e.encode() for e in items]).SerializeToString()
+def _messages(items: list[DuplicateVoteEvidence]) -> list[bytes]:
+    """``items`` as ``EvidenceList`` messages each within the channel's limit (a full pool is larger)."""
+    messages: list[bytes] = []
+    batch: list[bytes] = []
+    size = 0
+    for raw in (e.encode() for e in items):
+        cost = len(raw) + ENTRY_OVERHEAD
+        if batch and size + cost > MAX_MESSAGE_BYTES:
+            messages.append(wire_pb2.EvidenceList(evidence=batch).SerializeToString())
+            batch, size = [], 0
+        batch.append(raw)
+        size += cost
+    if batch:
+        messages.append(wire_pb2.EvidenceList(evidence=batch).SerializeToString())
+    return messages

@@ -148,7 +148,8 @@ class Node:
             self.recover = self._sig_pool.recover
         self._rejected: list[bytes] = []  # what our last prepare_proposal left out (mempool fast path)
         self._recent: OrderedDict[bytes, None] = OrderedDict()  # committed tx hashes, oldest first
-        self.catching_up = False
+        # a node with peers to ask may be behind them until it has asked (block sync or consensus decides)
+        self.catching_up = bool(config.persistent_peers or config.seeds)
         self.grpc_port = 0  # bound when run() starts the server
         self.switch = Switch(self.node_key, p2p_config, network=self.app.chain_id, moniker=config.moniker)
         self.consensus_reactor = ConsensusReactor(
@@ -173,6 +174,7 @@ class Node:
             switch=self.switch,
             chain_id=self.app.chain_id,
             validators=self._validator_set(self.app.genesis_header.initial_height),
+            height=lambda: self.driver.machine.height,
         )
         self.blocksync = BlockSyncReactor(
             chain_id=self.app.chain_id,
@@ -312,10 +314,14 @@ class Node:
         )
         last = app.last
         last_commit = blockstore.commit_at(self.db, last.height)
+        time_ns = max(time.time_ns(), last.time_ns + 1)
+        latest = app.latest_block_time_ns(last_commit)
+        if latest is not None:
+            time_ns = min(time_ns, latest)  # after a long halt the clock is far past the last votes
         header = Header(
             chain_id=app.chain_id,
             height=height,
-            time_ns=max(time.time_ns(), last.time_ns + 1),
+            time_ns=time_ns,
             last_block_hash=last.block_hash,
             txs_hash=txs_hash(proposal.txs),
             app_hash=last.app_hash,
@@ -385,14 +391,16 @@ class Node:
         while True:
             if self.blocksync.behind_by() > (0 if first else self.config.blocksync_switch_back_blocks):
                 self.catching_up = True
-                try:
-                    await self.blocksync.sync()
-                finally:
-                    self.catching_up = False
+                await self.blocksync.sync()
+                # The WAL ends no height block sync applied: mark the synced height ended, or a later
+                # restart finds no marker for its committed height (and cannot start, or skips replaying
+                # the height it was voting in, forgetting its lock).
+                await trio.to_thread.run_sync(self._wal.checkpoint, self.app.last.height)
                 self.driver = self._new_driver()
                 self.consensus_reactor.attach(self.driver)
             async with trio.open_nursery() as nursery:
                 await nursery.start(self.driver.run)
+                self.catching_up = False
                 if first:
                     task_status.started()
                     first = False
@@ -430,6 +438,8 @@ class Node:
             )
             print(f"gRPC listening on {host}:{port} (reflection and grpc.health.v1 enabled)", flush=True)
             async with trio.open_nursery() as nursery:
+                if handle_signals:  # first: start-up can wait for peers and block-sync for a long time
+                    await nursery.start(self._stop_on_signal, nursery.cancel_scope)
                 p2p_port = await nursery.start(self.switch.run)
                 print(f"p2p node {self.node_key.node_id} listening on port {p2p_port}", flush=True)
                 nursery.start_soon(self.consensus_reactor.run)
@@ -437,8 +447,6 @@ class Node:
                 nursery.start_soon(self.blocksync.run)
                 await nursery.start(self._consensus_or_sync)
                 nursery.start_soon(self._prune_forever)
-                if handle_signals:
-                    nursery.start_soon(self._stop_on_signal, nursery.cancel_scope)
                 task_status.started()
         finally:
             if server is not None:
@@ -453,8 +461,11 @@ class Node:
             close()
         self._closers = []
 
-    async def _stop_on_signal(self, scope: trio.CancelScope) -> None:
+    async def _stop_on_signal(
+        self, scope: trio.CancelScope, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            task_status.started()
             async for signum in signals:
                 log.info("received %s, shutting down", signal.Signals(signum).name)
                 scope.cancel()
