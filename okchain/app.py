@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
 from okchain.crypto import ed25519
+from okchain.crypto.address import Address
 from okchain.crypto.ed25519 import validator_address
 from okchain.crypto.hashing import sha256
 from okchain.deliver import Delivered, SignatureCache, deliver_tx, precheck, precheck_many
@@ -56,6 +57,7 @@ class FinalizedBlock:
     app_hash: bytes
     writes: dict[bytes, bytes | None]
     node_writes: dict[bytes, bytes | None]
+    prior: dict[bytes, bytes | None]  # the committed value before this block of every state key it changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,11 @@ class Application:
         # keys the last finalized block's end hook wrote: the mempool's fast path must not keep a check
         # state that caches any of them (they changed outside every tx)
         self.block_end_keys: frozenset[bytes] = frozenset()
+        # the last committed block's txs, decoded with their signers (taken out of the signature cache at
+        # commit), and the values its state changes replaced: the mempool replays the txs it never saw into
+        # its check state on that pre-block view, without recovering signers again
+        self.committed_verified: dict[bytes, tuple[Tx, Address]] = {}
+        self.committed_prior: dict[bytes, bytes | None] = {}
         self.last = self._load_or_init(genesis)
 
     # --- start-up ---
@@ -194,7 +201,7 @@ class Application:
         """A fresh branch over committed state; the mempool runs admitted txs against it in order."""
         return CacheKV(self.state)
 
-    def _deliver(self, store: CacheKV, raw: bytes) -> Delivered:
+    def _deliver(self, store: CacheKV, raw: bytes, verified: tuple[Tx, Address] | None = None) -> Delivered:
         """Run ``raw`` as part of the next block; messages see the last committed block time (MsgContext)."""
         return deliver_tx(
             store,
@@ -204,6 +211,7 @@ class Application:
             sig_cache=self.sig_cache,
             height=self.last.height + 1,
             time_ns=self.last.time_ns,
+            verified=verified,
         )
 
     def precheck(self, raw: bytes) -> Delivered:
@@ -225,11 +233,14 @@ class Application:
         price = self.min_gas_price
         return f"fee too low: {tx.fee} < gas limit {tx.gas_limit} × min gas price {price} = {needed}"
 
-    def check_tx(self, raw: bytes, check_state: CacheKV) -> Delivered:
+    def check_tx(
+        self, raw: bytes, check_state: CacheKV, verified: tuple[Tx, Address] | None = None
+    ) -> Delivered:
         """Full admission check. On success the tx's effects stay in ``check_state`` (so the next tx of the
-        same account sees the bumped nonce and lower balance); on failure nothing is kept."""
+        same account sees the bumped nonce and lower balance); on failure nothing is kept. ``verified``:
+        the tx's decoded form and signer when already known (``committed_verified``)."""
         branch = check_state.branch()
-        delivered = self._deliver(branch, raw)
+        delivered = self._deliver(branch, raw, verified)
         tx = delivered.tx
         if delivered.result.ok and tx is not None:
             shortfall = self.fee_shortfall(tx)
@@ -381,13 +392,14 @@ class Application:
         end.merge_into(state)
         self.block_end_keys = frozenset(end.writes)
         changes = {k: state.writes[k] for k in sorted(state.writes)}
+        prior = {k: self.state.get(k) for k in changes}
         app_hash, node_writes = self.tree.update(changes)
         height = block.header.height
         block_hash = block.hash
         writes: dict[bytes, bytes | None] = dict(changes)
         writes.update(node_writes)
         writes.update(
-            versions.history_writes(height, changes, self.state.get, self.tree.replaced(node_writes))
+            versions.history_writes(height, changes, prior.__getitem__, self.tree.replaced(node_writes))
         )
         writes[schema.block(height)] = block.encode()
         writes[schema.block_hash(block_hash)] = schema.u64(height)
@@ -399,7 +411,7 @@ class Application:
                 writes[key] = schema.tx_location(height, index)
         last = LastCommitted(height, app_hash, block_hash, res_hash, block.header.time_ns)
         writes[schema.META_LAST] = last.encode()
-        self._pending = FinalizedBlock(block, commit, results, app_hash, writes, node_writes)
+        self._pending = FinalizedBlock(block, commit, results, app_hash, writes, node_writes, prior)
         return self._pending
 
     def commit(self) -> LastCommitted:
@@ -415,8 +427,13 @@ class Application:
         self.tree.commit(pending.node_writes)
         self.last = LastCommitted.decode(pending.writes[schema.META_LAST] or b"")
         self._pending = None
+        self.committed_prior = pending.prior
+        self.committed_verified = {}
         for raw in pending.block.txs:
-            self.sig_cache.discard(sha256(raw))
+            tx_hash = sha256(raw)
+            entry = self.sig_cache.pop(tx_hash)
+            if entry is not None:
+                self.committed_verified[tx_hash] = entry
         return self.last
 
     # --- query door (committed state only; thread-safe) ---

@@ -76,10 +76,14 @@ class SignatureCache:
                 self._bytes -= len(oldest[0].raw)
 
     def discard(self, tx_hash: bytes) -> None:
+        self.pop(tx_hash)
+
+    def pop(self, tx_hash: bytes) -> tuple[Tx, Address] | None:
         with self._lock:
             gone = self._entries.pop(tx_hash, None)
             if gone is not None:
                 self._bytes -= len(gone[0].raw)
+            return gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,10 +171,12 @@ def deliver_tx(
     sig_cache: SignatureCache,
     height: int,
     time_ns: int,
+    verified: tuple[Tx, Address] | None = None,
 ) -> Delivered:
     """Run ``raw`` against ``store`` as part of block ``height`` (``time_ns``: see ``MsgContext``); returns
-    the result (never raises for bad input)."""
-    cached = sig_cache.get_verified(sha256(raw))
+    the result (never raises for bad input). ``verified``: ``raw``'s decoded tx and signer if the caller
+    already holds them (else the signature cache or a fresh pre-check supplies them)."""
+    cached = verified or sig_cache.get_verified(sha256(raw))
     if cached is None:
         checked = precheck(raw, chain_id=chain_id, params=params, sig_cache=sig_cache)
         if checked.tx is None or checked.signer is None:

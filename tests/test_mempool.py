@@ -3,6 +3,7 @@
 from conftest import CHAIN_ID, OKT, funded_keys, make_genesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pytest import MonkeyPatch
 
 from okchain.app import Application, FinalizedBlock
 from okchain.consensus import solo
@@ -378,3 +379,73 @@ def test_fee_priority_never_puts_a_failing_tx_in_a_block() -> None:
     second = produce(app, pool)
     assert second.block.txs == (spend,) and [r.code for r in second.results] == [Code.OK]
     assert len(pool) == 0
+
+
+def test_unseen_committed_txs_are_replayed_not_rechecked(monkeypatch: MonkeyPatch) -> None:
+    """Another proposer's block holding a tx this pool never saw keeps the fast path: the unseen tx runs on
+    the check state (signer taken from the commit, no recovery) and nothing is re-checked."""
+    app = make_app()
+    pool = Mempool(app)
+    a0, a1 = send(A, 0), send(A, 1)
+    assert pool.add(a0).result.ok and pool.add(a1).result.ok
+    b0 = send(B, 0, amount=5, to=C)  # never reaches this pool
+    assert app.precheck(b0).result.ok  # its signer recovered once, as the node does for a received block
+    rechecks: list[int] = []
+    monkeypatch.setattr(pool, "_recheck_all", lambda: rechecks.append(1))
+    recoveries: list[int] = []
+    monkeypatch.setattr("okchain.types.tx.recover_address", lambda *_: recoveries.append(1))
+    commit_block(app, [b0, a0], pool)
+    assert rechecks == [] and recoveries == []
+    assert sha256(a0) not in pool and sha256(a1) in pool
+    assert get_nonce(pool._check_state, B.address) == 1
+    assert get_nonce(pool._check_state, A.address) == 2
+    assert bank.get_balance(pool._check_state, C.address, "okt") == bank.get_balance(app.db, C.address, "okt")
+
+
+def test_unseen_tx_with_a_nonce_held_here_falls_back_to_a_recheck() -> None:
+    app = make_app()
+    pool = Mempool(app)
+    mine = send(A, 0, amount=1)
+    assert pool.add(mine).result.ok
+    theirs = send(A, 0, amount=2)  # same nonce, another tx: cannot run on the check state
+    commit_block(app, [theirs], pool)
+    assert len(pool) == 0
+    assert get_nonce(pool._check_state, A.address) == 1
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(["add", "add", "foreign", "block"]),
+            st.integers(0, 3),
+            st.integers(0, 3),
+            st.integers(1, 7),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_update_with_unseen_txs_matches_a_full_recheck(ops: list[tuple[str, int, int, int]]) -> None:
+    """Blocks mixing this pool's txs with txs it never saw (another node's proposal) must leave exactly the
+    check state and ready set that rebuilding from committed state would."""
+    app = make_app()
+    pool = Mempool(app)
+    foreign: list[bytes] = []
+    foreign_nonce: dict[int, int] = {}
+    for op, who, to, hundreds in ops:
+        key = KEYS[who]
+        if op == "block":
+            proposal = app.prepare_proposal(foreign + pool.reap(100, 10**9))
+            foreign, foreign_nonce = [], {}
+            commit_block(app, proposal.txs, pool)  # another proposer's block: what it left out is not ours
+            fast = _check_view(pool)
+            pool._recheck_all()
+            assert _check_view(pool) == fast
+        elif op == "foreign":
+            nonce = max(get_nonce(app.db, key.address), foreign_nonce.get(who, 0))
+            foreign_nonce[who] = nonce + 1
+            foreign.append(send(key, nonce, amount=hundreds * 100 * OKT, to=KEYS[to]))
+        else:
+            nonce = get_nonce(pool._check_state, key.address)
+            pool.add(send(key, nonce, amount=hundreds * 100 * OKT, to=KEYS[to]))

@@ -9,22 +9,29 @@
 
 import heapq
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from okchain.app import Application
 from okchain.crypto.address import Address
 from okchain.crypto.hashing import sha256
+from okchain.errors import OKChainError
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank.keeper import get_balance
 from okchain.modules.bank.messages import MultiSend, Transfer
 from okchain.modules.dex.messages import PlaceOrders
+from okchain.state.cache import CacheKV
+from okchain.state.kv import KVReader
 from okchain.types.gas import required_gas
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code, TxResult
 from okchain.types.tx import Tx
 
 _PRICE_SCALE = 10**9
+
+
+class MempoolError(OKChainError):
+    """A mempool invariant does not hold."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +80,34 @@ def _refuse(tx_hash: bytes, code: Code, log: str) -> AddResult:
 _COMMUTING = (Transfer, MultiSend, PlaceOrders)
 
 
+class _PreBlockView:
+    """Reads the check state's own values, else what committed state held before the last block."""
+
+    __slots__ = ("_held", "_prior", "_state")
+
+    def __init__(
+        self, held: Mapping[bytes, bytes | None], prior: Mapping[bytes, bytes | None], state: KVReader
+    ):
+        self._held, self._prior, self._state = held, prior, state
+
+    def get(self, key: bytes) -> bytes | None:
+        if key in self._held:
+            return self._held[key]
+        if key in self._prior:
+            return self._prior[key]
+        return self._state.get(key)
+
+    def iterate(self, prefix: bytes, start: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+        raise MempoolError("a replayed committed tx iterated state: only bank sends may be replayed")
+
+
 def _commutes(tx: Tx) -> bool:
     return all(isinstance(msg, _COMMUTING) for msg in tx.msgs)
+
+
+def _replayable(tx: Tx) -> bool:
+    """Bank sends: they read and write only balances and the nonce (``_replay_unseen`` needs point reads)."""
+    return all(isinstance(msg, (Transfer, MultiSend)) for msg in tx.msgs)
 
 
 class Mempool:
@@ -235,32 +268,60 @@ class Mempool:
     def update(self, committed: Sequence[bytes], all_succeeded: bool) -> None:
         """After a commit: drop committed txs and bring the check state up to the new committed state.
 
-        Fast path: when every committed tx was a ready tx of this pool and all succeeded, the check state is
-        already right. Transfers and fees only add to and subtract from balances and bump nonces, so the
-        final state does not depend on order; an account's debits come only from its own txs, which a block
-        takes as a nonce-ordered prefix, so every remaining tx still sees at least the balance it was
-        checked against. Otherwise (a block from elsewhere, or a failed tx) the check state is rebuilt
-        from committed state and every remaining tx is re-checked.
+        Fast path: when every committed tx was either a ready tx of this pool or one it never saw, all
+        succeeded and all commute, the check state is already right once the unseen ones are replayed into
+        it (``_replay_unseen``). Transfers and fees only add to and subtract from balances and bump nonces,
+        so the final state does not depend on order; an account's debits come only from its own txs, which a
+        block takes as a nonce-ordered prefix, so every remaining tx still sees at least the balance it was
+        checked against. Otherwise (a failed tx, a parked tx in the block, an unseen tx that does not run
+        on the check state) the check state is rebuilt from committed state and every remaining tx is
+        re-checked.
         """
-        entries = [self._by_hash.get(sha256(raw)) for raw in committed]
-        fast = all_succeeded and all(e is not None and self._is_ready(e) and _commutes(e.tx) for e in entries)
+        hashes = [sha256(raw) for raw in committed]
+        entries = [self._by_hash.get(h) for h in hashes]
+        fast = all_succeeded and all(e is None or (self._is_ready(e) and _commutes(e.tx)) for e in entries)
         for entry in entries:
             if entry is not None:
                 self._drop(entry)
+        unseen = [(h, raw) for h, raw, e in zip(hashes, committed, entries, strict=True) if e is None]
+        fast = fast and bool(self._by_hash) and self._non_commuting == 0 and self._replay_unseen(unseen)
         # the block end credited accounts outside every tx: a check state caching any key it wrote is stale
-        fast = (
-            fast and self._non_commuting == 0 and self.app.block_end_keys.isdisjoint(self._check_state.writes)
-        )
-        if fast and self._by_hash:
+        fast = fast and self.app.block_end_keys.isdisjoint(self._check_state.writes)
+        if fast:
             for signer in {e.signer for e in entries if e is not None}:
                 queue = [e for e in self._ready[signer] if e.tx.hash in self._by_hash]
                 if queue:
                     self._ready[signer] = queue
                 else:
                     del self._ready[signer]
-        else:
+            for signer in {self.app.committed_verified[h][1] for h, _ in unseen}:
+                self._settle_future(signer)
+        else:  # also when the pool is empty: a fresh check state costs nothing then
             self._recheck_all()
         self._expire_parked()
+
+    def _replay_unseen(self, unseen: list[tuple[bytes, bytes]]) -> bool:
+        """Bring the check state's own values up to date with committed txs this pool never held (another
+        node's, or not yet gossiped here); False if that cannot be done, and the caller re-checks all.
+
+        Keys the check state never wrote already read the new committed values. Keys it wrote hold the
+        pre-block value plus this pool's effects, so the unseen txs' effects must be added to them: the txs
+        run, in block order, on a view of the check state's values over the pre-block committed state
+        (``committed_prior``), and only the keys the check state holds take their results. Each must run
+        there as it ran in the block (else, e.g., its signer has ready txs of the same nonce here). Their
+        decoded form and signer come from the commit, so nothing is recovered again."""
+        replay = CacheKV(_PreBlockView(self._check_state.writes, self.app.committed_prior, self.app.state))
+        for tx_hash, raw in unseen:
+            verified = self.app.committed_verified.get(tx_hash)
+            if verified is None or not _replayable(verified[0]):
+                return False
+            if not self.app.check_tx(raw, replay, verified).result.ok:
+                return False
+        held = self._check_state.writes
+        for key, value in replay.writes.items():
+            if key in held:
+                held[key] = value
+        return True
 
     def _is_ready(self, entry: _Entry) -> bool:
         return self._future.get(entry.signer, {}).get(entry.tx.nonce) is not entry
@@ -276,10 +337,17 @@ class Mempool:
                 if self.app.check_tx(entry.raw, self._check_state).result.ok:
                     self._insert_ready(entry)
         for signer in list(self._future):
-            floor = get_nonce(self._check_state, signer)
-            for nonce in [n for n in self._future[signer] if n < floor]:
-                self._unpark(signer, nonce)
-            self._promote(signer)
+            self._settle_future(signer)
+
+    def _settle_future(self, signer: Address) -> None:
+        """Drop ``signer``'s parked txs whose nonce is used up; promote the one now next, if any."""
+        waiting = self._future.get(signer)
+        if waiting is None:
+            return
+        floor = get_nonce(self._check_state, signer)
+        for nonce in [n for n in waiting if n < floor]:
+            self._unpark(signer, nonce)
+        self._promote(signer)
 
     def _expire_parked(self) -> None:
         """Drop txs that waited more than ``future_ttl_blocks`` for their missing nonce."""

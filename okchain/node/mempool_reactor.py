@@ -40,6 +40,9 @@ class MempoolReactor:
         self._outbox_bytes: dict[str, int] = {}
         self._incoming: list[tuple[str, list[bytes]]] = []
         self._incoming_count = 0
+        # hashes of peers' txs queued or being pre-checked: the copies other peers relay meanwhile (each tx
+        # comes from its origin and from every relaying peer) are dropped instead of decoded and recovered
+        self._in_flight: set[bytes] = set()
         self._incoming_ready = trio.Event()
         self.dropped = 0
 
@@ -61,11 +64,19 @@ class MempoolReactor:
             batch.ParseFromString(message)
         except Exception as exc:  # protobuf raises DecodeError and RuntimeWarning-derived errors
             raise PeerMisbehaved(f"undecodable Txs message: {exc}") from None
-        fresh = [raw for raw in batch.txs if not self._contains(sha256(raw))]
+        fresh: list[bytes] = []
+        hashes: list[bytes] = []
+        for raw in batch.txs:
+            tx_hash = sha256(raw)
+            if tx_hash not in self._in_flight and not self._contains(tx_hash):
+                self._in_flight.add(tx_hash)
+                fresh.append(raw)
+                hashes.append(tx_hash)
         if not fresh:
             return
         if self._incoming_count + len(fresh) > MAX_PENDING_TXS:
             self.dropped += len(fresh)
+            self._in_flight.difference_update(hashes)
             return
         self._incoming.append((peer, fresh))
         self._incoming_count += len(fresh)
@@ -109,10 +120,11 @@ class MempoolReactor:
             await self._incoming_ready.wait()
             self._incoming_ready = trio.Event()
             incoming, self._incoming, self._incoming_count = self._incoming, [], 0
-            await self._admit(
-                [raw for _, raws in incoming for raw in raws],
-                [peer for peer, raws in incoming for _ in raws],
-            )
+            raws = [raw for _, batch in incoming for raw in batch]
+            try:
+                await self._admit(raws, [peer for peer, batch in incoming for _ in batch])
+            finally:  # admitted ones are now known to the mempool; refused ones may come again
+                self._in_flight.difference_update(map(sha256, raws))
 
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:

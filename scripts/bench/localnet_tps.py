@@ -228,6 +228,13 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
         )
         if args.max_block_txs:
             cap_block_txs(directory, args.max_block_txs)
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+            hook = Path(__file__).resolve().parent / "profile_hook"
+            os.environ["OKCHAIN_PROFILE_DIR"] = str(args.profile.resolve())
+            os.environ["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(hook), os.environ.get("PYTHONPATH")])
+            )
         net = Localnet(directory)
         try:
             net.start(net.validators)
@@ -314,6 +321,12 @@ def main() -> int:
     )
     parser.add_argument("--max-block-txs", type=int, default=0, help="override the genesis parameter")
     parser.add_argument("--no-sync", action="store_true", help="skip the block-sync measurement")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="cProfile every node thread (profile_hook/sitecustomize.py); <pid>.prof files land here",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench-results/localnet_tps.json"))
     args = parser.parse_args()
     if not 1 <= args.batch <= 1000:

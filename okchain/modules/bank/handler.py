@@ -1,11 +1,17 @@
 """Bank message handlers: pure functions of (store, context, msg) that raise ``BankError`` on failure."""
 
+from functools import lru_cache
+
 from okchain.crypto.address import to_checksum
 from okchain.modules.auth.keeper import Store
 from okchain.modules.bank import keeper
 from okchain.modules.bank.messages import BankMsg, MultiSend, Transfer
 from okchain.modules.context import MsgContext
 from okchain.types.results import Event
+
+# EIP-55 spelling costs a keccak per address; every transfer event spells two, on every node, in check_tx
+# and again in the block. The function is pure, so a bounded memo cannot change any result.
+_checksum = lru_cache(maxsize=65_536)(to_checksum)
 
 
 def handle(store: Store, ctx: MsgContext, msg: BankMsg) -> list[Event]:
@@ -31,8 +37,8 @@ def _transfer_event(sender: bytes, to: bytes, denom: str, amount: int) -> Event:
     return Event(
         "transfer",
         (
-            ("sender", to_checksum(sender)),
-            ("recipient", to_checksum(to)),
+            ("sender", _checksum(sender)),
+            ("recipient", _checksum(to)),
             ("denom", denom),
             ("amount", str(amount)),
         ),
