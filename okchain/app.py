@@ -24,15 +24,26 @@ from okchain.genesis.document import GenesisDoc
 from okchain.modules.bank import keeper as bank
 from okchain.modules.dex.endblock import end_block as dex_end_block
 from okchain.query import StateQuery
-from okchain.state import schema, versions
+from okchain.state import blockstore, schema, versions
 from okchain.state.blockstore import LastCommitted
 from okchain.state.cache import CacheKV, ReadCache
 from okchain.state.crashpoint import crash_point
 from okchain.state.kv import KVStore
 from okchain.state.merkle import SparseMerkleTree
-from okchain.types.block import Block, Commit, last_commit_hash, seal_results, txs_hash
-from okchain.types.commit_check import Verifier, commit_problem
+from okchain.types.block import (
+    Block,
+    Commit,
+    block_bytes,
+    field_bytes,
+    last_commit_hash,
+    max_header_bytes,
+    seal_results,
+    tx_field_bytes,
+    txs_hash,
+)
+from okchain.types.commit_check import Verifier, bft_time, commit_problem
 from okchain.types.params import OKT_DENOM
+from okchain.types.refusal import Refusal, RefusalCode
 from okchain.types.results import Code, TxResult
 from okchain.types.tx import Recoverer, Tx, recover_signers
 
@@ -87,11 +98,6 @@ def validators_hash(validators: tuple[Validator, ...]) -> bytes:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-MAX_BLOCK_TIME_AHEAD_NS = 60 * 1_000_000_000
-"""How far a block's time may run past the weighted median time of the last commit's precommits. More than
-half of a valid commit's power is honest, so the median is an honest clock's time: a byzantine proposer
-can push the chain's time at most this far ahead (every later block must exceed its time)."""
-
 
 def genesis_marker(genesis: GenesisDoc) -> bytes:
     """Hash of the whole genesis (header and every account), stored at init so a home refuses to start
@@ -137,11 +143,15 @@ class Application:
         self.validators_hash = validators_hash(self.validators)
         self._validator_power = tuple((v.pub_key, v.power) for v in self.validators)
         self._validator_addresses = frozenset(v.address for v in self.validators)
-        self._power_of = {v.address: v.power for v in self.validators}
         self._checked_commit: tuple[int, bytes] = (-1, b"")  # (height, hash) of the last commit verified
         self.tree = SparseMerkleTree(db, schema.MERKLE, cache_size=tree_cache_size)
         self._pending: FinalizedBlock | None = None
         self._prepared: _Execution | None = None
+        self._accepted: tuple[int, bytes] = (
+            -1,
+            b"",
+        )  # (committed height, block hash) process_proposal passed
+        self._max_header_bytes = field_bytes(max_header_bytes(self.chain_id))
         # keys the last finalized block's end hook wrote: the mempool's fast path must not keep a check
         # state that caches any of them (they changed outside every tx)
         self.block_end_keys: frozenset[bytes] = frozenset()
@@ -265,120 +275,207 @@ class Application:
 
     # --- consensus door ---
     def prepare_proposal(self, txs: list[bytes]) -> Proposal:
-        """Shape a block from mempool txs (in the mempool's order) within the byte and count limits, and
+        """Shape a block from mempool txs (in the mempool's order) within the count, byte and gas limits, and
         leave out every tx that would fail in it.
 
         Mempool txs were checked in arrival order, but fee priority may reorder them across accounts (a
         spend can come before the transfer that funds it), so the proposer runs them here and keeps only
-        those that succeed. The execution is kept: ``finalize_block`` of the same block reuses it.
+        those that succeed. The execution is kept: ``finalize_block`` of a block
+        with exactly these txs reuses it.
         """
-        candidates: list[bytes] = []
-        size = 0
-        for tx in txs:
-            if len(candidates) >= self.params.max_block_txs or size + len(tx) > self.params.max_block_bytes:
-                break
-            candidates.append(tx)
-            size += len(tx)
+        params = self.params
+        room = params.max_block_bytes - self._block_overhead_bytes()
+        gas_room = params.max_block_gas
         state = CacheKV(self.state)
         kept: list[bytes] = []
         rejected: list[bytes] = []
         results: list[TxResult] = []
-        for raw in candidates:
+        for raw in txs:
+            if len(kept) >= params.max_block_txs or tx_field_bytes(raw) > room:
+                break
             branch = state.branch()
             result = self._deliver(branch, raw).result
-            if result.ok:
-                branch.merge_into(state)
-                kept.append(raw)
-                results.append(result)
-            else:
+            if not result.ok:
                 rejected.append(raw)
+                continue
+            if result.gas_wanted > gas_room:
+                break  # the block is full; the tx waits in the mempool for the next one
+            branch.merge_into(state)
+            kept.append(raw)
+            results.append(result)
+            room -= tx_field_bytes(raw)
+            gas_room -= result.gas_wanted
         self._prepared = _Execution(self.last.height, tuple(kept), state, tuple(results))
         return Proposal(kept, rejected)
 
-    def process_proposal(self, block: Block) -> str:
-        """Return '' if the block is acceptable, else the reason it is not."""
-        h = block.header
-        if h.chain_id != self.chain_id:
-            return f"wrong chain id {h.chain_id!r}"
-        if h.height != self.last.height + 1:
-            return f"expected height {self.last.height + 1}, got {h.height}"
-        if h.last_block_hash != self.last.block_hash:
-            return "last block hash does not match"
-        if h.app_hash != self.last.app_hash:
-            return "app hash does not match the state after the previous block"
-        if h.last_results_hash != self.last.results_hash:
-            return "last results hash does not match"
-        if h.validators_hash != self.validators_hash:
-            return "validators hash does not match"
-        if h.proposer_address not in self._validator_addresses:
-            return f"proposer {h.proposer_address.hex()} is not a validator"
-        problem = self._last_commit_problem(block)
-        if problem:
-            return problem
-        if h.txs_hash != txs_hash(block.txs):
-            return "txs hash does not match the block's transactions"
-        if h.time_ns <= self.last.time_ns:
-            return "block time does not increase"
-        latest = self.latest_block_time_ns(block.last_commit)
-        if latest is not None and h.time_ns > latest:
-            return (
-                f"block time {h.time_ns} is more than {MAX_BLOCK_TIME_AHEAD_NS // 1_000_000_000} s ahead of "
-                f"the last commit's median vote time (latest allowed {latest})"
-            )
-        if (
-            len(block.txs) > self.params.max_block_txs
-            or sum(map(len, block.txs)) > self.params.max_block_bytes
-        ):
-            return "block exceeds size limits"
-        if len({sha256(raw) for raw in block.txs}) != len(block.txs):
-            return "block contains the same tx twice"
-        return ""
+    def _block_overhead_bytes(self) -> int:
+        """Encoded bytes of the next block other than its txs, at most: the largest header this chain can
+        have, and the last commit it must carry."""
+        commit = blockstore.commit_at(self.db, self.last.height)
+        return self._max_header_bytes + (0 if commit is None else field_bytes(len(commit.encode())))
 
-    def latest_block_time_ns(self, last_commit: Commit | None) -> int | None:
-        """The latest time the next block may carry: the weighted median of ``last_commit``'s precommit
-        times plus ``MAX_BLOCK_TIME_AHEAD_NS``, but never below the last block's time + 1 ns (so a chain
-        whose last block already ran ahead is not stuck). ``None`` without a commit (initial height).
-        Deterministic: it depends on the block only, not on this node's clock."""
-        if last_commit is None or not last_commit.signatures:
-            return None
-        timed = sorted(
-            (sig.time_ns, self._power_of.get(sig.validator_address, 0)) for sig in last_commit.signatures
+    def process_proposal(self, block: Block) -> Refusal | None:
+        """``None`` if the block may be voted for and executed, else the first rule it breaks. Every byte
+        the proposer chose is checked: the header against the committed tip, the last commit exactly, the
+        block time against the commit's BFT time, the size of the whole encoded block, and every tx, which
+        must be a well-formed tx of this chain with a recoverable signature, within the block gas limit.
+
+        What a tx then does is decided by this chain's own code, so a tx that fails (a wrong nonce, no
+        funds, a refused message) is no reason to refuse the block: it fails the same way on every node.
+        Decoding and signature recovery are library code whose verdict on odd bytes may differ between
+        versions, so a tx they refuse never reaches execution or the results hash."""
+        return (
+            self._header_refusal(block)
+            or self._last_commit_refusal(block)
+            or self._time_refusal(block)
+            or self._size_refusal(block)
+            or self._txs_refusal(block)
         )
-        half = sum(power for _, power in timed) // 2
-        running = 0
-        for time_ns, power in timed:
-            running += power
-            if running > half:
-                return max(time_ns + MAX_BLOCK_TIME_AHEAD_NS, self.last.time_ns + 1)
-        return None  # no signature of a validator: process_proposal refuses the commit itself
 
-    def _last_commit_problem(self, block: Block) -> str:
-        """'' if the block carries the commit that decided the previous block (none at the initial height)
-        and its header hashes it. Verified once per commit: consensus and finalize both ask."""
+    def _header_refusal(self, block: Block) -> Refusal | None:
+        h = block.header
+        expected = self.last.height + 1
+        checks = (
+            (h.chain_id != self.chain_id, RefusalCode.CHAIN_ID, f"wrong chain id {h.chain_id!r}"),
+            (h.height != expected, RefusalCode.HEIGHT, f"expected height {expected}, got {h.height}"),
+            (
+                h.last_block_hash != self.last.block_hash,
+                RefusalCode.LAST_BLOCK_HASH,
+                "last block hash does not match",
+            ),
+            (
+                h.app_hash != self.last.app_hash,
+                RefusalCode.APP_HASH,
+                "app hash does not match the state after the previous block",
+            ),
+            (
+                h.last_results_hash != self.last.results_hash,
+                RefusalCode.LAST_RESULTS_HASH,
+                "last results hash does not match",
+            ),
+            (
+                h.validators_hash != self.validators_hash,
+                RefusalCode.VALIDATORS_HASH,
+                "validators hash does not match",
+            ),
+            (
+                h.proposer_address not in self._validator_addresses,
+                RefusalCode.PROPOSER,
+                f"proposer {h.proposer_address.hex()} is not a validator",
+            ),
+            (
+                h.txs_hash != txs_hash(block.txs),
+                RefusalCode.TXS_HASH,
+                "txs hash does not match the block's transactions",
+            ),
+        )
+        return next((Refusal(code, reason) for bad, code, reason in checks if bad), None)
+
+    def _last_commit_refusal(self, block: Block) -> Refusal | None:
+        """``None`` if the block carries the exact commit that decided the previous block (none at the
+        initial height) and its header hashes it. Verified once per commit: consensus and finalize both
+        ask."""
         commit = block.last_commit
         if block.header.last_commit_hash != last_commit_hash(commit):
-            return "last commit hash does not match the block's last commit"
-        if self.last.height + 1 == self.genesis_header.initial_height:
-            return "" if commit is None else "a block at the initial height carries a last commit"
+            return Refusal(
+                RefusalCode.LAST_COMMIT_HASH, "last commit hash does not match the block's last commit"
+            )
+        if self._at_initial_height():
+            if commit is None:
+                return None
+            return Refusal(
+                RefusalCode.LAST_COMMIT_UNEXPECTED, "a block at the initial height carries a last commit"
+            )
         if commit is None:
-            return f"block {block.header.height} carries no commit of block {self.last.height}"
+            return Refusal(
+                RefusalCode.LAST_COMMIT_MISSING,
+                f"block {block.header.height} carries no commit of block {self.last.height}",
+            )
         digest = block.header.last_commit_hash
         if self._checked_commit == (self.last.height, digest):
-            return ""
-        problem = commit_problem(
+            return None
+        refusal = commit_problem(
             self.chain_id, self.last.height, self.last.block_hash, commit, self._validator_power, self._verify
         )
-        if problem:
-            return f"last commit: {problem}"
+        if refusal is not None:
+            return refusal.within("last commit")
         self._checked_commit = (self.last.height, digest)
-        return ""
+        return None
+
+    def _at_initial_height(self) -> bool:
+        return self.last.height + 1 == self.genesis_header.initial_height
+
+    def block_time_ns(self, last_commit: Commit | None) -> int:
+        """The time the next block must carry: the genesis time at the initial height, else the BFT time of
+        its (verified) last commit, the power-weighted median of the precommit times. Deterministic: it
+        depends on the block only, never on this node's clock."""
+        if self._at_initial_height() or last_commit is None:
+            return self.last.time_ns
+        return bft_time(last_commit, self._validator_power)
+
+    def _time_refusal(self, block: Block) -> Refusal | None:
+        expected = self.block_time_ns(block.last_commit)
+        got = block.header.time_ns
+        if got != expected:
+            source = "the genesis time" if self._at_initial_height() else "the BFT time of the last commit"
+            return Refusal(
+                RefusalCode.BLOCK_TIME,
+                f"block time {got} is not {source}, {expected} (the power-weighted median precommit time)",
+            )
+        if not self._at_initial_height() and got <= self.last.time_ns:
+            return Refusal(
+                RefusalCode.BLOCK_TIME,
+                f"block time {got} does not pass the previous block's {self.last.time_ns}",
+            )
+        return None
+
+    def _size_refusal(self, block: Block) -> Refusal | None:
+        params = self.params
+        if len(block.txs) > params.max_block_txs:
+            return Refusal(
+                RefusalCode.BLOCK_SIZE, f"block has {len(block.txs)} txs, limit is {params.max_block_txs}"
+            )
+        size = block_bytes(block)
+        if size > params.max_block_bytes:
+            return Refusal(
+                RefusalCode.BLOCK_SIZE,
+                f"block is {size} bytes (header, txs and last commit), limit is {params.max_block_bytes}",
+            )
+        if len({sha256(raw) for raw in block.txs}) != len(block.txs):
+            return Refusal(RefusalCode.DUPLICATE_TX, "block contains the same tx twice")
+        return None
+
+    def _txs_refusal(self, block: Block) -> Refusal | None:
+        """Each tx passes the stateless checks (found in the signature cache when this node already checked
+        it), and the gas they want together stays within the block gas limit."""
+        gas = 0
+        for index, raw in enumerate(block.txs):
+            verified = self.sig_cache.get_verified(sha256(raw))
+            if verified is None:
+                checked = self.precheck(raw)
+                if checked.tx is None or not checked.result.ok:
+                    return Refusal(
+                        RefusalCode.TX_MALFORMED,
+                        f"tx {index} ({sha256(raw).hex()[:16]}) is not a valid signed tx of this chain: "
+                        f"{checked.result.code.name}: {checked.result.log}",
+                    )
+                tx = checked.tx
+            else:
+                tx = verified[0]
+            gas += tx.gas_limit
+            if gas > self.params.max_block_gas:
+                return Refusal(
+                    RefusalCode.BLOCK_GAS,
+                    f"txs 0..{index} want {gas} gas, block gas limit is {self.params.max_block_gas}",
+                )
+        return None
 
     def finalize_block(self, block: Block, commit: Commit) -> FinalizedBlock:
         """Execute every tx of a decided block (or reuse the proposer's execution of exactly these txs) and
         compute the new app hash. Nothing is written until ``commit``."""
-        reason = self.process_proposal(block)
-        if reason:
-            raise AppError(f"cannot finalize block {block.header.height}: {reason}")
+        refusal = self.process_proposal(block)
+        if refusal is not None:
+            raise AppError(f"cannot finalize block {block.header.height}: {refusal}")
         prepared, self._prepared = self._prepared, None
         if prepared is not None and prepared.height == self.last.height and prepared.txs == block.txs:
             state, results = prepared.state, prepared.results

@@ -17,6 +17,8 @@ from okchain.state import blockstore, schema
 from okchain.state.kv import KVStore
 from okchain.types.block import Block, Commit
 from okchain.types.params import ChainParams
+from okchain.types.refusal import RefusalCode
+from okchain.types.results import Code
 from okchain.types.tx import build_tx
 
 BALANCE = 1_000_000 * OKT
@@ -47,6 +49,19 @@ class Chain:
 
     def produce(self, txs: list[bytes]) -> FinalizedBlock:
         return self.apply(*self.decide(txs))
+
+    def refuse_malformed(self, raw: bytes, code: Code, log: str) -> None:
+        """``raw`` fails a stateless check with ``code`` and a log containing ``log``, and a block carrying
+        it is refused whole (no node executes it), leaving the state as it was."""
+        before = state_items(self.db), self.app.last
+        checked = self.app.simulate(raw).result
+        assert (checked.code, checked.gas_used, checked.fee) == (code, 0, 0)
+        assert log in checked.log
+        block, _ = self.decide([raw])
+        refusal = self.app.process_proposal(block)
+        assert refusal is not None and refusal.code == RefusalCode.TX_MALFORMED
+        assert code.name in refusal.reason and log in refusal.reason
+        assert (state_items(self.db), self.app.last) == before
 
 
 def genesis(params: ChainParams | None = None) -> GenesisDoc:

@@ -34,6 +34,7 @@ from okchain.state.merkle import reference_root
 from okchain.types.block import Block, results_hash, txs_hash
 from okchain.types.gas import required_gas
 from okchain.types.params import ChainParams
+from okchain.types.refusal import RefusalCode
 from okchain.types.results import Code
 from okchain.types.tx import decode_tx
 
@@ -128,6 +129,10 @@ def test_rejected_txs_change_nothing(db: KVStore) -> None:
     cases: list[tuple[bytes, Code, str]] = [
         (send(a, 0, b, 1), Code.BAD_NONCE, "nonce mismatch: expected 1, got 0"),
         (send(a, 2, b, 1), Code.BAD_NONCE, "nonce mismatch: expected 1, got 2"),
+        (flipped, Code.INSUFFICIENT_FEE_FUNDS, f"insufficient funds for fee: balance 0okt, needs {FEE}okt"),
+        (send(stranger, 0, b, 1), Code.INSUFFICIENT_FEE_FUNDS, "insufficient funds for fee"),
+    ]
+    malformed: list[tuple[bytes, Code, str]] = [
         (
             send(a, 1, b, 1, chain_id="other-chain"),
             Code.WRONG_CHAIN_ID,
@@ -138,8 +143,6 @@ def test_rejected_txs_change_nothing(db: KVStore) -> None:
             Code.BAD_SIGNATURE,
             "signature recovery id must be 0..3, got 7",
         ),
-        (flipped, Code.INSUFFICIENT_FEE_FUNDS, f"insufficient funds for fee: balance 0okt, needs {FEE}okt"),
-        (send(stranger, 0, b, 1), Code.INSUFFICIENT_FEE_FUNDS, "insufficient funds for fee"),
         (b"\xde\xad\xbe\xef", Code.TX_DECODE, "tx is not a valid TxRaw protobuf"),
         (b"", Code.TX_DECODE, "signature must be 65 bytes, got 0"),
         (b"\x00" * (64 * 1024 + 1), Code.TX_TOO_LARGE, "tx is 65537 bytes, limit is 65536"),
@@ -149,6 +152,8 @@ def test_rejected_txs_change_nothing(db: KVStore) -> None:
             "gas limit 10000001 exceeds the maximum 10000000",
         ),
     ]
+    for raw, code, log in malformed:  # library verdicts (decoding, recovery) never reach a block
+        chain.refuse_malformed(raw, code, log)
     fin = chain.produce([raw for raw, _, _ in cases])
     for (_, code, log), result in zip(cases, fin.results, strict=True):
         assert result.code == code
@@ -172,12 +177,11 @@ def test_multisend_and_message_limits(tmp_path: Path) -> None:
     too_many_outputs = tx(a, 0, [MultiSend(outs)])
     too_many_msgs = tx(a, 0, [Transfer(b.address, "okt", 1)] * 3)
     at_limit = tx(a, 0, [MultiSend(outs[:3]), Transfer(b.address, "okt", 1)])
-    before = state_items(chain.db)
-    fin = chain.produce([too_many_outputs, too_many_msgs])
-    assert [r.code for r in fin.results] == [Code.INVALID_MSG, Code.INVALID_MSG]
-    assert fin.results[0].log == "message 0: multi-send has 4 outputs, limit is 3"
-    assert fin.results[1].log == "tx has 3 messages, limit is 2"
-    assert state_items(chain.db) == before  # refused before the fee: nonce and balances untouched
+    # refused before the fee: nonce and balances untouched, and no block may carry them
+    chain.refuse_malformed(
+        too_many_outputs, Code.INVALID_MSG, "message 0: multi-send has 4 outputs, limit is 3"
+    )
+    chain.refuse_malformed(too_many_msgs, Code.INVALID_MSG, "tx has 3 messages, limit is 2")
     fin = chain.produce([at_limit])
     assert fin.results[0].code == Code.OK
     assert okt(chain.db, b) == BALANCE + 2
@@ -188,7 +192,7 @@ def _mixed_blocks() -> list[list[bytes]]:
     a, b, c, d = KEYS
     return [
         [send(a, 0, b, 1), send(b, 0, c, 2 * OKT), tx(c, 0, [MultiSend((Output(d.address, "okt", 5),))])],
-        [send(a, 1, b, BALANCE), b"garbage", send(d, 0, a, 3, gas_limit=10), send(a, 7, b, 1)],
+        [send(a, 1, b, BALANCE), send(c, 5, a, 1), send(d, 0, a, 3, gas_limit=10), send(a, 7, b, 1)],
         [],
         [send(a, 2, d, 9, fee=0), send(d, 1, a, 4, fee=2 * FEE, memo="last")],
     ]
@@ -267,7 +271,7 @@ def test_process_proposal_rejects_bad_blocks() -> None:
     chain.produce([send(KEYS[0], 0, KEYS[1], 1)])
     txs = [send(KEYS[0], 1, KEYS[1], 1)]
     block, commit = chain.decide(txs)
-    assert chain.app.process_proposal(block) == ""
+    assert chain.app.process_proposal(block) is None
 
     def with_header(**changes: object) -> Block:
         return dataclasses.replace(block, header=dataclasses.replace(block.header, **changes))  # type: ignore[arg-type]
@@ -282,10 +286,11 @@ def test_process_proposal_rejects_bad_blocks() -> None:
         (with_header(last_block_hash=b"\x01" * 32), "last block hash does not match"),
         (with_header(last_results_hash=b"\x01" * 32), "last results hash does not match"),
         (with_header(validators_hash=b"\x01" * 32), "validators hash does not match"),
-        (with_header(time_ns=chain.app.last.time_ns), "block time does not increase"),
+        (with_header(time_ns=chain.app.last.time_ns), "is not the BFT time of the last commit"),
     ]
     for candidate, reason in bad:
-        assert reason in chain.app.process_proposal(candidate)
+        refusal = chain.app.process_proposal(candidate)
+        assert refusal is not None and reason in refusal.reason
         with pytest.raises(AppError, match="cannot finalize block"):
             chain.app.finalize_block(candidate, commit)
     with pytest.raises(AppError, match="commit called without a finalized block"):
@@ -297,7 +302,7 @@ def test_process_proposal_rejects_bad_blocks() -> None:
 
 def test_header_links_previous_block() -> None:
     chain = Chain(MemoryKV(), genesis())
-    first = chain.produce([send(KEYS[0], 0, KEYS[1], 1), b"junk"])
+    first = chain.produce([send(KEYS[0], 0, KEYS[1], 1), send(KEYS[1], 3, KEYS[0], 1)])
     block, _ = chain.decide([])
     assert block.header.last_block_hash == first.block.hash
     assert block.header.app_hash == first.app_hash
@@ -334,7 +339,9 @@ def test_block_with_the_same_tx_twice_is_refused() -> None:
     chain = Chain(MemoryKV(), genesis())
     t = send(KEYS[0], 0, KEYS[1], 1)
     block, _ = chain.decide([t, t])
-    assert chain.app.process_proposal(block) == "block contains the same tx twice"
+    refusal = chain.app.process_proposal(block)
+    assert refusal is not None and refusal.code == RefusalCode.DUPLICATE_TX
+    assert refusal.reason == "block contains the same tx twice"
 
 
 def test_tx_replayed_in_a_later_block_keeps_its_original_index() -> None:

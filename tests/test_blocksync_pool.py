@@ -220,7 +220,7 @@ def test_pool_delivers_the_honest_chain_and_bans_only_liars(
     assert [b.header.height for b, _ in delivered] == list(range(start + 1, pool.height + 1))
     for block, commit in delivered:
         assert block == CHAIN_BLOCKS[block.header.height][0]
-        assert commit_problem(CHAIN, block.header.height, block.hash, commit, VALIDATORS) == ""
+        assert commit_problem(CHAIN, block.header.height, block.hash, commit, VALIDATORS) is None
     liars = {p.name for p in peers if p.kind in ("forger", "wrong")}
     assert out["banned"] <= liars
     honest_top = max(p.height for p in peers if p.kind == "honest")  # where the (growing) chain ended

@@ -75,7 +75,7 @@ def decide(app: Application, txs: list[bytes], last_commit: Commit | None) -> tu
     header = Header(
         chain_id=app.chain_id,
         height=h,
-        time_ns=last.time_ns + 10**9,
+        time_ns=app.block_time_ns(last_commit),
         last_block_hash=last.block_hash,
         txs_hash=txs_hash(txs),
         app_hash=last.app_hash,
@@ -87,7 +87,7 @@ def decide(app: Application, txs: list[bytes], last_commit: Commit | None) -> tu
     block = Block(header, tuple(txs), last_commit)
     sigs = []
     for i, key in enumerate(VALIDATOR_KEYS):
-        t = header.time_ns + i
+        t = header.time_ns + 10**9 + i  # a second later; the next block's time is their median
         message = vote_sign_bytes(app.chain_id, h, 0, VoteType.PRECOMMIT, block.hash, t)
         sigs.append(CommitSig(sha256(key.public_key)[:20], t, key.sign(message)))
     return block, Commit(h, 0, block.hash, tuple(sorted(sigs, key=lambda s: s.validator_address)))

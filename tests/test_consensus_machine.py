@@ -428,7 +428,7 @@ def test_a_received_commit_decides_even_if_an_equivocator_showed_us_another_vote
     )
     commit = Commit(1, 2, b.hash, sigs)
     short = Commit(1, 2, b.hash, sigs[:2])
-    assert "voting power needed" in of(s.feed(CommitReceived(b, short)), Rejected)[0].reason
+    assert "needs more than 2/3" in of(s.feed(CommitReceived(b, short)), Rejected)[0].reason
     got = s.feed(CommitReceived(b, commit))
     assert of(got, ApplyBlock) == [ApplyBlock(b, commit)]
     assert len(of(got, ReportEvidence)) == 1

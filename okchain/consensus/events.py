@@ -14,6 +14,7 @@ from okchain.consensus.messages import Proposal, TimeoutInfo, Vote
 from okchain.consensus.proposer import ValidatorSet
 from okchain.consensus.wal import RecordKind, WALRecord
 from okchain.types.block import Block, Commit
+from okchain.types.refusal import Refusal
 
 # --- events (inputs) ---
 
@@ -142,6 +143,18 @@ class ReportEvidence:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockRefused:
+    """A proposed or committed block failed validation (judged once per block): the operator's log line
+    names the proposer and the rule it broke."""
+
+    height: int
+    round: int
+    block_hash: bytes
+    proposer: str
+    refusal: Refusal
+
+
+@dataclass(frozen=True, slots=True)
 class Rejected:
     """An input the machine refused, with the reason (for logs and peer scoring)."""
 
@@ -158,6 +171,7 @@ Action = (
     | BuildBlock
     | ApplyBlock
     | ReportEvidence
+    | BlockRefused
     | Rejected
 )
 

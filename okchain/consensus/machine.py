@@ -45,6 +45,7 @@ from okchain.consensus.events import (
     BlockApplied,
     BlockBuilt,
     BlockReceived,
+    BlockRefused,
     Broadcast,
     BuildBlock,
     CommitDelayElapsed,
@@ -68,13 +69,15 @@ from okchain.consensus.votes import AddOutcome, HeightVotes
 from okchain.consensus.wal import RecordKind, WALRecord, end_height_record
 from okchain.crypto import ed25519
 from okchain.types.block import Block, Commit, CommitSig, txs_hash
+from okchain.types.commit_check import commit_problem
+from okchain.types.refusal import Refusal, RefusalCode
 from okchain.types.vote import VoteType
 
 Verifier = Callable[[bytes, bytes, bytes], bool]
 """(public key, message, signature) -> valid? The node uses ed25519.verify; the simulator a cached one."""
 
-Validity = Callable[[Block], str]
-"""'' if the block may be voted for, else the reason (in the node: ``Application.process_proposal``)."""
+Validity = Callable[[Block], Refusal | None]
+"""``None`` if the block may be voted for, else why not (in the node: ``Application.process_proposal``)."""
 
 MAX_ROUNDS_AHEAD = 64
 """Messages for rounds further ahead are refused: bounds the vote sets a peer can make us allocate."""
@@ -127,7 +130,7 @@ class ConsensusMachine:
         self.decision: tuple[Block, Commit] | None = None
         self._proposals: dict[int, Proposal] = {}
         self._blocks: dict[bytes, Block] = {}
-        self._validity: dict[bytes, str] = {}
+        self._validity: dict[bytes, Refusal | None] = {}
         self._votes = HeightVotes(validators)
         self._proposers: dict[int, bytes] = {}
         self._commit_rounds: dict[int, bytes] = {}
@@ -328,8 +331,8 @@ class ConsensusMachine:
         if block_hash in self._blocks:
             return
         problem = _body_problem(block)
-        if problem:
-            out.append(Rejected(problem))
+        if problem is not None:
+            out.append(Rejected(str(problem)))
             return
         if not self._named(block_hash):
             out.append(
@@ -352,7 +355,8 @@ class ConsensusMachine:
         )
 
     def _on_commit(self, block: Block, commit: Commit, out: list[Action]) -> None:
-        """A commit is a proof on its own: +2/3 of the power signed it. Once it checks out whole, its votes
+        """A commit is a proof on its own: an exact commit, +2/3 of the power signed it (the one rule of
+        ``commit_problem``). Once it checks out whole, its votes
         are also counted (and checked for equivocation), but the decision does not depend on them: an
         equivocating validator may have shown us a different precommit than the one in the commit."""
         if commit.height != self.height or block.header.height != self.height:
@@ -361,13 +365,20 @@ class ConsensusMachine:
         if block.hash != commit.block_hash:
             out.append(Rejected("commit names a different block than the one it came with"))
             return
-        problem = _body_problem(block)
-        if problem:
-            out.append(Rejected(problem))
+        problem = _body_problem(block) or commit_problem(
+            self.chain_id,
+            self.height,
+            block.hash,
+            commit,
+            [(v.pub_key, v.power) for v in self.validators.validators],
+            self._verify,
+        )
+        if problem is not None:
+            out.append(Rejected(f"commit for height {self.height}: {problem}"))
             return
         if self.phase == Phase.COMMIT:
             return
-        checked_votes: dict[bytes, tuple[Vote, ConsensusValidator]] = {}
+        checked_votes: list[tuple[Vote, ConsensusValidator]] = []
         for sig in commit.signatures:
             try:
                 vote = Vote(
@@ -383,18 +394,11 @@ class ConsensusMachine:
                 out.append(Rejected(f"malformed commit signature: {exc}"))
                 return
             checked = self._check_vote(vote, in_commit=True)
-            if isinstance(checked, str) or vote.validator_address in checked_votes:
-                reason = checked if isinstance(checked, str) else "a validator signed twice"
-                out.append(Rejected(f"commit for height {self.height}: {reason}"))
+            if isinstance(checked, str):
+                out.append(Rejected(f"commit for height {self.height}: {checked}"))
                 return
-            checked_votes[vote.validator_address] = (vote, checked)
-        power = sum(validator.power for _, validator in checked_votes.values())
-        if power < self.validators.quorum:
-            out.append(
-                Rejected(f"commit carries {power} of the {self.validators.quorum} voting power needed")
-            )
-            return
-        for vote, validator in checked_votes.values():
+            checked_votes.append((vote, checked))
+        for vote, validator in checked_votes:
             self._count_vote(vote, validator, out)
         if block.hash not in self._blocks:
             self._blocks[block.hash] = block
@@ -458,7 +462,7 @@ class ConsensusMachine:
             return False
         for commit in self._commits():
             block = self._blocks.get(commit.block_hash)
-            if block is None or self._invalid_reason(block):
+            if block is None or self._invalid_reason(block, out):
                 continue  # a committed invalid block means > 1/3 faulty power: refuse and halt
             self.phase = Phase.COMMIT
             self.decision = (block, commit)
@@ -472,7 +476,10 @@ class ConsensusMachine:
         commits = []
         for round_, block_hash in self._commit_rounds.items():
             precommits = self._votes.get(round_, VoteType.PRECOMMIT).votes_for(block_hash)
-            sigs = tuple(CommitSig(v.validator_address, v.time_ns, v.signature) for v in precommits)
+            ordered = sorted(
+                precommits, key=lambda v: v.validator_address
+            )  # commits list validators in order
+            sigs = tuple(CommitSig(v.validator_address, v.time_ns, v.signature) for v in ordered)
             commits.append(Commit(self.height, round_, block_hash, sigs))
         if self._proven is not None:
             commits.append(self._proven)
@@ -495,7 +502,7 @@ class ConsensusMachine:
             pol = self._votes.peek(proposal.pol_round, VoteType.PREVOTE) if proposal.pol_round >= 0 else None
             if proposal.pol_round == -1 or (pol is not None and pol.has_quorum_for(bh)):
                 justified = unlocked or (pol is not None and self.locked_round <= proposal.pol_round)
-                ok = justified and not self._invalid_reason(block)
+                ok = justified and not self._invalid_reason(block, out)
                 self._vote(VoteType.PREVOTE, bh if ok else b"", now_ns, out)
                 self.phase = Phase.PREVOTE
                 return True
@@ -509,7 +516,7 @@ class ConsensusMachine:
             and block is not None
             and "polka" not in self._fired
             and prevotes.has_quorum_for(proposal.block_hash)
-            and not self._invalid_reason(block)
+            and not self._invalid_reason(block, out)
         ):
             self._fired.add("polka")
             if self.phase == Phase.PREVOTE:
@@ -547,17 +554,25 @@ class ConsensusMachine:
         out.append(ScheduleTimeout(TimeoutInfo(self.height, self.round, step, duration)))
 
     def _vote(self, vote_type: VoteType, block_hash: bytes, now_ns: int, out: list[Action]) -> None:
+        """Our vote. A precommit for a block is timed after the block, however late our clock: the next
+        block's time is the median of these times and must pass this block's."""
+        if vote_type == VoteType.PRECOMMIT and block_hash:
+            now_ns = max(now_ns, self._blocks[block_hash].header.time_ns + 1)
         if self.address is not None and self.validators.by_address(self.address) is not None:
             out.append(
                 SignVote(Vote(vote_type, self.height, self.round, block_hash, now_ns, self.address, b""))
             )
 
-    def _invalid_reason(self, block: Block) -> str:
+    def _invalid_reason(self, block: Block, out: list[Action]) -> Refusal | None:
+        """The block's refusal, judged once per block; the first judgement of a bad block is reported."""
         block_hash = block.hash
-        reason = self._validity.get(block_hash)
-        if reason is None:
-            reason = self._validity[block_hash] = self._validate(block)
-        return reason
+        if block_hash in self._validity:
+            return self._validity[block_hash]
+        refusal = self._validity[block_hash] = self._validate(block)
+        if refusal is not None:
+            proposer = block.header.proposer_address.hex()
+            out.append(BlockRefused(block.header.height, self.round, block_hash, proposer, refusal))
+        return refusal
 
 
 def _all_votes(votes: HeightVotes) -> list[Vote]:
@@ -565,12 +580,14 @@ def _all_votes(votes: HeightVotes) -> list[Vote]:
     return [v for vs in sets if vs is not None for v in vs.all_votes()]
 
 
-def _body_problem(block: Block) -> str:
-    """'' if the txs are the ones the header commits to. The block hash covers only the header, and blocks
-    are cached by hash: a body that does not match must never be taken for the block (first one wins)."""
+def _body_problem(block: Block) -> Refusal | None:
+    """``None`` if the txs are the ones the header commits to. The block hash covers only the header, and
+    blocks are cached by hash: a body that does not match must never be taken for the block (first one
+    wins)."""
     if block.header.txs_hash != txs_hash(block.txs):
-        return f"block {block.hash.hex()[:12]} carries txs that do not match its header's txs hash"
-    return ""
+        reason = f"block {block.hash.hex()[:12]} carries txs that do not match its header's txs hash"
+        return Refusal(RefusalCode.TXS_HASH, reason)
+    return None
 
 
 def _describe(vote: Vote) -> str:

@@ -23,9 +23,11 @@ class ChainTip:
 
 
 def decide(tip: ChainTip, txs: list[bytes], now_ns: int, key: ValidatorKey) -> tuple[Block, Commit]:
-    """Build block ``last.height + 1`` and the validator's precommit over it (round 0)."""
+    """Build block ``last.height + 1`` and the validator's precommit over it (round 0), timed like the
+    node's: the block carries the BFT time of its last commit (the one validator's precommit time; the
+    genesis time at the initial height), and the precommit is timed ``now_ns``, or just after the block."""
     last = tip.last
-    time_ns = max(now_ns, last.time_ns + 1)
+    time_ns = last.time_ns if tip.last_commit is None else tip.last_commit.signatures[0].time_ns
     header = Header(
         chain_id=tip.chain_id,
         height=last.height + 1,
@@ -40,11 +42,12 @@ def decide(tip: ChainTip, txs: list[bytes], now_ns: int, key: ValidatorKey) -> t
     )
     block = Block(header, tuple(txs), tip.last_commit)
     block_hash = block.hash
-    sign_bytes = vote_sign_bytes(tip.chain_id, header.height, 0, VoteType.PRECOMMIT, block_hash, time_ns)
+    vote_ns = max(now_ns, time_ns + 1)
+    sign_bytes = vote_sign_bytes(tip.chain_id, header.height, 0, VoteType.PRECOMMIT, block_hash, vote_ns)
     commit = Commit(
         header.height,
         0,
         block_hash,
-        (CommitSig(validator_address(key.public_key), time_ns, key.sign(sign_bytes)),),
+        (CommitSig(validator_address(key.public_key), vote_ns, key.sign(sign_bytes)),),
     )
     return block, commit

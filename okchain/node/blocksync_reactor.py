@@ -36,6 +36,7 @@ from okchain.state.kv import KVReader
 from okchain.types.block import Block, BlockDecodeError, Commit
 from okchain.types.commit_check import Verifier
 from okchain.types.params import ChainParams
+from okchain.types.refusal import Refusal
 
 log = logging.getLogger("okchain.blocksync")
 
@@ -315,7 +316,7 @@ class BlockSyncReactor:
                 await changed.wait()
                 continue
             size = -(-len(checks) // self.config.verify_threads)
-            results: dict[CommitCheck, str] = {}
+            results: dict[CommitCheck, Refusal | None] = {}
             async with trio.open_nursery() as nursery:
                 for i in range(0, len(checks), size):
                     nursery.start_soon(self._check_on_thread, pool, checks[i : i + size], limiter, results)
@@ -323,7 +324,10 @@ class BlockSyncReactor:
 
     @staticmethod
     async def _check_on_thread(
-        pool: BlockPool, checks: list[CommitCheck], limiter: trio.CapacityLimiter, out: dict[CommitCheck, str]
+        pool: BlockPool,
+        checks: list[CommitCheck],
+        limiter: trio.CapacityLimiter,
+        out: dict[CommitCheck, Refusal | None],
     ) -> None:
         done = await trio.to_thread.run_sync(lambda: [pool.check(c) for c in checks], limiter=limiter)
         out.update(zip(checks, done, strict=True))

@@ -30,6 +30,7 @@ from okchain.consensus.events import (
     ApplyBlock,
     BlockApplied,
     BlockBuilt,
+    BlockRefused,
     Broadcast,
     BuildBlock,
     CommitDelayElapsed,
@@ -215,6 +216,16 @@ class ConsensusDriver:
                 action.evidence.vote_a.round,
             )
             self._hooks.report_evidence(action.evidence)
+        elif isinstance(action, BlockRefused):
+            log.warning(
+                "refused block %d/%d %s of proposer %s: [%s] %s",
+                action.height,
+                action.round,
+                action.block_hash.hex()[:16],
+                action.proposer,
+                action.refusal.code,
+                action.refusal.reason,
+            )
 
     def _schedule(self, duration_ns: int, event: Event) -> None:
         heapq.heappush(self._timers, (trio.current_time() + duration_ns / 1e9, next(self._seq), event))

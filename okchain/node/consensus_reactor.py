@@ -15,8 +15,9 @@ catch-up commits, between the switch and the ``ConsensusDriver``.
 - Signatures are checked off the consensus path: incoming votes, proposals and commits wait in one ordered
   queue, each batch is verified on a worker thread (``VerifyCache.verify_many``; pynacl releases the GIL),
   then handed to the driver in arrival order, so the machine's own checks hit the cache; the signers of a
-  block's txs that did not arrive by gossip are recovered meanwhile on the signature pool, and applying the
-  block waits for that (``warmed``), so execution never recovers on the consensus thread. A peer that sends
+  block's txs that did not arrive by gossip are recovered meanwhile on the signature pool, and the block
+  reaches the machine only after that (``warmed``): judging a block checks every tx's signer, and neither
+  that nor execution recovers signers on the consensus thread. A peer that sends
   an undecodable message or a bad signature is disconnected and banned (``PeerMisbehaved``/``stop_peer``).
 """
 
@@ -317,6 +318,8 @@ class ConsensusReactor:
             answers = iter(await self._verifier.verify_many([i for p in batch for i in p.items]))
             for pending in batch:
                 if all([next(answers) for _ in pending.items]):
+                    if isinstance(pending.event, BlockReceived | CommitReceived):
+                        await self.warmed(pending.event.block)  # judging a block checks its txs' signers
                     if not self._driver.submit(pending.event):
                         self._forget(pending)
                 else:

@@ -314,14 +314,10 @@ class Node:
         )
         last = app.last
         last_commit = blockstore.commit_at(self.db, last.height)
-        time_ns = max(time.time_ns(), last.time_ns + 1)
-        latest = app.latest_block_time_ns(last_commit)
-        if latest is not None:
-            time_ns = min(time_ns, latest)  # after a long halt the clock is far past the last votes
         header = Header(
             chain_id=app.chain_id,
             height=height,
-            time_ns=time_ns,
+            time_ns=app.block_time_ns(last_commit),
             last_block_hash=last.block_hash,
             txs_hash=txs_hash(proposal.txs),
             app_hash=last.app_hash,

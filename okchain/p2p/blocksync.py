@@ -32,6 +32,7 @@ from okchain.crypto import ed25519
 from okchain.p2p.errors import P2PError
 from okchain.types.block import Block, Commit, last_commit_hash, txs_hash
 from okchain.types.commit_check import Verifier, commit_problem
+from okchain.types.refusal import Refusal, RefusalCode
 
 
 class BlockSyncError(P2PError):
@@ -104,13 +105,15 @@ class _Received:
     size: int
 
 
-def body_problem(block: Block) -> str:
-    """Why ``block``'s body does not match its (decided) header, or ''."""
+def body_problem(block: Block) -> Refusal | None:
+    """Why ``block``'s body does not match its (decided) header, or ``None``."""
+    h = block.header.height
     if block.header.txs_hash != txs_hash(block.txs):
-        return f"block {block.header.height}'s txs do not match its header's txs hash"
+        return Refusal(RefusalCode.TXS_HASH, f"block {h}'s txs do not match its header's txs hash")
     if block.header.last_commit_hash != last_commit_hash(block.last_commit):
-        return f"block {block.header.height}'s last commit does not match its header's last commit hash"
-    return ""
+        reason = f"block {h}'s last commit does not match its header's last commit hash"
+        return Refusal(RefusalCode.LAST_COMMIT_HASH, reason)
+    return None
 
 
 class BlockPool:
@@ -138,7 +141,7 @@ class BlockPool:
         self._requests: dict[int, _Request] = {}
         self._blocks: dict[int, _Received] = {}
         self._held_bytes = 0  # sizes of the blocks in _blocks, as received
-        self._checked: dict[CommitCheck, str] = {}
+        self._checked: dict[CommitCheck, Refusal | None] = {}
         self._faults: list[Fault] = []
         self._liars: set[str] = set()
         self._strikes: dict[str, int] = {}  # failures to serve a claimed height since it last served one
@@ -253,7 +256,7 @@ class BlockPool:
         return ""
 
     # --- verification ---
-    def check(self, c: CommitCheck) -> str:
+    def check(self, c: CommitCheck) -> Refusal | None:
         """The signature check itself (pure, so safe to run on any thread)."""
         return commit_problem(
             self.chain_id, c.height, c.commit.block_hash, c.commit, self.validators, self._verify
@@ -273,7 +276,7 @@ class BlockPool:
             out.extend(c for c in candidates if c.height > self.height and c not in self._checked)
         return out
 
-    def record_checks(self, results: Mapping[CommitCheck, str]) -> None:
+    def record_checks(self, results: Mapping[CommitCheck, Refusal | None]) -> None:
         """Results of ``check`` computed elsewhere; ``pop`` uses them instead of checking again."""
         for c, problem in results.items():
             if c.height > self.height:
@@ -297,8 +300,8 @@ class BlockPool:
             if decided_by is None:
                 continue
             body = body_problem(got.block) or self._last_commit_problem(got.block)
-            if body:
-                self._drop(got.peer, body, ban=True)
+            if body is not None:
+                self._drop(got.peer, str(body), ban=True)
                 continue
             self._forget(h)
             self.height = h
@@ -306,11 +309,10 @@ class BlockPool:
                 del self._checked[c]
             return Verified(got.block, decided_by, got.peer)
 
-    def _checked_problem(self, c: CommitCheck) -> str:
-        problem = self._checked.get(c)
-        if problem is None:
-            problem = self._checked[c] = self.check(c)
-        return problem
+    def _checked_problem(self, c: CommitCheck) -> Refusal | None:
+        if c not in self._checked:
+            self._checked[c] = self.check(c)
+        return self._checked[c]
 
     def _decided_by_successor(self, got: _Received, successor: _Received) -> Commit | None:
         h = got.block.header.height
@@ -319,7 +321,7 @@ class BlockPool:
             self._drop(successor.peer, f"block {h + 1} has no last commit", ban=True)
             return None
         problem = self._checked_problem(CommitCheck(h, commit))
-        if problem:
+        if problem is not None:
             self._drop(successor.peer, f"block {h + 1}'s last commit is invalid: {problem}", ban=True)
             return None
         if commit.block_hash != got.block.hash:
@@ -332,24 +334,25 @@ class BlockPool:
             return None
         return commit
 
-    def _last_commit_problem(self, block: Block) -> str:
+    def _last_commit_problem(self, block: Block) -> Refusal | None:
         """The last commit (bound to the decided header by ``last_commit_hash``) must decide the block this
         one links to, or the application would refuse the block. Memoised: the same commit proved that block
         (except for the first block of a run), so this costs no signature check."""
         commit, h = block.last_commit, block.header.height
         if commit is None:
-            return ""  # only the initial height has none; the application refuses it anywhere else
+            return None  # only the initial height has none; the application refuses it anywhere else
         problem = self._checked_problem(CommitCheck(h - 1, commit))
-        if problem:
-            return f"block {h}'s last commit is invalid: {problem}"
+        if problem is not None:
+            return problem.within(f"block {h}'s last commit is invalid")
         if commit.block_hash != block.header.last_block_hash:
-            return f"block {h}'s last commit decides another block than the one it links to"
-        return ""
+            reason = f"block {h}'s last commit decides another block than the one it links to"
+            return Refusal(RefusalCode.COMMIT_BLOCK, reason)
+        return None
 
     def _decided_by_own_commit(self, got: _Received) -> Commit | None:
         h = got.block.header.height
         problem = self._checked_problem(CommitCheck(h, got.commit))
-        if problem:
+        if problem is not None:
             self._drop(got.peer, f"the commit sent with block {h} is invalid: {problem}", ban=True)
             return None
         if got.commit.block_hash != got.block.hash:

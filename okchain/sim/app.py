@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from okchain.crypto.hashing import sha256
 from okchain.types.block import Block, Commit, Header, txs_hash
+from okchain.types.refusal import Refusal, RefusalCode
 
 
 def counter_tx(value: int) -> bytes:
@@ -49,26 +50,36 @@ class CounterState:
         )
         return Block(header, txs, self.last_commit)
 
-    def problem(self, block: Block) -> str:
-        """'' if ``block`` may follow this tip, else why not."""
+    def problem(self, block: Block) -> Refusal | None:
+        """``None`` if ``block`` may follow this tip, else why not."""
         h = block.header
-        if h.chain_id != self.chain_id:
-            return f"wrong chain id {h.chain_id!r}"
-        if h.height != self.height + 1:
-            return f"expected height {self.height + 1}, got {h.height}"
-        if h.last_block_hash != self.block_hash:
-            return "last block hash does not match"
-        if h.app_hash != self.app_hash:
-            return "app hash does not match"
-        if h.validators_hash != self.validators_hash:
-            return "validators hash does not match"
-        if h.txs_hash != txs_hash(block.txs):
-            return "txs hash does not match"
-        if h.time_ns <= self.time_ns:
-            return "block time does not increase"
-        if block.txs != (counter_tx(self.counter + 1),):
-            return f"block must set the counter to {self.counter + 1}"
-        return ""
+        checks = (
+            (h.chain_id != self.chain_id, RefusalCode.CHAIN_ID, f"wrong chain id {h.chain_id!r}"),
+            (
+                h.height != self.height + 1,
+                RefusalCode.HEIGHT,
+                f"expected height {self.height + 1}, got {h.height}",
+            ),
+            (
+                h.last_block_hash != self.block_hash,
+                RefusalCode.LAST_BLOCK_HASH,
+                "last block hash does not match",
+            ),
+            (h.app_hash != self.app_hash, RefusalCode.APP_HASH, "app hash does not match"),
+            (
+                h.validators_hash != self.validators_hash,
+                RefusalCode.VALIDATORS_HASH,
+                "validators hash does not match",
+            ),
+            (h.txs_hash != txs_hash(block.txs), RefusalCode.TXS_HASH, "txs hash does not match"),
+            (h.time_ns <= self.time_ns, RefusalCode.BLOCK_TIME, "block time does not increase"),
+            (
+                block.txs != (counter_tx(self.counter + 1),),
+                RefusalCode.TX_MALFORMED,
+                f"block must set the counter to {self.counter + 1}",
+            ),
+        )
+        return next((Refusal(code, reason) for bad, code, reason in checks if bad), None)
 
     def apply(self, block: Block, commit: Commit) -> "CounterState":
         return CounterState(

@@ -424,7 +424,7 @@ class Simulator:
             height=height,
             validators=self._validators_at(height),
             address=node.address,
-            validate=(lambda block: "")
+            validate=(lambda block: None)
             if byz is not None and byz.invalid_blocks
             else (lambda b: node.state.problem(b)),
             config=self.config.consensus,
@@ -575,7 +575,7 @@ class Simulator:
         height = block.header.height
         if node.byzantine is None:
             problem = node.state.problem(block)
-            if problem:
+            if problem is not None:
                 self._violation(f"validity: n{node.index} committed an invalid block at {height}: {problem}")
             self._check_commit(node, block, commit)
             first = self.decided.setdefault(height, block.hash)

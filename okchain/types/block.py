@@ -183,14 +183,53 @@ def seal_results(
     height: int, results: list[TxResult] | tuple[TxResult, ...], app_hash: bytes
 ) -> tuple[bytes, bytes]:
     """(stored BlockResults bytes, results hash). The hash is a Merkle root over each result's canonical
-    bytes and goes into the next header; each result is converted once for both."""
+    bytes without its log, and goes into the next header; each result is converted once for both."""
     protos = [result_to_proto(r) for r in results]
-    digest = merkle_root([sha256(p.SerializeToString(deterministic=True)) for p in protos])
+    digest = merkle_root([sha256(_hashed_bytes(p)) for p in protos])
     encoded = types_pb2.BlockResults(height=height, tx_results=protos, app_hash=app_hash).SerializeToString(
         deterministic=True
     )
     return encoded, digest
 
 
+def _hashed_bytes(result: types_pb2.TxResult) -> bytes:
+    """What the results hash covers of a result: code, gas wanted and used, events (built from the chain's
+    own values), signer, nonce and fee. Never the log: it is free text for people and may quote a library's
+    message, whose words can differ between two honest nodes' library versions."""
+    if not result.log:
+        return result.SerializeToString(deterministic=True)
+    covered = types_pb2.TxResult()
+    covered.CopyFrom(result)
+    covered.ClearField("log")
+    return covered.SerializeToString(deterministic=True)
+
+
 def results_hash(results: list[TxResult] | tuple[TxResult, ...]) -> bytes:
     return seal_results(0, results, b"")[1]
+
+
+def field_bytes(length: int) -> int:
+    """Encoded bytes of one length-delimited protobuf field (tag below 16) holding ``length`` bytes."""
+    return 1 + _varint_bytes(length) + length
+
+
+def tx_field_bytes(raw: bytes) -> int:
+    """What one tx adds to its encoded block."""
+    return field_bytes(len(raw))
+
+
+def block_bytes(block: Block) -> int:
+    """Size of ``block.encode()``, computed from its parts without encoding the txs: header, every tx and
+    the last commit all count against the block size limit."""
+    commit = 0 if block.last_commit is None else field_bytes(len(block.last_commit.encode()))
+    return field_bytes(len(block.header.encode())) + sum(map(tx_field_bytes, block.txs)) + commit
+
+
+def max_header_bytes(chain_id: str) -> int:
+    """The largest encoded header of a chain: every hash 32 bytes, the widest height and time varints."""
+    widest = Header(chain_id, 2**64 - 1, -1, *(b"\xff" * 32,) * 5, b"\xff" * 20, b"\xff" * 32)
+    return len(widest.encode())
+
+
+def _varint_bytes(value: int) -> int:
+    return max(1, (value.bit_length() + 6) // 7)

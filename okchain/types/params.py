@@ -18,8 +18,11 @@ class ChainParams:
     """All integers; serialised as decimal strings so JSON readers never round them."""
 
     max_tx_bytes: int = 64 * 1024
-    max_block_bytes: int = 16 * 1024 * 1024
+    max_block_bytes: int = 16 * 1024 * 1024  # the whole encoded block: header, txs and last commit
     max_block_txs: int = 20_000
+    # the gas all txs of a block may want (sum of gas limits): bounds the work of executing a block, and of
+    # its end (DEX orders placed, cancelled and expiring are each paid for by the gas of some tx)
+    max_block_gas: int = 1_000_000_000
     max_msgs_per_tx: int = 64
     max_multisend_outputs: int = 1_000
     tx_base_gas: int = 20_000
