@@ -81,6 +81,7 @@ class NodeProcess:
     proc: subprocess.Popen[bytes] | None = field(default=None)
     # single-validator test nodes have no peers: any free port, never a clash; None = config.toml's (localnet)
     p2p_listen: str | None = "127.0.0.1:0"
+    program: tuple[str, ...] = ("-m", "okchain.cli.main")  # what the interpreter runs (a test may swap it)
 
     @property
     def target(self) -> str:
@@ -96,8 +97,7 @@ class NodeProcess:
         self.proc = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "okchain.cli.main",
+                *self.program,
                 "start",
                 "--home",
                 str(self.home),

@@ -410,6 +410,7 @@ class ConsensusMachine:
             return  # stale: the machine moved on
         if info.step == Step.PROPOSE and self.phase == Phase.PROPOSE:
             out.append(WriteWAL(WALRecord(RecordKind.TIMEOUT, info.encode()), False))
+            self._report_missing_block(out)
             self._vote(VoteType.PREVOTE, b"", now_ns, out)
             self.phase = Phase.PREVOTE
         elif info.step == Step.PREVOTE and self.phase == Phase.PREVOTE:
@@ -419,6 +420,15 @@ class ConsensusMachine:
         elif info.step == Step.PRECOMMIT and self.phase in _IN_ROUND:
             out.append(WriteWAL(WALRecord(RecordKind.TIMEOUT, info.encode()), False))
             self._start_round(self.round + 1, now_ns, out)
+
+    def _report_missing_block(self, out: list[Action]) -> None:
+        """A proposal whose block never came (withheld, or of another height than its proposal)."""
+        proposal = self._proposals.get(self.round)
+        if proposal is not None and proposal.block_hash not in self._blocks:
+            reason = "the proposal's block did not arrive before the propose timeout"
+            missing = Refusal(RefusalCode.BLOCK_MISSING, reason)
+            proposer = proposal.proposer_address.hex()
+            out.append(BlockRefused(self.height, self.round, proposal.block_hash, proposer, missing))
 
     def _on_block_built(self, event: BlockBuilt, now_ns: int, out: list[Action]) -> None:
         block = event.block

@@ -30,6 +30,7 @@ class RefusalCode(StrEnum):
     BLOCK_SIZE = "block-size"
     BLOCK_GAS = "block-gas"
     DUPLICATE_TX = "duplicate-tx"
+    BLOCK_MISSING = "block-missing"  # a proposal's block never arrived (withheld)
     TX_MALFORMED = "tx-malformed"  # not a well-formed, signed tx of this chain
 
 
