@@ -3,7 +3,7 @@
 ``check_tx`` admits transactions against a check state; ``prepare_proposal``/``process_proposal`` shape and
 vet blocks; ``finalize_block`` executes one and computes the new app hash without writing anything;
 ``commit`` writes state changes, Merkle nodes, their version history (``state/versions.py``), the block,
-its commit, results, tx index and the height marker in ONE LevelDB write batch (DESIGN rule 4), so a crash
+its commit, results, tx index and the height marker in ONE LevelDB write batch, so a crash
 leaves either the old state or the new one.
 """
 

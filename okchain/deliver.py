@@ -3,7 +3,7 @@
 Order of checks (each failure leaves the store untouched unless noted):
 size → decode → chain id → message limits → gas limit ≤ max → signature (these form the stateless
 ``precheck``) → nonce → fee funds;
-then the fee is charged and the nonce bumped (kept even if what follows fails, DESIGN rule 5);
+then the fee is charged and the nonce bumped (kept even if what follows fails: a failed tx still pays);
 then gas ≥ required; then the messages run in a branch merged only on success.
 
 Messages reach their module through ``HANDLERS`` (message type → handler). Every handler raises a subclass

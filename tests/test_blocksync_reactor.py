@@ -30,7 +30,7 @@ from okchain.p2p.switch import P2PConfig, Switch
 from okchain.state import blockstore, schema
 from okchain.state.kv import KVReader, LevelDB, MemoryKV
 from okchain.state.pruning import Pruner
-from okchain.types.block import Block, Commit, CommitSig, Header, last_commit_hash, txs_hash
+from okchain.types.block import Block, Commit, CommitSig, Header, block_bytes, last_commit_hash, txs_hash
 from okchain.types.params import ChainParams
 from okchain.types.tx import build_tx
 from okchain.types.vote import VoteType, vote_sign_bytes
@@ -443,14 +443,14 @@ def test_any_bytes_from_the_network_are_handled_or_refused_as_misbehaviour(messa
 
 
 def test_the_channel_limit_fits_the_largest_valid_block_response() -> None:
-    """A full block (the params' byte and count limits) with worst-case varints and two 4-signature
-    commits still fits the BLOCKSYNC message limit."""
-    params = dataclasses.replace(ChainParams(), max_block_bytes=200_000, max_block_txs=100)
+    """A full block (all of the params' byte limit, which counts its header and last commit) with
+    worst-case varints and a second 4-signature commit still fits the BLOCKSYNC message limit."""
     big = 2**63 - 1
     sigs = tuple(CommitSig(bytes([i]) * 20, big, bytes(64)) for i in range(4))
     commit = Commit(big, 2**31 - 1, b"\xff" * 32, sigs)
     header = Header("c" * 50, big, big, *[b"\xff" * 32] * 5, b"\xff" * 20, b"\xff" * 32)
     block = Block(header, tuple(bytes([i]) * 2_000 for i in range(100)), commit)
+    params = dataclasses.replace(ChainParams(), max_block_bytes=block_bytes(block), max_block_txs=100)
     message = blocksync_pb2.Message(
         block_response=blocksync_pb2.BlockResponse(block=block.encode(), commit=commit.encode())
     ).SerializeToString()

@@ -1,6 +1,7 @@
 """Defects found reviewing the networked node, each pinned by a test that failed before its fix."""
 
 import dataclasses
+import multiprocessing
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from okchain.consensus.evidence import DuplicateVoteEvidence
 from okchain.consensus.messages import Vote
 from okchain.consensus.wal import RecordKind, WALRecord
 from okchain.crypto.ed25519 import validator_address
+from okchain.node import node as node_module
 from okchain.node.config import NodeConfig
 from okchain.node.evidence_reactor import MAX_EVIDENCE_AHEAD, MAX_POOL
 from okchain.node.node import Node
@@ -274,3 +276,24 @@ def test_a_starting_node_reports_catching_up_until_it_knows_it_is_not_behind(tmp
 
     trio.run(main)
     assert len(seen) > 20 and all(seen[:20]) and not seen[-1], seen  # the wait for peers is 2 s
+
+
+def test_a_node_that_fails_half_way_through_assembly_releases_what_it_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database, the WAL, the signer state and the signature pool's worker process are open before
+    the switch is built: a failure there must leave none of them open or running (a second open of the
+    database in this process would fail on its lock)."""
+    (home,) = make_homes(tmp_path, 1)
+
+    def broken_switch(*args: object, **kwargs: object) -> Switch:
+        raise OSError("no switch today")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(node_module, "Switch", broken_switch)
+        with pytest.raises(OSError, match="no switch today"):
+            Node(home, dataclasses.replace(FAST, signature_workers=1))
+    assert multiprocessing.active_children() == []
+    node = Node(home, FAST)  # every lock was released
+    assert node.app.last.height == 0
+    node._close()

@@ -33,7 +33,7 @@ from okchain.p2p.channels import ChannelId, ChannelSpec
 from okchain.p2p.errors import PeerMisbehaved
 from okchain.state import schema, versions
 from okchain.state.kv import KVReader
-from okchain.types.block import Block, BlockDecodeError, Commit
+from okchain.types.block import Block, BlockDecodeError, Commit, block_message_limit
 from okchain.types.commit_check import Verifier
 from okchain.types.params import ChainParams
 from okchain.types.refusal import Refusal
@@ -70,9 +70,8 @@ class BlockSyncConfig:
 
 
 def response_limit(params: ChainParams, validators: int) -> int:
-    """Largest valid block sync message: a full block (tx bytes plus at most 6 bytes of framing each), its
-    last commit and the stored commit (at most 128 bytes per validator signature each), header, envelopes."""
-    return params.max_block_bytes + 6 * params.max_block_txs + 2 * 128 * validators + 4096
+    """Largest valid block sync message: a full block with the commit that decided it."""
+    return block_message_limit(params.max_block_bytes, validators)
 
 
 def decode_commit(raw: bytes) -> Commit:

@@ -40,7 +40,7 @@ from okchain.p2p.errors import PeerMisbehaved
 from okchain.p2p.switch import ChannelId, ChannelSpec, Switch
 from okchain.state import schema
 from okchain.state.kv import KVReader
-from okchain.types.block import Block, BlockDecodeError, Commit
+from okchain.types.block import Block, BlockDecodeError, Commit, block_message_limit
 from okchain.types.vote import VoteType, vote_sign_bytes
 
 log = logging.getLogger("okchain.consensus.reactor")
@@ -52,7 +52,6 @@ CATCH_UP_RETRY_S = 1.0
 MAX_KNOWN_PER_PEER = 20_000  # message keys remembered per peer (a height has at most a few per validator)
 MAX_PENDING = 20_000  # received messages waiting for their signature check; beyond it they are dropped
 MAX_HANDED = 50_000  # votes and proposals remembered as handed to the machine (this height and the last)
-ENVELOPE_BYTES = 1024 * 1024  # room for the commit and the envelope around the largest block
 
 MessageKey = tuple[str, int, int, int, bytes, bytes]
 """(kind, height, round, vote type, author, block hash): the same message from any peer has one key."""
@@ -126,7 +125,9 @@ class ConsensusReactor:
         self._db = db
         self._committed_height = committed_height
         self._own = own_address
-        self._max_bytes = max_block_bytes + ENVELOPE_BYTES
+        self._max_bytes = block_message_limit(
+            max_block_bytes, len(validator_keys)
+        )  # a catch-up is the largest
         self._prewarm = prewarm  # recover the signers of txs (on the signature pool), caching them
         self._has_signer = has_signer  # is this tx hash's signer cached already?
         self._peers: dict[str, PeerState] = {}

@@ -10,7 +10,7 @@ import logging
 import signal
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import trio
@@ -104,30 +104,37 @@ class Node:
             raise NodeError(f"{home.root} is not an initialised home; run `okchaind init` first")
         self.home = home
         self.config = config
+        # Everything opened (database, consensus files, the signature pool's processes) is closed by
+        # ``_close``, also when a later step of the assembly fails.
+        self._resources = ExitStack()
+        try:
+            self._assemble()
+        except BaseException:
+            self._close()
+            raise
+
+    def _assemble(self) -> None:
+        home, config = self.home, self.config
         genesis = load_genesis(home.genesis_file)
         self.key = home.read_validator_key()
         self.verifier = VerifyCache()
         self.db = LevelDB(home.data_dir)
-        self._closers: list[Callable[[], None]] = [self.db.close]
-        try:
-            self.app = Application(
-                self.db,
-                genesis,
-                min_gas_price=config.min_gas_price,
-                tree_cache_size=config.tree_cache_nodes,
-                state_cache_size=config.state_cache_entries,
-                verify=self.verifier.verify,
-            )
-            self.pruner = Pruner(self.db, config.state_retention_heights)
-            self.validator_address = validator_address(self.key.public_key)
-            self.is_validator = any(v.address == self.validator_address for v in self.app.validators)
-            self._wal, self._signer = self._open_consensus_files()
-            self.driver = self._new_driver()
-            self.node_key = NodeKey.load_or_create(home.node_key_file)
-            p2p_config = P2PConfig.from_node_config(config, home.data_dir.parent / "addrbook.json")
-        except BaseException:
-            self._close()
-            raise
+        self._resources.callback(self.db.close)
+        self.app = Application(
+            self.db,
+            genesis,
+            min_gas_price=config.min_gas_price,
+            tree_cache_size=config.tree_cache_nodes,
+            state_cache_size=config.state_cache_entries,
+            verify=self.verifier.verify,
+        )
+        self.pruner = Pruner(self.db, config.state_retention_heights)
+        self.validator_address = validator_address(self.key.public_key)
+        self.is_validator = any(v.address == self.validator_address for v in self.app.validators)
+        self._wal, self._signer = self._open_consensus_files()
+        self.driver = self._new_driver()
+        self.node_key = NodeKey.load_or_create(home.node_key_file)
+        p2p_config = P2PConfig.from_node_config(config, home.data_dir.parent / "addrbook.json")
         self.mempool = Mempool(
             self.app,
             MempoolConfig(
@@ -145,6 +152,7 @@ class Node:
         self._sig_pool: SignaturePool | None = None
         if workers > 0:
             self._sig_pool = SignaturePool(workers)
+            self._resources.callback(self._sig_pool.close)
             self.recover = self._sig_pool.recover
         self._rejected: list[bytes] = []  # what our last prepare_proposal left out (mempool fast path)
         self._recent: OrderedDict[bytes, None] = OrderedDict()  # committed tx hashes, oldest first
@@ -261,11 +269,11 @@ class Node:
         a lock for the node's lifetime and are closed by ``_close``."""
         data = self.home.data_dir.parent
         wal = FileWAL(data / "consensus.wal")
-        self._closers.append(wal.close)
+        self._resources.callback(wal.close)
         if not self.is_validator:
             return wal, None
         store = FileSignerStore(data / "signer_state.json")
-        self._closers.append(store.close)
+        self._resources.callback(store.close)
         return wal, SafeSigner(self.key, store)
 
     def _new_driver(self) -> ConsensusDriver:
@@ -447,15 +455,11 @@ class Node:
         finally:
             if server is not None:
                 server.stop(grace=1.0)
-            if self._sig_pool is not None:
-                self._sig_pool.close()
             self._close()
             print("okchain node stopped", flush=True)
 
     def _close(self) -> None:
-        for close in reversed(self._closers):
-            close()
-        self._closers = []
+        self._resources.close()
 
     async def _stop_on_signal(
         self, scope: trio.CancelScope, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED

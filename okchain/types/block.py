@@ -225,6 +225,17 @@ def block_bytes(block: Block) -> int:
     return field_bytes(len(block.header.encode())) + sum(map(tx_field_bytes, block.txs)) + commit
 
 
+COMMIT_ENTRY_BYTES = 128
+"""At most one encoded commit entry: address, widest time varint, signature, framing (about 110 bytes)."""
+
+
+def block_message_limit(max_block_bytes: int, validators: int) -> int:
+    """The largest message that carries one valid block (``max_block_bytes`` counts its header and last
+    commit) with the commit that decided it: block sync responses and consensus catch-ups; 4 KiB for the
+    message envelopes around them."""
+    return max_block_bytes + COMMIT_ENTRY_BYTES * validators + 4096
+
+
 def max_header_bytes(chain_id: str) -> int:
     """The largest encoded header of a chain: every hash 32 bytes, the widest height and time varints."""
     widest = Header(chain_id, 2**64 - 1, -1, *(b"\xff" * 32,) * 5, b"\xff" * 20, b"\xff" * 32)

@@ -5,7 +5,7 @@ all its books concatenated pair-major, so the numpy call overhead is paid per bl
 ``run_many`` matches a block (``run_auction``/``clearing_price`` one pair); ``settle_many``/``settle`` turn
 fills into fund movements; ``run_block`` does both with the books checked and concatenated once.
 
-Clearing price: rules 0–3 of issue 5 (worked examples: okexchain-docs ``docs/concepts/periodic-auction.md``).
+Clearing price: OKChain's periodic-auction rules 0–3, stated here in full.
 The *candidates* are the book's distinct limit prices. At candidate p, ``B(p)`` = buy lots with limit >= p,
 ``S(p)`` = sell lots with limit <= p, executable volume ``min(B, S)``, imbalance ``B - S``.
 
