@@ -325,12 +325,26 @@ class Application:
         Decoding and signature recovery are library code whose verdict on odd bytes may differ between
         versions, so a tx they refuse never reaches execution or the results hash."""
         return (
-            self._header_refusal(block)
+            self._encoding_refusal(block)
+            or self._header_refusal(block)
             or self._last_commit_refusal(block)
             or self._time_refusal(block)
             or self._size_refusal(block)
             or self._txs_refusal(block)
         )
+
+    @staticmethod
+    def _encoding_refusal(block: Block) -> Refusal | None:
+        """A header or last commit holding a value its protobuf field cannot carry (a negative round, a time
+        past INT64) has no canonical bytes and so no hash: no peer can have sent it, and the checks that
+        hash or sign it would raise instead of refusing."""
+        try:
+            block.header.encode()
+            if block.last_commit is not None:
+                block.last_commit.encode()
+        except ValueError as exc:  # protobuf's range and UTF-8 errors
+            return Refusal(RefusalCode.BLOCK_ENCODING, f"block has no canonical encoding: {exc}")
+        return None
 
     def _header_refusal(self, block: Block) -> Refusal | None:
         h = block.header

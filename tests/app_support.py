@@ -1,6 +1,7 @@
 """The application driven block by block like a node does: shared by the app, token and dex tests."""
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from conftest import CHAIN_ID, OKT, funded_keys, make_genesis
@@ -8,24 +9,28 @@ from conftest import CHAIN_ID, OKT, funded_keys, make_genesis
 from okchain.app import Application, FinalizedBlock
 from okchain.consensus import solo
 from okchain.crypto.address import Address
-from okchain.crypto.ed25519 import ValidatorKey
+from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.crypto.secp import AccountKey
-from okchain.genesis.document import GenesisDoc
+from okchain.genesis.document import GenesisDoc, GenesisValidator
 from okchain.modules.bank import keeper as bank
 from okchain.modules.bank.messages import BankMsg, Transfer
 from okchain.state import blockstore, schema
-from okchain.state.kv import KVStore
-from okchain.types.block import Block, Commit
+from okchain.state.kv import KVStore, MemoryKV
+from okchain.types.block import Block, Commit, CommitSig, Header, last_commit_hash, txs_hash
 from okchain.types.params import ChainParams
 from okchain.types.refusal import RefusalCode
 from okchain.types.results import Code
 from okchain.types.tx import build_tx
+from okchain.types.vote import VoteType, vote_sign_bytes
 
 BALANCE = 1_000_000 * OKT
 FEE = 10**15
 GAS = 200_000
 VALIDATOR = ValidatorKey(b"\x01" * 32)
 KEYS = funded_keys(4)
+COMMITTEE = sorted(
+    (ValidatorKey(bytes([i + 10]) * 32) for i in range(4)), key=lambda k: validator_address(k.public_key)
+)  # four validators of power 10, in address order
 
 
 class Chain:
@@ -69,6 +74,63 @@ def genesis(params: ChainParams | None = None) -> GenesisDoc:
     if params is None:
         return doc
     return GenesisDoc(dataclasses.replace(doc.header, params=params), doc.accounts)
+
+
+def committee_genesis(params: ChainParams | None = None) -> GenesisDoc:
+    base = genesis(params)
+    validators = tuple(GenesisValidator(f"v{i}", k.public_key, 10) for i, k in enumerate(COMMITTEE))
+    return GenesisDoc(dataclasses.replace(base.header, validators=validators), base.accounts)
+
+
+def committee_chain(params: ChainParams | None = None) -> Chain:
+    """A ``COMMITTEE`` chain over MemoryKV at height 1 (an empty block all four signed), so the next block
+    carries a real four-entry last commit."""
+    chain = Chain(MemoryKV(), committee_genesis(params))
+    block = next_block(chain, None, proposer=COMMITTEE[0])
+    assert chain.app.process_proposal(block) is None
+    chain.apply(block, sign(chain, block, COMMITTEE, [block.header.time_ns + 1] * 4))
+    return chain
+
+
+def sign(
+    chain: Chain, block: Block, keys: Sequence[ValidatorKey], times: Sequence[int], round_: int = 0
+) -> Commit:
+    """The commit of ``block`` by ``keys``, each precommitting in ``round_`` at its time in ``times``."""
+    h = block.header.height
+    sigs = [
+        CommitSig(
+            validator_address(k.public_key),
+            t,
+            k.sign(vote_sign_bytes(chain.app.chain_id, h, round_, VoteType.PRECOMMIT, block.hash, t)),
+        )
+        for k, t in zip(keys, times, strict=True)
+    ]
+    return Commit(h, round_, block.hash, tuple(sorted(sigs, key=lambda s: s.validator_address)))
+
+
+def next_block(
+    chain: Chain,
+    last_commit: Commit | None,
+    *,
+    proposer: ValidatorKey,
+    time_ns: int | None = None,
+    txs: Sequence[bytes] = (),
+) -> Block:
+    """The block an honest ``proposer`` builds on ``chain``'s tip (BFT time unless ``time_ns`` says)."""
+    app = chain.app
+    header = Header(
+        app.chain_id,
+        app.last.height + 1,
+        app.block_time_ns(last_commit) if time_ns is None else time_ns,
+        app.last.block_hash,
+        txs_hash(list(txs)),
+        app.last.app_hash,
+        app.last.results_hash,
+        app.validators_hash,
+        validator_address(proposer.public_key),
+        last_commit_hash(last_commit),
+    )
+    return Block(header, tuple(txs), last_commit)
 
 
 def tx(

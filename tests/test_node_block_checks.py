@@ -5,21 +5,15 @@ of that commit, the whole encoded block and its gas are bounded, and every tx is
 import dataclasses
 
 import pytest
-from app_support import GAS, KEYS, Chain, genesis, send
+from app_support import COMMITTEE, GAS, KEYS, Chain, committee_chain, genesis, next_block, send, sign
 
-from okchain.crypto.ed25519 import ValidatorKey, validator_address
-from okchain.genesis.document import GenesisDoc, GenesisValidator
 from okchain.state import blockstore
 from okchain.state.kv import MemoryKV
-from okchain.types.block import Block, Commit, CommitSig, Header, block_bytes, last_commit_hash, txs_hash
+from okchain.types.block import Block, Commit, CommitSig, block_bytes, last_commit_hash
 from okchain.types.params import ChainParams
 from okchain.types.refusal import Refusal, RefusalCode
-from okchain.types.vote import VoteType, vote_sign_bytes
 
 INT64_MAX = 2**63 - 1
-COMMITTEE = sorted(
-    (ValidatorKey(bytes([i + 10]) * 32) for i in range(4)), key=lambda k: validator_address(k.public_key)
-)
 
 
 def _chain_at_height_one() -> Chain:
@@ -116,50 +110,6 @@ def test_proposer_must_be_a_validator() -> None:
 
 
 # --- a four-validator committee: order, membership, power and the weighted median ---
-
-
-def committee_chain() -> Chain:
-    base = genesis()
-    validators = tuple(GenesisValidator(f"v{i}", k.public_key, 10) for i, k in enumerate(COMMITTEE))
-    chain = Chain(
-        MemoryKV(), GenesisDoc(dataclasses.replace(base.header, validators=validators), base.accounts)
-    )
-    block = next_block(chain, None, proposer=COMMITTEE[0])
-    assert chain.app.process_proposal(block) is None
-    chain.apply(block, sign(chain, block, COMMITTEE, [block.header.time_ns + 1] * 4))
-    return chain
-
-
-def sign(chain: Chain, block: Block, keys: list[ValidatorKey], times: list[int]) -> Commit:
-    h = block.header.height
-    sigs = [
-        CommitSig(
-            validator_address(k.public_key),
-            t,
-            k.sign(vote_sign_bytes(chain.app.chain_id, h, 0, VoteType.PRECOMMIT, block.hash, t)),
-        )
-        for k, t in zip(keys, times, strict=True)
-    ]
-    return Commit(h, 0, block.hash, tuple(sorted(sigs, key=lambda s: s.validator_address)))
-
-
-def next_block(
-    chain: Chain, last_commit: Commit | None, *, proposer: ValidatorKey, time_ns: int | None = None
-) -> Block:
-    app = chain.app
-    header = Header(
-        app.chain_id,
-        app.last.height + 1,
-        app.block_time_ns(last_commit) if time_ns is None else time_ns,
-        app.last.block_hash,
-        txs_hash([]),
-        app.last.app_hash,
-        app.last.results_hash,
-        app.validators_hash,
-        validator_address(proposer.public_key),
-        last_commit_hash(last_commit),
-    )
-    return Block(header, (), last_commit)
 
 
 def test_block_time_is_the_power_weighted_median_of_the_commit() -> None:

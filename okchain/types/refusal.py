@@ -15,6 +15,7 @@ class RefusalCode(StrEnum):
     COMMIT_SIGNATURE = "commit-signature"
     COMMIT_POWER = "commit-power"
     # the header and body (``Application.process_proposal``, block sync, the consensus machine)
+    BLOCK_ENCODING = "block-encoding"  # a header or commit value its protobuf field cannot carry
     CHAIN_ID = "chain-id"
     HEIGHT = "height"
     LAST_BLOCK_HASH = "last-block-hash"
