@@ -235,11 +235,11 @@ class Application:
             raws, chain_id=self.chain_id, params=self.params, sig_cache=self.sig_cache, recover=recover
         )
 
-    def fee_shortfall(self, tx: Tx) -> str:
-        """Why ``tx``'s fee is below this node's minimum gas price, or '' if it is not (node-local rule)."""
+    def fee_shortfall(self, tx: Tx) -> str | None:
+        """Why ``tx``'s fee is below this node's minimum gas price, or ``None`` (a node-local rule)."""
         needed = tx.gas_limit * self.min_gas_price
         if tx.fee >= needed:
-            return ""
+            return None
         price = self.min_gas_price
         return f"fee too low: {tx.fee} < gas limit {tx.gas_limit} × min gas price {price} = {needed}"
 

@@ -217,11 +217,11 @@ def deliver_tx(
     return result(Code.OK, "", tuple(events))
 
 
-def _message_limits(tx: Tx, params: ChainParams) -> str:
+def _message_limits(tx: Tx, params: ChainParams) -> str | None:
     if len(tx.msgs) > params.max_msgs_per_tx:
         return f"tx has {len(tx.msgs)} messages, limit is {params.max_msgs_per_tx}"
     for i, msg in enumerate(tx.msgs):
         if isinstance(msg, MultiSend) and len(msg.outputs) > params.max_multisend_outputs:
             limit = params.max_multisend_outputs
             return f"message {i}: multi-send has {len(msg.outputs)} outputs, limit is {limit}"
-    return ""
+    return None

@@ -194,7 +194,7 @@ def run_sync(peers: list[SimPeer], start: int, config: PoolConfig, seed: int) ->
             continue  # lost with its connection, answered after a time-out (stale), or never answered
         if peer.kind == "noblock" and h in peer.missing:
             peer.missing.discard(h)
-            assert pool.no_block(name, h) == ""
+            assert pool.no_block(name, h) is None
             pool.set_peer(name, peer.base, peer.height)  # its next status response
             continue
         if peer.kind == "wrong" and h + 1 in CHAIN_BLOCKS:
@@ -203,7 +203,7 @@ def run_sync(peers: list[SimPeer], start: int, config: PoolConfig, seed: int) ->
                 disconnect(name, True)
             continue
         block, commit = forge(peer.forged[h], h) if h in peer.forged else CHAIN_BLOCKS[h]
-        assert pool.add_block(name, block, commit) == ""
+        assert pool.add_block(name, block, commit) is None
     else:
         raise AssertionError(f"no progress: height {pool.height}")
     return pool, {"delivered": delivered, "banned": banned, "now": now, "honest_doubted": honest_doubted}
@@ -237,9 +237,9 @@ def test_a_forged_block_bans_its_server_and_is_fetched_again_from_an_honest_peer
     pool.set_peer("liar", 1, 3)
     pool.set_peer("good", 1, 3)
     assert pool.schedule(0) == [("good", 1), ("liar", 2), ("good", 3)]
-    assert pool.add_block("liar", *forge("header", 2)) == ""
-    assert pool.add_block("good", *CHAIN_BLOCKS[1]) == ""
-    assert pool.add_block("good", *CHAIN_BLOCKS[3]) == ""
+    assert pool.add_block("liar", *forge("header", 2)) is None
+    assert pool.add_block("good", *CHAIN_BLOCKS[1]) is None
+    assert pool.add_block("good", *CHAIN_BLOCKS[3]) is None
     first = pool.pop()  # the forged block 2 still carries the real commit of block 1
     assert first is not None and first.block == CHAIN_BLOCKS[1][0]
     assert first.commit == CHAIN_BLOCKS[2][0].last_commit
@@ -250,7 +250,7 @@ def test_a_forged_block_bans_its_server_and_is_fetched_again_from_an_honest_peer
     assert pool.schedule(0) == [("good", 2)]
     assert pool.add_block("liar", *CHAIN_BLOCKS[2]).endswith("not requested from this peer")
     pool.set_peer("liar", 1, 3)  # a liar's later status does not bring it back
-    assert pool.add_block("good", *CHAIN_BLOCKS[2]) == ""
+    assert pool.add_block("good", *CHAIN_BLOCKS[2]) is None
     got = [pool.pop(), pool.pop()]
     assert [(v.block, v.commit) for v in got if v] == [
         (CHAIN_BLOCKS[2][0], CHAIN_BLOCKS[3][0].last_commit),
@@ -266,10 +266,10 @@ def test_a_time_out_re_requests_elsewhere_and_a_second_in_a_row_drops_the_peer_w
     pool.set_peer("fast", 1, 3)
     assert pool.schedule(0) == [("fast", 1), ("slow", 2)]
     assert pool.schedule(99) == []
-    assert pool.add_block("fast", *CHAIN_BLOCKS[1]) == ""
+    assert pool.add_block("fast", *CHAIN_BLOCKS[1]) is None
     assert pool.schedule(100) == [("fast", 2), ("slow", 3)]  # one strike: kept, a peer without one first
     assert pool.faults() == [] and pool.trusted_height() == 3
-    assert pool.add_block("fast", *CHAIN_BLOCKS[2]) == ""
+    assert pool.add_block("fast", *CHAIN_BLOCKS[2]) is None
     assert pool.schedule(200) == [("fast", 3)]
     [fault] = pool.faults()
     assert (fault.peer, fault.ban) == ("slow", False) and "within 1e-07 s, twice" in fault.reason
@@ -290,13 +290,13 @@ def test_one_time_out_of_the_only_peer_ahead_does_not_end_the_sync() -> None:
         pool.remove_peer(fault.peer)
     assert not pool.caught_up(100) and pool.trusted_height() == 1_000
     assert again == [("claims", 1), ("honest", 2)]  # asked again, one height at a time
-    assert pool.add_block("honest", *CHAIN_BLOCKS[2]) == ""
+    assert pool.add_block("honest", *CHAIN_BLOCKS[2]) is None
     assert pool.schedule(200) == [("honest", 1), ("honest", 3)]  # the claimer's second time-out
     assert [f.peer for f in pool.faults()] == ["claims"]
     pool.remove_peer("claims")
     assert not pool.caught_up(200) and pool.trusted_height() == 3
     for h in (1, 3):
-        assert pool.add_block("honest", *CHAIN_BLOCKS[h]) == ""
+        assert pool.add_block("honest", *CHAIN_BLOCKS[h]) is None
     assert [v.block.header.height for v in iter(pool.pop, None)] == [1, 2, 3]
     assert pool.caught_up(200)
 
@@ -320,7 +320,7 @@ def test_responses_are_taken_only_from_the_peer_asked_and_of_the_right_chain() -
     pool.set_peer("a", 1, 1)
     assert pool.schedule(0) == [("a", 1)]
     assert pool.add_block("b", *CHAIN_BLOCKS[1]).endswith("not requested from this peer")
-    assert pool.no_block("b", 1) != ""
+    assert pool.no_block("b", 1) is not None
     other = dataclasses.replace(
         CHAIN_BLOCKS[1][0], header=dataclasses.replace(CHAIN_BLOCKS[1][0].header, chain_id="x")
     )
@@ -354,7 +354,7 @@ def test_received_run_is_gapless_and_bounded_for_the_pre_warm() -> None:
     pool.set_peer("a", 1, 8)
     pool.schedule(0)
     for h in (1, 2, 3, 5, 6):
-        assert pool.add_block("a", *CHAIN_BLOCKS[h]) == ""
+        assert pool.add_block("a", *CHAIN_BLOCKS[h]) is None
     heights = [
         [b.header.height for b in pool.received_run(h, n, t)]
         for h, n, t in [(1, 8, 100), (1, 2, 100), (2, 8, 1), (4, 8, 100), (5, 8, 100)]
@@ -371,11 +371,11 @@ def test_a_peer_claiming_blocks_it_never_serves_delays_the_sync_by_two_time_outs
     assert pool.schedule(0) == [("claims", 1), ("good", 2), ("claims", 3), ("claims", 4)] + [
         ("claims", h) for h in range(5, 11)
     ]
-    assert pool.add_block("good", *CHAIN_BLOCKS[2]) == ""
+    assert pool.add_block("good", *CHAIN_BLOCKS[2]) is None
     assert not pool.caught_up(99)
     # first time-out: a strike; the good peer gets height 1, the claimer one height at a time
     assert pool.schedule(100) == [("good", 1), ("claims", 3)]
-    assert pool.add_block("good", *CHAIN_BLOCKS[1]) == ""
+    assert pool.add_block("good", *CHAIN_BLOCKS[1]) is None
     assert pool.pop() is not None and pool.pop() is None  # block 2 waits: the claimer still counts
     assert not pool.caught_up(150)
     assert pool.schedule(200) == []  # second time-out: discredited and dropped
@@ -394,10 +394,10 @@ def test_received_blocks_held_in_memory_are_bounded_by_bytes() -> None:
     pool.set_peer("big", 1, 10)
     assert [h for _, h in pool.schedule(0)] == list(range(1, 11))
     for h in range(3, 11):
-        assert pool.add_block("big", *CHAIN_BLOCKS[h], size=200) == ""  # 1,600 bytes held
+        assert pool.add_block("big", *CHAIN_BLOCKS[h], size=200) is None  # 1,600 bytes held
     pool.set_peer("big", 1, 16)
     assert pool.schedule(0) == []  # only heights 1 and 2 may still be asked, and they are in flight
     for h in (1, 2):
-        assert pool.add_block("big", *CHAIN_BLOCKS[h], size=200) == ""
+        assert pool.add_block("big", *CHAIN_BLOCKS[h], size=200) is None
     assert [v.block.header.height for v in iter(pool.pop, None)] == list(range(1, 10))  # 10 waits for 11
     assert [h for _, h in pool.schedule(0)] == list(range(11, 17))  # 200 bytes held: the window reopens

@@ -36,12 +36,12 @@ def test_valid_evidence_verifies_in_either_order() -> None:
     ev = DuplicateVoteEvidence.from_votes(signed(B), signed(A), 30, 100)
     assert ev.vote_a.block_hash == A and ev.vote_b.block_hash == B
     assert ev == DuplicateVoteEvidence.from_votes(signed(A), signed(B), 30, 100)
-    assert ev.verify(CHAIN, KEY.public_key, 30, 100) == ""
+    assert ev.verify(CHAIN, KEY.public_key, 30, 100) is None
     assert ev.height == 10 and ev.validator_address == validator_address(KEY.public_key)
     nil = DuplicateVoteEvidence.from_votes(
         signed(A, vote_type=VoteType.PREVOTE), signed(b"", vote_type=VoteType.PREVOTE), 1, 1
     )
-    assert nil.vote_a.is_nil and nil.verify(CHAIN, KEY.public_key, 1, 1) == ""
+    assert nil.vote_a.is_nil and nil.verify(CHAIN, KEY.public_key, 1, 1) is None
     assert DuplicateVoteEvidence.decode(ev.encode()) == ev
     assert ev.hash() == DuplicateVoteEvidence.decode(ev.encode()).hash() != nil.hash()
 
@@ -131,7 +131,7 @@ def test_verify_against_the_set_of_the_height() -> None:
         ]
     )
     ev = DuplicateVoteEvidence.from_votes(signed(A), signed(B), 30, 100)
-    assert ev.verify_in(CHAIN, vset) == ""
+    assert ev.verify_in(CHAIN, vset) is None
     assert "claims power 30" in ev.verify_in(
         CHAIN, vset.update([ConsensusValidator.from_pub_key(KEY.public_key, 40)])
     )

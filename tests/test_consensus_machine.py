@@ -388,7 +388,7 @@ def test_every_equivocation_yields_valid_evidence_once() -> None:
     got = s.feed(VoteReceived(vote(liar, PV, 0, b"")))
     (report,) = of(got, ReportEvidence)
     ev = report.evidence
-    assert ev.verify(CHAIN, KEY_OF[liar].public_key, 1, 4) == ""
+    assert ev.verify(CHAIN, KEY_OF[liar].public_key, 1, 4) is None
     assert (ev.vote_a.block_hash, ev.vote_b.block_hash) == (b"", b.hash)
     assert s.feed(VoteReceived(vote(liar, PV, 0, b""))) == []  # the same offence again: nothing new
     assert s.machine.evidence == [ev]
@@ -409,7 +409,7 @@ def test_late_votes_of_the_previous_height_still_yield_evidence() -> None:
     (report,) = of(got, ReportEvidence)
     assert (
         report.evidence.height == 1
-        and report.evidence.verify(CHAIN, KEY_OF[others(ME)[0]].public_key, 1, 4) == ""
+        and report.evidence.verify(CHAIN, KEY_OF[others(ME)[0]].public_key, 1, 4) is None
     )
 
 

@@ -51,8 +51,8 @@ class TestnetSpec:
     def nodes(self) -> int:
         return self.validators + self.full_nodes
 
-    def problem(self) -> str:
-        """Why this layout cannot work ('' if it can); checked before anything is written."""
+    def problem(self) -> str | None:
+        """Why this layout cannot work (``None`` if it can); checked before anything is written."""
         if self.validators < 1:
             return f"--validators must be at least 1, got {self.validators}"
         if self.full_nodes < 0:
@@ -75,7 +75,7 @@ class TestnetSpec:
             return f"--host {self.host!r}: {exc}"
         if not self.snapshot.is_file():
             return f"snapshot {self.snapshot} not found"
-        return ""
+        return None
 
 
 @dataclass(frozen=True, slots=True)

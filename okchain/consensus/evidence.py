@@ -17,8 +17,8 @@ class EvidenceError(ConsensusError, ValueError):
     """Two votes that do not make valid duplicate-vote evidence; the message says why."""
 
 
-def conflict_problem(a: Vote, b: Vote) -> str:
-    """'' if ``a`` and ``b`` are a double sign (ignoring signatures' validity), else why not."""
+def conflict_problem(a: Vote, b: Vote) -> str | None:
+    """``None`` if ``a`` and ``b`` are a double sign (ignoring signatures' validity), else why not."""
     if a.validator_address != b.validator_address:
         return (
             f"votes are from different validators "
@@ -34,7 +34,7 @@ def conflict_problem(a: Vote, b: Vote) -> str:
         return "votes are for the same block"
     if not a.signature or not b.signature:
         return "both votes must be signed"
-    return ""
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,7 @@ class DuplicateVoteEvidence:
     def validator_address(self) -> bytes:
         return self.vote_a.validator_address
 
-    def _shape_problem(self) -> str:
+    def _shape_problem(self) -> str | None:
         problem = conflict_problem(self.vote_a, self.vote_b)
         if problem:
             return problem
@@ -73,10 +73,10 @@ class DuplicateVoteEvidence:
                 f"validator power {self.validator_power} must be positive "
                 f"and at most the total {self.total_power}"
             )
-        return ""
+        return None
 
-    def verify(self, chain_id: str, pub_key: bytes, power_at_height: int, total_at_height: int) -> str:
-        """'' if this is valid evidence against the validator with ``pub_key``, else the reason.
+    def verify(self, chain_id: str, pub_key: bytes, power_at_height: int, total_at_height: int) -> str | None:
+        """``None`` if this is valid evidence against the validator with ``pub_key``, else the reason.
 
         ``power_at_height``/``total_at_height`` come from the verifier's own record of the validator set at
         the votes' height, never from the evidence.
@@ -97,9 +97,9 @@ class DuplicateVoteEvidence:
         for name, vote in (("first", self.vote_a), ("second", self.vote_b)):
             if not vote.verify(chain_id, pub_key):
                 return f"{name} vote's signature is not valid for this validator's key"
-        return ""
+        return None
 
-    def verify_in(self, chain_id: str, validators: ValidatorSet) -> str:
+    def verify_in(self, chain_id: str, validators: ValidatorSet) -> str | None:
         """``verify`` against the validator set of the votes' height (key, power and total from it)."""
         validator = validators.by_address(self.validator_address)
         if validator is None:

@@ -231,8 +231,9 @@ class BlockPool:
         return req is not None and req.peer == peer
 
     # --- responses ---
-    def add_block(self, peer: str, block: Block, commit: Commit, size: int = 0) -> str:
-        """A block response of ``size`` bytes on the wire; '' if taken, else why it is refused (and dropped).
+    def add_block(self, peer: str, block: Block, commit: Commit, size: int = 0) -> str | None:
+        """A block response of ``size`` bytes on the wire: ``None`` if taken, else why it is refused (and
+        dropped).
         Only a height requested from this very peer is taken, so nobody can push blocks we did not ask for."""
         h = block.header.height
         if not self.expects(peer, h):
@@ -244,16 +245,17 @@ class BlockPool:
         self._blocks[h] = _Received(peer, block, commit, size)
         self._held_bytes += size
         self._strikes.pop(peer, None)
-        return ""
+        return None
 
-    def no_block(self, peer: str, height: int) -> str:
+    def no_block(self, peer: str, height: int) -> str | None:
         """``peer`` says it lacks ``height`` (it pruned, or its status was stale): a strike; on the second in
-        a row, forget it until its next status. '' if we had asked it, else why the answer is unexpected."""
+        a row, forget it until its next status. ``None`` if we had asked it, else why the answer is
+        unexpected."""
         if not self.expects(peer, height):
             return f"no-block answer for height {height}, which was not requested from this peer"
         if self._strike(peer):
             self.remove_peer(peer)
-        return ""
+        return None
 
     # --- verification ---
     def check(self, c: CommitCheck) -> Refusal | None:

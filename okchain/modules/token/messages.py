@@ -49,8 +49,8 @@ class TransferOwnership:
 TokenMsg = IssueToken | MintToken | BurnToken | TransferOwnership
 
 
-def issue_error(msg: IssueToken) -> str:
-    """Why ``msg`` breaks the symbol, name or supply rule, or '' if it does not."""
+def issue_error(msg: IssueToken) -> str | None:
+    """Why ``msg`` breaks the symbol, name or supply rule, or ``None`` if it does not."""
     if not SYMBOL_RULE.fullmatch(msg.symbol):
         return (
             f"symbol {msg.symbol[:40]!r} must be 1-6 characters: a lowercase letter, then lowercase letters "
@@ -60,4 +60,4 @@ def issue_error(msg: IssueToken) -> str:
         return f"name {msg.name[:40]!r} must be 1-30 characters of ASCII letters, digits and spaces"
     if msg.total_supply > MAX_SUPPLY:
         return f"total supply {msg.total_supply} exceeds the maximum {MAX_SUPPLY}"
-    return ""
+    return None
