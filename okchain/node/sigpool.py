@@ -2,17 +2,33 @@
 
 Workers are spawned (never forked: grpcio's threads do not survive a fork) before the gRPC server starts.
 Batches are split across workers; small batches are recovered in the calling thread, where a process hop
-would cost more than it saves.
+would cost more than it saves. A worker ends itself when the node that spawned it is gone, even after a
+``kill -9`` that gave the node no chance to shut the pool down (and with the last worker, multiprocessing's
+resource tracker ends too).
 """
 
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 from okchain.crypto.address import Address
 from okchain.types.tx import recover_signers
 
 MIN_POOLED_BATCH = 32
+ORPHAN_CHECK_S = 0.5
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: a daemon thread that ends the worker once its parent process has died."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def default_workers() -> int:
@@ -23,7 +39,12 @@ def default_workers() -> int:
 class SignaturePool:
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )
         self._pool.submit(recover_signers, []).result()  # start the workers now, not on the first tx
 
     def recover(self, items: list[tuple[bytes, bytes]]) -> list[Address | str]:
