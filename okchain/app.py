@@ -28,8 +28,8 @@ from okchain.state import schema, versions
 from okchain.state.blockstore import LastCommitted
 from okchain.state.cache import CacheKV, ReadCache
 from okchain.state.crashpoint import crash_point
-from okchain.state.kv import KVStore
 from okchain.state.merkle import SparseMerkleTree
+from okchain.state.store import KVStore
 from okchain.types.block import Block, Commit, last_commit_hash, seal_results, txs_hash
 from okchain.types.commit_check import Verifier, commit_problem
 from okchain.types.params import OKT_DENOM

@@ -14,7 +14,7 @@ from okchain.genesis.document import GenesisDoc
 from okchain.modules.bank import keeper as bank
 from okchain.modules.bank.messages import BankMsg, Transfer
 from okchain.state import blockstore, schema
-from okchain.state.kv import KVStore
+from okchain.state.store import KVStore
 from okchain.types.block import Block, Commit
 from okchain.types.params import ChainParams
 from okchain.types.tx import build_tx

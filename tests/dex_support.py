@@ -14,7 +14,7 @@ from okchain.modules.dex import keeper as k
 from okchain.modules.dex.messages import ListPair, OrderSpec, PlaceOrders, Side, pair_name
 from okchain.modules.token.messages import IssueToken
 from okchain.state import schema
-from okchain.state.kv import KVReader, KVStore
+from okchain.state.store import KVReader, KVStore
 from okchain.types.params import OKT_DENOM, ChainParams
 from okchain.types.results import TxResult
 from okchain.types.tx import Msg, build_tx

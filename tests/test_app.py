@@ -29,8 +29,9 @@ from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank.messages import MultiSend, Output, Transfer
 from okchain.state import blockstore, schema
-from okchain.state.kv import KVStore, LevelDB, MemoryKV
+from okchain.state.leveldb import LevelDB
 from okchain.state.merkle import reference_root
+from okchain.state.store import KVStore, MemoryKV
 from okchain.types.block import Block, results_hash, txs_hash
 from okchain.types.gas import required_gas
 from okchain.types.params import ChainParams

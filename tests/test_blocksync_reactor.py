@@ -28,8 +28,9 @@ from okchain.p2p.errors import PeerMisbehaved
 from okchain.p2p.keys import NodeKey, PeerAddress
 from okchain.p2p.switch import P2PConfig, Switch
 from okchain.state import blockstore, schema
-from okchain.state.kv import KVReader, LevelDB, MemoryKV
+from okchain.state.leveldb import LevelDB
 from okchain.state.pruning import Pruner
+from okchain.state.store import KVReader, MemoryKV
 from okchain.types.block import Block, Commit, CommitSig, Header, last_commit_hash, txs_hash
 from okchain.types.params import ChainParams
 from okchain.types.tx import build_tx

@@ -12,7 +12,7 @@ from okchain.modules.bank.keeper import get_balance
 from okchain.modules.bank.messages import Transfer
 from okchain.modules.dex.keeper import block_orders, status_name
 from okchain.modules.dex.messages import CancelOrders, Side, parse_order_id
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
 from okchain.types.params import OKT_DENOM
 
 KEYS = funded_keys(3)

@@ -25,7 +25,7 @@ from okchain.modules.dex.messages import (
     parse_order_id,
 )
 from okchain.modules.token.messages import BurnToken, IssueToken
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
 from okchain.types.fields import TxDecodeError
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code

@@ -19,7 +19,8 @@ from okchain.modules.bank.messages import Transfer
 from okchain.modules.dex import keeper as k
 from okchain.modules.dex.messages import CancelOrders, DelistPair, OrderSpec, PlaceOrders, Side
 from okchain.state import blockstore, schema
-from okchain.state.kv import KVReader, LevelDB
+from okchain.state.leveldb import LevelDB
+from okchain.state.store import KVReader
 from okchain.types.params import OKT_DENOM
 from okchain.types.tx import Msg
 

@@ -8,7 +8,7 @@ from okchain.modules.dex import candles as cd
 from okchain.modules.dex import keeper as k
 from okchain.state import schema
 from okchain.state.cache import CacheKV
-from okchain.state.kv import MemoryKV
+from okchain.state.store import MemoryKV
 
 
 def _orders(n: int, start: int = 0) -> np.ndarray:

@@ -15,7 +15,7 @@ from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
 from okchain.modules.bank.messages import Transfer
 from okchain.state import blockstore
-from okchain.state.kv import MemoryKV
+from okchain.state.store import MemoryKV
 from okchain.types.results import Code
 from okchain.types.tx import build_tx, decode_tx
 

@@ -6,7 +6,7 @@ import dataclasses
 from app_support import KEYS, Chain, genesis, send
 
 from okchain.app import MAX_BLOCK_TIME_AHEAD_NS
-from okchain.state.kv import MemoryKV
+from okchain.state.store import MemoryKV
 from okchain.types.block import Block, CommitSig, last_commit_hash
 
 

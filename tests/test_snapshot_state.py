@@ -21,7 +21,7 @@ from okchain.crypto.address import to_checksum
 from okchain.crypto.secp import AccountKey
 from okchain.genesis.document import GenesisDoc
 from okchain.state import blockstore, schema, versions
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
 from okchain.state.snapshot import MANIFEST, SnapshotError, export_snapshot, import_snapshot
 from okchain.types.block import Block
 

@@ -35,7 +35,8 @@ from okchain.modules.token.messages import (
 )
 from okchain.state import schema
 from okchain.state.cache import CacheKV
-from okchain.state.kv import LevelDB, MemoryKV
+from okchain.state.leveldb import LevelDB
+from okchain.state.store import MemoryKV
 from okchain.types.amount import AmountError, parse_display_number, parse_user_amount
 from okchain.types.gas import required_gas
 from okchain.types.params import ChainParams

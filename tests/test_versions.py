@@ -13,9 +13,10 @@ from okchain.app import Application
 from okchain.crypto.ed25519 import ValidatorKey
 from okchain.query import StateQuery
 from okchain.state import blockstore, schema, versions
-from okchain.state.kv import KVReader, KVStore, LevelDB, MemoryKV
+from okchain.state.leveldb import LevelDB
 from okchain.state.merkle import MalformedProofError, Proof, SparseMerkleTree, reference_root, verify_proof
 from okchain.state.pruning import Pruner
+from okchain.state.store import KVReader, KVStore, MemoryKV
 
 # Keys of varied length, some extending others, so value-history records of longer keys sort among a
 # shorter key's records.

@@ -41,7 +41,7 @@ from okchain.p2p.keys import NodeKey
 from okchain.p2p.switch import P2PConfig, Switch
 from okchain.rpc.server import GrpcServer
 from okchain.state import blockstore
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
 from okchain.state.pruning import Pruner
 from okchain.types.block import Block, Commit, Header, last_commit_hash, txs_hash
 from okchain.types.results import Code, TxResult

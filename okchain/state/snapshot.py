@@ -33,8 +33,8 @@ from okchain.errors import OKChainError
 from okchain.genesis.document import GenesisValidator
 from okchain.state import blockstore, schema, versions
 from okchain.state.blockstore import LastCommitted
-from okchain.state.kv import KVReader, KVStore
 from okchain.state.merkle import SparseMerkleTree
+from okchain.state.store import KVReader, KVStore
 from okchain.types.block import (
     Block,
     BlockDecodeError,

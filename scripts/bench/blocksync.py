@@ -32,7 +32,7 @@ from okchain.p2p.blocksync import PoolConfig
 from okchain.p2p.keys import NodeKey, parse_peer_address
 from okchain.p2p.switch import Switch
 from okchain.state import blockstore
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
 from okchain.types.block import Block, Commit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))

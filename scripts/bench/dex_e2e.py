@@ -38,7 +38,7 @@ from okchain.modules.dex.messages import ListPair, OrderSpec, PlaceOrders, Side
 from okchain.modules.token.messages import IssueToken
 from okchain.node.sigpool import SignaturePool, default_workers
 from okchain.state import blockstore
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
 from okchain.types.block import Commit
 from okchain.types.tx import Msg, build_tx
 

@@ -37,7 +37,7 @@ PHASES: dict[str, tuple[str, str]] = {
     "    seal_results": ("okchain/types/block.py", "seal_results"),
     "    block.encode": ("okchain/types/block.py", "encode"),
     "  commit": ("okchain/app.py", "commit"),
-    "    LevelDB write": ("okchain/state/kv.py", "write"),
+    "    LevelDB write": ("okchain/state/leveldb.py", "write"),
     "  Mempool.update": ("okchain/mempool/pool.py", "update"),
     "    recheck_all": ("okchain/mempool/pool.py", "_recheck_all"),
     "prewarm (block txs)": ("okchain/node/node.py", "_prewarm"),

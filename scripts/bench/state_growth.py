@@ -28,7 +28,7 @@ from okchain.crypto.ed25519 import ValidatorKey
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
 from okchain.state import blockstore, versions
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
 from okchain.state.pruning import Pruner
 from okchain.types.tx import build_tx
 

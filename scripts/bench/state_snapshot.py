@@ -28,7 +28,7 @@ from okchain.crypto.secp import AccountKey
 from okchain.genesis.document import GenesisAccount, GenesisDoc
 from okchain.modules.bank.messages import Transfer
 from okchain.state import blockstore
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
 from okchain.state.snapshot import export_snapshot, import_snapshot
 from okchain.types.tx import build_tx
 

@@ -24,7 +24,7 @@ from okchain.crypto.secp import AccountKey
 from okchain.mempool.pool import Mempool, MempoolConfig
 from okchain.modules.bank.messages import Transfer
 from okchain.node.sigpool import SignaturePool, default_workers
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
 from okchain.types.block import Commit
 from okchain.types.tx import build_tx
 
