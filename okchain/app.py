@@ -30,11 +30,11 @@ from okchain.state.cache import CacheKV, ReadCache
 from okchain.state.crashpoint import crash_point
 from okchain.state.merkle import SparseMerkleTree
 from okchain.state.store import KVStore
+from okchain.tx.envelope import Recoverer, Tx, recover_signers
 from okchain.types.block import Block, Commit, last_commit_hash, seal_results, txs_hash
 from okchain.types.commit_check import Verifier, commit_problem
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code, TxResult
-from okchain.types.tx import Recoverer, Tx, recover_signers
 
 
 class AppError(OKChainError):

@@ -15,9 +15,9 @@ from okchain.modules.bank import keeper as bank
 from okchain.modules.bank.messages import BankMsg, Transfer
 from okchain.state import blockstore, schema
 from okchain.state.store import KVStore
+from okchain.tx.envelope import build_tx
 from okchain.types.block import Block, Commit
 from okchain.types.params import ChainParams
-from okchain.types.tx import build_tx
 
 BALANCE = 1_000_000 * OKT
 FEE = 10**15

@@ -15,9 +15,10 @@ from okchain.modules.dex.messages import ListPair, OrderSpec, PlaceOrders, Side,
 from okchain.modules.token.messages import IssueToken
 from okchain.state import schema
 from okchain.state.store import KVReader, KVStore
+from okchain.tx.envelope import build_tx
+from okchain.tx.registry import Msg
 from okchain.types.params import OKT_DENOM, ChainParams
 from okchain.types.results import TxResult
-from okchain.types.tx import Msg, build_tx
 
 FEE = 10**15
 GAS = 2_000_000

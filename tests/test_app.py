@@ -32,11 +32,11 @@ from okchain.state import blockstore, schema
 from okchain.state.leveldb import LevelDB
 from okchain.state.merkle import reference_root
 from okchain.state.store import KVStore, MemoryKV
+from okchain.tx.envelope import decode_tx
+from okchain.tx.gas import required_gas
 from okchain.types.block import Block, results_hash, txs_hash
-from okchain.types.gas import required_gas
 from okchain.types.params import ChainParams
 from okchain.types.results import Code
-from okchain.types.tx import decode_tx
 
 
 @pytest.fixture(params=["memory", "leveldb"])

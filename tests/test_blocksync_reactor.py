@@ -31,9 +31,9 @@ from okchain.state import blockstore, schema
 from okchain.state.leveldb import LevelDB
 from okchain.state.pruning import Pruner
 from okchain.state.store import KVReader, MemoryKV
+from okchain.tx.envelope import build_tx
 from okchain.types.block import Block, Commit, CommitSig, Header, last_commit_hash, txs_hash
 from okchain.types.params import ChainParams
-from okchain.types.tx import build_tx
 from okchain.types.vote import VoteType, vote_sign_bytes
 
 VALIDATOR_KEYS = [ValidatorKey(bytes([0x40 + i]) * 32) for i in range(4)]

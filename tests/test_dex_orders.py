@@ -26,10 +26,11 @@ from okchain.modules.dex.messages import (
 )
 from okchain.modules.token.messages import BurnToken, IssueToken
 from okchain.state.leveldb import LevelDB
+from okchain.tx.envelope import decode_tx, sign_tx
+from okchain.tx.registry import Msg
 from okchain.types.fields import TxDecodeError
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code
-from okchain.types.tx import Msg, decode_tx, sign_tx
 
 KEYS = funded_keys(4)
 ALICE, BOB, CAROL, _ = KEYS

@@ -21,8 +21,8 @@ from okchain.modules.dex.messages import CancelOrders, DelistPair, OrderSpec, Pl
 from okchain.state import blockstore, schema
 from okchain.state.leveldb import LevelDB
 from okchain.state.store import KVReader
+from okchain.tx.registry import Msg
 from okchain.types.params import OKT_DENOM
-from okchain.types.tx import Msg
 
 KEYS = funded_keys(4)
 TICK = 10**17  # price and quantity decimals are both 1

@@ -23,7 +23,8 @@ from okchain.crypto.address import to_checksum
 from okchain.crypto.hd import account_from_mnemonic
 from okchain.crypto.secp import AccountKey
 from okchain.modules.dex.messages import CancelOrders, OrderSpec, PlaceOrders, Side, parse_order_id
-from okchain.types.tx import Msg, build_tx
+from okchain.tx.envelope import build_tx
+from okchain.tx.registry import Msg
 
 ALICE, BOB = (account_from_mnemonic(DEV_MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(2))
 ONE = 10**18

@@ -22,7 +22,8 @@ from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
 from okchain.modules.dex.messages import ListPair, OrderSpec, PlaceOrders, Side
 from okchain.modules.token.messages import IssueToken
-from okchain.types.tx import Msg, build_tx
+from okchain.tx.envelope import build_tx
+from okchain.tx.registry import Msg
 
 CHAIN_ID = "okchain-localnet-1"
 ALICE, BOB = (account_from_mnemonic(DEV_MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(2))

@@ -9,7 +9,7 @@ from okchain.node.config import NodeConfig
 from okchain.node.mempool_reactor import MempoolReactor
 from okchain.p2p.keys import NodeKey
 from okchain.p2p.switch import ChannelId, P2PConfig, Switch
-from okchain.types.tx import build_tx
+from okchain.tx.envelope import build_tx
 
 A, B = funded_keys(2)
 

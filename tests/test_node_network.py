@@ -17,7 +17,7 @@ from okchain.node.home import Home
 from okchain.node.node import Node
 from okchain.p2p.switch import ChannelId
 from okchain.state import blockstore
-from okchain.types.tx import build_tx
+from okchain.tx.envelope import build_tx
 
 
 def _config(peers: list[Node]) -> NodeConfig:

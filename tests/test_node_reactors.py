@@ -19,7 +19,7 @@ from okchain.node.config import NodeConfig
 from okchain.node.node import Node
 from okchain.p2p.keys import NodeKey
 from okchain.p2p.switch import ChannelId, ChannelSpec, P2PConfig, Switch
-from okchain.types.tx import build_tx
+from okchain.tx.envelope import build_tx
 from okchain.types.vote import VoteType
 
 VALIDATOR = ValidatorKey(bytes([1]) * 32)  # make_homes' first validator key

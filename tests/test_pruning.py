@@ -15,7 +15,7 @@ from okchain.crypto.address import to_checksum
 from okchain.modules.bank.messages import Transfer
 from okchain.state import schema
 from okchain.state.merkle import Proof, verify_proof
-from okchain.types.tx import build_tx
+from okchain.tx.envelope import build_tx
 
 RETENTION = 6
 KEYS = funded_keys(2)

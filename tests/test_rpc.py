@@ -17,11 +17,11 @@ from okchain.crypto.address import Address, to_bech32, to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import BankMsg, MultiSend, Output, Transfer
+from okchain.tx.envelope import build_tx, decode_tx
+from okchain.tx.gas import required_gas
 from okchain.types.block import Header
-from okchain.types.gas import required_gas
 from okchain.types.params import ChainParams
 from okchain.types.results import Code as ResultCode
-from okchain.types.tx import build_tx, decode_tx
 
 BALANCE = 1_000_000 * OKT  # what conftest.write_snapshot gives every key
 MIN_GAS_PRICE = 1_000_000_000  # the node's default

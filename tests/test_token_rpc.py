@@ -23,8 +23,8 @@ from okchain._pb.token.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.address import to_checksum
 from okchain.crypto.hd import account_from_mnemonic
 from okchain.modules.token.messages import MintToken
+from okchain.tx.envelope import build_tx
 from okchain.types.params import ChainParams
-from okchain.types.tx import build_tx
 
 ALICE, BOB = (account_from_mnemonic(DEV_MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(2))
 ISSUE_FEE = ChainParams().token_issue_fee

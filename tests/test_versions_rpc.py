@@ -16,7 +16,7 @@ from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
 from okchain.state import schema
 from okchain.state.merkle import Proof, verify_proof
-from okchain.types.tx import build_tx
+from okchain.tx.envelope import build_tx
 
 KEYS = funded_keys(2)
 SENDER, RECEIVER = KEYS

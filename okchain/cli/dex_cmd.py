@@ -20,7 +20,7 @@ from okchain.modules.dex.messages import (
     parse_decimal,
     parse_order_id,
 )
-from okchain.types.tx import Msg
+from okchain.tx.registry import Msg
 
 LIST_GAS_LIMIT = 100_000
 PLACE_GAS_LIMIT = 400_000  # 200 orders with their bytes

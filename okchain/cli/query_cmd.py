@@ -4,13 +4,13 @@ import argparse
 from pathlib import Path
 
 from okchain._pb.node.v1 import query_pb2
+from okchain.cli.amounts import format_okt
 from okchain.cli.client import Client, add_node_arg, header_json, print_json, result_json
 from okchain.cli.common import UINT64, CLIError
 from okchain.crypto.hashing import sha256
 from okchain.genesis.document import load_genesis
 from okchain.state.merkle import Proof, verify_proof
 from okchain.state.snapshot import verify_commit
-from okchain.types.amount import format_okt
 from okchain.types.block import Commit, Header
 from okchain.types.params import OKT_DENOM
 

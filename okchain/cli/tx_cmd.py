@@ -4,13 +4,15 @@ import argparse
 from collections.abc import Callable
 
 from okchain._pb.node.v1 import query_pb2
+from okchain.cli.amounts import parse_user_amount
 from okchain.cli.client import Client, add_node_arg, print_json, result_json
 from okchain.cli.common import UINT64, CLIError, add_home_arg, add_password_file_arg, read_password
 from okchain.crypto.address import Address, parse_address, to_checksum
 from okchain.crypto.keyring import Keyring
 from okchain.modules.bank.messages import Transfer
-from okchain.types.amount import parse_amount, parse_user_amount
-from okchain.types.tx import Msg, build_tx
+from okchain.tx.envelope import build_tx
+from okchain.tx.registry import Msg
+from okchain.types.amount import parse_amount
 
 DEFAULT_GAS_LIMIT = 50_000
 

@@ -43,9 +43,9 @@ from okchain.rpc.server import GrpcServer
 from okchain.state import blockstore
 from okchain.state.leveldb import LevelDB
 from okchain.state.pruning import Pruner
+from okchain.tx.envelope import Recoverer, recover_signers
 from okchain.types.block import Block, Commit, Header, last_commit_hash, txs_hash
 from okchain.types.results import Code, TxResult
-from okchain.types.tx import Recoverer, recover_signers
 
 log = logging.getLogger("okchain.node")
 

@@ -10,7 +10,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 
 from okchain.crypto.address import Address
-from okchain.types.tx import recover_signers
+from okchain.tx.envelope import recover_signers
 
 MIN_POOLED_BATCH = 32
 

@@ -39,8 +39,9 @@ from okchain.modules.token.messages import IssueToken
 from okchain.node.sigpool import SignaturePool, default_workers
 from okchain.state import blockstore
 from okchain.state.leveldb import LevelDB
+from okchain.tx.envelope import build_tx
+from okchain.tx.registry import Msg
 from okchain.types.block import Commit
-from okchain.types.tx import Msg, build_tx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))

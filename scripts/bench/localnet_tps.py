@@ -35,7 +35,7 @@ from okchain._pb.node.v1 import query_pb2  # noqa: E402
 from okchain.crypto.hashing import sha256  # noqa: E402
 from okchain.crypto.secp import AccountKey  # noqa: E402
 from okchain.modules.bank.messages import Transfer  # noqa: E402
-from okchain.types.tx import build_tx  # noqa: E402
+from okchain.tx.envelope import build_tx  # noqa: E402
 
 CHAIN_ID = "okchain-localnet-1"
 GAS = 50_000

@@ -23,7 +23,7 @@ from report import emit
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
-from okchain.types.tx import build_tx
+from okchain.tx.envelope import build_tx
 from tests.conftest import CHAIN_ID, init_node
 
 GAS = 50_000

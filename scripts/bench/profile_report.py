@@ -19,8 +19,8 @@ from report import emit  # noqa: E402
 PHASES: dict[str, tuple[str, str]] = {
     "grpc BroadcastTxs": ("okchain/rpc/servicers.py", "BroadcastTxs"),
     "precheck_many (decode+recover)": ("okchain/deliver.py", "precheck_many"),
-    "  decode_tx": ("okchain/types/tx.py", "decode_tx"),
-    "  recover_signers (inline)": ("okchain/types/tx.py", "recover_signers"),
+    "  decode_tx": ("okchain/tx/envelope.py", "decode_tx"),
+    "  recover_signers (inline)": ("okchain/tx/envelope.py", "recover_signers"),
     "Node.add_many (gRPC to mempool)": ("okchain/node/node.py", "add_many"),
     "Node.admit_from_peers": ("okchain/node/node.py", "admit_from_peers"),
     "Mempool.add (check_tx)": ("okchain/mempool/pool.py", "add"),

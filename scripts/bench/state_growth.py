@@ -30,7 +30,7 @@ from okchain.modules.bank.messages import Transfer
 from okchain.state import blockstore, versions
 from okchain.state.leveldb import LevelDB
 from okchain.state.pruning import Pruner
-from okchain.types.tx import build_tx
+from okchain.tx.envelope import build_tx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.conftest import CHAIN_ID, make_genesis

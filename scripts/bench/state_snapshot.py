@@ -30,7 +30,7 @@ from okchain.modules.bank.messages import Transfer
 from okchain.state import blockstore
 from okchain.state.leveldb import LevelDB
 from okchain.state.snapshot import export_snapshot, import_snapshot
-from okchain.types.tx import build_tx
+from okchain.tx.envelope import build_tx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from report import emit

@@ -25,8 +25,8 @@ from okchain.mempool.pool import Mempool, MempoolConfig
 from okchain.modules.bank.messages import Transfer
 from okchain.node.sigpool import SignaturePool, default_workers
 from okchain.state.leveldb import LevelDB
+from okchain.tx.envelope import build_tx
 from okchain.types.block import Commit
-from okchain.types.tx import build_tx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from report import emit
