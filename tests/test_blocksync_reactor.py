@@ -24,9 +24,10 @@ from okchain.modules.bank.messages import Transfer
 from okchain.node.blocksync_reactor import BlockSyncConfig, BlockSyncReactor, response_limit
 from okchain.p2p.blocksync import PoolConfig
 from okchain.p2p.channels import ChannelId, ChannelSpec
+from okchain.p2p.config import P2PConfig
 from okchain.p2p.errors import PeerMisbehaved
 from okchain.p2p.keys import NodeKey, PeerAddress
-from okchain.p2p.switch import P2PConfig, Switch
+from okchain.p2p.switch import Switch
 from okchain.state import blockstore, schema
 from okchain.state.leveldb import LevelDB
 from okchain.state.pruning import Pruner

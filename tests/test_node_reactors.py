@@ -18,7 +18,7 @@ from okchain.modules.bank.messages import Transfer
 from okchain.node.config import NodeConfig
 from okchain.node.node import Node
 from okchain.p2p.keys import NodeKey
-from okchain.p2p.switch import ChannelId, ChannelSpec, P2PConfig, Switch
+from okchain.p2p.switch import ChannelId, ChannelSpec, Switch
 from okchain.tx.envelope import build_tx
 from okchain.types.vote import VoteType
 
@@ -57,7 +57,7 @@ def _probe_switch(node: Node, port: int) -> tuple[Switch, Probe]:
     config = NodeConfig(
         p2p_listen="127.0.0.1:0", persistent_peers=f"{node.node_key.node_id}@127.0.0.1:{port}", pex=False
     )
-    switch = Switch(NodeKey.generate(), P2PConfig.from_node_config(config, None), network=CHAIN_ID)
+    switch = Switch(NodeKey.generate(), config.p2p_config(None), network=CHAIN_ID)
     probe = Probe()
     switch.add_reactor(probe)
     return switch, probe

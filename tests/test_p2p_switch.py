@@ -9,11 +9,12 @@ import pytest
 import trio
 
 from okchain._pb.p2p.v1 import p2p_pb2
+from okchain.p2p.config import P2PConfig
 from okchain.p2p.conn import MAX_FRAME, ConnectionClosed, SecretConnection, handshake
 from okchain.p2p.errors import FrameError, HandshakeError, P2PError, PeerMisbehaved
 from okchain.p2p.keys import NodeKey, PeerAddress
 from okchain.p2p.peer import PROTOCOL_VERSION, NodeInfo
-from okchain.p2p.switch import ChannelId, ChannelSpec, P2PConfig, Switch
+from okchain.p2p.switch import ChannelId, ChannelSpec, Switch
 
 NETWORK = "okchain-test-1"
 LIMIT = 256 * 1024
@@ -542,7 +543,7 @@ def test_p2p_config_from_node_config(tmp_path: Path) -> None:
         p2p_handshake_timeout_ms=1500,
         p2p_idle_timeout_ms=9000,
     )
-    cfg = P2PConfig.from_node_config(node, tmp_path / "addrbook.json")
+    cfg = node.p2p_config(tmp_path / "addrbook.json")
     assert cfg.listen == "0.0.0.0:26000" and cfg.address_book == tmp_path / "addrbook.json"
     assert cfg.persistent_peers == (
         PeerAddress(ids[0], "10.0.0.1", 26656),
@@ -552,7 +553,7 @@ def test_p2p_config_from_node_config(tmp_path: Path) -> None:
     assert (cfg.handshake_timeout_s, cfg.idle_timeout_s, cfg.ban_seconds) == (1.5, 9.0, 600.0)
     assert (cfg.max_inbound, cfg.max_outbound, cfg.pex) == (40, 10, True)
     with pytest.raises(P2PError, match="must be node_id@host:port"):
-        P2PConfig.from_node_config(NodeConfig(persistent_peers="10.0.0.1:26656"), None)
+        NodeConfig(persistent_peers="10.0.0.1:26656").p2p_config(None)
 
 
 def test_a_ban_covers_the_ip_except_loopback_which_every_local_process_shares() -> None:

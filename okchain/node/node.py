@@ -38,7 +38,7 @@ from okchain.node.sigpool import SignaturePool, default_workers
 from okchain.node.verify_cache import VerifyCache
 from okchain.node.wal_file import FileWAL
 from okchain.p2p.keys import NodeKey
-from okchain.p2p.switch import P2PConfig, Switch
+from okchain.p2p.switch import Switch
 from okchain.rpc.server import GrpcServer
 from okchain.state import blockstore
 from okchain.state.leveldb import LevelDB
@@ -124,7 +124,7 @@ class Node:
             self._wal, self._signer = self._open_consensus_files()
             self.driver = self._new_driver()
             self.node_key = NodeKey.load_or_create(home.node_key_file)
-            p2p_config = P2PConfig.from_node_config(config, home.data_dir.parent / "addrbook.json")
+            p2p_config = config.p2p_config(home.data_dir.parent / "addrbook.json")
         except BaseException:
             self._close()
             raise
