@@ -7,7 +7,7 @@ from okchain._pb.token.v1 import query_pb2, token_pb2
 from okchain.cli.amounts import format_amount, parse_display_number
 from okchain.cli.client import Client, add_node_arg, print_json
 from okchain.cli.common import CLIError
-from okchain.cli.tx_cmd import add_tx_flags, send_and_report, user_amount
+from okchain.cli.signing import add_tx_flags, send_and_report, user_amount
 from okchain.crypto.address import parse_address
 from okchain.modules.token.messages import BurnToken, IssueToken, MintToken, TransferOwnership
 from okchain.tx.registry import Msg
