@@ -5,21 +5,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import (
-    BALANCE,
-    FEE,
-    KEYS,
-    VALIDATOR,
-    Chain,
-    assert_supply_conserved,
-    genesis,
-    okt,
-    send,
-    state_items,
-    tx,
-    with_signature,
-)
-from conftest import OKT, make_genesis
 
 from okchain.app import AppError, Application
 from okchain.crypto.hashing import sha256
@@ -37,6 +22,21 @@ from okchain.tx.gas import required_gas
 from okchain.types.block import Block, results_hash, txs_hash
 from okchain.types.params import ChainParams
 from okchain.types.results import Code
+from tests.helpers.app import (
+    BALANCE,
+    FEE,
+    KEYS,
+    VALIDATOR,
+    Chain,
+    assert_supply_conserved,
+    genesis,
+    okt,
+    send,
+    state_items,
+    tx,
+    with_signature,
+)
+from tests.helpers.chain import OKT, make_genesis
 
 
 @pytest.fixture(params=["memory", "leveldb"])

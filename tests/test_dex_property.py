@@ -9,8 +9,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from conftest import funded_keys
-from dex_support import DexChain, all_balances, expected_locks, lock_balances
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +21,8 @@ from okchain.state.leveldb import LevelDB
 from okchain.state.store import KVReader
 from okchain.tx.registry import Msg
 from okchain.types.params import OKT_DENOM
+from tests.helpers.chain import funded_keys
+from tests.helpers.dex import DexChain, all_balances, expected_locks, lock_balances
 
 KEYS = funded_keys(4)
 TICK = 10**17  # price and quantity decimals are both 1

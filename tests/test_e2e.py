@@ -15,7 +15,8 @@ from okchain.crypto.secp import AccountKey
 from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.bank.messages import Transfer
 from okchain.tx.envelope import build_tx, decode_tx
-from tests.conftest import CHAIN_ID, DEV_MNEMONIC, OKT, NodeProcess, okchaind
+from tests.helpers.chain import CHAIN_ID, DEV_MNEMONIC, OKT
+from tests.helpers.processes import NodeProcess, okchaind
 
 GENESIS_BALANCE = 1_000_000 * OKT
 GAS = 50_000

@@ -1,6 +1,5 @@
 """The mempool over a real application: nonce ordering, limits, fee priority, recheck, signature cache."""
 
-from conftest import CHAIN_ID, OKT, funded_keys, make_genesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pytest import MonkeyPatch
@@ -18,6 +17,7 @@ from okchain.state import blockstore
 from okchain.state.store import MemoryKV
 from okchain.tx.envelope import build_tx, decode_tx
 from okchain.types.results import Code
+from tests.helpers.chain import CHAIN_ID, OKT, funded_keys, make_genesis
 
 BALANCE = 1_000 * OKT
 GAS = 100_000

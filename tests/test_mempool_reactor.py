@@ -1,7 +1,6 @@
 """Tx gossip intake: a tx relayed by several peers is pre-checked (decoded, signer recovered) once."""
 
 import trio
-from conftest import CHAIN_ID, funded_keys
 
 from okchain._pb.consensus.v1 import wire_pb2
 from okchain.modules.bank.messages import Transfer
@@ -10,6 +9,7 @@ from okchain.node.mempool_reactor import MempoolReactor
 from okchain.p2p.keys import NodeKey
 from okchain.p2p.switch import ChannelId, Switch
 from okchain.tx.envelope import build_tx
+from tests.helpers.chain import CHAIN_ID, funded_keys
 
 A, B = funded_keys(2)
 

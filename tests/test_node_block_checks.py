@@ -3,11 +3,10 @@ must be a valid +2/3 commit of the previous block; the proposer must be a valida
 
 import dataclasses
 
-from app_support import KEYS, Chain, genesis, send
-
 from okchain.app import MAX_BLOCK_TIME_AHEAD_NS
 from okchain.state.store import MemoryKV
 from okchain.types.block import Block, CommitSig, last_commit_hash
+from tests.helpers.app import KEYS, Chain, genesis, send
 
 
 def _chain_at_height_one() -> Chain:

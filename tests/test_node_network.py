@@ -7,7 +7,6 @@ from pathlib import Path
 
 import grpc
 import trio
-from node_support import FAST, KEYS, make_homes, wait_for_height
 
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.hashing import sha256
@@ -20,6 +19,7 @@ from okchain.p2p.switch import ChannelId
 from okchain.rpc.server import GrpcServer
 from okchain.state import blockstore
 from okchain.tx.envelope import build_tx
+from tests.helpers.node import FAST, KEYS, make_homes, wait_for_height
 
 
 def _config(peers: list[Node]) -> NodeConfig:

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from app_support import KEYS, Chain, genesis, send
-from conftest import OKT, NodeProcess, funded_keys, init_node, okchaind
 
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain._pb.types.v1 import types_pb2
@@ -24,6 +22,9 @@ from okchain.state import blockstore, schema, versions
 from okchain.state.leveldb import LevelDB
 from okchain.state.snapshot import MANIFEST, SnapshotError, export_snapshot, import_snapshot
 from okchain.types.block import Block
+from tests.helpers.app import KEYS, Chain, genesis, send
+from tests.helpers.chain import OKT, funded_keys
+from tests.helpers.processes import NodeProcess, init_node, okchaind
 
 NEWCOMER = AccountKey(b"\x55" * 32)
 

@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_support import BALANCE, FEE, KEYS, Chain, balances, genesis, state_items, tx
-from conftest import OKT
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -44,6 +42,8 @@ from okchain.types.amount import AmountError
 from okchain.types.fields import TxDecodeError
 from okchain.types.params import ChainParams
 from okchain.types.results import Code, TxResult
+from tests.helpers.app import BALANCE, FEE, KEYS, Chain, balances, genesis, state_items, tx
+from tests.helpers.chain import OKT
 
 A, B, C, D = KEYS
 ISSUE_FEE = ChainParams().token_issue_fee

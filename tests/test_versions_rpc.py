@@ -8,7 +8,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import CHAIN_ID, OKT, NodeProcess, funded_keys, init_node, okchaind
 
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.address import to_checksum
@@ -17,6 +16,8 @@ from okchain.modules.bank.messages import Transfer
 from okchain.state import schema
 from okchain.state.merkle import Proof, verify_proof
 from okchain.tx.envelope import build_tx
+from tests.helpers.chain import CHAIN_ID, OKT, funded_keys
+from tests.helpers.processes import NodeProcess, init_node, okchaind
 
 KEYS = funded_keys(2)
 SENDER, RECEIVER = KEYS

@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import emit
 
-from tests.conftest import CHAIN_ID, make_genesis
+from tests.helpers.chain import CHAIN_ID, make_genesis
 
 ONE = 10**18
 GAS = 1_000_000

@@ -31,9 +31,9 @@ from okchain.state import blockstore, versions
 from okchain.state.leveldb import LevelDB
 from okchain.state.pruning import Pruner
 from okchain.tx.envelope import build_tx
+from tests.helpers.chain import CHAIN_ID, make_genesis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.conftest import CHAIN_ID, make_genesis
 
 GAS = 50_000
 

@@ -35,7 +35,7 @@ from okchain.tx.envelope import build_tx
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from report import emit
 
-from tests.conftest import CHAIN_ID, OKT, make_genesis
+from tests.helpers.chain import CHAIN_ID, OKT, make_genesis
 
 GAS = 50_000
 

@@ -31,7 +31,7 @@ from okchain.types.block import Commit
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from report import emit
 
-from tests.conftest import CHAIN_ID, make_genesis
+from tests.helpers.chain import CHAIN_ID, make_genesis
 
 GAS = 50_000
 PRICE = 1

@@ -3,8 +3,6 @@
 import dataclasses
 from typing import Any
 
-from conftest import CHAIN_ID, OKT, funded_keys, make_genesis
-
 from okchain.app import Application, FinalizedBlock
 from okchain.consensus import solo
 from okchain.crypto.address import Address
@@ -18,6 +16,7 @@ from okchain.state.store import KVStore
 from okchain.tx.envelope import build_tx
 from okchain.types.block import Block, Commit
 from okchain.types.params import ChainParams
+from tests.helpers.chain import CHAIN_ID, OKT, funded_keys, make_genesis
 
 BALANCE = 1_000_000 * OKT
 FEE = 10**15
