@@ -15,7 +15,7 @@ from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank.messages import MultiSend, Output, Transfer
 from okchain.state import blockstore, schema
 from okchain.state.leveldb import LevelDB
-from okchain.state.merkle import reference_root
+from okchain.state.merkle_proof import reference_root
 from okchain.state.store import KVStore, MemoryKV
 from okchain.tx.envelope import decode_tx
 from okchain.tx.gas import required_gas

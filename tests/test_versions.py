@@ -13,7 +13,8 @@ from okchain.crypto.ed25519 import ValidatorKey
 from okchain.query import StateQuery
 from okchain.state import blockstore, schema, versions
 from okchain.state.leveldb import LevelDB
-from okchain.state.merkle import MalformedProofError, Proof, SparseMerkleTree, reference_root, verify_proof
+from okchain.state.merkle import SparseMerkleTree
+from okchain.state.merkle_proof import MalformedProofError, Proof, reference_root, verify_proof
 from okchain.state.pruning import Pruner
 from okchain.state.store import KVReader, KVStore, MemoryKV
 from tests.helpers.chain import funded_keys, make_genesis

@@ -14,7 +14,7 @@ from okchain.crypto.address import to_checksum
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
 from okchain.state import schema
-from okchain.state.merkle import Proof, verify_proof
+from okchain.state.merkle_proof import Proof, verify_proof
 from okchain.tx.envelope import build_tx
 from tests.helpers.chain import CHAIN_ID, OKT, funded_keys
 from tests.helpers.processes import NodeProcess, init_node, okchaind

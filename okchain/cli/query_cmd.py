@@ -9,7 +9,7 @@ from okchain.cli.client import Client, add_node_arg, header_json, print_json, re
 from okchain.cli.common import UINT64, CLIError
 from okchain.crypto.hashing import sha256
 from okchain.genesis.document import load_genesis
-from okchain.state.merkle import Proof, verify_proof
+from okchain.state.merkle_proof import Proof, verify_proof
 from okchain.state.snapshot import verify_commit
 from okchain.types.block import Commit, Header
 from okchain.types.params import OKT_DENOM

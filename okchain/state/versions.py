@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from okchain.errors import OKChainError
 from okchain.state import blockstore, schema
-from okchain.state.merkle import Proof, SparseMerkleTree
+from okchain.state.merkle import SparseMerkleTree
+from okchain.state.merkle_proof import Proof
 from okchain.state.store import KVReader
 
 _PRESENT = b"\x01"
