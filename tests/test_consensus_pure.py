@@ -5,13 +5,12 @@ Every module in the package is parsed (not imported) and each import is checked,
 it imports are checked the same way, transitively: purity must not leak in through a helper.
 """
 
-import ast
-import functools
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers.imports import ROOT, imports_of, module_path
+
 PACKAGE = ROOT / "okchain" / "consensus"
 
 FORBIDDEN = {
@@ -27,26 +26,6 @@ FORBIDDEN_OKCHAIN = (
     "okchain.sim",
     "okchain.app",
 )
-
-
-@functools.cache
-def imports_of(path: Path) -> frozenset[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return frozenset(names)
-
-
-def module_path(name: str) -> Path | None:
-    base = ROOT.joinpath(*name.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def problems(module: str, allowed: tuple[str, ...] = ()) -> list[str]:
