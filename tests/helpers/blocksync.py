@@ -22,6 +22,7 @@ from okchain.tx.envelope import build_tx
 from okchain.types.block import Block, Commit, CommitSig, Header, last_commit_hash, txs_hash
 from okchain.types.vote import VoteType, vote_sign_bytes
 from tests.helpers.chain import CHAIN_ID, funded_keys
+from tests.helpers.p2p import config
 
 VALIDATOR_KEYS = [ValidatorKey(bytes([0x40 + i]) * 32) for i in range(4)]
 
@@ -96,19 +97,14 @@ def build_chain(app: Application, blocks: Iterator[list[bytes]]) -> None:
 
 
 def p2p_config(peers: tuple[PeerAddress, ...] = ()) -> P2PConfig:
-    return P2PConfig(
-        listen="127.0.0.1:0",
+    """The loopback switch settings of the p2p tests, with the switch's own timers and patient timeouts."""
+    return config(
         persistent_peers=peers,
-        seeds=(),
-        pex=False,
-        max_inbound=10,
-        max_outbound=10,
-        send_rate=0,
-        recv_rate=0,
         handshake_timeout_s=5.0,
         idle_timeout_s=30.0,
-        ban_seconds=60.0,
-        address_book=None,
+        pex_interval_s=30.0,
+        dial_backoff_s=0.5,
+        max_dial_backoff_s=30.0,
     )
 
 
