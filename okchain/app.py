@@ -28,8 +28,9 @@ from okchain.state import blockstore, schema, versions
 from okchain.state.blockstore import LastCommitted
 from okchain.state.cache import CacheKV, ReadCache
 from okchain.state.crashpoint import crash_point
-from okchain.state.kv import KVStore
 from okchain.state.merkle import SparseMerkleTree
+from okchain.state.store import KVStore
+from okchain.tx.envelope import Recoverer, Tx, recover_signers
 from okchain.types.block import (
     Block,
     Commit,
@@ -45,7 +46,6 @@ from okchain.types.commit_check import Verifier, bft_time, commit_problem
 from okchain.types.params import OKT_DENOM
 from okchain.types.refusal import Refusal, RefusalCode
 from okchain.types.results import Code, TxResult
-from okchain.types.tx import Recoverer, Tx, recover_signers
 
 
 class AppError(OKChainError):

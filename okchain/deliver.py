@@ -31,15 +31,16 @@ from okchain.modules.dex import handler as dex_handler
 from okchain.modules.token import codec as token_codec
 from okchain.modules.token import handler as token_handler
 from okchain.state.cache import CacheKV
-from okchain.types.gas import required_gas
+from okchain.tx.envelope import Recoverer, Tx, decode_tx, recover_signers
+from okchain.tx.gas import required_gas
+from okchain.types.fields import TxDecodeError
 from okchain.types.params import OKT_DENOM, ChainParams
 from okchain.types.results import Code, Event, TxResult
-from okchain.types.tx import Recoverer, Tx, TxDecodeError, decode_tx, recover_signers
 
 Handler = Callable[[Store, MsgContext, Any], list[Event]]
 
 # Message type → its module's handler. A module joins by listing its message types here (and its codec in
-# okchain/types/tx.py); its errors subclass ModuleError, so nothing else in this file changes.
+# okchain/tx/registry.py); its errors subclass ModuleError, so nothing else in this file changes.
 HANDLERS: dict[type, Handler] = {
     **dict.fromkeys(bank_codec.MSG_TYPES, bank_handler.handle),
     **dict.fromkeys(token_codec.MSG_TYPES, token_handler.handle),

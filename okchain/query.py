@@ -14,8 +14,8 @@ from okchain.modules.token import keeper as token_keeper
 from okchain.modules.token.keeper import TokenInfo
 from okchain.state import blockstore, versions
 from okchain.state.blockstore import LastCommitted, StoredTx
-from okchain.state.kv import KVReader
-from okchain.state.merkle import Proof
+from okchain.state.merkle_proof import Proof
+from okchain.state.store import KVReader
 from okchain.types.block import Block
 
 

@@ -5,7 +5,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import (
+
+from okchain.app import AppError, Application
+from okchain.crypto.hashing import sha256
+from okchain.crypto.secp import AccountKey
+from okchain.genesis.document import GenesisDoc
+from okchain.modules.accounts import FEE_COLLECTOR
+from okchain.modules.auth.keeper import get_nonce
+from okchain.modules.bank.messages import MultiSend, Output, Transfer
+from okchain.state import blockstore, schema
+from okchain.state.leveldb import LevelDB
+from okchain.state.merkle_proof import reference_root
+from okchain.state.store import KVStore, MemoryKV
+from okchain.tx.envelope import decode_tx
+from okchain.tx.gas import required_gas
+from okchain.types.block import Block, results_hash, txs_hash
+from okchain.types.params import ChainParams
+from okchain.types.refusal import RefusalCode
+from okchain.types.results import Code
+from tests.helpers.app import (
     BALANCE,
     FEE,
     KEYS,
@@ -19,24 +37,7 @@ from app_support import (
     tx,
     with_signature,
 )
-from conftest import OKT, make_genesis
-
-from okchain.app import AppError, Application
-from okchain.crypto.hashing import sha256
-from okchain.crypto.secp import AccountKey
-from okchain.genesis.document import GenesisDoc
-from okchain.modules.accounts import FEE_COLLECTOR
-from okchain.modules.auth.keeper import get_nonce
-from okchain.modules.bank.messages import MultiSend, Output, Transfer
-from okchain.state import blockstore, schema
-from okchain.state.kv import KVStore, LevelDB, MemoryKV
-from okchain.state.merkle import reference_root
-from okchain.types.block import Block, results_hash, txs_hash
-from okchain.types.gas import required_gas
-from okchain.types.params import ChainParams
-from okchain.types.refusal import RefusalCode
-from okchain.types.results import Code
-from okchain.types.tx import decode_tx
+from tests.helpers.chain import OKT, make_genesis
 
 
 @pytest.fixture(params=["memory", "leveldb"])

@@ -3,7 +3,6 @@ from two serving nodes in parallel and ends with their app hash; a server that f
 the sync completes from the honest one."""
 
 import dataclasses
-import datetime as dt
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,146 +10,35 @@ from pathlib import Path
 import pytest
 import trio
 import trio.testing
-from conftest import CHAIN_ID, funded_keys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from okchain._pb.blocksync.v1 import blocksync_pb2
 from okchain.app import Application
-from okchain.crypto.ed25519 import ValidatorKey
 from okchain.crypto.hashing import sha256
-from okchain.genesis.document import GenesisAccount, GenesisDoc, GenesisHeader, GenesisValidator
-from okchain.modules.bank.messages import Transfer
 from okchain.node.blocksync_reactor import BlockSyncConfig, BlockSyncReactor, response_limit
 from okchain.p2p.blocksync import PoolConfig
 from okchain.p2p.channels import ChannelId, ChannelSpec
 from okchain.p2p.errors import PeerMisbehaved
 from okchain.p2p.keys import NodeKey, PeerAddress
-from okchain.p2p.switch import P2PConfig, Switch
+from okchain.p2p.switch import Switch
 from okchain.state import blockstore, schema
-from okchain.state.kv import KVReader, LevelDB, MemoryKV
+from okchain.state.leveldb import LevelDB
 from okchain.state.pruning import Pruner
-from okchain.types.block import Block, Commit, CommitSig, Header, block_bytes, last_commit_hash, txs_hash
+from okchain.state.store import KVReader, MemoryKV
+from okchain.types.block import Block, Commit, CommitSig, Header, block_bytes
 from okchain.types.params import ChainParams
-from okchain.types.tx import build_tx
-from okchain.types.vote import VoteType, vote_sign_bytes
-
-VALIDATOR_KEYS = [ValidatorKey(bytes([0x40 + i]) * 32) for i in range(4)]
-ACCOUNTS = funded_keys(8)
-GAS = 50_000
-
-
-def four_validator_genesis(accounts: int = len(ACCOUNTS)) -> GenesisDoc:
-    keys = funded_keys(accounts)
-    header = GenesisHeader(
-        chain_id=CHAIN_ID,
-        genesis_time=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-        validators=tuple(GenesisValidator(f"v{i}", k.public_key, 10) for i, k in enumerate(VALIDATOR_KEYS)),
-    )
-    balances = sorted((GenesisAccount(k.address, 10**30) for k in keys), key=lambda a: a.address)
-    return GenesisDoc(header, tuple(balances))
-
-
-def transfers(block: int, count: int, accounts: int = len(ACCOUNTS)) -> list[bytes]:
-    """``count`` transfers for the ``block``-th block (from 0): each account sends once per block, so its
-    nonce is the block number."""
-    keys = funded_keys(accounts)
-    return [
-        build_tx(
-            keys[i],
-            chain_id=CHAIN_ID,
-            nonce=block,
-            msgs=[Transfer(keys[(i + 1) % accounts].address, "okt", 1 + block)],
-            gas_limit=GAS,
-            fee=GAS,
-        )
-        for i in range(count)
-    ]
-
-
-def decide(app: Application, txs: list[bytes], last_commit: Commit | None) -> tuple[Block, Commit]:
-    """Block ``app.last.height + 1`` and a commit of it precommitted by all four validators."""
-    last = app.last
-    h = last.height + 1
-    header = Header(
-        chain_id=app.chain_id,
-        height=h,
-        time_ns=app.block_time_ns(last_commit),
-        last_block_hash=last.block_hash,
-        txs_hash=txs_hash(txs),
-        app_hash=last.app_hash,
-        last_results_hash=last.results_hash,
-        validators_hash=app.validators_hash,
-        proposer_address=app.validators[h % len(app.validators)].address,
-        last_commit_hash=last_commit_hash(last_commit),
-    )
-    block = Block(header, tuple(txs), last_commit)
-    sigs = []
-    for i, key in enumerate(VALIDATOR_KEYS):
-        t = header.time_ns + 10**9 + i  # a second later; the next block's time is their median
-        message = vote_sign_bytes(app.chain_id, h, 0, VoteType.PRECOMMIT, block.hash, t)
-        sigs.append(CommitSig(sha256(key.public_key)[:20], t, key.sign(message)))
-    return block, Commit(h, 0, block.hash, tuple(sorted(sigs, key=lambda s: s.validator_address)))
-
-
-def build_chain(app: Application, blocks: Iterator[list[bytes]]) -> None:
-    """Decide and commit each block of txs on ``app``, as four validators would."""
-    last_commit = blockstore.commit_at(app.db, app.last.height)
-    for txs in blocks:
-        block, commit = decide(app, txs, last_commit)
-        app.finalize_block(block, commit)
-        app.commit()
-        last_commit = commit
-
-
-def p2p_config(peers: tuple[PeerAddress, ...] = ()) -> P2PConfig:
-    return P2PConfig(
-        listen="127.0.0.1:0",
-        persistent_peers=peers,
-        seeds=(),
-        pex=False,
-        max_inbound=10,
-        max_outbound=10,
-        send_rate=0,
-        recv_rate=0,
-        handshake_timeout_s=5.0,
-        idle_timeout_s=30.0,
-        ban_seconds=60.0,
-        address_book=None,
-    )
-
-
-def validator_powers(app: Application) -> list[tuple[bytes, int]]:
-    return [(v.pub_key, v.power) for v in app.validators]
-
-
-class Server:
-    """A node that only serves: its block store and a Switch."""
-
-    def __init__(self, db: KVReader, app: Application) -> None:
-        self.key = NodeKey.generate()
-        self.switch = Switch(self.key, p2p_config(), network=CHAIN_ID)
-        last = blockstore.last_committed(db)
-        assert last is not None
-        self.reactor = BlockSyncReactor(
-            chain_id=CHAIN_ID,
-            db=db,
-            validators=validator_powers(app),
-            last_height=lambda: last.height,
-            apply_block=_refuse,
-            switch=self.switch,
-            params=app.params,
-        )
-        self.switch.add_reactor(self.reactor)
-
-    async def start(self, nursery: trio.Nursery) -> PeerAddress:
-        port = await nursery.start(self.switch.run)
-        nursery.start_soon(self.reactor.run)
-        return PeerAddress(self.key.node_id, "127.0.0.1", port)
-
-
-def _refuse(block: Block, commit: Commit) -> None:
-    raise AssertionError("a server never applies blocks")
+from tests.helpers.blocksync import (
+    VALIDATOR_KEYS,
+    Server,
+    build_chain,
+    four_validator_genesis,
+    p2p_config,
+    refuse_blocks,
+    transfers,
+    validator_powers,
+)
+from tests.helpers.chain import CHAIN_ID
 
 
 class ForgingDB:
@@ -432,7 +320,7 @@ def test_any_bytes_from_the_network_are_handled_or_refused_as_misbehaviour(messa
         db=MemoryKV(),
         validators=[(k.public_key, 10) for k in VALIDATOR_KEYS],
         last_height=lambda: 0,
-        apply_block=_refuse,
+        apply_block=refuse_blocks,
         switch=switch,
     )
     switch.add_reactor(reactor)
@@ -540,7 +428,7 @@ def test_a_flooding_peer_cannot_starve_another_peers_block_requests(
         db=db,
         validators=validator_powers(app),
         last_height=lambda: HEIGHTS,
-        apply_block=_refuse,
+        apply_block=refuse_blocks,
         switch=switch,
         params=app.params,
     )
@@ -583,7 +471,7 @@ def test_a_claimer_cannot_pull_a_running_node_into_block_sync_every_doubt_period
         db=MemoryKV(),
         validators=[(k.public_key, 10) for k in VALIDATOR_KEYS],
         last_height=lambda: 0,
-        apply_block=_refuse,
+        apply_block=refuse_blocks,
         switch=switch,
     )
     switch.add_reactor(reactor)
@@ -629,7 +517,7 @@ def test_a_peer_asked_twice_for_a_height_may_answer_twice(served_chain: Path, tm
         db=MemoryKV(),
         validators=[(k.public_key, 10) for k in VALIDATOR_KEYS],
         last_height=lambda: 0,
-        apply_block=_refuse,
+        apply_block=refuse_blocks,
         switch=switch,
         config=BlockSyncConfig(pool=PoolConfig(window=2, per_peer=1)),
     )

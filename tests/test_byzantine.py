@@ -1,9 +1,9 @@
 """One byzantine validator (a quarter of the power) in a four-validator localnet of real processes.
 
-Each time it proposes it carries out the next attack (``tests/byzantine_node.py``). The honest nodes must
-refuse every invalid block with a log line naming the rule it breaks, or ignore what never arrives; the
-chain must keep committing, every node (the byzantine one too) must hold the same blocks and app hashes,
-and no honest node may be banned by another.
+Each time it proposes it carries out the next attack (``tests/helpers/byzantine_node.py``). The honest
+nodes must refuse every invalid block with a log line naming the rule it breaks, or ignore what never
+arrives; the chain must keep committing, every node (the byzantine one too) must hold the same blocks and
+app hashes, and no honest node may be banned by another.
 """
 
 import json
@@ -13,16 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from byzantine_node import unfunded_tx
-from localnet_support import FAST_TIMEOUTS, Localnet, LocalnetProcess, create_localnet
 
 from okchain._pb.node.v1 import query_pb2
 from okchain.crypto.hashing import sha256
 from okchain.node.home import Home
 from okchain.types.refusal import RefusalCode
 from okchain.types.results import Code
+from tests.helpers.byzantine_node import unfunded_tx
+from tests.helpers.localnet import FAST_TIMEOUTS, Localnet, LocalnetProcess, create_localnet
 
-BYZANTINE_NODE = Path(__file__).with_name("byzantine_node.py")
+BYZANTINE_NODE = Path(__file__).parent / "helpers" / "byzantine_node.py"
 CHAIN_ID = "okchain-localnet-1"  # create_localnet's default
 MAX_BLOCK_BYTES = 1024 * 1024
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_keystore import PBKDF2_VECTOR
 
 from okchain.cli.main import main
 from okchain.crypto.address import to_checksum
 from okchain.crypto.hd import account_from_mnemonic, validate_mnemonic
 from okchain.crypto.keystore import decrypt_keystore
+from tests.helpers.keystore_vectors import PBKDF2_VECTOR
 
 HARDHAT = "test test test test test test test test test test test junk"
 

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import pytest
-from conftest import funded_keys, write_snapshot
 
 from okchain.cli.main import main
+from tests.helpers.chain import funded_keys, write_snapshot
 
 
 def test_failed_init_leaves_nothing_behind_and_a_retry_works(

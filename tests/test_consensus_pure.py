@@ -1,17 +1,16 @@
-"""okchain/consensus and the block-sync pool must stay pure: no sockets, files, clocks, threads, trio, asyncio
-or randomness.
+"""okchain/consensus, the chain modules (okchain/modules) and the block-sync pool must stay pure: no database
+driver, sockets, files, clocks, threads, trio, asyncio or randomness.
 
 Every module in the package is parsed (not imported) and each import is checked, then the okchain modules
 it imports are checked the same way, transitively: purity must not leak in through a helper.
 """
 
-import ast
-import functools
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers.imports import ROOT, imports_of, module_path
+
 PACKAGE = ROOT / "okchain" / "consensus"
 
 FORBIDDEN = {
@@ -27,30 +26,6 @@ FORBIDDEN_OKCHAIN = (
     "okchain.sim",
     "okchain.app",
 )
-
-# The single-validator block builder predates the machine and now serves only tests and in-process
-# benchmarks; it imports the LastCommitted record from the block store module, next to the LevelDB code.
-EXEMPT = {"okchain.consensus.solo"}
-
-
-@functools.cache
-def imports_of(path: Path) -> frozenset[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return frozenset(names)
-
-
-def module_path(name: str) -> Path | None:
-    base = ROOT.joinpath(*name.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def problems(module: str, allowed: tuple[str, ...] = ()) -> list[str]:
@@ -74,8 +49,10 @@ def problems(module: str, allowed: tuple[str, ...] = ()) -> list[str]:
     return found
 
 
-MODULES = sorted(
-    f"okchain.consensus.{p.stem}" for p in PACKAGE.glob("*.py") if f"okchain.consensus.{p.stem}" not in EXEMPT
+MODULES = sorted(f"okchain.consensus.{p.stem}" for p in PACKAGE.glob("*.py"))
+CHAIN_MODULES = sorted(
+    ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+    for p in (ROOT / "okchain" / "modules").rglob("*.py")
 )
 
 
@@ -86,11 +63,19 @@ def test_the_scan_sees_the_package_and_catches_an_impure_import(tmp_path: Path) 
     impure = tmp_path / "impure.py"
     impure.write_text("import time\nfrom threading import Lock\nfrom okchain.node import node\n")
     assert imports_of(impure) >= {"time", "threading", "threading.Lock", "okchain.node"}
-    assert problems("okchain.consensus.solo")  # the exempt module really does reach the LevelDB code
+    assert {"okchain.modules.bank.keeper", "okchain.modules.dex.endblock"} <= set(CHAIN_MODULES)
+    assert "okchain.state.leveldb imports plyvel" in problems("okchain.state.leveldb")
+    assert problems("okchain.state.store") == []  # what the modules and the tree read through
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_consensus_module_is_pure(module: str) -> None:
+    assert problems(module) == []
+
+
+@pytest.mark.parametrize("module", CHAIN_MODULES)
+def test_chain_module_is_pure(module: str) -> None:
+    """State transitions run against the store protocols; a database, network or clock is the node's."""
     assert problems(module) == []
 
 

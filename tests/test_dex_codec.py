@@ -22,8 +22,8 @@ from okchain.modules.dex.messages import (
     parse_decimal,
     parse_order_id,
 )
+from okchain.tx.envelope import build_tx, decode_tx
 from okchain.types.fields import TxDecodeError
-from okchain.types.tx import build_tx, decode_tx
 
 KEY = AccountKey((3).to_bytes(32, "big"))
 pair_st = st.from_regex(r"[a-z]{1,6}-[0-9a-f]{3}_okt", fullmatch=True)

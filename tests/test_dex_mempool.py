@@ -4,16 +4,17 @@ successful txs) and stay admissible; a waiting cancel forces the full re-check."
 from pathlib import Path
 
 import pytest
-from conftest import funded_keys
-from dex_support import FEE, DexChain, order, place
 
 from okchain.mempool.pool import Mempool
 from okchain.modules.bank.keeper import get_balance
 from okchain.modules.bank.messages import Transfer
 from okchain.modules.dex.keeper import block_orders, status_name
 from okchain.modules.dex.messages import CancelOrders, Side, parse_order_id
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
 from okchain.types.params import OKT_DENOM
+from tests.helpers.app import FEE
+from tests.helpers.chain import funded_keys
+from tests.helpers.dex import DexChain, order, place
 
 KEYS = funded_keys(3)
 

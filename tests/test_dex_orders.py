@@ -5,8 +5,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import OKT, funded_keys
-from dex_support import FEE, DexChain, all_balances, expected_locks, lock_balances, order, place
 
 from okchain._pb.dex.v1 import dex_pb2
 from okchain._pb.tx.v1 import tx_pb2
@@ -25,11 +23,15 @@ from okchain.modules.dex.messages import (
     parse_order_id,
 )
 from okchain.modules.token.messages import BurnToken, IssueToken
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
+from okchain.tx.envelope import decode_tx, sign_tx
+from okchain.tx.registry import Msg
 from okchain.types.fields import TxDecodeError
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code
-from okchain.types.tx import Msg, decode_tx, sign_tx
+from tests.helpers.app import FEE
+from tests.helpers.chain import OKT, funded_keys
+from tests.helpers.dex import DexChain, all_balances, expected_locks, lock_balances, order, place
 
 KEYS = funded_keys(4)
 ALICE, BOB, CAROL, _ = KEYS

@@ -9,8 +9,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from conftest import funded_keys
-from dex_support import DexChain, all_balances, expected_locks, lock_balances
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,9 +17,12 @@ from okchain.modules.bank.messages import Transfer
 from okchain.modules.dex import keeper as k
 from okchain.modules.dex.messages import CancelOrders, DelistPair, OrderSpec, PlaceOrders, Side
 from okchain.state import blockstore, schema
-from okchain.state.kv import KVReader, LevelDB
+from okchain.state.leveldb import LevelDB
+from okchain.state.store import KVReader
+from okchain.tx.registry import Msg
 from okchain.types.params import OKT_DENOM
-from okchain.types.tx import Msg
+from tests.helpers.chain import funded_keys
+from tests.helpers.dex import DexChain, all_balances, expected_locks, lock_balances
 
 KEYS = funded_keys(4)
 TICK = 10**17  # price and quantity decimals are both 1

@@ -5,16 +5,6 @@ from typing import Any
 
 import grpc
 import pytest
-from conftest import (
-    CHAIN_ID,
-    DEV_MNEMONIC,
-    NodeProcess,
-    add_keyring_key,
-    cli_json,
-    init_node,
-    okchaind,
-    serve,
-)
 
 from okchain._pb.dex.v1 import query_pb2, query_pb2_grpc
 from okchain._pb.node.v1 import query_pb2 as node_query_pb2
@@ -23,7 +13,10 @@ from okchain.crypto.address import to_checksum
 from okchain.crypto.hd import account_from_mnemonic
 from okchain.crypto.secp import AccountKey
 from okchain.modules.dex.messages import CancelOrders, OrderSpec, PlaceOrders, Side, parse_order_id
-from okchain.types.tx import Msg, build_tx
+from okchain.tx.envelope import build_tx
+from okchain.tx.registry import Msg
+from tests.helpers.chain import CHAIN_ID, DEV_MNEMONIC
+from tests.helpers.processes import NodeProcess, add_keyring_key, cli_json, init_node, okchaind, serve
 
 ALICE, BOB = (account_from_mnemonic(DEV_MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(2))
 ONE = 10**18

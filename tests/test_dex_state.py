@@ -8,7 +8,7 @@ from okchain.modules.dex import candles as cd
 from okchain.modules.dex import keeper as k
 from okchain.state import schema
 from okchain.state.cache import CacheKV
-from okchain.state.kv import MemoryKV
+from okchain.state.store import MemoryKV
 
 
 def _orders(n: int, start: int = 0) -> np.ndarray:
@@ -145,8 +145,8 @@ def test_payments_sum_runs_exactly_near_int64_limits() -> None:
     values = rng.integers(2**62, 2**63 - 1, 300, dtype=np.int64)
     ledger = k.Ledger()
     pay = _Payments(ledger)
-    pay.add(owners, "abc-123", 10**18, values)
-    pay.add(b"\x09" * 20, "okt", -1, values[:5])
+    pay.credit(owners, "abc-123", values, 10**18)
+    pay.debit(b"\x09" * 20, "okt", values[:5])
     expected: dict[tuple[bytes, str], int] = {}
     for o, v in zip(owners.tolist(), values.tolist(), strict=True):
         key = (bytes(o), "abc-123")

@@ -14,8 +14,9 @@ from okchain.crypto.hd import account_from_mnemonic
 from okchain.crypto.secp import AccountKey
 from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.bank.messages import Transfer
-from okchain.types.tx import build_tx, decode_tx
-from tests.conftest import CHAIN_ID, DEV_MNEMONIC, OKT, NodeProcess, okchaind
+from okchain.tx.envelope import build_tx, decode_tx
+from tests.helpers.chain import CHAIN_ID, DEV_MNEMONIC, OKT
+from tests.helpers.processes import NodeProcess, okchaind
 
 GENESIS_BALANCE = 1_000_000 * OKT
 GAS = 50_000

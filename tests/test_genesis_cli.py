@@ -18,9 +18,9 @@ from okchain.genesis.document import (
     GenesisHeader,
     MigrationInfo,
     load_genesis,
-    write_genesis,
 )
 from okchain.genesis.migrate import migrate_snapshot, verify_genesis
+from okchain.genesis.writer import write_genesis
 from okchain.types.params import ChainParams
 
 REPO = Path(__file__).resolve().parent.parent

@@ -10,8 +10,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import DEV_MNEMONIC, OKT, okchaind
-from localnet_support import FAST_TIMEOUTS, Localnet, LocalnetProcess, create_localnet
 
 from okchain._pb.dex.v1 import query_pb2 as dex_pb2
 from okchain._pb.dex.v1 import query_pb2_grpc as dex_grpc
@@ -22,7 +20,11 @@ from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
 from okchain.modules.dex.messages import ListPair, OrderSpec, PlaceOrders, Side
 from okchain.modules.token.messages import IssueToken
-from okchain.types.tx import Msg, build_tx
+from okchain.tx.envelope import build_tx
+from okchain.tx.registry import Msg
+from tests.helpers.chain import DEV_MNEMONIC, OKT
+from tests.helpers.localnet import FAST_TIMEOUTS, Localnet, LocalnetProcess, create_localnet
+from tests.helpers.processes import okchaind
 
 CHAIN_ID = "okchain-localnet-1"
 ALICE, BOB = (account_from_mnemonic(DEV_MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(2))

@@ -6,8 +6,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, funded_keys, write_snapshot
-from localnet_support import create_localnet
 
 from okchain.cli.main import main
 from okchain.cli.testnet_cmd import load_manifest
@@ -17,6 +15,8 @@ from okchain.genesis.document import load_genesis
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
 from okchain.p2p.keys import NodeKey, parse_peer_address
+from tests.helpers.chain import REPO, funded_keys, write_snapshot
+from tests.helpers.localnet import create_localnet
 
 
 def test_testnet_writes_one_genesis_keys_ports_and_peers(tmp_path: Path) -> None:

@@ -1,6 +1,5 @@
 """The mempool over a real application: nonce ordering, limits, fee priority, recheck, signature cache."""
 
-from conftest import CHAIN_ID, OKT, funded_keys, make_genesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pytest import MonkeyPatch
@@ -15,9 +14,10 @@ from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
 from okchain.modules.bank.messages import Transfer
 from okchain.state import blockstore
-from okchain.state.kv import MemoryKV
+from okchain.state.store import MemoryKV
+from okchain.tx.envelope import build_tx, decode_tx
 from okchain.types.results import Code
-from okchain.types.tx import build_tx, decode_tx
+from tests.helpers.chain import CHAIN_ID, OKT, funded_keys, make_genesis
 
 BALANCE = 1_000 * OKT
 GAS = 100_000
@@ -393,7 +393,7 @@ def test_unseen_committed_txs_are_replayed_not_rechecked(monkeypatch: MonkeyPatc
     rechecks: list[int] = []
     monkeypatch.setattr(pool, "_recheck_all", lambda: rechecks.append(1))
     recoveries: list[int] = []
-    monkeypatch.setattr("okchain.types.tx.recover_address", lambda *_: recoveries.append(1))
+    monkeypatch.setattr("okchain.tx.envelope.recover_address", lambda *_: recoveries.append(1))
     commit_block(app, [b0, a0], pool)
     assert rechecks == [] and recoveries == []
     assert sha256(a0) not in pool and sha256(a1) in pool

@@ -1,15 +1,15 @@
 """Tx gossip intake: a tx relayed by several peers is pre-checked (decoded, signer recovered) once."""
 
 import trio
-from conftest import CHAIN_ID, funded_keys
 
 from okchain._pb.consensus.v1 import wire_pb2
 from okchain.modules.bank.messages import Transfer
 from okchain.node.config import NodeConfig
 from okchain.node.mempool_reactor import MempoolReactor
 from okchain.p2p.keys import NodeKey
-from okchain.p2p.switch import ChannelId, P2PConfig, Switch
-from okchain.types.tx import build_tx
+from okchain.p2p.switch import ChannelId, Switch
+from okchain.tx.envelope import build_tx
+from tests.helpers.chain import CHAIN_ID, funded_keys
 
 A, B = funded_keys(2)
 
@@ -33,7 +33,7 @@ def test_copies_arriving_while_a_tx_is_prechecked_are_dropped() -> None:
         admitted.append(raws)
         await release.wait()  # the pre-check is still running on the signature pool
 
-    switch = Switch(NodeKey.generate(), P2PConfig.from_node_config(NodeConfig(), None), network=CHAIN_ID)
+    switch = Switch(NodeKey.generate(), NodeConfig().p2p_config(None), network=CHAIN_ID)
     reactor = MempoolReactor(switch=switch, admit=admit, contains=lambda _: False, max_tx_bytes=4096)
 
     async def main() -> None:

@@ -11,17 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from okchain.state.merkle import (
-    EMPTY_HASH,
-    CorruptTreeError,
-    MalformedProofError,
-    Proof,
-    SparseMerkleTree,
-    StaleViewError,
-    TreeUsageError,
-    reference_root,
-    verify_proof,
-)
+from okchain.state.merkle import SparseMerkleTree, StaleViewError, TreeUsageError
+from okchain.state.merkle_nodes import EMPTY_HASH, CorruptTreeError
+from okchain.state.merkle_proof import MalformedProofError, Proof, reference_root, verify_proof
 
 PREFIX = b"M"
 # Keys whose hashes share long prefixes, so trees get deep chains of one-child internal nodes:

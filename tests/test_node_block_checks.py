@@ -5,13 +5,13 @@ of that commit, the whole encoded block and its gas are bounded, and every tx is
 import dataclasses
 
 import pytest
-from app_support import COMMITTEE, GAS, KEYS, Chain, committee_chain, genesis, next_block, send, sign
 
 from okchain.state import blockstore
-from okchain.state.kv import MemoryKV
+from okchain.state.store import MemoryKV
 from okchain.types.block import Block, Commit, CommitSig, block_bytes, last_commit_hash
 from okchain.types.params import ChainParams
 from okchain.types.refusal import Refusal, RefusalCode
+from tests.helpers.app import COMMITTEE, GAS, KEYS, Chain, committee_chain, genesis, next_block, send, sign
 
 INT64_MAX = 2**63 - 1
 

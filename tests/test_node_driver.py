@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import trio
-from node_support import FAST, make_homes, wait_for_height
 
 from okchain.consensus.messages import Vote
 from okchain.node.consensus_driver import Message
@@ -15,6 +14,7 @@ from okchain.node.node import Node
 from okchain.state import blockstore
 from okchain.types.block import Block, Commit
 from okchain.types.vote import VoteType
+from tests.helpers.node import FAST, make_homes, wait_for_height
 
 
 class Crash(Exception):

@@ -7,17 +7,19 @@ from pathlib import Path
 
 import grpc
 import trio
-from node_support import FAST, KEYS, make_homes, wait_for_height
 
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.hashing import sha256
 from okchain.modules.bank.messages import Transfer
+from okchain.node.api import NodeAPI
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
 from okchain.node.node import Node
 from okchain.p2p.switch import ChannelId
+from okchain.rpc.server import GrpcServer
 from okchain.state import blockstore
-from okchain.types.tx import build_tx
+from okchain.tx.envelope import build_tx
+from tests.helpers.node import FAST, KEYS, make_homes, wait_for_height
 
 
 def _config(peers: list[Node]) -> NodeConfig:
@@ -42,8 +44,17 @@ async def _launch(
     return nodes, scopes
 
 
+# Each running node's gRPC server, to find the port it bound.
+SERVERS: dict[NodeAPI, GrpcServer] = {}
+
+
+def _grpc(node: NodeAPI, token: trio.lowlevel.TrioToken) -> GrpcServer:
+    SERVERS[node] = GrpcServer(node, token)
+    return SERVERS[node]
+
+
 def _node_info(node: Node) -> query_pb2.NodeInfoResponse:
-    with grpc.insecure_channel(f"127.0.0.1:{node.grpc_port}") as channel:
+    with grpc.insecure_channel(f"127.0.0.1:{SERVERS[node].port}") as channel:
         return query_pb2_grpc.NodeServiceStub(channel).NodeInfo(query_pb2.NodeInfoRequest(), timeout=10)
 
 
@@ -56,7 +67,7 @@ async def _start(nursery: trio.Nursery, node: Node) -> trio.CancelScope:
 
     async def run(task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         with scope:
-            await node.run(handle_signals=False, task_status=task_status)
+            await node.run(frontends=(_grpc,), handle_signals=False, task_status=task_status)
 
     await nursery.start(run)
     return scope

@@ -2,12 +2,9 @@
 connections) whose test reactor sends exactly the bytes a test chooses and records what arrives."""
 
 import dataclasses
-from collections.abc import Sequence
 from pathlib import Path
 
 import trio
-from conftest import CHAIN_ID
-from node_support import FAST, KEYS, make_homes, wait_for_height
 
 from okchain._pb.consensus.v1 import wire_pb2
 from okchain.consensus.evidence import DuplicateVoteEvidence
@@ -15,89 +12,23 @@ from okchain.consensus.messages import Vote
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.crypto.hashing import sha256
 from okchain.modules.bank.messages import Transfer
-from okchain.node.config import NodeConfig
-from okchain.node.node import Node
-from okchain.p2p.keys import NodeKey
-from okchain.p2p.switch import ChannelId, ChannelSpec, P2PConfig, Switch
-from okchain.types.tx import build_tx
+from okchain.p2p.switch import ChannelId, Switch
+from okchain.tx.envelope import build_tx
 from okchain.types.vote import VoteType
-
-VALIDATOR = ValidatorKey(bytes([1]) * 32)  # make_homes' first validator key
-
-
-class Probe:
-    """A reactor on the node's channels that records every message and peer."""
-
-    def __init__(self) -> None:
-        self.peers: list[str] = []
-        self.received: list[tuple[ChannelId, bytes]] = []
-
-    def channels(self) -> Sequence[ChannelSpec]:
-        return [
-            ChannelSpec(ChannelId.CONSENSUS, 10, 32 * 1024 * 1024),
-            ChannelSpec(ChannelId.MEMPOOL, 3, 4 * 1024 * 1024),
-            ChannelSpec(ChannelId.EVIDENCE, 5, 1024 * 1024),
-            ChannelSpec(ChannelId.BLOCKSYNC, 3, 32 * 1024 * 1024),
-        ]
-
-    def peer_added(self, peer: str) -> None:
-        self.peers.append(peer)
-
-    def peer_removed(self, peer: str) -> None:
-        self.peers.remove(peer)
-
-    def receive(self, channel: ChannelId, peer: str, message: bytes) -> None:
-        self.received.append((channel, message))
-
-    def on(self, channel: ChannelId) -> list[bytes]:
-        return [m for c, m in self.received if c == channel]
-
-
-def _probe_switch(node: Node, port: int) -> tuple[Switch, Probe]:
-    config = NodeConfig(
-        p2p_listen="127.0.0.1:0", persistent_peers=f"{node.node_key.node_id}@127.0.0.1:{port}", pex=False
-    )
-    switch = Switch(NodeKey.generate(), P2PConfig.from_node_config(config, None), network=CHAIN_ID)
-    probe = Probe()
-    switch.add_reactor(probe)
-    return switch, probe
-
-
-async def _connected(switch: Switch, node: Node) -> str:
-    with trio.fail_after(10):
-        while node.node_key.node_id not in switch.peers():
-            await trio.sleep(0.02)
-    return node.node_key.node_id
-
-
-async def _disconnected(switch: Switch, node: Node) -> None:
-    with trio.fail_after(10):
-        while node.node_key.node_id in switch.peers():
-            await trio.sleep(0.02)
-
-
-def _run_with_probes(node: Node, probes: int, body: object) -> None:
-    async def main() -> None:
-        async with trio.open_nursery() as nursery:
-            await nursery.start(lambda task_status: node.run(handle_signals=False, task_status=task_status))
-            made = [_probe_switch(node, node.switch.listen_port) for _ in range(probes)]
-            for switch, _ in made:
-                await nursery.start(switch.run)
-            for switch, _ in made:
-                await _connected(switch, node)
-            await body(made)  # type: ignore[operator]
-            nursery.cancel_scope.cancel()
-
-    trio.run(main)
-
-
-def _single_node(tmp_path: Path) -> Node:
-    (home,) = make_homes(tmp_path, 1)
-    return Node(home, dataclasses.replace(FAST, block_time_ms=300))
+from tests.helpers.chain import CHAIN_ID
+from tests.helpers.node import (
+    KEYS,
+    VALIDATOR,
+    Probe,
+    disconnected,
+    run_with_probes,
+    single_node,
+    wait_for_height,
+)
 
 
 def test_a_vote_with_a_bad_signature_gets_its_sender_banned(tmp_path: Path) -> None:
-    node = _single_node(tmp_path)
+    node = single_node(tmp_path)
 
     async def body(made: list[tuple[Switch, Probe]]) -> None:
         (switch, _), (witness, probe) = made
@@ -116,28 +47,28 @@ def test_a_vote_with_a_bad_signature_gets_its_sender_banned(tmp_path: Path) -> N
             ChannelId.CONSENSUS,
             wire_pb2.ConsensusMessage(vote=vote.encode()).SerializeToString(),
         )
-        await _disconnected(switch, node)
+        await disconnected(switch, node)
         assert node.switch.is_banned(switch.node_id)
         assert node.node_key.node_id in witness.peers()  # only the liar was dropped
         assert probe.on(ChannelId.CONSENSUS)  # and the honest peer hears round steps and votes
 
-    _run_with_probes(node, 2, body)
+    run_with_probes(node, 2, body)
 
 
 def test_undecodable_consensus_bytes_get_the_sender_banned(tmp_path: Path) -> None:
-    node = _single_node(tmp_path)
+    node = single_node(tmp_path)
 
     async def body(made: list[tuple[Switch, Probe]]) -> None:
         ((switch, _),) = made
         switch.try_send(node.node_key.node_id, ChannelId.CONSENSUS, b"\xff\xff\xff")
-        await _disconnected(switch, node)
+        await disconnected(switch, node)
         assert node.switch.is_banned(switch.node_id)
 
-    _run_with_probes(node, 1, body)
+    run_with_probes(node, 1, body)
 
 
 def test_a_peer_tx_is_admitted_and_sent_to_each_other_peer_once(tmp_path: Path) -> None:
-    node = _single_node(tmp_path)
+    node = single_node(tmp_path)
     raw = build_tx(
         KEYS[0],
         chain_id=CHAIN_ID,
@@ -161,7 +92,7 @@ def test_a_peer_tx_is_admitted_and_sent_to_each_other_peer_once(tmp_path: Path) 
         assert relayed == [raw]
         assert not sender_probe.on(ChannelId.MEMPOOL)  # never back to where it came from
 
-    _run_with_probes(node, 2, body)
+    run_with_probes(node, 2, body)
 
 
 def _evidence(key: ValidatorKey, height: int) -> DuplicateVoteEvidence:
@@ -173,7 +104,7 @@ def _evidence(key: ValidatorKey, height: int) -> DuplicateVoteEvidence:
 
 
 def test_evidence_is_verified_kept_and_relayed_and_forged_evidence_banned(tmp_path: Path) -> None:
-    node = _single_node(tmp_path)
+    node = single_node(tmp_path)
     good = _evidence(VALIDATOR, 3)
     forged = _evidence(ValidatorKey(b"\x09" * 32), 3)  # signed by a key that is not the validator's
     forged = dataclasses.replace(
@@ -195,7 +126,7 @@ def test_evidence_is_verified_kept_and_relayed_and_forged_evidence_banned(tmp_pa
         ]
         bad = wire_pb2.EvidenceList(evidence=[forged.encode()]).SerializeToString()
         other.try_send(node.node_key.node_id, ChannelId.EVIDENCE, bad)
-        await _disconnected(other, node)
+        await disconnected(other, node)
         assert node.switch.is_banned(other.node_id) and len(node.evidence_reactor.pool) == 1
 
-    _run_with_probes(node, 2, body)
+    run_with_probes(node, 2, body)

@@ -7,9 +7,6 @@ from pathlib import Path
 
 import pytest
 import trio
-from conftest import CHAIN_ID, init_node
-from node_support import FAST, KEYS, make_homes, wait_for_height
-from test_node_reactors import VALIDATOR, Probe, _run_with_probes, _single_node
 
 from okchain._pb.consensus.v1 import wire_pb2
 from okchain.consensus.events import Event, VoteReceived
@@ -25,6 +22,18 @@ from okchain.p2p.switch import ChannelId, Switch
 from okchain.state import blockstore
 from okchain.types.block import Block, Commit
 from okchain.types.vote import VoteType
+from tests.helpers.chain import CHAIN_ID
+from tests.helpers.node import (
+    FAST,
+    KEYS,
+    VALIDATOR,
+    Probe,
+    make_homes,
+    run_with_probes,
+    single_node,
+    wait_for_height,
+)
+from tests.helpers.processes import init_node
 
 
 class Crash(Exception):
@@ -101,7 +110,7 @@ def _evidence(height: int, round_: int) -> DuplicateVoteEvidence:
 def test_a_full_evidence_pool_reaches_a_new_peer_and_does_not_cut_it_off(tmp_path: Path) -> None:
     """A new peer is sent the whole pool. Before the fix it went as one message, which outgrew the channel's
     limit once the pool held ~900 pieces: the reactor raised and the switch dropped every new peer."""
-    node = _single_node(tmp_path)
+    node = single_node(tmp_path)
     node.evidence_reactor._height = lambda: MAX_POOL  # a chain long enough for a pool of evidence
     pool = [_evidence(h, 0) for h in range(1, MAX_POOL + 1)]
     for evidence in pool:
@@ -119,14 +128,14 @@ def test_a_full_evidence_pool_reaches_a_new_peer_and_does_not_cut_it_off(tmp_pat
         got = [e for m in probe.on(ChannelId.EVIDENCE) for e in wire_pb2.EvidenceList.FromString(m).evidence]
         assert got == [e.encode() for e in pool]
 
-    _run_with_probes(node, 1, body)
+    run_with_probes(node, 1, body)
 
 
 def test_evidence_far_from_the_chain_height_or_repeating_an_offence_is_not_kept(tmp_path: Path) -> None:
     """A byzantine validator can sign conflicting votes for any height and round: without a height window
     and one piece per validator and height, each such pair was kept and relayed to every peer by every
     node (unbounded work for it, and it pushed real evidence out of the pool)."""
-    node = _single_node(tmp_path)
+    node = single_node(tmp_path)
     near = node.app.last.height + 1
     node.evidence_reactor.report(_evidence(near, 0))
     node.evidence_reactor.report(_evidence(near, 1))  # the same offence again, another round
@@ -179,14 +188,14 @@ def test_a_peer_repeating_a_valid_vote_does_not_flood_the_machine(tmp_path: Path
         copies = [e for e in handed if isinstance(e, VoteReceived) and e.vote == vote]
         assert len(copies) <= 1, f"{len(copies)} copies of one vote reached the machine"
 
-    _run_with_probes(node, 1, body)
+    run_with_probes(node, 1, body)
 
 
 def test_own_votes_reach_no_peer_before_their_wal_record_is_synced(tmp_path: Path) -> None:
     """The machine counts its own vote, then asks for the synced WAL record, then the broadcast. While the
     driver awaited the fsync, the gossip loop found the vote among the machine's messages and sent it:
     a crash then left peers holding a vote (a lock) the restarted node did not know it had cast."""
-    node = _single_node(tmp_path)
+    node = single_node(tmp_path)
     synced: set[bytes] = set()
     early: list[Vote] = []
     append = node._wal.append
@@ -218,7 +227,7 @@ def test_own_votes_reach_no_peer_before_their_wal_record_is_synced(tmp_path: Pat
         await wait_for_height([node], node.app.last.height + 3)
         assert [m for m in probe.on(ChannelId.CONSENSUS) if wire_pb2.ConsensusMessage.FromString(m).vote]
 
-    _run_with_probes(node, 1, body)
+    run_with_probes(node, 1, body)
     assert not early, f"{len(early)} own votes were sent before their WAL record was synced"
 
 

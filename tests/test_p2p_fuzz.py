@@ -9,7 +9,6 @@ import trio.testing
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_p2p_switch import NETWORK, config, msg_frame, raw_peer, run, start, until
 
 from okchain._pb.p2p.v1 import p2p_pb2
 from okchain.p2p.conn import ConnectionClosed, SecretConnection, _Reader, derive_secrets, handshake
@@ -17,6 +16,7 @@ from okchain.p2p.errors import HandshakeError, P2PError, PeerMisbehaved
 from okchain.p2p.keys import NodeKey
 from okchain.p2p.peer import NodeInfo
 from okchain.p2p.switch import ChannelId, Switch
+from tests.helpers.p2p import NETWORK, config, msg_frame, raw_peer, run, start, until
 
 packets = st.builds(
     lambda channel, eof, data: p2p_pb2.Packet(msg=p2p_pb2.PacketMsg(channel=channel, eof=eof, data=data)),

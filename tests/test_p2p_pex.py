@@ -4,13 +4,13 @@ import json
 from pathlib import Path
 
 import trio
-from test_p2p_switch import address, closed_by_remote, msg_frame, raw_peer, run, start, until
 
 from okchain._pb.p2p.v1 import p2p_pb2
 from okchain.p2p.addrbook import MAX_FAILURES, AddressBook
 from okchain.p2p.conn import SecretConnection
 from okchain.p2p.keys import NodeKey, PeerAddress
 from okchain.p2p.switch import MAX_PEX_ADDRS, ChannelId
+from tests.helpers.p2p import address, closed_by_remote, msg_frame, raw_peer, run, start, until
 
 
 def some_address(i: int) -> PeerAddress:

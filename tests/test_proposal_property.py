@@ -15,7 +15,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from app_support import (
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from okchain.app import Application
+from okchain.crypto.ed25519 import ValidatorKey, validator_address
+from okchain.state.leveldb import LevelDB
+from okchain.state.store import KVStore, MemoryKV
+from okchain.types.block import Block, Commit, CommitSig, last_commit_hash, txs_hash
+from okchain.types.commit_check import commit_problem
+from okchain.types.params import ChainParams
+from okchain.types.refusal import RefusalCode
+from okchain.types.results import Code
+from okchain.types.vote import VoteType, vote_sign_bytes
+from tests.helpers.app import (
     COMMITTEE,
     GAS,
     KEYS,
@@ -28,19 +41,7 @@ from app_support import (
     state_items,
     with_signature,
 )
-from conftest import CHAIN_ID
-from hypothesis import event, given, settings
-from hypothesis import strategies as st
-
-from okchain.app import Application
-from okchain.crypto.ed25519 import ValidatorKey, validator_address
-from okchain.state.kv import KVStore, LevelDB, MemoryKV
-from okchain.types.block import Block, Commit, CommitSig, last_commit_hash, txs_hash
-from okchain.types.commit_check import commit_problem
-from okchain.types.params import ChainParams
-from okchain.types.refusal import RefusalCode
-from okchain.types.results import Code
-from okchain.types.vote import VoteType, vote_sign_bytes
+from tests.helpers.chain import CHAIN_ID
 
 T = TypeVar("T")
 SeqEdit = Callable[[tuple[T, ...]], tuple[T, ...]]

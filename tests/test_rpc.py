@@ -6,7 +6,6 @@ from typing import Any
 
 import grpc
 import pytest
-from conftest import CHAIN_ID, OKT, NodeProcess, funded_keys, init_node, serve
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
@@ -17,13 +16,15 @@ from okchain.crypto.address import Address, to_bech32, to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import BankMsg, MultiSend, Output, Transfer
+from okchain.tx.envelope import build_tx, decode_tx
+from okchain.tx.gas import required_gas
 from okchain.types.block import Header
-from okchain.types.gas import required_gas
 from okchain.types.params import ChainParams
 from okchain.types.results import Code as ResultCode
-from okchain.types.tx import build_tx, decode_tx
+from tests.helpers.chain import CHAIN_ID, OKT, funded_keys
+from tests.helpers.processes import NodeProcess, init_node, serve
 
-BALANCE = 1_000_000 * OKT  # what conftest.write_snapshot gives every key
+BALANCE = 1_000_000 * OKT  # what write_snapshot gives every key
 MIN_GAS_PRICE = 1_000_000_000  # the node's default
 GAS = 100_000
 FEE = GAS * MIN_GAS_PRICE

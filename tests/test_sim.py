@@ -9,7 +9,8 @@ import pytest
 from okchain.consensus.messages import Vote
 from okchain.sim.attacks import run_attack
 from okchain.sim.cli import config_for, main
-from okchain.sim.simulator import CHAIN_ID, FAULTS, SimConfig, SimResult, Simulator, run_seed
+from okchain.sim.model import CHAIN_ID, FAULTS, SimConfig, SimResult
+from okchain.sim.simulator import Simulator, run_seed
 from okchain.types.block import Commit, CommitSig
 from okchain.types.vote import VoteType
 
@@ -134,5 +135,5 @@ def test_the_validity_invariant_counts_each_signer_once() -> None:
     signer = sim.nodes[1]
     vote = Vote(VoteType.PRECOMMIT, 1, 0, block.hash, 5, signer.address, b"")
     sig = CommitSig(signer.address, 5, signer.key.sign(vote.sign_bytes(CHAIN_ID)))
-    sim._check_commit(node, block, Commit(1, 0, block.hash, (sig, sig, sig)))
-    assert len(sim.violations) == 1 and "validity" in sim.violations[0]
+    sim.checker.check_commit(node, block, Commit(1, 0, block.hash, (sig, sig, sig)))
+    assert len(sim.checker.violations) == 1 and "validity" in sim.checker.violations[0]

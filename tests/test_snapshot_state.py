@@ -11,8 +11,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from app_support import KEYS, Chain, genesis, send
-from conftest import OKT, NodeProcess, funded_keys, init_node, okchaind
 
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain._pb.types.v1 import types_pb2
@@ -21,9 +19,12 @@ from okchain.crypto.address import to_checksum
 from okchain.crypto.secp import AccountKey
 from okchain.genesis.document import GenesisDoc
 from okchain.state import blockstore, schema, versions
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
 from okchain.state.snapshot import MANIFEST, SnapshotError, export_snapshot, import_snapshot
 from okchain.types.block import Block
+from tests.helpers.app import KEYS, Chain, genesis, send
+from tests.helpers.chain import OKT, funded_keys
+from tests.helpers.processes import NodeProcess, init_node, okchaind
 
 NEWCOMER = AccountKey(b"\x55" * 32)
 

@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_support import BALANCE, FEE, KEYS, Chain, balances, genesis, state_items, tx
-from conftest import OKT
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from okchain._pb.token.v1 import token_pb2
 from okchain._pb.tx.v1 import tx_pb2
+from okchain.cli.amounts import parse_display_number, parse_user_amount
 from okchain.crypto.address import to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.crypto.secp import AccountKey
@@ -35,12 +34,16 @@ from okchain.modules.token.messages import (
 )
 from okchain.state import schema
 from okchain.state.cache import CacheKV
-from okchain.state.kv import LevelDB, MemoryKV
-from okchain.types.amount import AmountError, parse_display_number, parse_user_amount
-from okchain.types.gas import required_gas
+from okchain.state.leveldb import LevelDB
+from okchain.state.store import MemoryKV
+from okchain.tx.envelope import decode_tx
+from okchain.tx.gas import required_gas
+from okchain.types.amount import AmountError
+from okchain.types.fields import TxDecodeError
 from okchain.types.params import ChainParams
 from okchain.types.results import Code, TxResult
-from okchain.types.tx import TxDecodeError, decode_tx
+from tests.helpers.app import BALANCE, FEE, KEYS, Chain, balances, genesis, state_items, tx
+from tests.helpers.chain import OKT
 
 A, B, C, D = KEYS
 ISSUE_FEE = ChainParams().token_issue_fee

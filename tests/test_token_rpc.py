@@ -4,17 +4,6 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from conftest import (
-    CHAIN_ID,
-    DEV_MNEMONIC,
-    OKT,
-    NodeProcess,
-    add_keyring_key,
-    cli_json,
-    init_node,
-    okchaind,
-    serve,
-)
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from okchain._pb.node.v1 import query_pb2 as node_query_pb2
@@ -23,8 +12,10 @@ from okchain._pb.token.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.address import to_checksum
 from okchain.crypto.hd import account_from_mnemonic
 from okchain.modules.token.messages import MintToken
+from okchain.tx.envelope import build_tx
 from okchain.types.params import ChainParams
-from okchain.types.tx import build_tx
+from tests.helpers.chain import CHAIN_ID, DEV_MNEMONIC, OKT
+from tests.helpers.processes import NodeProcess, add_keyring_key, cli_json, init_node, okchaind, serve
 
 ALICE, BOB = (account_from_mnemonic(DEV_MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(2))
 ISSUE_FEE = ChainParams().token_issue_fee

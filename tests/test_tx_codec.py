@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from okchain._pb.tx.v1 import tx_pb2
+from okchain.cli.amounts import format_okt, parse_user_amount
 from okchain.crypto.address import (
     Address,
     AddressError,
@@ -20,18 +21,21 @@ from okchain.crypto.address import (
 )
 from okchain.crypto.hashing import keccak256, merkle_root
 from okchain.crypto.secp import AccountKey, SignatureError, recover_address
+from okchain.modules.bank import codec as bank_codec
 from okchain.modules.bank.messages import BankMsg, MultiSend, Output, Transfer
-from okchain.types.amount import MAX_AMOUNT, AmountError, format_okt, parse_amount, parse_user_amount
-from okchain.types.tx import (
+from okchain.modules.dex import codec as dex_codec
+from okchain.modules.token import codec as token_codec
+from okchain.tx.envelope import (
     MAX_CHAIN_ID_LEN,
     MAX_MEMO_LEN,
     SIGN_DOMAIN,
-    TxDecodeError,
     build_tx,
     decode_tx,
     encode_body,
     sign_tx,
 )
+from okchain.types.amount import MAX_AMOUNT, AmountError, parse_amount
+from okchain.types.fields import TxDecodeError
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 CHAIN = "okchain-test-1"
@@ -444,3 +448,8 @@ def test_merkle_root_changes_with_any_leaf(leaves: list[bytes], data: st.DataObj
     assert merkle_root(changed) != merkle_root(leaves)
     assume(len(leaves) > 1)
     assert merkle_root(leaves[:-1]) != merkle_root(leaves)  # dropping a leaf changes it too
+
+
+def test_every_message_type_has_an_encoder_and_a_gas_cost() -> None:
+    for codec in (bank_codec, token_codec, dex_codec):
+        assert set(codec.GAS) == set(codec.MSG_TYPES)

@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from conftest import funded_keys, make_genesis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,9 +12,12 @@ from okchain.app import Application
 from okchain.crypto.ed25519 import ValidatorKey
 from okchain.query import StateQuery
 from okchain.state import blockstore, schema, versions
-from okchain.state.kv import KVReader, KVStore, LevelDB, MemoryKV
-from okchain.state.merkle import MalformedProofError, Proof, SparseMerkleTree, reference_root, verify_proof
+from okchain.state.leveldb import LevelDB
+from okchain.state.merkle import SparseMerkleTree
+from okchain.state.merkle_proof import MalformedProofError, Proof, reference_root, verify_proof
 from okchain.state.pruning import Pruner
+from okchain.state.store import KVReader, KVStore, MemoryKV
+from tests.helpers.chain import funded_keys, make_genesis
 
 # Keys of varied length, some extending others, so value-history records of longer keys sort among a
 # shorter key's records.

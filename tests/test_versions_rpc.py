@@ -8,15 +8,16 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import CHAIN_ID, OKT, NodeProcess, funded_keys, init_node, okchaind
 
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.address import to_checksum
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
 from okchain.state import schema
-from okchain.state.merkle import Proof, verify_proof
-from okchain.types.tx import build_tx
+from okchain.state.merkle_proof import Proof, verify_proof
+from okchain.tx.envelope import build_tx
+from tests.helpers.chain import CHAIN_ID, OKT, funded_keys
+from tests.helpers.processes import NodeProcess, init_node, okchaind
 
 KEYS = funded_keys(2)
 SENDER, RECEIVER = KEYS

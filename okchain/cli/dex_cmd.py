@@ -7,7 +7,7 @@ from okchain._pb.dex.v1 import query_pb2
 from okchain._pb.node.v1 import query_pb2 as query_pb2_node
 from okchain.cli.client import Client, add_node_arg, print_json
 from okchain.cli.common import UINT64, CLIError, bounded_int
-from okchain.cli.tx_cmd import add_tx_flags, send_and_report
+from okchain.cli.signing import add_tx_flags, send_and_report
 from okchain.crypto.address import parse_address, to_checksum
 from okchain.modules.dex.candles import INTERVALS
 from okchain.modules.dex.messages import (
@@ -20,7 +20,7 @@ from okchain.modules.dex.messages import (
     parse_decimal,
     parse_order_id,
 )
-from okchain.types.tx import Msg
+from okchain.tx.registry import Msg
 
 LIST_GAS_LIMIT = 100_000
 PLACE_GAS_LIMIT = 400_000  # 200 orders with their bytes

@@ -1,6 +1,7 @@
 """``okchaind init`` and ``okchaind start``: make a single-validator home from the OKB snapshot, run it."""
 
 import argparse
+import functools
 import json
 import logging
 from dataclasses import replace
@@ -16,6 +17,7 @@ from okchain.node.config import NodeConfig
 from okchain.node.home import Home
 from okchain.node.node import Node
 from okchain.p2p.keys import NodeKey
+from okchain.rpc.server import GrpcServer
 
 BUNDLED_SNAPSHOT = Path(__file__).resolve().parents[2] / "genesis" / "okb-snapshot.csv"
 
@@ -88,5 +90,5 @@ def cmd_start(args: argparse.Namespace) -> int:
     if args.p2p_listen:
         config = replace(config, p2p_listen=args.p2p_listen)
     node = Node(home, config)
-    trio.run(node.run)
+    trio.run(functools.partial(node.run, frontends=(GrpcServer,)))
     return 0

@@ -4,22 +4,18 @@ import argparse
 from pathlib import Path
 
 from okchain._pb.node.v1 import query_pb2
+from okchain.cli.amounts import format_okt
 from okchain.cli.client import Client, add_node_arg, header_json, print_json, result_json
 from okchain.cli.common import UINT64, CLIError
 from okchain.crypto.hashing import sha256
 from okchain.genesis.document import load_genesis
-from okchain.state.merkle import Proof, verify_proof
+from okchain.state.merkle_proof import Proof, verify_proof
 from okchain.state.snapshot import verify_commit
-from okchain.types.amount import format_okt
 from okchain.types.block import Commit, Header
 from okchain.types.params import OKT_DENOM
 
 
-def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    from okchain.cli import dex_cmd, token_cmd  # they build on tx_cmd, which imports nothing from here
-
-    query = sub.add_parser("query", help="query the chain")
-    q = query.add_subparsers(dest="query_command", required=True)
+def register_query(q: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     for name, fn, arg in (
         ("account", _account, "address"),
         ("balance", _balance, "address"),
@@ -58,8 +54,6 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     node = q.add_parser("node", help="node and chain info")
     add_node_arg(node)
     node.set_defaults(func=_node)
-    token_cmd.register_query(q)
-    dex_cmd.register_query(q)
 
 
 def _add_height_arg(p: argparse.ArgumentParser) -> None:

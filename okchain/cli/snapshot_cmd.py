@@ -9,8 +9,9 @@ from okchain.cli.common import POSITIVE, UINT64, CLIError, add_home_arg
 from okchain.genesis.document import load_genesis
 from okchain.node.home import Home
 from okchain.state import blockstore
-from okchain.state.kv import LevelDB, StoreError
+from okchain.state.leveldb import LevelDB
 from okchain.state.snapshot import export_snapshot, import_snapshot
+from okchain.state.store import StoreError
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

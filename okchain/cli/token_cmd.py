@@ -4,13 +4,14 @@ import argparse
 
 from okchain._pb.node.v1 import query_pb2 as query_pb2_node
 from okchain._pb.token.v1 import query_pb2, token_pb2
+from okchain.cli.amounts import format_amount, parse_display_number
 from okchain.cli.client import Client, add_node_arg, print_json
 from okchain.cli.common import CLIError
-from okchain.cli.tx_cmd import add_tx_flags, send_and_report, user_amount
+from okchain.cli.signing import add_tx_flags, send_and_report, user_amount
 from okchain.crypto.address import parse_address
 from okchain.modules.token.messages import BurnToken, IssueToken, MintToken, TransferOwnership
-from okchain.types.amount import AmountError, format_amount, parse_display_number
-from okchain.types.tx import Msg
+from okchain.tx.registry import Msg
+from okchain.types.amount import AmountError
 
 TOKEN_GAS_LIMIT = 100_000  # covers the largest token message (issue) with its bytes
 

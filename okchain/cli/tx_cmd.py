@@ -1,25 +1,14 @@
-"""``okchaind tx send FROM TO AMOUNT`` and the signing helpers every ``tx`` subcommand shares."""
+"""``okchaind tx send FROM TO AMOUNT``: transfer OKT or a token."""
 
 import argparse
-from collections.abc import Callable
 
-from okchain._pb.node.v1 import query_pb2
-from okchain.cli.client import Client, add_node_arg, print_json, result_json
-from okchain.cli.common import UINT64, CLIError, add_home_arg, add_password_file_arg, read_password
-from okchain.crypto.address import Address, parse_address, to_checksum
-from okchain.crypto.keyring import Keyring
+from okchain.cli.common import CLIError
+from okchain.cli.signing import add_tx_flags, send_and_report, user_amount
+from okchain.crypto.address import parse_address, to_checksum
 from okchain.modules.bank.messages import Transfer
-from okchain.types.amount import parse_amount, parse_user_amount
-from okchain.types.tx import Msg, build_tx
-
-DEFAULT_GAS_LIMIT = 50_000
 
 
-def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    from okchain.cli import dex_cmd, token_cmd  # they build on the helpers below
-
-    tx = sub.add_parser("tx", help="sign and broadcast transactions")
-    tx_sub = tx.add_subparsers(dest="tx_command", required=True)
+def register_tx(tx_sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     send = tx_sub.add_parser(
         "send",
         help="transfer OKT or a token: AMOUNT like 1.5okt, 2xyz-a1f (display units) or 1500 (OKT base units)",
@@ -29,84 +18,6 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     send.add_argument("amount", metavar="AMOUNT")
     add_tx_flags(send)
     send.set_defaults(func=cmd_send)
-    token_cmd.register_tx(tx_sub)
-    dex_cmd.register_tx(tx_sub)
-
-
-def add_tx_flags(parser: argparse.ArgumentParser, gas_limit: int = DEFAULT_GAS_LIMIT) -> None:
-    """The flags every signing command shares: gas, fee, nonce, memo, wait mode, keyring and node."""
-    parser.add_argument("--gas-limit", type=UINT64, default=gas_limit)
-    parser.add_argument(
-        "--fee", default=None, help="fee in base units (default: gas limit × node min gas price)"
-    )
-    parser.add_argument(
-        "--nonce", type=UINT64, default=None, help="default: the account's next nonce from the node"
-    )
-    parser.add_argument("--memo", default="")
-    parser.add_argument(
-        "--async", dest="wait", action="store_false", help="return after check, do not wait for commit"
-    )
-    add_home_arg(parser)
-    add_password_file_arg(parser)
-    add_node_arg(parser)
-
-
-def user_amount(text: str) -> tuple[int, str]:
-    """A positive amount as a person types it (``1.5okt``, ``2xyz-a1f``, ``1500``), or a CLI error."""
-    try:
-        amount, denom = parse_user_amount(text)
-    except ValueError as exc:
-        raise CLIError(str(exc)) from None
-    if amount == 0:
-        raise CLIError("amount must be positive")
-    return amount, denom
-
-
-def sign_and_broadcast(
-    args: argparse.Namespace, key_name: str, msgs: list[Msg]
-) -> tuple[Address, query_pb2.BroadcastTxResponse]:
-    """Sign ``msgs`` with keyring key ``key_name`` using the shared tx flags; returns (signer, response)."""
-    key = Keyring(args.home).load(key_name, read_password(args, f"Password for key {key_name!r}: "))
-    client = Client(args.node, args.timeout)
-    info = client.call(client.node.NodeInfo, query_pb2.NodeInfoRequest())
-    nonce = args.nonce
-    if nonce is None:
-        account = client.call(
-            client.query.Account, query_pb2.AccountRequest(address=to_checksum(key.address))
-        )
-        nonce = account.pending_nonce
-    fee = parse_amount(args.fee, what="fee") if args.fee else args.gas_limit * int(info.min_gas_price)
-    raw = build_tx(
-        key, chain_id=info.chain_id, nonce=nonce, msgs=msgs, gas_limit=args.gas_limit, fee=fee, memo=args.memo
-    )
-    mode = query_pb2.BROADCAST_MODE_COMMIT if args.wait else query_pb2.BROADCAST_MODE_SYNC
-    timeout_ms = int(args.timeout * 800)  # the node answers before this client's own deadline
-    resp = client.call(
-        client.tx.BroadcastTx, query_pb2.BroadcastTxRequest(tx=raw, mode=mode, timeout_ms=timeout_ms)
-    )
-    return key.address, resp
-
-
-def broadcast_json(signer: Address, resp: query_pb2.BroadcastTxResponse) -> dict[str, object]:
-    return {
-        "tx_hash": resp.tx_hash.hex(),
-        "committed": resp.committed,
-        "height": str(resp.height),
-        "from": to_checksum(signer),
-        "result": result_json(resp.result),
-    }
-
-
-def send_and_report(
-    args: argparse.Namespace,
-    msg: Msg,
-    details: Callable[[query_pb2.BroadcastTxResponse], dict[str, object]] = lambda resp: {},
-) -> int:
-    """Sign ``msg`` with the ``sender`` key, broadcast it and print the outcome as JSON, with ``details`` of
-    the response added (a new denom, order ids, …); exit status 0 only if the tx succeeded."""
-    signer, resp = sign_and_broadcast(args, args.sender, [msg])
-    print_json({**broadcast_json(signer, resp), **details(resp)})
-    return 0 if resp.result.code == 0 else 1
 
 
 def cmd_send(args: argparse.Namespace) -> int:

@@ -68,7 +68,7 @@ from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
 from okchain.consensus.votes import AddOutcome, HeightVotes
 from okchain.consensus.wal import RecordKind, WALRecord, end_height_record
 from okchain.crypto import ed25519
-from okchain.types.block import Block, Commit, CommitSig, txs_hash
+from okchain.types.block import Block, Commit, CommitSig, body_problem
 from okchain.types.commit_check import commit_problem
 from okchain.types.refusal import Refusal, RefusalCode
 from okchain.types.vote import VoteType
@@ -330,7 +330,7 @@ class ConsensusMachine:
         block_hash = block.hash
         if block_hash in self._blocks:
             return
-        problem = _body_problem(block)
+        problem = body_problem(block)
         if problem is not None:
             out.append(Rejected(str(problem)))
             return
@@ -365,7 +365,7 @@ class ConsensusMachine:
         if block.hash != commit.block_hash:
             out.append(Rejected("commit names a different block than the one it came with"))
             return
-        problem = _body_problem(block) or commit_problem(
+        problem = body_problem(block) or commit_problem(
             self.chain_id,
             self.height,
             block.hash,
@@ -588,16 +588,6 @@ class ConsensusMachine:
 def _all_votes(votes: HeightVotes) -> list[Vote]:
     sets = (votes.peek(r, t) for r in votes.rounds() for t in (VoteType.PREVOTE, VoteType.PRECOMMIT))
     return [v for vs in sets if vs is not None for v in vs.all_votes()]
-
-
-def _body_problem(block: Block) -> Refusal | None:
-    """``None`` if the txs are the ones the header commits to. The block hash covers only the header, and
-    blocks are cached by hash: a body that does not match must never be taken for the block (first one
-    wins)."""
-    if block.header.txs_hash != txs_hash(block.txs):
-        reason = f"block {block.hash.hex()[:12]} carries txs that do not match its header's txs hash"
-        return Refusal(RefusalCode.TXS_HASH, reason)
-    return None
 
 
 def _describe(vote: Vote) -> str:

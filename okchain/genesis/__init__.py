@@ -14,7 +14,6 @@ from okchain.genesis.document import (
     MigrationInfo,
     load_genesis,
     read_genesis,
-    write_genesis,
 )
 from okchain.genesis.migrate import (
     GenesisMismatchError,
@@ -32,6 +31,7 @@ from okchain.genesis.snapshot import (
     SnapshotSummary,
     load_snapshot,
 )
+from okchain.genesis.writer import write_genesis
 
 __all__ = [
     "GenesisAccount",

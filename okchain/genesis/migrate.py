@@ -22,9 +22,9 @@ from okchain.genesis.document import (
     gc_paused,
     migration_mismatches,
     read_genesis,
-    write_genesis,
 )
 from okchain.genesis.snapshot import Snapshot, SnapshotSummary, load_snapshot
+from okchain.genesis.writer import write_genesis
 from okchain.types.params import ChainParams
 
 

@@ -21,11 +21,11 @@ from okchain.modules.bank.keeper import get_balance
 from okchain.modules.bank.messages import MultiSend, Transfer
 from okchain.modules.dex.messages import PlaceOrders
 from okchain.state.cache import CacheKV
-from okchain.state.kv import KVReader
-from okchain.types.gas import required_gas
+from okchain.state.store import KVReader
+from okchain.tx.envelope import Tx
+from okchain.tx.gas import required_gas
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code, TxResult
-from okchain.types.tx import Tx
 
 _PRICE_SCALE = 10**9
 

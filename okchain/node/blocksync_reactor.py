@@ -32,7 +32,7 @@ from okchain.p2p.blocksync import BlockPool, BlockSyncError, CommitCheck, PoolCo
 from okchain.p2p.channels import ChannelId, ChannelSpec
 from okchain.p2p.errors import PeerMisbehaved
 from okchain.state import schema, versions
-from okchain.state.kv import KVReader
+from okchain.state.store import KVReader
 from okchain.types.block import Block, BlockDecodeError, Commit, block_message_limit
 from okchain.types.commit_check import Verifier
 from okchain.types.params import ChainParams

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from okchain.errors import OKChainError
+from okchain.p2p.config import P2PConfig
+from okchain.p2p.keys import parse_peer_list
 
 
 class ConfigError(OKChainError, ValueError):
@@ -55,6 +57,23 @@ class NodeConfig:
     def commit_timeout_s(self, requested_ms: int) -> float:
         """The commit wait a client asked for (0 = node default), capped by the node."""
         return min(requested_ms or self.commit_wait_default_ms, self.commit_wait_max_ms) / 1000
+
+    def p2p_config(self, address_book: Path | None) -> P2PConfig:
+        """The switch's settings from these; ``address_book`` is <home>/data/addrbook.json (None in tests)."""
+        return P2PConfig(
+            listen=self.p2p_listen,
+            persistent_peers=parse_peer_list(self.persistent_peers),
+            seeds=parse_peer_list(self.seeds),
+            pex=self.pex,
+            max_inbound=self.p2p_max_inbound,
+            max_outbound=self.p2p_max_outbound,
+            send_rate=self.p2p_send_rate,
+            recv_rate=self.p2p_recv_rate,
+            handshake_timeout_s=self.p2p_handshake_timeout_ms / 1000,
+            idle_timeout_s=self.p2p_idle_timeout_ms / 1000,
+            ban_seconds=float(self.p2p_ban_seconds),
+            address_book=address_book,
+        )
 
     def to_toml(self) -> str:
         lines = ["# okchain node configuration (node-local; consensus rules live in genesis.json)"]

@@ -39,7 +39,7 @@ from okchain.node.verify_cache import SignedItem, VerifyCache
 from okchain.p2p.errors import PeerMisbehaved
 from okchain.p2p.switch import ChannelId, ChannelSpec, Switch
 from okchain.state import schema
-from okchain.state.kv import KVReader
+from okchain.state.store import KVReader
 from okchain.types.block import Block, BlockDecodeError, Commit, block_message_limit
 from okchain.types.vote import VoteType, vote_sign_bytes
 

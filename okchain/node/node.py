@@ -1,17 +1,17 @@
-"""The node: one trio nursery running consensus, pruning, the gRPC bridge and signal handling.
+"""The node: one trio nursery running consensus, pruning and signal handling, with its servers around it.
 
-Everything that touches the application and the mempool runs on the trio thread; gRPC threads reach it
-through ``trio.from_thread.run`` and read committed data from LevelDB snapshots. Consensus is the pure
-Tendermint machine driven by ``ConsensusDriver``; every decided block, from consensus or block sync, is
-committed through ``Node.apply_block``.
+Everything that touches the application and the mempool runs on the trio thread; server threads (gRPC)
+reach it through ``NodeAPI`` and ``trio.from_thread.run`` and read committed data from LevelDB snapshots.
+Consensus is the pure Tendermint machine driven by ``ConsensusDriver``; every decided block, from consensus
+or block sync, is committed through ``Node.apply_block``.
 """
 
 import logging
 import signal
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
 
 import trio
 
@@ -26,6 +26,7 @@ from okchain.crypto.hashing import sha256
 from okchain.errors import OKChainError
 from okchain.genesis.document import load_genesis
 from okchain.mempool.pool import AddResult, Mempool, MempoolConfig
+from okchain.node.api import BroadcastOutcome, Frontend, FrontendFactory, NodeStatus
 from okchain.node.blocksync_reactor import BlockSyncReactor
 from okchain.node.config import NodeConfig
 from okchain.node.consensus_driver import ConsensusDriver, DriverHooks, Message
@@ -38,14 +39,13 @@ from okchain.node.sigpool import SignaturePool, default_workers
 from okchain.node.verify_cache import VerifyCache
 from okchain.node.wal_file import FileWAL
 from okchain.p2p.keys import NodeKey
-from okchain.p2p.switch import P2PConfig, Switch
-from okchain.rpc.server import GrpcServer
+from okchain.p2p.switch import Switch
 from okchain.state import blockstore
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
 from okchain.state.pruning import Pruner
+from okchain.tx.envelope import Recoverer, recover_signers
 from okchain.types.block import Block, Commit, Header, last_commit_hash, txs_hash
 from okchain.types.results import Code, TxResult
-from okchain.types.tx import Recoverer, recover_signers
 
 log = logging.getLogger("okchain.node")
 
@@ -74,28 +74,6 @@ def consensus_config(config: NodeConfig) -> ConsensusConfig:
 
 class NodeError(OKChainError):
     """The node cannot start or run with this home and config."""
-
-
-@dataclass(frozen=True, slots=True)
-class NodeStatus:
-    """What NodeInfo reports beyond the committed chain (read on the trio thread)."""
-
-    node_id: str
-    p2p_port: int
-    peers: int
-    catching_up: bool
-    is_validator: bool
-    consensus_height: int
-    consensus_round: int
-
-
-@dataclass(frozen=True, slots=True)
-class BroadcastOutcome:
-    add: AddResult
-    committed: bool = False
-    height: int = 0
-    result: TxResult | None = None
-    timed_out: bool = False
 
 
 class Node:
@@ -134,7 +112,7 @@ class Node:
         self._wal, self._signer = self._open_consensus_files()
         self.driver = self._new_driver()
         self.node_key = NodeKey.load_or_create(home.node_key_file)
-        p2p_config = P2PConfig.from_node_config(config, home.data_dir.parent / "addrbook.json")
+        p2p_config = config.p2p_config(home.data_dir.parent / "addrbook.json")
         self.mempool = Mempool(
             self.app,
             MempoolConfig(
@@ -158,7 +136,6 @@ class Node:
         self._recent: OrderedDict[bytes, None] = OrderedDict()  # committed tx hashes, oldest first
         # a node with peers to ask may be behind them until it has asked (block sync or consensus decides)
         self.catching_up = bool(config.persistent_peers or config.seeds)
-        self.grpc_port = 0  # bound when run() starts the server
         self.switch = Switch(self.node_key, p2p_config, network=self.app.chain_id, moniker=config.moniker)
         self.consensus_reactor = ConsensusReactor(
             switch=self.switch,
@@ -426,21 +403,29 @@ class Node:
                 await trio.lowlevel.checkpoint()
 
     async def run(
-        self, *, handle_signals: bool = True, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+        self,
+        *,
+        frontends: Sequence[FrontendFactory] = (),
+        handle_signals: bool = True,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
         """Serve until cancelled (or SIGINT/SIGTERM when ``handle_signals``; in-process tests running
-        several nodes in one trio run pass False)."""
-        server: GrpcServer | None = None
+        several nodes in one trio run pass False), with the servers ``frontends`` build around the node."""
+        started: list[Frontend] = []
         try:
-            server = GrpcServer(self, trio.lowlevel.current_trio_token())
-            port = self.grpc_port = server.start()
-            host = self.config.grpc_listen.rsplit(":", 1)[0]
+            token = trio.lowlevel.current_trio_token()
+            announcements = []
+            for build in frontends:
+                frontend = build(self, token)
+                announcements.append(frontend.start())
+                started.append(frontend)
             print(
                 f"okchain node {self.config.moniker}: chain {self.app.chain_id}, "
                 f"height {self.app.last.height}, app hash {self.app.last.app_hash.hex()}",
                 flush=True,
             )
-            print(f"gRPC listening on {host}:{port} (reflection and grpc.health.v1 enabled)", flush=True)
+            for line in announcements:
+                print(line, flush=True)
             async with trio.open_nursery() as nursery:
                 if handle_signals:  # first: start-up can wait for peers and block-sync for a long time
                     await nursery.start(self._stop_on_signal, nursery.cancel_scope)
@@ -453,8 +438,8 @@ class Node:
                 nursery.start_soon(self._prune_forever)
                 task_status.started()
         finally:
-            if server is not None:
-                server.stop(grace=1.0)
+            for frontend in reversed(started):
+                frontend.stop()
             self._close()
             print("okchain node stopped", flush=True)
 

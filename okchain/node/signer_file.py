@@ -14,7 +14,7 @@ from types import TracebackType
 
 from okchain.consensus.messages import Step
 from okchain.consensus.signer import SignerError, SignerState
-from okchain.node.durable import atomic_replace, lock_exclusive
+from okchain.durable import atomic_replace, lock_exclusive
 
 
 class SignerStoreError(SignerError):

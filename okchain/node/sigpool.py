@@ -14,7 +14,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from okchain.crypto.address import Address
-from okchain.types.tx import recover_signers
+from okchain.tx.envelope import recover_signers
 
 MIN_POOLED_BATCH = 32
 ORPHAN_CHECK_S = 0.5

@@ -20,7 +20,7 @@ from okchain.consensus.wal import (
     records_after_end_height,
     scan,
 )
-from okchain.node.durable import atomic_replace, fsync_dir, lock_exclusive, write_all
+from okchain.durable import atomic_replace, fsync_dir, lock_exclusive, write_all
 
 
 class WALFileError(WALError):

@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from okchain.node.durable import atomic_replace
+from okchain.durable import atomic_replace
 from okchain.p2p.errors import P2PError
 from okchain.p2p.keys import PeerAddress, parse_peer_address
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from okchain.crypto import ed25519
 from okchain.p2p.errors import P2PError
-from okchain.types.block import Block, Commit, last_commit_hash, txs_hash
+from okchain.types.block import Block, Commit, body_problem
 from okchain.types.commit_check import Verifier, commit_problem
 from okchain.types.refusal import Refusal, RefusalCode
 
@@ -103,17 +103,6 @@ class _Received:
     block: Block
     commit: Commit
     size: int
-
-
-def body_problem(block: Block) -> Refusal | None:
-    """Why ``block``'s body does not match its (decided) header, or ``None``."""
-    h = block.header.height
-    if block.header.txs_hash != txs_hash(block.txs):
-        return Refusal(RefusalCode.TXS_HASH, f"block {h}'s txs do not match its header's txs hash")
-    if block.header.last_commit_hash != last_commit_hash(block.last_commit):
-        reason = f"block {h}'s last commit does not match its header's last commit hash"
-        return Refusal(RefusalCode.LAST_COMMIT_HASH, reason)
-    return None
 
 
 class BlockPool:

@@ -6,23 +6,21 @@ import functools
 import ipaddress
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import trio
 from google.protobuf.message import DecodeError
 
 from okchain._pb.p2p.v1 import p2p_pb2
-from okchain.node.config import NodeConfig
 from okchain.p2p.addrbook import AddressBook
 from okchain.p2p.channels import ChannelId, ChannelSpec, Reactor
+from okchain.p2p.config import P2PConfig
 from okchain.p2p.conn import SecretConnection, handshake
 from okchain.p2p.errors import HandshakeError, P2PError, PeerMisbehaved
-from okchain.p2p.keys import NodeKey, PeerAddress, check_node_id, parse_host_port, parse_peer_list
+from okchain.p2p.keys import NodeKey, PeerAddress, check_node_id, parse_host_port
 from okchain.p2p.peer import MAX_MONIKER, PROTOCOL_VERSION, Disconnect, NodeInfo, Peer
 
-__all__ = ["ChannelId", "ChannelSpec", "P2PConfig", "Reactor", "Switch"]
+__all__ = ["ChannelId", "ChannelSpec", "Reactor", "Switch"]
 
 log = logging.getLogger(__name__)
 
@@ -30,43 +28,6 @@ MAX_PEX_ADDRS = 100  # addresses in one PEX answer; a peer sending more is banne
 MAX_HOST_CHARS = 255
 MAX_BANS = 10_000
 PEX_SPEC = ChannelSpec(ChannelId.PEX, priority=1, max_message_bytes=64 * 1024, send_queue=8)
-
-
-@dataclass(frozen=True, slots=True)
-class P2PConfig:
-    listen: str
-    persistent_peers: tuple[PeerAddress, ...]
-    seeds: tuple[PeerAddress, ...]
-    pex: bool
-    max_inbound: int
-    max_outbound: int
-    send_rate: int  # bytes/s per peer, 0 = unlimited
-    recv_rate: int
-    handshake_timeout_s: float
-    idle_timeout_s: float
-    ban_seconds: float
-    address_book: Path | None  # <home>/data/addrbook.json, or None (tests)
-    pex_interval_s: float = 30.0  # how often we ask a peer for addresses and try to fill outbound slots
-    dial_backoff_s: float = 0.5  # first re-dial delay of a persistent peer, doubling up to the cap
-    max_dial_backoff_s: float = 30.0
-    seed_wait_s: float = 10.0  # how long a seed connection may stay open waiting for its answer
-
-    @classmethod
-    def from_node_config(cls, config: NodeConfig, address_book: Path | None) -> "P2PConfig":
-        return cls(
-            listen=config.p2p_listen,
-            persistent_peers=parse_peer_list(config.persistent_peers),
-            seeds=parse_peer_list(config.seeds),
-            pex=config.pex,
-            max_inbound=config.p2p_max_inbound,
-            max_outbound=config.p2p_max_outbound,
-            send_rate=config.p2p_send_rate,
-            recv_rate=config.p2p_recv_rate,
-            handshake_timeout_s=config.p2p_handshake_timeout_ms / 1000,
-            idle_timeout_s=config.p2p_idle_timeout_ms / 1000,
-            ban_seconds=float(config.p2p_ban_seconds),
-            address_book=address_book,
-        )
 
 
 def _is_loopback(host: str) -> bool:

@@ -5,9 +5,9 @@ import grpc
 from okchain._pb.token.v1 import token_pb2
 from okchain.crypto.address import Address, AddressError, parse_address, to_checksum
 from okchain.modules.token.keeper import TokenInfo
+from okchain.types.fields import is_valid_denom
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code, TxResult
-from okchain.types.tx import is_valid_denom
 
 STATUS_OF_CODE: dict[Code, grpc.StatusCode] = {
     Code.TX_DECODE: grpc.StatusCode.INVALID_ARGUMENT,

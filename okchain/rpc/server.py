@@ -1,7 +1,6 @@
 """grpcio's threaded server with reflection and health checking, bridged to the node's trio thread."""
 
 from concurrent import futures
-from typing import TYPE_CHECKING
 
 import grpc
 import trio
@@ -14,18 +13,19 @@ from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain._pb.token.v1 import query_pb2 as token_query_pb2
 from okchain._pb.token.v1 import query_pb2_grpc as token_query_pb2_grpc
 from okchain.errors import OKChainError
+from okchain.node.api import NodeAPI
 from okchain.rpc.dex_servicer import DexQueryService
 from okchain.rpc.servicers import NodeService, QueryService, TxService
 from okchain.rpc.token_servicer import TokenQueryService
 
-if TYPE_CHECKING:
-    from okchain.node.node import Node
-
 SERVICES = ("TxService", "QueryService", "NodeService")
+STOP_GRACE_S = 1.0
 
 
 class GrpcServer:
-    def __init__(self, node: "Node", token: trio.lowlevel.TrioToken) -> None:
+    """The node's gRPC services on grpcio's threads, calling into the node's trio thread with ``token``."""
+
+    def __init__(self, node: NodeAPI, token: trio.lowlevel.TrioToken) -> None:
         config = node.config
         limit = config.grpc_max_message_bytes
         self._server = grpc.server(
@@ -51,19 +51,23 @@ class GrpcServer:
             [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self._server
         )
         self._listen = config.grpc_listen
+        self.port = 0  # bound by start()
         self._names = names
 
-    def start(self) -> int:
-        """Bind and start; returns the bound port (useful with port 0)."""
+    def start(self) -> str:
+        """Bind and start; returns where it listens (the bound port, useful with port 0)."""
         try:
             port: int = self._server.add_insecure_port(self._listen)
+            self.port = port
         except RuntimeError as exc:
             raise OKChainError(f"cannot listen for gRPC on {self._listen}: {exc}") from exc
         self._server.start()
         for name in ["", *self._names]:
             self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        return port
+        host = self._listen.rsplit(":", 1)[0]
+        return f"gRPC listening on {host}:{port} (reflection and grpc.health.v1 enabled)"
 
-    def stop(self, grace: float) -> None:
+    def stop(self) -> None:
+        """Refuse new calls and give running ones a second to finish."""
         self._health.enter_graceful_shutdown()
-        self._server.stop(grace).wait()
+        self._server.stop(STOP_GRACE_S).wait()

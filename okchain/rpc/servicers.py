@@ -1,7 +1,7 @@
 """Wallet and explorer servicers. Writes go to the trio thread; reads come from LevelDB snapshots."""
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import grpc
 import trio
@@ -12,15 +12,13 @@ from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain._pb.types.v1 import types_pb2
 from okchain.crypto.address import to_bech32, to_checksum
 from okchain.crypto.hashing import sha256
+from okchain.node.api import NodeAPI
 from okchain.query import StateQuery
 from okchain.rpc.convert import RequestError, address_arg, denom_arg
 from okchain.state import schema
 from okchain.state.versions import VersionError
 from okchain.types.block import result_to_proto
 from okchain.types.results import Code
-
-if TYPE_CHECKING:
-    from okchain.node.node import Node
 
 MAX_PAGE = 200
 MAX_BATCH = 1000
@@ -47,7 +45,7 @@ def guarded(fn: Callable[..., R]) -> Callable[..., R]:
 
 
 class ServicerBase:
-    def __init__(self, node: "Node", token: trio.lowlevel.TrioToken) -> None:
+    def __init__(self, node: NodeAPI, token: trio.lowlevel.TrioToken) -> None:
         self.node = node
         self.token = token
 

@@ -1,1 +1,2 @@
-"""Deterministic simulator for the consensus machine: seeded network, clock and faults (see simulator.py)."""
+"""Deterministic simulator for the consensus machine: a seeded network and clock (network.py), faults
+(faults.py), invariants (checker.py), the run itself (simulator.py)."""

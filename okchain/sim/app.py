@@ -9,7 +9,7 @@ validators refuse it with a reason, as ``Application.process_proposal`` would.
 from dataclasses import dataclass
 
 from okchain.crypto.hashing import sha256
-from okchain.types.block import Block, Commit, Header, txs_hash
+from okchain.types.block import Block, Commit, Header, last_commit_hash, txs_hash
 from okchain.types.refusal import Refusal, RefusalCode
 
 
@@ -47,6 +47,7 @@ class CounterState:
             last_results_hash=b"",
             validators_hash=self.validators_hash,
             proposer_address=proposer,
+            last_commit_hash=last_commit_hash(self.last_commit),
         )
         return Block(header, txs, self.last_commit)
 

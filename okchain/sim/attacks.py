@@ -18,7 +18,8 @@ from collections import deque
 
 from okchain.consensus.events import Action, Event, ScheduleTimeout
 from okchain.consensus.messages import Proposal, Step, Vote
-from okchain.sim.simulator import CHAIN_ID, SECOND, Byzantine, Message, Node, SimConfig, SimResult, Simulator
+from okchain.sim.model import CHAIN_ID, SECOND, Byzantine, Message, Node, SimConfig, SimResult
+from okchain.sim.simulator import Simulator
 from okchain.types.vote import VoteType
 
 

@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from okchain.sim.attacks import run_attack
-from okchain.sim.simulator import FAULTS, SimConfig, SimResult, run_seed
+from okchain.sim.model import FAULTS, SimConfig, SimResult
+from okchain.sim.simulator import run_seed
 
 
 def config_for(seed: int, faults: str, validators: int, heights: int) -> SimConfig:

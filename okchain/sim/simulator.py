@@ -29,13 +29,10 @@ anyone.) A failed run
 reports its seed, the violations and the last ``trace_len`` events.
 """
 
-import heapq
 import random
 from collections import deque
-from dataclasses import dataclass, field, replace
 from typing import Any
 
-from okchain.consensus.config import ConsensusConfig
 from okchain.consensus.events import (
     Action,
     ApplyBlock,
@@ -64,152 +61,43 @@ from okchain.consensus.messages import Proposal, Vote
 from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
 from okchain.consensus.signer import DoubleSignRefused, MemorySignerStore, SafeSigner
 from okchain.consensus.wal import MemoryWAL, WALError, records_after_end_height
-from okchain.crypto import ed25519
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.sim.app import CounterState
+from okchain.sim.checker import Checker
+from okchain.sim.faults import byzantine_proposal, byzantine_vote, halves, plan_faults
+from okchain.sim.model import (
+    CHAIN_ID,
+    GOSSIP_NS,
+    SECOND,
+    CachedVerifier,
+    CommitMsg,
+    Message,
+    Node,
+    SimConfig,
+    SimResult,
+    Status,
+    describe,
+    message_key,
+)
+from okchain.sim.network import CRASH, GOSSIP, GST, RESTART, STALL, TIMER, Network
 from okchain.types.block import Block, Commit
-from okchain.types.vote import VoteType
 
-CHAIN_ID = "okchain-sim"
-MS = 1_000_000
-SECOND = 1_000 * MS
-MIN_DELAY_NS = 1 * MS
-MAX_DELAY_NS = 30 * MS
-GOSSIP_NS = 400 * MS
-FAULTS = ("drop", "delay", "dup", "reorder", "partition", "crash", "stall", "byzantine")
-
-
-class SimulationError(Exception):
-    """Wrong simulator arguments (not an invariant violation: those are reported, not raised)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    """A node's height, sent with gossip so peers that are ahead send it the blocks it lacks."""
-
-    height: int
-
-
-@dataclass(frozen=True, slots=True)
-class CommitMsg:
-    block: Block
-    commit: Commit
-
-
-Message = Proposal | Vote | Block | Status | CommitMsg
-
-
-@dataclass(frozen=True, slots=True)
-class SimConfig:
-    seed: int
-    validators: int = 4
-    heights: int = 3  # blocks every honest node must commit after GST
-    faults: frozenset[str] = frozenset()
-    gst_ns: int = 4 * SECOND
-    liveness_ns: int = 60 * SECOND
-    consensus: ConsensusConfig = field(default_factory=ConsensusConfig)
-    trace_len: int = 30
-    powers: tuple[int, ...] = ()  # fixed voting powers (default: 1..10 drawn from the seed)
-
-    def __post_init__(self) -> None:
-        unknown = sorted(self.faults - set(FAULTS))
-        if unknown:
-            raise SimulationError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(FAULTS)}")
-        if not 1 <= self.validators <= 64:
-            raise SimulationError(f"validators must be 1..64, got {self.validators}")
-        if self.heights < 1:
-            raise SimulationError("heights must be at least 1")
-        if self.powers and (len(self.powers) != self.validators or min(self.powers) < 1):
-            raise SimulationError(f"need {self.validators} positive powers, got {self.powers}")
-
-
-@dataclass(frozen=True, slots=True)
-class Byzantine:
-    """What a byzantine validator does (at least one of these)."""
-
-    equivocate_votes: bool
-    double_propose: bool
-    invalid_blocks: bool
-
-
-@dataclass(slots=True)
-class Node:
-    index: int
-    key: ValidatorKey
-    address: bytes
-    byzantine: Byzantine | None
-    signer_store: MemorySignerStore
-    wal: MemoryWAL
-    state: CounterState
-    machine: ConsensusMachine | None = None
-    signer: SafeSigner | None = None
-    up: bool = True
-    incarnation: int = 0
-    stalled_until: int = 0
-    replaying: bool = False
-    crash_at_commit: bool = False  # the next ApplyBlock crashes it (after END_HEIGHT, before the commit)
-    commits: dict[int, CommitMsg] = field(default_factory=dict)  # the block store, for lagging peers
-    splits: dict[bytes, tuple[Message, ...]] = field(default_factory=dict)  # byzantine: what half B gets
-
-
-@dataclass(frozen=True, slots=True)
-class Equivocation:
-    """Two conflicting votes a byzantine validator sent to the two halves of the network."""
-
-    sent_at: int
-    key: tuple[bytes, int, int, VoteType]  # validator, height, round, type
-    signatures: tuple[bytes, bytes]
-
-
-@dataclass(slots=True)
-class SimResult:
-    seed: int
-    faults: tuple[str, ...]
-    validators: int
-    byzantine: int
-    heights: int  # the highest height an honest node committed
-    sim_time_ns: int
-    gst_ns: int
-    violations: list[str]
-    trace: list[str]
-    stats: dict[str, int]
-
-    @property
-    def ok(self) -> bool:
-        return not self.violations
-
-    def report(self) -> str:
-        head = f"seed {self.seed} faults={','.join(self.faults) or 'none'} validators={self.validators}"
-        if self.ok:
-            return f"{head}: ok, height {self.heights}"
-        lines = [f"{head}: {len(self.violations)} violation(s)", *self.violations, "last events:"]
-        return "\n".join(lines + ["  " + t for t in self.trace])
-
-
-class CachedVerifier:
-    """ed25519 verification memoised on (key, message, signature): every node checks the same gossip."""
-
-    def __init__(self) -> None:
-        self._seen: dict[tuple[bytes, bytes, bytes], bool] = {}
-
-    def __call__(self, pub_key: bytes, message: bytes, signature: bytes) -> bool:
-        key = (pub_key, message, signature)
-        ok = self._seen.get(key)
-        if ok is None:
-            ok = self._seen[key] = ed25519.verify(pub_key, message, signature)
-        return ok
-
-
-def message_key(msg: Message) -> tuple[Any, ...]:
-    if isinstance(msg, Vote):
-        return ("v", msg.height, msg.round, int(msg.vote_type), msg.validator_address, msg.block_hash)
-    if isinstance(msg, Proposal):
-        return ("p", msg.height, msg.round, msg.block_hash)
-    if isinstance(msg, Block):
-        return ("b", msg.hash)
-    if isinstance(msg, CommitMsg):
-        return ("c", msg.commit.height)
-    return ("s", msg.height)
+STATS = (
+    "sent",
+    "dropped",
+    "duplicated",
+    "delivered",
+    "rejected",
+    "crashes",
+    "commit_crashes",
+    "stalls",
+    "partitions",
+    "equivocations",
+    "equivocations_seen",
+    "evidence",
+    "signer_refusals",
+    "replayed_records",
+)
 
 
 class Simulator:
@@ -218,48 +106,21 @@ class Simulator:
     def __init__(self, config: SimConfig) -> None:
         self.config = config
         self.rng = random.Random(config.seed)
-        self.now = 0
-        self._queue: list[tuple[int, int, int, int, Any]] = []
-        self._seq = 0
+        self.stats: dict[str, int] = dict.fromkeys(STATS, 0)
+        self.net = Network(config.gst_ns, self.rng, self.stats)
         self.verifier = CachedVerifier()
-        self.violations: list[str] = []
+        self.checker = Checker(config, self.net, self.verifier, self._validators_at, self.stats)
         self.trace: deque[tuple[int, int, Event | str]] = deque(maxlen=config.trace_len)
-        self.stats: dict[str, int] = dict.fromkeys(
-            (
-                "sent",
-                "dropped",
-                "duplicated",
-                "delivered",
-                "rejected",
-                "crashes",
-                "commit_crashes",
-                "stalls",
-                "partitions",
-                "equivocations",
-                "equivocations_seen",
-                "evidence",
-                "signer_refusals",
-                "replayed_records",
-            ),
-            0,
-        )
-        self.decided: dict[int, bytes] = {}
+        # (sender, receiver, message key) the receiver accepted: the network tells the sender, as a TCP ack
+        # plus CometBFT's HasVote would, so gossip does not resend it.
         self.acked: set[tuple[int, int, tuple[Any, ...]]] = set()
-        self.partitions: list[tuple[int, int, frozenset[int]]] = []
-        self.drop_per_mille = 0
-        self.dup_per_mille = 0
-        self.max_fault_delay_ns = 0
-        self.jitter_ns = 0
-        self.equivocations: list[Equivocation] = []
-        self.honest_got: dict[
-            bytes, list[tuple[int, int]]
-        ] = {}  # equivocating vote's signature -> (node, when)
-        self.committed_at: dict[tuple[int, int], int] = {}  # (honest node, height) -> when it committed it
-        self._watched: set[bytes] = set()
-        self.caught: set[tuple[bytes, int, int, VoteType]] = set()
         self._make_validators()
-        self._plan_faults()
+        plan_faults(config, self.rng, self.nodes, self.genesis, self.net, self.stats)
         self.gst_heights: dict[int, int] = {}
+
+    @property
+    def now(self) -> int:
+        return self.net.now
 
     # --- set-up ---
     def _make_validators(self) -> None:
@@ -283,74 +144,23 @@ class Simulator:
         ]
         self.by_address = {node.address: node for node in self.nodes}
 
-    def _plan_faults(self) -> None:
-        faults, gst, rng = self.config.faults, self.config.gst_ns, self.rng
-        n = len(self.nodes)
-        if "byzantine" in faults:
-            total = self.genesis.total_power
-            byz_power = 0
-            for node in rng.sample(self.nodes, n):
-                power = self.powers[node.address]
-                if 3 * (byz_power + power) < total and n - 1 > sum(
-                    x.byzantine is not None for x in self.nodes
-                ):
-                    flags = [rng.random() < 0.6 for _ in range(3)]
-                    if not any(flags):
-                        flags[rng.randrange(3)] = True
-                    node.byzantine = Byzantine(*flags)
-                    byz_power += power
-                    if rng.random() < 0.5:
-                        break
-        honest = [x.index for x in self.nodes if x.byzantine is None]
-        if "drop" in faults:
-            self.drop_per_mille = rng.randint(50, 300)
-        if "dup" in faults:
-            self.dup_per_mille = rng.randint(50, 300)
-        if "delay" in faults:
-            self.max_fault_delay_ns = rng.randint(200, 2000) * MS
-        if "reorder" in faults:
-            self.jitter_ns = rng.randint(50, 500) * MS
-        if "partition" in faults and n > 1:
-            for _ in range(rng.randint(1, 2)):
-                start = rng.randrange(0, gst - SECOND)
-                end = min(gst, start + rng.randint(500, 3000) * MS)
-                side = frozenset(rng.sample(range(n), rng.randint(1, n - 1)))
-                self.partitions.append((start, end, side))
-                self.stats["partitions"] += 1
-        if "crash" in faults:
-            # Half the crashes hit the window between the synced END_HEIGHT marker and the block's commit (a
-            # stream of its own, so the planned crash times and every other draw stay as they were).
-            at_commit = random.Random(f"commit-crash/{self.config.seed}")
-            for index in rng.sample(honest, min(len(honest), rng.randint(1, 2))):
-                at = rng.randrange(0, gst - SECOND)
-                self._push(at, _CRASH, index, at_commit.random() < 0.5)
-                self._push(min(gst, at + rng.randint(100, 3000) * MS), _RESTART, index, None)
-        if "stall" in faults:
-            for index in rng.sample(honest, min(len(honest), rng.randint(1, 2))):
-                at = rng.randrange(0, gst - SECOND)
-                self._push(at, _STALL, index, min(gst, at + rng.randint(200, 3000) * MS))
-
-    # --- the event queue ---
-    def _push(self, at: int, kind: int, node: int, payload: Any) -> None:
-        self._seq += 1
-        heapq.heappush(self._queue, (at, self._seq, kind, node, payload))
-
     def run(self) -> SimResult:
         for node in self.nodes:
             self._start_node(node)
-            self._push(self.rng.randrange(GOSSIP_NS), _GOSSIP, node.index, None)
-        self._push(self.config.gst_ns, _GST, -1, None)
+            self.net.push(self.rng.randrange(GOSSIP_NS), GOSSIP, node.index, None)
+        self.net.push(self.config.gst_ns, GST, -1, None)
         deadline = self.config.gst_ns + self.config.liveness_ns
-        while self._queue and not self.violations:
-            at, _, kind, index, payload = heapq.heappop(self._queue)
-            if at > deadline:
-                self.now = deadline
+        while not self.checker.violations:
+            event = self.net.advance(deadline)
+            if event is None:
                 break
-            self.now = at
+            kind, index, payload = event
             self._dispatch(kind, self.nodes[index] if index >= 0 else None, payload)
             if self.gst_heights and self._live_enough():
                 break
-        self._final_checks()
+        self.checker.final_checks(
+            self.nodes, self.gst_heights, bool(self.gst_heights) and self._live_enough()
+        )
         honest = [x for x in self.nodes if x.byzantine is None]
         return SimResult(
             self.config.seed,
@@ -360,8 +170,8 @@ class Simulator:
             max((x.state.height for x in honest), default=0),
             self.now,
             self.config.gst_ns,
-            self.violations,
-            [f"{t / SECOND:9.3f}s n{i} {_describe(what)}" for t, i, what in self.trace],
+            self.checker.violations,
+            [f"{t / SECOND:9.3f}s n{i} {describe(what)}" for t, i, what in self.trace],
             self.stats,
         )
 
@@ -373,37 +183,37 @@ class Simulator:
         )
 
     def _dispatch(self, kind: int, node: Node | None, payload: Any) -> None:
-        if kind == _GST:
+        if kind == GST:
             self.gst_heights = {x.index: x.state.height for x in self.nodes}
             return
         assert node is not None
-        if kind == _CRASH:
+        if kind == CRASH:
             if payload:
                 node.crash_at_commit = node.up
                 self._note(node, "will crash at its next commit")
             else:
                 self._crash(node)
             return
-        if kind == _RESTART:
+        if kind == RESTART:
             self._restart(node)
             return
-        if kind == _STALL:
+        if kind == STALL:
             node.stalled_until = payload
             self.stats["stalls"] += 1
             self._note(node, f"stalls until {payload / SECOND:.3f}s")
             return
-        if kind == _GOSSIP:
-            self._push(self.now + GOSSIP_NS, _GOSSIP, node.index, None)
+        if kind == GOSSIP:
+            self.net.push(self.now + GOSSIP_NS, GOSSIP, node.index, None)
         if not node.up:
             return
         if self.now < node.stalled_until:
-            if kind == _GOSSIP:
+            if kind == GOSSIP:
                 return
-            self._push(node.stalled_until, kind, node.index, payload)
+            self.net.push(node.stalled_until, kind, node.index, payload)
             return
-        if kind == _GOSSIP:
+        if kind == GOSSIP:
             self._gossip(node)
-        elif kind == _TIMER:
+        elif kind == TIMER:
             incarnation, event = payload
             if incarnation == node.incarnation:
                 self._feed(node, event)
@@ -457,7 +267,7 @@ class Simulator:
         try:
             records = records_after_end_height(node.wal.records(), node.state.height)
         except WALError as exc:
-            self._violation(f"recovery: n{node.index} cannot replay its WAL: {exc}")
+            self.checker.violation(f"recovery: n{node.index} cannot replay its WAL: {exc}")
             return
         node.replaying = True
         for record in records:
@@ -499,16 +309,16 @@ class Simulator:
             if not node.replaying:
                 node.wal.append(action.record, action.sync)
         elif isinstance(action, ScheduleTimeout):
-            self._push(
+            self.net.push(
                 self.now + action.info.duration_ns,
-                _TIMER,
+                TIMER,
                 node.index,
                 (node.incarnation, TimeoutElapsed(action.info)),
             )
         elif isinstance(action, ScheduleCommitDelay):
-            self._push(
+            self.net.push(
                 self.now + action.duration_ns,
-                _TIMER,
+                TIMER,
                 node.index,
                 (node.incarnation, CommitDelayElapsed(action.height)),
             )
@@ -531,14 +341,19 @@ class Simulator:
             self._apply(node, action.block, action.commit)
             local.append(BlockApplied(action.block.header.height))
         elif isinstance(action, ReportEvidence):
-            self._check_evidence(node, action)
+            self.checker.check_evidence(
+                node, action.evidence, self.by_address.get(action.evidence.validator_address)
+            )
 
     def _sign(self, node: Node, action: SignVote | SignProposal) -> Vote | Proposal | None:
         """Honest nodes sign through their SafeSigner (which may refuse); byzantine ones sign anything."""
         if node.byzantine is not None:
             if isinstance(action, SignVote):
-                return self._byzantine_vote(node, node.byzantine, action.vote)
-            return self._byzantine_proposal(node, node.byzantine, action.proposal)
+                vote, equivocation = byzantine_vote(node, node.byzantine, action.vote, self.rng, self.now)
+                if equivocation is not None:
+                    self.checker.equivocation_sent(equivocation)
+                return vote
+            return byzantine_proposal(node, node.byzantine, action.proposal, self.rng, self.now)
         assert node.signer is not None
         try:
             if isinstance(action, SignVote):
@@ -549,88 +364,11 @@ class Simulator:
             self._note(node, f"signer refused: {exc}")
             return None
 
-    def _byzantine_vote(self, node: Node, byz: Byzantine, vote: Vote) -> Vote:
-        signed = vote.signed(node.key.sign(vote.sign_bytes(CHAIN_ID)))
-        if byz.equivocate_votes and self.rng.random() < 0.7:
-            other = b"" if vote.block_hash else self.rng.randbytes(32)
-            twin = replace(vote, block_hash=other)
-            twin = twin.signed(node.key.sign(twin.sign_bytes(CHAIN_ID)))
-            node.splits[signed.signature] = (twin,)
-            key = (node.address, vote.height, vote.round, vote.vote_type)
-            self.equivocations.append(Equivocation(self.now, key, (signed.signature, twin.signature)))
-            self._watched.update((signed.signature, twin.signature))
-            self.stats["equivocations"] += 1
-        return signed
-
-    def _byzantine_proposal(self, node: Node, byz: Byzantine, proposal: Proposal) -> Proposal:
-        signed = proposal.signed(node.key.sign(proposal.sign_bytes(CHAIN_ID)))
-        if byz.double_propose and self.rng.random() < 0.7:
-            block = node.state.build(node.address, self.now, valid=self.rng.random() < 0.5, salt=1)
-            twin = replace(proposal, block_hash=block.hash, pol_round=-1)
-            twin = twin.signed(node.key.sign(twin.sign_bytes(CHAIN_ID)))
-            node.splits[signed.signature] = (twin, block)
-        return signed
-
     def _apply(self, node: Node, block: Block, commit: Commit) -> None:
-        height = block.header.height
         if node.byzantine is None:
-            problem = node.state.problem(block)
-            if problem is not None:
-                self._violation(f"validity: n{node.index} committed an invalid block at {height}: {problem}")
-            self._check_commit(node, block, commit)
-            first = self.decided.setdefault(height, block.hash)
-            if first != block.hash:
-                self._violation(
-                    f"agreement: n{node.index} committed {block.hash.hex()[:12]} at height {height}, "
-                    f"another honest node committed {first.hex()[:12]}"
-                )
-            self.committed_at.setdefault((node.index, height), self.now)
+            self.checker.honest_commit(node, block, commit)
         node.state = node.state.apply(block, commit)
-        node.commits[height] = CommitMsg(block, commit)
-
-    def _check_commit(self, node: Node, block: Block, commit: Commit) -> None:
-        vals = self._validators_at(block.header.height)
-        power = 0
-        signers = {sig.validator_address for sig in commit.signatures}
-        if len(signers) != len(commit.signatures):
-            self._violation(f"validity: n{node.index} commit at {commit.height} lists a validator twice")
-            return
-        for sig in commit.signatures:
-            v = vals.by_address(sig.validator_address)
-            vote = Vote(
-                VoteType.PRECOMMIT,
-                commit.height,
-                commit.round,
-                commit.block_hash,
-                sig.time_ns,
-                sig.validator_address,
-                sig.signature,
-            )
-            if v is None or not self.verifier(v.pub_key, vote.sign_bytes(CHAIN_ID), sig.signature):
-                self._violation(f"validity: n{node.index} commit at {commit.height} has a bad signature")
-                return
-            power += v.power
-        if power < vals.quorum or commit.block_hash != block.hash:
-            self._violation(f"validity: n{node.index} commit at {commit.height} lacks +2/3 for the block")
-
-    def _check_evidence(self, node: Node, action: ReportEvidence) -> None:
-        ev = action.evidence
-        vals = self._validators_at(ev.height)
-        v = vals.by_address(ev.validator_address)
-        if v is None:
-            self._violation(f"evidence: n{node.index} accuses {ev.validator_address.hex()}, not a validator")
-            return
-        reason = ev.verify(CHAIN_ID, v.pub_key, v.power, vals.total_power)
-        if reason:
-            self._violation(f"evidence: n{node.index} reported invalid evidence: {reason}")
-        if self.by_address[ev.validator_address].byzantine is None:
-            self._violation(
-                f"evidence: honest validator n{self.by_address[ev.validator_address].index} "
-                f"double-signed at {ev.height}/{ev.vote_a.round}"
-            )
-        if node.byzantine is None:
-            self.stats["evidence"] += 1
-            self.caught.add((ev.validator_address, ev.height, ev.vote_a.round, ev.vote_a.vote_type))
+        node.commits[block.header.height] = CommitMsg(block, commit)
 
     # --- network ---
     def _broadcast(self, node: Node, message: Proposal | Vote | Block) -> None:
@@ -640,7 +378,7 @@ class Simulator:
             for peer in peers:
                 self._send(node.index, peer, message)
             return
-        half = set(self._halves(node, peers))
+        half = set(halves(self.nodes, peers, self.rng))
         for peer in peers:
             if peer in half:
                 self._send(node.index, peer, message)
@@ -648,37 +386,8 @@ class Simulator:
                 for twin in twins:
                     self._send(node.index, peer, twin)
 
-    def _halves(self, node: Node, peers: list[int]) -> list[int]:
-        """A random half of the peers, keeping honest peers on both sides when there are two or more."""
-        honest = [p for p in peers if self.nodes[p].byzantine is None]
-        self.rng.shuffle(honest)
-        cut = max(1, len(honest) // 2) if len(honest) > 1 else len(honest)
-        return honest[:cut] + [
-            p for p in peers if self.nodes[p].byzantine is not None and self.rng.random() < 0.5
-        ]
-
     def _send(self, src: int, dst: int, message: Message) -> None:
-        rng = self.rng
-        self.stats["sent"] += 1
-        before_gst = self.now < self.config.gst_ns
-        if before_gst:
-            if self.drop_per_mille and rng.randrange(1000) < self.drop_per_mille:
-                self.stats["dropped"] += 1
-                return
-            for start, end, side in self.partitions:
-                if start <= self.now < end and (src in side) != (dst in side):
-                    self.stats["dropped"] += 1
-                    return
-        copies = 2 if self.dup_per_mille and rng.randrange(1000) < self.dup_per_mille else 1
-        self.stats["duplicated"] += copies - 1
-        for _ in range(copies):
-            delay = rng.randint(MIN_DELAY_NS, MAX_DELAY_NS)
-            if before_gst:
-                if self.max_fault_delay_ns and rng.random() < 0.3:
-                    delay += rng.randint(0, self.max_fault_delay_ns)
-                if self.jitter_ns:
-                    delay += rng.randint(0, self.jitter_ns)
-            self._push(self.now + delay, _DELIVER, dst, (src, message))
+        self.net.send(src, dst, message)
 
     def _deliver(self, node: Node, payload: tuple[int, Message]) -> None:
         src, message = payload
@@ -703,8 +412,8 @@ class Simulator:
             event = CommitReceived(message.block, message.commit)
         if self._feed(node, event) and node.up:
             self.acked.add((src, node.index, key))
-            if node.byzantine is None and isinstance(message, Vote) and message.signature in self._watched:
-                self.honest_got.setdefault(message.signature, []).append((node.index, self.now))
+            if isinstance(message, Vote):
+                self.checker.vote_accepted(node, message)
 
     def _gossip(self, node: Node) -> None:
         assert node.machine is not None
@@ -717,80 +426,8 @@ class Simulator:
                 if (node.index, peer.index, key) not in self.acked:
                     self._send(node.index, peer.index, message)
 
-    # --- invariants and reporting ---
-    def _final_checks(self) -> None:
-        if self.violations:
-            return
-        if not self.gst_heights or not self._live_enough():
-            behind = {
-                f"n{x.index}": x.state.height
-                for x in self.nodes
-                if x.byzantine is None
-                and x.state.height < self.gst_heights.get(x.index, 0) + self.config.heights
-            }
-            self._violation(
-                f"liveness: {self.config.liveness_ns / SECOND:.0f}s after GST some honest nodes have not "
-                f"committed {self.config.heights} more blocks: heights {behind}"
-            )
-            return
-        for e in self.equivocations:
-            first, second = (self.honest_got.get(sig, []) for sig in e.signatures)
-            if not first or not second:
-                continue  # one of the two votes never reached an honest node: nobody can tell
-            self.stats["equivocations_seen"] += 1
-            together = self._held_together(e.key[1], first, second)
-            if self.config.gst_ns <= e.sent_at and together is not None and e.key not in self.caught:
-                address, height, round_, vote_type = e.key
-                self._violation(
-                    f"evidence: equivocation by {address.hex()[:12]} at {height}/{round_} "
-                    f"({vote_type.name}), its votes held by honest nodes n{together[0]} and n{together[1]} "
-                    "long enough for gossip, was never caught"
-                )
-
-    def _held_together(
-        self, height: int, first: list[tuple[int, int]], second: list[tuple[int, int]]
-    ) -> tuple[int, int] | None:
-        """Two honest nodes, one holding each vote, that both kept gossiping them (a node keeps a height's
-        votes until it commits the next height) for two gossip rounds plus a delivery: one of them must then
-        have shown its vote to the other. Without such a pair (e.g. both moved two heights on before a gossip
-        round) nobody could have caught the equivocation."""
-        needed = 2 * GOSSIP_NS + MAX_DELAY_NS
-        for a, since_a in first:
-            for b, since_b in second:
-                until = min(self.committed_at.get((x, height + 1), self.now) for x in (a, b))
-                if until - max(since_a, since_b) >= needed:
-                    return a, b
-        return None
-
-    def _violation(self, text: str) -> None:
-        self.violations.append(f"[{self.now / SECOND:.3f}s] {text}")
-
     def _note(self, node: Node, what: Event | str) -> None:
         self.trace.append((self.now, node.index, what))
-
-
-_DELIVER, _TIMER, _GOSSIP, _CRASH, _RESTART, _STALL, _GST = range(7)
-
-
-def _describe(event: Event | str) -> str:
-    if isinstance(event, str):
-        return event
-    if isinstance(event, VoteReceived):
-        v = event.vote
-        kind = "prevote" if v.vote_type == VoteType.PREVOTE else "precommit"
-        target = v.block_hash.hex()[:8] or "nil"
-        return f"{kind} {v.height}/{v.round} {target} from {v.validator_address.hex()[:8]}"
-    if isinstance(event, ProposalReceived):
-        p = event.proposal
-        return f"proposal {p.height}/{p.round} pol {p.pol_round} {p.block_hash.hex()[:8]}"
-    if isinstance(event, BlockReceived | BlockBuilt):
-        return f"{type(event).__name__} {event.block.header.height} {event.block.hash.hex()[:8]}"
-    if isinstance(event, CommitReceived):
-        return f"commit {event.commit.height}/{event.commit.round} {event.commit.block_hash.hex()[:8]}"
-    if isinstance(event, TimeoutElapsed):
-        i = event.info
-        return f"timeout {i.height}/{i.round} {i.step.name}"
-    return repr(event)
 
 
 def run_seed(config: SimConfig) -> SimResult:

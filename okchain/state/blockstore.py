@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from okchain._pb.types.v1 import types_pb2
 from okchain.state import schema
-from okchain.state.kv import KVReader
+from okchain.state.store import KVReader
 from okchain.types.block import Block, Commit, result_from_proto
 from okchain.types.results import TxResult
 

@@ -3,7 +3,7 @@
 import heapq
 from collections.abc import Iterator, Mapping
 
-from okchain.state.kv import KVReader
+from okchain.state.store import KVReader
 
 
 class CacheKV:

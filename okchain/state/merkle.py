@@ -38,45 +38,28 @@ so writes that landed without ``commit`` (or a commit whose batch never landed) 
 two versions of the tree.
 """
 
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from hashlib import sha256
-from operator import itemgetter
-from typing import Protocol
 
 import numpy as np
 
-from okchain.errors import OKChainError
+from okchain.state.merkle_nodes import (
+    BIT,
+    BYTE,
+    EMPTY_HASH,
+    INTERNAL,
+    KEEP,
+    MAX_DEPTH,
+    MerkleError,
+    NodeReader,
+    TopCache,
+    bit,
+    checked,
+)
+from okchain.state.merkle_proof import Proof
+from okchain.state.merkle_update import TreeUpdate
 
-EMPTY_HASH = bytes(32)
-MAX_DEPTH = 256
-
-_LEAF = b"\x00"
-_INTERNAL = b"\x01"
-_BYTE = [bytes([i]) for i in range(256)]
-# _KEEP[r] keeps the first r bits of a byte; _BIT[r] is bit r counted from the most significant bit.
-_KEEP = [(0xFF00 >> r) & 0xFF for r in range(9)]
-_BIT = [0x80 >> r for r in range(8)]
-_first = itemgetter(0)
 _LEADING_ZEROS = np.array([8 - i.bit_length() for i in range(256)], dtype=np.int64)
-
-# A subtree result: (hash, floating leaf). EMPTY_HASH means empty; a leaf node that is returned is not yet
-# written because it moves up to the shortest prefix its neighbours leave free, which the caller decides.
-_Sub = tuple[bytes, bytes | None]
-_EMPTY_SUB: _Sub = (EMPTY_HASH, None)
-
-
-class MerkleError(OKChainError):
-    """Errors of the authenticated state tree."""
-
-
-class MalformedProofError(MerkleError, ValueError):
-    """Proof bytes or fields that are not the one canonical encoding of a proof."""
-
-
-class CorruptTreeError(MerkleError):
-    """A node the tree names is missing from storage or is not a valid node encoding."""
 
 
 class StaleViewError(MerkleError):
@@ -85,182 +68,6 @@ class StaleViewError(MerkleError):
 
 class TreeUsageError(MerkleError):
     """An operation the tree's state does not allow, such as a bulk build over existing nodes."""
-
-
-class NodeReader(Protocol):
-    """Read access to the node store: a LevelDB database or snapshot, or a dict in tests."""
-
-    def get(self, key: bytes) -> bytes | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Proof:
-    """Siblings (root side first) of the path to where the search stopped, and the leaf found there."""
-
-    siblings: tuple[bytes, ...]
-    leaf_key_hash: bytes | None = None
-    leaf_value_hash: bytes | None = None
-
-    def __post_init__(self) -> None:
-        if len(self.siblings) > MAX_DEPTH:
-            raise MalformedProofError(f"proof has {len(self.siblings)} siblings; at most {MAX_DEPTH}")
-        for i, sibling in enumerate(self.siblings):
-            if type(sibling) is not bytes or len(sibling) != 32:
-                raise MalformedProofError(f"proof sibling {i} is not 32 bytes")
-        if (self.leaf_key_hash is None) != (self.leaf_value_hash is None):
-            raise MalformedProofError("proof leaf needs both a key hash and a value hash, or neither")
-        for name in ("leaf_key_hash", "leaf_value_hash"):
-            value = getattr(self, name)
-            if value is not None and (type(value) is not bytes or len(value) != 32):
-                raise MalformedProofError(f"proof {name} is not 32 bytes")
-
-    def to_bytes(self) -> bytes:
-        n = len(self.siblings)
-        width = _bitmap_len(n)
-        bitmap = 0
-        present = []
-        for i, sibling in enumerate(self.siblings):
-            if sibling != EMPTY_HASH:
-                bitmap |= 1 << (8 * width - 1 - i)
-                present.append(sibling)
-        head = bytes([self.leaf_key_hash is not None]) + n.to_bytes(2, "big")
-        parts = [head, bitmap.to_bytes(width, "big"), *present]
-        if self.leaf_key_hash is not None and self.leaf_value_hash is not None:
-            parts += [self.leaf_key_hash, self.leaf_value_hash]
-        return b"".join(parts)
-
-    @classmethod
-    def from_bytes(cls, data: bytes | bytearray | memoryview) -> "Proof":
-        data = bytes(data)  # slices of a bytearray would not be the bytes the fields require
-        if len(data) < 3:
-            raise MalformedProofError(f"proof is {len(data)} bytes; the header alone is 3")
-        kind = data[0]
-        if kind > 1:
-            raise MalformedProofError(f"proof kind byte is {kind}; expected 0 (empty slot) or 1 (leaf)")
-        n = int.from_bytes(data[1:3], "big")
-        if n > MAX_DEPTH:
-            raise MalformedProofError(f"proof has {n} siblings; at most {MAX_DEPTH}")
-        width = _bitmap_len(n)
-        bitmap = int.from_bytes(data[3 : 3 + width], "big")
-        if bitmap & ((1 << (8 * width - n)) - 1):
-            raise MalformedProofError("proof bitmap has bits set past the last sibling")
-        present = bitmap.bit_count()
-        expected = 3 + width + 32 * present + 64 * kind
-        if len(data) != expected:
-            raise MalformedProofError(f"proof is {len(data)} bytes; its header says {expected}")
-        siblings = []
-        at = 3 + width
-        for i in range(n):
-            if bitmap >> (8 * width - 1 - i) & 1:
-                sibling = data[at : at + 32]
-                if sibling == EMPTY_HASH:
-                    raise MalformedProofError(f"proof sibling {i} is marked non-empty but is all zero")
-                siblings.append(sibling)
-                at += 32
-            else:
-                siblings.append(EMPTY_HASH)
-        if kind:
-            return cls(tuple(siblings), data[at : at + 32], data[at + 32 : at + 64])
-        return cls(tuple(siblings))
-
-
-def _bitmap_len(n: int) -> int:
-    return (n + 7) // 8
-
-
-def _bit(kh: bytes, d: int) -> int:
-    return kh[d >> 3] & _BIT[d & 7]
-
-
-def verify_proof(root: bytes, key: bytes, value: bytes | None, proof: Proof) -> bool:
-    """Whether ``proof`` shows that ``key`` maps to ``value`` (``None``: is absent) in the tree ``root``."""
-    kh = sha256(key).digest()
-    siblings = proof.siblings
-    n = len(siblings)
-    leaf_kh = proof.leaf_key_hash
-    if leaf_kh is None or proof.leaf_value_hash is None:
-        if value is not None:
-            return False
-        h = EMPTY_HASH
-    else:
-        if value is None:
-            if leaf_kh == kh or _common_prefix_bits(leaf_kh, kh) < n:
-                return False
-        elif leaf_kh != kh or proof.leaf_value_hash != sha256(value).digest():
-            return False
-        h = sha256(_LEAF + leaf_kh + proof.leaf_value_hash).digest()
-    if n and siblings[-1] == EMPTY_HASH:
-        return False
-    for d in range(n - 1, -1, -1):
-        if _bit(kh, d):
-            h = sha256(_INTERNAL + siblings[d] + h).digest()
-        else:
-            h = sha256(_INTERNAL + h + siblings[d]).digest()
-    return h == root
-
-
-def _common_prefix_bits(a: bytes, b: bytes) -> int:
-    return MAX_DEPTH - (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).bit_length()
-
-
-def reference_root(items: Mapping[bytes, bytes]) -> bytes:
-    """The root straight from the definition, for tests; ``SparseMerkleTree`` must always agree."""
-
-    def subtree(depth: int, leaves: list[tuple[bytes, bytes]]) -> bytes:
-        if not leaves:
-            return EMPTY_HASH
-        if len(leaves) == 1:
-            kh, vh = leaves[0]
-            return sha256(_LEAF + kh + vh).digest()
-        left = [leaf for leaf in leaves if not _bit(leaf[0], depth)]
-        right = [leaf for leaf in leaves if _bit(leaf[0], depth)]
-        return sha256(_INTERNAL + subtree(depth + 1, left) + subtree(depth + 1, right)).digest()
-
-    return subtree(0, [(sha256(k).digest(), sha256(v).digest()) for k, v in items.items()])
-
-
-class _TopCache:
-    """Committed nodes of the top of the tree, never more than ``size``: every node down to ``depth`` (at
-    most ``2 ** (depth + 1) - 1 <= size`` of them, so that part never evicts), plus nodes one level deeper
-    while room remains. The top levels are the ones every block reads and rewrites; below them a block
-    rarely meets a node again before it changes, so caching deeper would only churn."""
-
-    __slots__ = ("_size", "depth", "next_level", "top")
-
-    def __init__(self, size: int) -> None:
-        self.depth = min((size + 1).bit_length() - 2, MAX_DEPTH)
-        self.top: dict[bytes, bytes] = {}
-        self.next_level: dict[bytes, bytes] = {}
-        self._size = size
-
-    def __len__(self) -> int:
-        return len(self.top) + len(self.next_level)
-
-    def get(self, key: bytes, depth: int) -> bytes | None:
-        if depth <= self.depth:
-            return self.top.get(key)
-        return self.next_level.get(key) if depth == self.depth + 1 else None
-
-    def put(self, key: bytes, depth: int, node: bytes) -> None:
-        if depth <= self.depth:
-            self.top[key] = node
-            if len(self) > self._size:
-                self.next_level.popitem()
-        elif depth == self.depth + 1 and (key in self.next_level or len(self) < self._size):
-            self.next_level[key] = node
-
-    def discard(self, key: bytes, depth: int) -> None:
-        if depth <= self.depth:
-            self.top.pop(key, None)
-        elif depth == self.depth + 1:
-            self.next_level.pop(key, None)
-
-
-def _checked(key: bytes, node: bytes | None) -> bytes:
-    """A node read from storage at ``key`` that its parent names, so it must exist and be well formed."""
-    if node is None or len(node) != 65 or node[0] > 1:
-        raise CorruptTreeError(f"tree node at {key.hex()} is missing or not a valid node encoding")
-    return node
 
 
 class SparseMerkleTree:
@@ -278,7 +85,7 @@ class SparseMerkleTree:
         self._reader = reader
         # _keys[d] starts the storage key of every node at depth d.
         self._keys = [prefix + d.to_bytes(2, "big") for d in range(MAX_DEPTH + 1)]
-        self._cache = _TopCache(cache_size)
+        self._cache = TopCache(cache_size)
         self._depth_offset = len(prefix)
         self._root = self._stored_root()[0]
         # (node writes, new root, committed nodes read below the top cache) of the latest update/build.
@@ -292,12 +99,12 @@ class SparseMerkleTree:
         node = self._reader.get(self._keys[0])
         if node is None:
             return EMPTY_HASH, None
-        return sha256(_checked(self._keys[0], node)).digest(), node
+        return sha256(checked(self._keys[0], node)).digest(), node
 
     def _get(self, key: bytes, depth: int) -> bytes:
         node = self._cache.get(key, depth)
         if node is None:
-            node = _checked(key, self._reader.get(key))
+            node = checked(key, self._reader.get(key))
             self._cache.put(key, depth, node)
         return node
 
@@ -353,236 +160,10 @@ class SparseMerkleTree:
         Nothing changes until ``commit``; a later ``update`` or ``build`` discards an uncommitted result.
         """
         root_node = self._begin()
-        # The committed nodes this update reads below the top cache, by position. The nodes its writes
-        # replace are among them or in the top cache, which holds every node read down to its depth and
-        # changes only at ``commit`` (a position is only rewritten after its old node was read; a position
-        # never read held nothing). Deeper cache entries can be evicted mid-update, hence ``seen``.
-        seen: dict[bytes, bytes] = {}
-        if root_node is not None:
-            seen[self._keys[0]] = root_node
-        ordered = sorted(((sha256(k).digest(), v) for k, v in changes.items()), key=_first)
-        khs = [kh for kh, _ in ordered]
-        leaves = [None if v is None else _LEAF + kh + sha256(v).digest() for kh, v in ordered]
-        writes: dict[bytes, bytes | None] = {}
-        # Leaves read from storage, by position: placing the same leaf back there cancels its delete.
-        old_leaves: dict[bytes, bytes] = {}
-        keys = self._keys
-        cache = self._cache
-        top_get = cache.top.get
-        top_depth = cache.depth
-        next_get = cache.next_level.get
-        reader_get = self._reader.get
-
-        def get(pos: bytes, d: int) -> bytes:
-            """``_get`` inlined (one call per node read instead of four: this runs for every node read)."""
-            if d <= top_depth:
-                node = top_get(pos)
-                if node is None:
-                    node = _checked(pos, reader_get(pos))
-                    cache.put(pos, d, node)
-                return node
-            if d == top_depth + 1:
-                node = next_get(pos)
-                if node is None:
-                    node = _checked(pos, reader_get(pos))
-                    cache.put(pos, d, node)
-            else:
-                node = _checked(pos, reader_get(pos))
-            seen[pos] = node
-            return node
-
-        def place(pos: bytes, leaf: bytes) -> None:
-            if old_leaves.get(pos) == leaf:
-                writes.pop(pos, None)
-            else:
-                writes[pos] = leaf
-
-        def settle(pos: bytes, d: int) -> bytes | None:
-            """An untouched child whose sibling became empty: a leaf floats up, an internal node stays."""
-            node = get(pos, d)
-            if node[0]:
-                return None
-            writes[pos] = None
-            old_leaves[pos] = node
-            return node
-
-        def join(
-            d: int,
-            pos: bytes,
-            old: bytes | None,
-            left: _Sub,
-            right: _Sub,
-            lpos: bytes,
-            rpos: bytes,
-            touched_left: bool,
-            touched_right: bool,
-        ) -> _Sub:
-            """Combine two child results into the subtree at depth ``d``, which stored ``old`` before."""
-            lh, lleaf = left
-            rh, rleaf = right
-            if lh == EMPTY_HASH or rh == EMPTY_HASH:
-                if lh == rh:
-                    if old is not None:
-                        writes[pos] = None
-                    return _EMPTY_SUB
-                if lh == EMPTY_HASH:
-                    if rleaf is None and not touched_right:
-                        rleaf = settle(rpos, d + 1)
-                    if rleaf is not None:
-                        if old is not None:
-                            writes[pos] = None
-                        return rh, rleaf
-                else:
-                    if lleaf is None and not touched_left:
-                        lleaf = settle(lpos, d + 1)
-                    if lleaf is not None:
-                        if old is not None:
-                            writes[pos] = None
-                        return lh, lleaf
-            else:
-                if lleaf is not None:
-                    place(lpos, lleaf)
-                if rleaf is not None:
-                    place(rpos, rleaf)
-            node = _INTERNAL + lh + rh
-            if node != old:
-                writes[pos] = node
-            return sha256(node).digest(), None
-
-        def split(d: int, lo: int, hi: int) -> tuple[int, bytes, bytes]:
-            """Where changes ``lo:hi`` (sharing ``d`` path bits) divide at depth ``d``, and the storage
-            positions of the left and right children."""
-            kh = khs[lo]
-            q = d >> 3
-            r = d & 7
-            base = kh[:q]
-            b = kh[q] & _KEEP[r]
-            rpath = base + _BYTE[b | _BIT[r]]
-            prefix = keys[d + 1]
-            return bisect_left(khs, rpath, lo, hi), prefix + base + _BYTE[b], prefix + rpath
-
-        def fresh(d: int, pos: bytes, lo: int, hi: int, extra: bytes | None) -> _Sub:
-            """Subtree at a slot that held nothing but ``extra``, a leaf the changes do not mention."""
-            single = extra
-            count = extra is not None
-            for i in range(lo, hi):
-                leaf = leaves[i]
-                if leaf is not None:
-                    if count:
-                        break
-                    single = leaf
-                    count = True
-            else:
-                if single is None:
-                    return _EMPTY_SUB
-                return sha256(single).digest(), single
-            mid, lpos, rpos = split(d, lo, hi)
-            extra_right = extra is not None and extra[1 + (d >> 3)] & _BIT[d & 7]
-            left = fresh(d + 1, lpos, lo, mid, None if extra_right else extra)
-            right = fresh(d + 1, rpos, mid, hi, extra if extra_right else None)
-            return join(d, pos, None, left, right, lpos, rpos, True, True)
-
-        def path(d: int, pos: bytes, node: bytes, i: int) -> _Sub:
-            """``merge`` for the single change ``i``, the common case below the top levels: walk down its
-            path, then fold the result back up against the untouched siblings."""
-            kh = khs[i]
-            trail = []  # (position, node, depth, path bit) of the internal nodes passed
-            while node[0]:
-                q = d >> 3
-                r = d & 7
-                bit = kh[q] & _BIT[r]
-                trail.append((pos, node, d, bit))
-                d += 1
-                pos = keys[d] + kh[:q] + _BYTE[kh[q] & _KEEP[r + 1]]
-                if node.endswith(EMPTY_HASH) if bit else node.startswith(EMPTY_HASH, 1):
-                    leaf = leaves[i]
-                    h, leaf = _EMPTY_SUB if leaf is None else (sha256(leaf).digest(), leaf)
-                    break
-                node = (top_get(pos) or get(pos, d)) if d <= top_depth else get(pos, d)
-            else:
-                writes[pos] = None
-                old_leaves[pos] = node
-                h, leaf = fresh(d, pos, i, i + 1, None if node[1:33] == kh else node)
-            trail.reverse()
-            for parent_pos, parent, pd, bit in trail:
-                if leaf is None and h != EMPTY_HASH:
-                    # Common case: the changed child's hash replaces the old one in place.
-                    node = parent[:33] + h if bit else _INTERNAL + h + parent[33:]
-                else:
-                    sibling = parent[1:33] if bit else parent[33:]
-                    if h == EMPTY_HASH:
-                        if sibling == EMPTY_HASH:
-                            writes[parent_pos] = None
-                            pos = parent_pos
-                            continue
-                        q = pd >> 3
-                        r = pd & 7
-                        sibling_leaf = settle(
-                            keys[pd + 1] + kh[:q] + _BYTE[(kh[q] & _KEEP[r]) | (bit ^ _BIT[r])], pd + 1
-                        )
-                        if sibling_leaf is not None:
-                            writes[parent_pos] = None
-                            h = sibling
-                            leaf = sibling_leaf
-                            pos = parent_pos
-                            continue
-                    elif leaf is not None:
-                        if sibling == EMPTY_HASH:
-                            writes[parent_pos] = None
-                            pos = parent_pos
-                            continue
-                        place(pos, leaf)
-                        leaf = None
-                    node = _INTERNAL + sibling + h if bit else _INTERNAL + h + sibling
-                if node != parent:
-                    writes[parent_pos] = node
-                h = sha256(node).digest()
-                pos = parent_pos
-            return h, leaf
-
-        def merge(d: int, pos: bytes, node: bytes, lo: int, hi: int) -> _Sub:
-            """Subtree at a slot holding stored ``node``, after applying changes ``lo:hi``."""
-            if hi - lo == 1:
-                return path(d, pos, node, lo)
-            if not node[0]:
-                writes[pos] = None
-                old_leaves[pos] = node
-                old_kh = node[1:33]
-                i = bisect_left(khs, old_kh, lo, hi)
-                return fresh(d, pos, lo, hi, None if i < hi and khs[i] == old_kh else node)
-            mid, lpos, rpos = split(d, lo, hi)
-            lh = node[1:33]
-            rh = node[33:]
-            left: _Sub
-            right: _Sub
-            if mid > lo:
-                if lh == EMPTY_HASH:
-                    left = fresh(d + 1, lpos, lo, mid, None)
-                else:
-                    left = merge(d + 1, lpos, get(lpos, d + 1), lo, mid)
-            else:
-                left = lh, None
-            if mid < hi:
-                if rh == EMPTY_HASH:
-                    right = fresh(d + 1, rpos, mid, hi, None)
-                else:
-                    right = merge(d + 1, rpos, get(rpos, d + 1), mid, hi)
-            else:
-                right = rh, None
-            return join(d, pos, node, left, right, lpos, rpos, mid > lo, mid < hi)
-
-        if not khs:
-            new_root = self._root
-        else:
-            n = len(khs)
-            result = (
-                fresh(0, keys[0], 0, n, None) if root_node is None else merge(0, keys[0], root_node, 0, n)
-            )
-            new_root, floating = result
-            if floating is not None:
-                place(keys[0], floating)
-        self._pending = writes, new_root, seen
-        return new_root, writes
+        walk = TreeUpdate(changes, self._keys, self._cache, self._reader, root_node)
+        new_root = walk.run(root_node) if walk.khs else self._root
+        self._pending = walk.writes, new_root, walk.seen
+        return new_root, walk.writes
 
     def build(self, items: Iterable[tuple[bytes, bytes]]) -> tuple[bytes, dict[bytes, bytes | None]]:
         """Bulk-build an empty tree (genesis) bottom-up from sorted key hashes; same contract as update.
@@ -636,19 +217,19 @@ class SparseMerkleTree:
                 q = depth >> 3
                 r = depth & 7
                 path = leaf[1 : 1 + q]  # byte i of the key hash is leaf[1 + i]
-                writes[keys[depth] + path + _BYTE[leaf[1 + q] & _KEEP[r]] if r else keys[depth] + path] = node
+                writes[keys[depth] + path + BYTE[leaf[1 + q] & KEEP[r]] if r else keys[depth] + path] = node
                 h = sha256(node).digest()
                 top = stack_split[-1] if stack_split else -1
                 parent = top if top > nxt else nxt
                 depth -= 1
                 if depth > parent:
-                    if leaf[1 + (depth >> 3)] & _BIT[depth & 7]:
-                        node = _INTERNAL + EMPTY_HASH + h
+                    if leaf[1 + (depth >> 3)] & BIT[depth & 7]:
+                        node = INTERNAL + EMPTY_HASH + h
                     else:
-                        node = _INTERNAL + h + EMPTY_HASH
+                        node = INTERNAL + h + EMPTY_HASH
                 elif top > nxt:
                     stack_split.pop()
-                    node = _INTERNAL + stack_hash.pop() + h
+                    node = INTERNAL + stack_hash.pop() + h
                 else:
                     stack_split.append(nxt)
                     stack_hash.append(h)
@@ -666,17 +247,17 @@ class SparseMerkleTree:
             snapshot = reader
 
             def get(node_key: bytes, depth: int) -> bytes:
-                return _checked(node_key, snapshot.get(node_key))
+                return checked(node_key, snapshot.get(node_key))
 
             stored = reader.get(self._keys[0])
-            root_node = None if stored is None else _checked(self._keys[0], stored)
+            root_node = None if stored is None else checked(self._keys[0], stored)
         kh = sha256(key).digest()
         keys = self._keys
         siblings = []
         node = root_node
         d = 0
         while node is not None and node[0]:
-            if _bit(kh, d):
+            if bit(kh, d):
                 siblings.append(node[1:33])
                 child = node[33:]
             else:
@@ -694,5 +275,5 @@ def _position(keys: list[bytes], d: int, kh: bytes) -> bytes:
     q = d >> 3
     r = d & 7
     if r:
-        return keys[d] + kh[:q] + _BYTE[kh[q] & _KEEP[r]]
+        return keys[d] + kh[:q] + BYTE[kh[q] & KEEP[r]]
     return keys[d] + kh[:q]

@@ -18,7 +18,7 @@ from okchain.crypto.hashing import sha256
 from okchain.errors import OKChainError
 from okchain.state import blockstore, schema, versions
 from okchain.state.crashpoint import crash_point
-from okchain.state.kv import KVStore
+from okchain.state.store import KVStore
 
 
 class PruningError(OKChainError, ValueError):

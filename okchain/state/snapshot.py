@@ -30,11 +30,10 @@ from typing import Any
 
 from okchain._pb.types.v1 import types_pb2
 from okchain.errors import OKChainError
-from okchain.genesis.document import GenesisValidator
 from okchain.state import blockstore, schema, versions
 from okchain.state.blockstore import LastCommitted
-from okchain.state.kv import KVReader, KVStore
 from okchain.state.merkle import SparseMerkleTree
+from okchain.state.store import KVReader, KVStore
 from okchain.types.block import (
     Block,
     BlockDecodeError,
@@ -45,6 +44,7 @@ from okchain.types.block import (
     txs_hash,
 )
 from okchain.types.commit_check import commit_problem
+from okchain.types.validator import WeightedValidator
 
 FORMAT = "okchain-state-snapshot/1"
 MANIFEST = "manifest.json"
@@ -187,7 +187,7 @@ def _batched(items: Iterable[tuple[bytes, bytes]], size: int) -> Iterator[list[t
 
 
 def verify_commit(
-    chain_id: str, header: Header, commit: Commit, validators: Sequence[GenesisValidator]
+    chain_id: str, header: Header, commit: Commit, validators: Sequence[WeightedValidator]
 ) -> None:
     """Raise unless ``commit`` finalises the block of ``header``: precommit signatures of distinct
     validators of the set holding more than 2/3 of its power. What a light client checks before it trusts
@@ -196,7 +196,7 @@ def verify_commit(
 
 
 def _verify_commit_of(
-    chain_id: str, height: int, block_hash: bytes, commit: Commit, validators: Sequence[GenesisValidator]
+    chain_id: str, height: int, block_hash: bytes, commit: Commit, validators: Sequence[WeightedValidator]
 ) -> None:
     """``verify_commit`` for the block ``block_hash`` at ``height``, known by its hash alone."""
     problem = commit_problem(chain_id, height, block_hash, commit, [(v.pub_key, v.power) for v in validators])
@@ -209,7 +209,7 @@ def import_snapshot(
     directory: Path,
     *,
     chain_id: str,
-    validators: Sequence[GenesisValidator],
+    validators: Sequence[WeightedValidator],
     genesis_marker: bytes,
 ) -> LastCommitted:
     """Verify the snapshot in ``directory`` and write it into the empty ``db``; return the new tip."""

@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from okchain.errors import OKChainError
 from okchain.state import blockstore, schema
-from okchain.state.kv import KVReader
-from okchain.state.merkle import Proof, SparseMerkleTree
+from okchain.state.merkle import SparseMerkleTree
+from okchain.state.merkle_proof import Proof
+from okchain.state.store import KVReader
 
 _PRESENT = b"\x01"
 _LEN = 2  # bytes of the key length at the end of a value-history key

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from okchain._pb.types.v1 import types_pb2
 from okchain.crypto.hashing import merkle_root, sha256
 from okchain.errors import OKChainError
+from okchain.types.refusal import Refusal, RefusalCode
 from okchain.types.results import Code, Event, TxResult
 
 
@@ -142,6 +143,19 @@ def last_commit_hash(commit: Commit | None) -> bytes:
     """The header's ``last_commit_hash``: sha256 of the commit's canonical bytes, empty when there is none
     (the initial height). Without it the block hash would not cover the previous block's signatures."""
     return b"" if commit is None else sha256(commit.encode())
+
+
+def body_problem(block: Block) -> Refusal | None:
+    """``None`` if the txs and the last commit are the ones the header commits to. The block hash covers
+    only the header, and blocks are cached and relayed by hash: a body that a relaying peer changed must
+    never be taken for the block."""
+    h = block.header.height
+    if block.header.txs_hash != txs_hash(block.txs):
+        return Refusal(RefusalCode.TXS_HASH, f"block {h}'s txs do not match its header's txs hash")
+    if block.header.last_commit_hash != last_commit_hash(block.last_commit):
+        reason = f"block {h}'s last commit does not match its header's last commit hash"
+        return Refusal(RefusalCode.LAST_COMMIT_HASH, reason)
+    return None
 
 
 def txs_hash(txs: tuple[bytes, ...] | list[bytes]) -> bytes:

@@ -32,16 +32,14 @@ from okchain.p2p.blocksync import PoolConfig
 from okchain.p2p.keys import NodeKey, parse_peer_address
 from okchain.p2p.switch import Switch
 from okchain.state import blockstore
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
 from okchain.types.block import Block, Commit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import emit
 
-from tests.test_blocksync_reactor import (
-    CHAIN_ID,
+from tests.helpers.blocksync import (
     Server,
     build_chain,
     four_validator_genesis,
@@ -49,6 +47,7 @@ from tests.test_blocksync_reactor import (
     transfers,
     validator_powers,
 )
+from tests.helpers.chain import CHAIN_ID
 
 REPO = Path(__file__).resolve().parents[2]
 

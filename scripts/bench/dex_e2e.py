@@ -38,15 +38,16 @@ from okchain.modules.dex.messages import ListPair, OrderSpec, PlaceOrders, Side
 from okchain.modules.token.messages import IssueToken
 from okchain.node.sigpool import SignaturePool, default_workers
 from okchain.state import blockstore
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
+from okchain.tx.envelope import build_tx
+from okchain.tx.registry import Msg
 from okchain.types.block import Commit
-from okchain.types.tx import Msg, build_tx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import emit
 
-from tests.conftest import CHAIN_ID, make_genesis
+from tests.helpers.chain import CHAIN_ID, make_genesis
 
 ONE = 10**18
 GAS = 1_000_000

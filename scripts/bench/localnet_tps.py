@@ -26,16 +26,16 @@ from pathlib import Path
 import grpc
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPO / "scripts" / "bench"), str(REPO / "tests"), str(REPO)]
-from conftest import write_snapshot  # noqa: E402
-from localnet_support import Localnet, LocalnetProcess, create_localnet  # noqa: E402
+sys.path[:0] = [str(REPO / "scripts" / "bench"), str(REPO)]
 from report import emit  # noqa: E402
 
 from okchain._pb.node.v1 import query_pb2  # noqa: E402
 from okchain.crypto.hashing import sha256  # noqa: E402
 from okchain.crypto.secp import AccountKey  # noqa: E402
 from okchain.modules.bank.messages import Transfer  # noqa: E402
-from okchain.types.tx import build_tx  # noqa: E402
+from okchain.tx.envelope import build_tx  # noqa: E402
+from tests.helpers.chain import write_snapshot  # noqa: E402
+from tests.helpers.localnet import Localnet, LocalnetProcess, create_localnet  # noqa: E402
 
 CHAIN_ID = "okchain-localnet-1"
 GAS = 50_000

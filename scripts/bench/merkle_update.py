@@ -2,7 +2,7 @@
 
 Each block touches ``--block-keys`` keys (of every 50: 45 balance updates, 4 new accounts, 1 deletion) the
 way ``App.finalize_block``/``commit`` do: one ``update``, one synced write batch, then ``commit``. LevelDB
-is opened with the node's options (okchain/state/kv.py). After the bulk load the database is compacted
+is opened with the node's options (okchain/state/leveldb.py). After the bulk load the database is compacted
 (timed separately) unless ``--no-compact``, so blocks do not race the load's background compaction.
 ``update`` is reported as wall time and as the calling thread's CPU time, which is steadier on a busy host.
 Each block also writes its version history (``okchain.state.versions.history_writes``: the replaced values

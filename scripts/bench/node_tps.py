@@ -23,8 +23,9 @@ from report import emit
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
-from okchain.types.tx import build_tx
-from tests.conftest import CHAIN_ID, init_node
+from okchain.tx.envelope import build_tx
+from tests.helpers.chain import CHAIN_ID
+from tests.helpers.processes import init_node
 
 GAS = 50_000
 MIN_GAS_PRICE = 1_000_000_000  # the node default

@@ -20,8 +20,9 @@ from pathlib import Path
 import trio
 from report import emit  # scripts/bench is on sys.path when run as a script
 
+from okchain.p2p.config import P2PConfig
 from okchain.p2p.keys import NodeKey, PeerAddress
-from okchain.p2p.switch import ChannelId, ChannelSpec, P2PConfig, Switch
+from okchain.p2p.switch import ChannelId, ChannelSpec, Switch
 
 NETWORK = "okchain-bench-1"
 SPECS = [

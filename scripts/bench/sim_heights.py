@@ -12,7 +12,8 @@ from pathlib import Path
 
 from report import emit  # scripts/bench is on sys.path when run as a script
 
-from okchain.sim.simulator import FAULTS, SimConfig, run_seed
+from okchain.sim.model import FAULTS, SimConfig
+from okchain.sim.simulator import run_seed
 
 
 def main() -> None:

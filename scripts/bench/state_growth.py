@@ -28,12 +28,12 @@ from okchain.crypto.ed25519 import ValidatorKey
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
 from okchain.state import blockstore, versions
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
 from okchain.state.pruning import Pruner
-from okchain.types.tx import build_tx
+from okchain.tx.envelope import build_tx
+from tests.helpers.chain import CHAIN_ID, make_genesis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.conftest import CHAIN_ID, make_genesis
 
 GAS = 50_000
 

@@ -28,14 +28,14 @@ from okchain.crypto.secp import AccountKey
 from okchain.genesis.document import GenesisAccount, GenesisDoc
 from okchain.modules.bank.messages import Transfer
 from okchain.state import blockstore
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
 from okchain.state.snapshot import export_snapshot, import_snapshot
-from okchain.types.tx import build_tx
+from okchain.tx.envelope import build_tx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from report import emit
 
-from tests.conftest import CHAIN_ID, OKT, make_genesis
+from tests.helpers.chain import CHAIN_ID, OKT, make_genesis
 
 GAS = 50_000
 

@@ -24,14 +24,14 @@ from okchain.crypto.secp import AccountKey
 from okchain.mempool.pool import Mempool, MempoolConfig
 from okchain.modules.bank.messages import Transfer
 from okchain.node.sigpool import SignaturePool, default_workers
-from okchain.state.kv import LevelDB
+from okchain.state.leveldb import LevelDB
+from okchain.tx.envelope import build_tx
 from okchain.types.block import Commit
-from okchain.types.tx import build_tx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from report import emit
 
-from tests.conftest import CHAIN_ID, make_genesis
+from tests.helpers.chain import CHAIN_ID, make_genesis
 
 GAS = 50_000
 PRICE = 1

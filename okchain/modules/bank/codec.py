@@ -1,12 +1,21 @@
-"""Bank messages ⇄ their ``Msg`` oneof cases (``transfer``, ``multi_send``); dispatched from types/tx.py."""
+"""Bank messages ⇄ their ``Msg`` oneof cases (``transfer``, ``multi_send``), and what each costs in gas;
+gathered by ``okchain.tx.registry``."""
+
+from collections.abc import Callable
+from typing import Any
 
 from okchain._pb.bank.v1 import bank_pb2
 from okchain._pb.tx.v1 import tx_pb2
 from okchain.modules.bank.messages import BankMsg, MultiSend, Output, Transfer
 from okchain.types.fields import TxDecodeError, address, denom, positive
+from okchain.types.params import ChainParams
 
 CASES = ("transfer", "multi_send")
 MSG_TYPES = (Transfer, MultiSend)
+GAS: dict[type, Callable[[Any, ChainParams], int]] = {
+    Transfer: lambda msg, p: p.transfer_gas,
+    MultiSend: lambda msg, p: p.multisend_output_gas * len(msg.outputs),
+}
 
 
 def from_proto(msg: tx_pb2.Msg, where: str) -> BankMsg:

@@ -4,7 +4,7 @@ from okchain.modules.auth.keeper import Reader, Store
 from okchain.modules.context import ModuleError
 from okchain.state import schema
 from okchain.state.codec import decode_uint, encode_uint
-from okchain.state.kv import KVReader
+from okchain.state.store import KVReader
 from okchain.types.results import Code
 
 

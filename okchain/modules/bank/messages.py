@@ -1,4 +1,4 @@
-"""Bank messages as domain types (frozen); the protobuf conversion lives in ``okchain.types.tx``."""
+"""Bank messages as domain types (frozen); the protobuf conversion lives in ``codec.py``."""
 
 from dataclasses import dataclass
 

@@ -305,28 +305,28 @@ class _Clearing:
     sell_rest: Int64Array
 
 
-def _clear(lv: _Levels, last: Int64Array, step_bps: int) -> _Clearing:
+def _clear(levels: _Levels, last: Int64Array, step_bps: int) -> _Clearing:
     """Rules 0–3 for every pair at once: running sums over all slots, per-pair extremes by reduceat."""
-    starts = lv.starts
+    starts = levels.starts
 
     def per_slot(values: Int64Array) -> Int64Array:
-        return np.repeat(values, lv.counts)
+        return np.repeat(values, levels.counts)
 
-    buy_cum, sell_cum = np.cumsum(lv.buy), np.cumsum(lv.sell)
-    buy_before = buy_cum[starts] - lv.buy[starts]  # lots of earlier pairs in the running sums
-    sell_before = sell_cum[starts] - lv.sell[starts]
+    buy_cum, sell_cum = np.cumsum(levels.buy), np.cumsum(levels.sell)
+    buy_before = buy_cum[starts] - levels.buy[starts]  # lots of earlier pairs in the running sums
+    sell_before = sell_cum[starts] - levels.sell[starts]
     buy_total = np.append(buy_cum[starts[1:] - 1], buy_cum[-1]) - buy_before
     up_to = sell_cum - per_slot(sell_before)  # S(p): sells at or below p
-    from_ = per_slot(buy_total + buy_before) - buy_cum + lv.buy  # B(p): buys at or above p
+    from_ = per_slot(buy_total + buy_before) - buy_cum + levels.buy  # B(p): buys at or above p
     volume = np.minimum(from_, up_to)
-    if lv.is_level is not None:
-        volume = np.where(lv.is_level, volume, -1)
+    if levels.is_level is not None:
+        volume = np.where(levels.is_level, volume, -1)
     max_volume = np.maximum.reduceat(volume, starts)
     imbalance = from_ - up_to
     abs_imbalance = np.where(volume == per_slot(max_volume), np.abs(imbalance), INT64_MAX)  # rule 1
     survivor = abs_imbalance == per_slot(np.minimum.reduceat(abs_imbalance, starts))  # rule 2
-    lo = np.minimum.reduceat(np.where(survivor, lv.price, INT64_MAX), starts)
-    hi = np.maximum.reduceat(np.where(survivor, lv.price, 0), starts)
+    lo = np.minimum.reduceat(np.where(survivor, levels.price, INT64_MAX), starts)
+    hi = np.maximum.reduceat(np.where(survivor, levels.price, 0), starts)
     all_buy = np.minimum.reduceat(np.where(survivor, imbalance, INT64_MAX), starts) > 0
     all_sell = np.maximum.reduceat(np.where(survivor, imbalance, -INT64_MAX), starts) < 0
     half = BPS // 2
@@ -341,32 +341,33 @@ def _clear(lv: _Levels, last: Int64Array, step_bps: int) -> _Clearing:
     volume_k = np.where(crossed, max_volume, 0)
 
     # Buys fill from the top down to the highest buy level whose B(p) reaches V; sells from the bottom up.
-    slot = np.arange(len(lv.price), dtype=np.int64)
+    # buy_stop / sell_stop: the slot of that marginal level per pair.
+    slot = np.arange(len(levels.price), dtype=np.int64)
     need = per_slot(volume_k)
-    jb = np.maximum.reduceat(np.where((lv.buy > 0) & (from_ >= need), slot, -1), starts)
-    js = np.minimum.reduceat(np.where((lv.sell > 0) & (up_to >= need), slot, len(slot)), starts)
-    jb, js = np.where(crossed, jb, 0), np.where(crossed, js, 0)
+    buy_stop = np.maximum.reduceat(np.where((levels.buy > 0) & (from_ >= need), slot, -1), starts)
+    sell_stop = np.minimum.reduceat(np.where((levels.sell > 0) & (up_to >= need), slot, len(slot)), starts)
+    buy_stop, sell_stop = np.where(crossed, buy_stop, 0), np.where(crossed, sell_stop, 0)
     return _Clearing(
         price,
         volume_k,
-        np.where(crossed, lv.price[jb], MAX_PRICE_TICKS + 1),
-        np.where(crossed, volume_k - (from_[jb] - lv.buy[jb]), 0),
-        np.where(crossed, lv.price[js], 0),
-        np.where(crossed, volume_k - (up_to[js] - lv.sell[js]), 0),
+        np.where(crossed, levels.price[buy_stop], MAX_PRICE_TICKS + 1),
+        np.where(crossed, volume_k - (from_[buy_stop] - levels.buy[buy_stop]), 0),
+        np.where(crossed, levels.price[sell_stop], 0),
+        np.where(crossed, volume_k - (up_to[sell_stop] - levels.sell[sell_stop]), 0),
     )
 
 
 # --- stage 4: fills per order ----------------------------------------------------------------------
 
 
-def _allocate(orders: _Orders, cl: _Clearing) -> Int64Array:
+def _allocate(orders: _Orders, clearing: _Clearing) -> Int64Array:
     """Lots filled per order: whole above the marginal price, none below, time priority only at it."""
     k, price, qty = orders.pair, orders.price, orders.quantity
     is_buy = orders.side == BUY
     # Signed distance to the own side's marginal price, positive when better: > 0 fills whole, 0 is marginal.
-    ahead = np.repeat(cl.buy_limit - cl.sell_limit, orders.counts)
+    ahead = np.repeat(clearing.buy_limit - clearing.sell_limit, orders.counts)
     ahead *= is_buy
-    ahead += np.repeat(cl.sell_limit, orders.counts)  # the own side's marginal price
+    ahead += np.repeat(clearing.sell_limit, orders.counts)  # the own side's marginal price
     np.subtract(price, ahead, out=ahead)
     ahead *= 3 - 2 * orders.side  # buy (1) -> +1, sell (2) -> -1
     filled = qty * (ahead > 0)
@@ -379,7 +380,7 @@ def _allocate(orders: _Orders, cl: _Clearing) -> Int64Array:
         cum = np.cumsum(q)
         first = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
         before = np.repeat(cum[first] - q[first], np.diff(np.append(first, len(group))))
-        rest = np.where(group % 2 == 0, cl.buy_rest[group // 2], cl.sell_rest[group // 2])
+        rest = np.where(group % 2 == 0, clearing.buy_rest[group // 2], clearing.sell_rest[group // 2])
         filled[idx] = np.clip(rest - (cum - q - before), 0, q)
     return filled
 
@@ -402,17 +403,17 @@ def clearing_price(
     book: Book, last_price: int, reference_step_bps: int = DEFAULT_REFERENCE_STEP_BPS
 ) -> tuple[int, int]:
     """Rules 0–3 for one pair: ``(clearing price, volume)`` in ticks and lots, ``(0, 0)`` if none crosses."""
-    _, cl = _match([book], [last_price], reference_step_bps)
-    return (0, 0) if cl is None else (int(cl.price[0]), int(cl.volume[0]))
+    _, clearing = _match([book], [last_price], reference_step_bps)
+    return (0, 0) if clearing is None else (int(clearing.price[0]), int(clearing.volume[0]))
 
 
-def _auctions(orders: _Orders, cl: _Clearing | None, n_books: int) -> tuple[list[Auction], Int64Array]:
+def _auctions(orders: _Orders, clearing: _Clearing | None, n_books: int) -> tuple[list[Auction], Int64Array]:
     """Per-book results (views into one fills array, also returned)."""
-    filled = np.zeros(len(orders.price), np.int64) if cl is None else _allocate(orders, cl)
+    filled = np.zeros(len(orders.price), np.int64) if clearing is None else _allocate(orders, clearing)
     prices, volumes = [0] * n_books, [0] * n_books
-    if cl is not None:
+    if clearing is not None:
         for i, price, volume in zip(
-            orders.pairs.tolist(), cl.price.tolist(), cl.volume.tolist(), strict=True
+            orders.pairs.tolist(), clearing.price.tolist(), clearing.volume.tolist(), strict=True
         ):
             prices[i], volumes[i] = price, volume
     return [Auction(*row) for row in zip(prices, volumes, _split(filled, orders), strict=True)], filled
@@ -424,8 +425,8 @@ def run_many(
     reference_step_bps: int = DEFAULT_REFERENCE_STEP_BPS,
 ) -> list[Auction]:
     """Match every pair of a block at once: one ``Auction`` per book, in order."""
-    orders, cl = _match(books, last_prices, reference_step_bps)
-    return _auctions(orders, cl, len(books))[0]
+    orders, clearing = _match(books, last_prices, reference_step_bps)
+    return _auctions(orders, clearing, len(books))[0]
 
 
 def run_auction(book: Book, last_price: int, reference_step_bps: int = DEFAULT_REFERENCE_STEP_BPS) -> Auction:
@@ -443,8 +444,8 @@ def run_block(
 ) -> list[tuple[Auction, Settlement]]:
     """``run_many`` then ``settle_many`` with the books checked and concatenated once: a block's end."""
     _check_settle_params(len(books), price_decimals, quantity_decimals, fee_bps)
-    orders, cl = _match(books, last_prices, reference_step_bps)
-    auctions, filled = _auctions(orders, cl, len(books))
+    orders, clearing = _match(books, last_prices, reference_step_bps)
+    auctions, filled = _auctions(orders, clearing, len(books))
     settlements = _settle(orders, auctions, filled, price_decimals, quantity_decimals, fee_bps)
     return list(zip(auctions, settlements, strict=True))
 

@@ -1,5 +1,9 @@
-"""DEX messages ⇄ their ``Msg`` oneof cases; dispatched from types/tx.py. Only shape is checked here (syntax,
-sign, item counts); everything that needs the pair (precision, minimum, listing) is checked by the handler."""
+"""DEX messages ⇄ their ``Msg`` oneof cases, and what each costs in gas; gathered by ``okchain.tx.registry``.
+Only shape is checked here (syntax, sign, item counts); everything that needs the pair (precision, minimum,
+listing) is checked by the handler."""
+
+from collections.abc import Callable
+from typing import Any
 
 from okchain._pb.dex.v1 import dex_pb2
 from okchain._pb.tx.v1 import tx_pb2
@@ -19,9 +23,16 @@ from okchain.modules.dex.messages import (
     parse_order_id,
 )
 from okchain.types.fields import TxDecodeError, denom
+from okchain.types.params import ChainParams
 
 CASES = ("list_pair", "delist_pair", "place_orders", "cancel_orders")
 MSG_TYPES = (ListPair, DelistPair, PlaceOrders, CancelOrders)
+GAS: dict[type, Callable[[Any, ChainParams], int]] = {
+    ListPair: lambda msg, p: p.dex_list_gas,
+    DelistPair: lambda msg, p: p.dex_list_gas,
+    PlaceOrders: lambda msg, p: p.dex_order_gas * len(msg.orders),
+    CancelOrders: lambda msg, p: p.dex_cancel_gas * len(msg.ids),
+}
 _MAX_PAIR_NAME = 65
 
 

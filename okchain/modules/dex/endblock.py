@@ -70,7 +70,17 @@ class _Payments:
     def __init__(self, ledger: k.Ledger) -> None:
         self._ledger = ledger
 
-    def add(self, addr: npt.NDArray[np.void] | bytes, denom: str, unit: int, values: I64) -> None:
+    def credit(self, addr: npt.NDArray[np.void] | bytes, denom: str, values: I64, unit: int = 1) -> None:
+        """Pay each owner ``values * unit`` base units of ``denom`` (``unit``: base units per lot, per
+        tick·lot, per block's fee, or 1)."""
+        self._post(addr, denom, unit, values)
+
+    def debit(self, addr: npt.NDArray[np.void] | bytes, denom: str, values: I64) -> None:
+        """Take ``values`` base units of ``denom`` back from each owner: the part of a whole unit credited
+        above that a fee's fraction keeps."""
+        self._post(addr, denom, -1, values)
+
+    def _post(self, addr: npt.NDArray[np.void] | bytes, denom: str, unit: int, values: I64) -> None:
         if not values.any():  # fee remainders and unfilled amounts are mostly all zero
             return
         if isinstance(addr, bytes):
@@ -156,7 +166,7 @@ def end_block(store: Store, height: int, time_ns: int, params: ChainParams) -> N
         [pairs[i].quantity_decimals for i in live],
         params.dex_deal_fee_bps,
     )
-    for i, auction_book, (auction, st) in zip(live, matched, results, strict=True):
+    for i, auction_book, (auction, settlement) in zip(live, matched, results, strict=True):
         if auction.volume == 0:
             continue
         rows = books[i].copy()
@@ -164,25 +174,25 @@ def end_block(store: Store, height: int, time_ns: int, params: ChainParams) -> N
         hit = np.flatnonzero(filled)
         rows["remaining"] -= filled
         buy = auction_book.side[hit] == Side.BUY
-        f, fee = filled[hit], st.fee[hit]
+        lots, fee = filled[hit], settlement.fee[hit]
         fee_base = np.where(buy, fee, 0)
-        fee_base_rem = np.where(buy, _frac_units(st.fee_frac[hit], st.base_unit), 0)
+        fee_base_rem = np.where(buy, _frac_units(settlement.fee_frac[hit], settlement.base_unit), 0)
         fee_quote = np.where(buy, 0, fee)
-        fee_quote_rem = np.where(buy, 0, _frac_units(st.fee_frac[hit], st.quote_unit))
+        fee_quote_rem = np.where(buy, 0, _frac_units(settlement.fee_frac[hit], settlement.quote_unit))
         changes.add(
             rows["id"][hit],
             np.where(rows["remaining"][hit] == 0, k.Status.FILLED, k.Status.OPEN),
-            filled=f,
-            base_in=np.where(buy, f - fee, 0),
+            filled=lots,
+            base_in=np.where(buy, lots - fee, 0),
             base_rem=fee_base_rem,
-            quote_in=np.where(buy, st.refund_quote[hit], st.deal_quote[hit] - fee),
+            quote_in=np.where(buy, settlement.refund_quote[hit], settlement.deal_quote[hit] - fee),
             quote_rem=fee_quote_rem,
             fee_base=fee_base,
             fee_base_rem=fee_base_rem,
             fee_quote=fee_quote,
             fee_quote_rem=fee_quote_rem,
         )
-        _record_deal(store, pairs[i].id, height, time_ns, auction.price, auction.volume, rows[hit], f)
+        _record_deal(store, pairs[i].id, height, time_ns, auction.price, auction.volume, rows[hit], lots)
         k.put_pair(store, dataclasses.replace(pairs[i], last_price=auction.price))
         books[i] = rows[rows["remaining"] > 0]
     for book, rows in zip(stored, books, strict=True):
@@ -260,19 +270,21 @@ def _apply(
         pair = pairs[pair_id]
         mine = rec["pair"] == pair_id
         buy, sell = mine & (side == Side.BUY), mine & (side == Side.SELL)
-        pay.add(owner[buy], pair.base, pair.base_unit, cols["base_in"][buy])
-        pay.add(owner[buy], pair.base, -1, cols["base_rem"][buy])
-        pay.add(
-            owner[buy], pair.quote, pair.quote_unit, cols["quote_in"][buy] + rec["price"][buy] * unfilled[buy]
+        pay.credit(owner[buy], pair.base, cols["base_in"][buy], pair.base_unit)
+        pay.debit(owner[buy], pair.base, cols["base_rem"][buy])
+        pay.credit(
+            owner[buy], pair.quote, cols["quote_in"][buy] + rec["price"][buy] * unfilled[buy], pair.quote_unit
         )
-        pay.add(owner[sell], pair.quote, pair.quote_unit, cols["quote_in"][sell])
-        pay.add(owner[sell], pair.quote, -1, cols["quote_rem"][sell])
-        pay.add(owner[sell], pair.base, pair.base_unit, unfilled[sell])
-        pay.add(pair.owner, pair.base, pair.base_unit, cols["fee_base"][mine])
-        pay.add(pair.owner, pair.base, 1, cols["fee_base_rem"][mine])
-        pay.add(pair.owner, pair.quote, pair.quote_unit, cols["fee_quote"][mine])
-        pay.add(pair.owner, pair.quote, 1, cols["fee_quote_rem"][mine])
+        pay.credit(owner[sell], pair.quote, cols["quote_in"][sell], pair.quote_unit)
+        pay.debit(owner[sell], pair.quote, cols["quote_rem"][sell])
+        pay.credit(owner[sell], pair.base, unfilled[sell], pair.base_unit)
+        pay.credit(pair.owner, pair.base, cols["fee_base"][mine], pair.base_unit)
+        pay.credit(pair.owner, pair.base, cols["fee_base_rem"][mine])
+        pay.credit(pair.owner, pair.quote, cols["fee_quote"][mine], pair.quote_unit)
+        pay.credit(pair.owner, pair.quote, cols["fee_quote_rem"][mine])
     # the OKT fee reserve of every closing order: blocks it was open are charged, the rest refunded
     open_blocks = np.minimum(height - (ids[closing] >> SEQ_BITS), params.dex_order_expiry_blocks)
-    pay.add(owner[closing], OKT_DENOM, params.dex_fee_per_block, params.dex_order_expiry_blocks - open_blocks)
-    pay.add(bytes(FEE_COLLECTOR), OKT_DENOM, params.dex_fee_per_block, open_blocks)
+    pay.credit(
+        owner[closing], OKT_DENOM, params.dex_order_expiry_blocks - open_blocks, params.dex_fee_per_block
+    )
+    pay.credit(bytes(FEE_COLLECTOR), OKT_DENOM, open_blocks, params.dex_fee_per_block)

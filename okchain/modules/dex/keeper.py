@@ -37,7 +37,7 @@ from okchain.modules.context import ModuleError
 from okchain.modules.dex.messages import SEQ_BITS, Side, pair_name
 from okchain.state import schema
 from okchain.state.codec import decode_uint, encode_uint
-from okchain.state.kv import KVReader
+from okchain.state.store import KVReader
 from okchain.types.params import ChainParams
 from okchain.types.results import Code
 

@@ -9,7 +9,7 @@ from okchain.modules.dex import candles as cd
 from okchain.modules.dex import keeper as k
 from okchain.modules.dex.messages import format_decimal, format_order_id
 from okchain.state import schema
-from okchain.state.kv import KVReader
+from okchain.state.store import KVReader
 
 
 @dataclass(frozen=True, slots=True)

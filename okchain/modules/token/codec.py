@@ -1,4 +1,8 @@
-"""Token messages ⇄ their ``Msg`` oneof cases; dispatched from okchain/types/tx.py."""
+"""Token messages ⇄ their ``Msg`` oneof cases, and what each costs in gas; gathered by
+``okchain.tx.registry``."""
+
+from collections.abc import Callable
+from typing import Any
 
 from okchain._pb.token.v1 import token_pb2
 from okchain._pb.tx.v1 import tx_pb2
@@ -11,9 +15,16 @@ from okchain.modules.token.messages import (
     issue_error,
 )
 from okchain.types.fields import TxDecodeError, address, denom, positive
+from okchain.types.params import ChainParams
 
 CASES = ("issue_token", "mint_token", "burn_token", "transfer_ownership")
 MSG_TYPES = (IssueToken, MintToken, BurnToken, TransferOwnership)
+GAS: dict[type, Callable[[Any, ChainParams], int]] = {
+    IssueToken: lambda msg, p: p.token_issue_gas,
+    MintToken: lambda msg, p: p.token_mint_gas,
+    BurnToken: lambda msg, p: p.token_burn_gas,
+    TransferOwnership: lambda msg, p: p.token_transfer_ownership_gas,
+}
 
 
 def from_proto(msg: tx_pb2.Msg, where: str) -> TokenMsg:

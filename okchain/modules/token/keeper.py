@@ -19,7 +19,7 @@ from okchain.modules.context import ModuleError
 from okchain.modules.token.messages import MAX_SUPPLY, SUFFIX_LEN
 from okchain.state import schema
 from okchain.state.codec import decode_uint, encode_uint
-from okchain.state.kv import KVReader
+from okchain.state.store import KVReader
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code
 

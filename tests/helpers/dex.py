@@ -3,9 +3,6 @@
 import dataclasses
 from collections import Counter
 
-from app_support import VALIDATOR, Chain
-from conftest import CHAIN_ID, OKT, make_genesis
-
 from okchain.app import FinalizedBlock
 from okchain.crypto.secp import AccountKey
 from okchain.genesis.document import GenesisDoc
@@ -14,10 +11,13 @@ from okchain.modules.dex import keeper as k
 from okchain.modules.dex.messages import ListPair, OrderSpec, PlaceOrders, Side, pair_name
 from okchain.modules.token.messages import IssueToken
 from okchain.state import schema
-from okchain.state.kv import KVReader, KVStore
+from okchain.state.store import KVReader, KVStore
+from okchain.tx.envelope import build_tx
+from okchain.tx.registry import Msg
 from okchain.types.params import OKT_DENOM, ChainParams
 from okchain.types.results import TxResult
-from okchain.types.tx import Msg, build_tx
+from tests.helpers.app import VALIDATOR, Chain
+from tests.helpers.chain import CHAIN_ID, OKT, make_genesis
 
 FEE = 10**15
 GAS = 2_000_000

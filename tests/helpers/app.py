@@ -4,8 +4,6 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from conftest import CHAIN_ID, OKT, funded_keys, make_genesis
-
 from okchain.app import Application, FinalizedBlock
 from okchain.consensus import solo
 from okchain.crypto.address import Address
@@ -15,13 +13,14 @@ from okchain.genesis.document import GenesisDoc, GenesisValidator
 from okchain.modules.bank import keeper as bank
 from okchain.modules.bank.messages import BankMsg, Transfer
 from okchain.state import blockstore, schema
-from okchain.state.kv import KVStore, MemoryKV
+from okchain.state.store import KVStore, MemoryKV
+from okchain.tx.envelope import build_tx
 from okchain.types.block import Block, Commit, CommitSig, Header, last_commit_hash, txs_hash
 from okchain.types.params import ChainParams
 from okchain.types.refusal import RefusalCode
 from okchain.types.results import Code
-from okchain.types.tx import build_tx
 from okchain.types.vote import VoteType, vote_sign_bytes
+from tests.helpers.chain import CHAIN_ID, OKT, funded_keys, make_genesis
 
 BALANCE = 1_000_000 * OKT
 FEE = 10**15

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from conftest import NodeProcess, okchaind
 
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain.cli.testnet_cmd import LocalnetNode, load_manifest
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
+from tests.helpers.processes import NodeProcess, okchaind
 
 # Short heights for tests: a dead proposer costs ~0.6 s of round 0 instead of 3 s.
 FAST_TIMEOUTS = {

@@ -1,4 +1,4 @@
-"""A byzantine validator for localnet tests: ``python tests/byzantine_node.py ATTACKS start --home H ...``.
+"""A byzantine validator for localnet tests: ``python tests/helpers/byzantine_node.py ATTACKS start ...``.
 
 It runs the real node, except that each time it proposes a new block it carries out the next attack of the
 comma-separated ATTACKS list (then proposes honestly). It lives with the tests, outside the package, so no
@@ -8,6 +8,7 @@ configuration of a production node can reach it. Every attack is announced on on
 
 import argparse
 import dataclasses
+import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -24,8 +25,9 @@ from okchain.node.consensus_reactor import encode, message_key
 from okchain.node.home import Home
 from okchain.node.node import Node
 from okchain.p2p.channels import ChannelId
+from okchain.rpc.server import GrpcServer
+from okchain.tx.envelope import build_tx
 from okchain.types.block import Block, CommitSig, last_commit_hash, txs_hash
-from okchain.types.tx import build_tx
 
 log = logging.getLogger("byzantine")
 INT64_MAX = 2**63 - 1
@@ -159,7 +161,8 @@ def main() -> int:
         config = dataclasses.replace(config, grpc_listen=args.grpc_listen)
     if args.p2p_listen:
         config = dataclasses.replace(config, p2p_listen=args.p2p_listen)
-    trio.run(ByzantineNode(home, config, args.attacks.split(",")).run)
+    node = ByzantineNode(home, config, args.attacks.split(","))
+    trio.run(functools.partial(node.run, frontends=(GrpcServer,)))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Transactions: the signed envelope, its decoding from the exact wire bytes, and building/signing.
+"""The signed transaction envelope: its decoding from the exact wire bytes, and building/signing.
 
 Wire format: protobuf ``TxRaw{body_bytes, signature}``. The signature is a 65-byte recoverable secp256k1
 signature over ``keccak256(SIGN_DOMAIN + body_bytes)``; the signer is recovered from it. Tx hash =
@@ -7,7 +7,6 @@ sha256(raw bytes). Only canonical encodings are accepted so one transaction has 
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from google.protobuf.message import DecodeError
 
@@ -15,35 +14,13 @@ from okchain._pb.tx.v1 import tx_pb2
 from okchain.crypto.address import Address
 from okchain.crypto.hashing import keccak256, sha256
 from okchain.crypto.secp import AccountKey, SignatureError, recover_address
-from okchain.modules.bank import codec as bank_codec
-from okchain.modules.bank.messages import BankMsg
-from okchain.modules.dex import codec as dex_codec
-from okchain.modules.dex.messages import DexMsg
-from okchain.modules.token import codec as token_codec
-from okchain.modules.token.messages import TokenMsg
+from okchain.tx.registry import Msg, msg_from_proto, msg_to_proto
 from okchain.types.amount import AmountError, parse_amount
-from okchain.types.fields import TxDecodeError as TxDecodeError  # re-exported: callers know it from here
-from okchain.types.fields import is_valid_denom as is_valid_denom
+from okchain.types.fields import TxDecodeError
 
 SIGN_DOMAIN = b"okchain/tx/v1\n"
 MAX_CHAIN_ID_LEN = 64
 MAX_MEMO_LEN = 256
-
-# Every module's messages. A module joins by adding its union here and its codec to the two tables below
-# (its ``Msg`` oneof cases in proto/okchain/tx/v1/tx.proto), and its handler to deliver.py's routing table.
-Msg = BankMsg | TokenMsg | DexMsg
-
-# ``Msg`` oneof case → the module codec that decodes it; message type → the codec that encodes it.
-_FROM_PROTO: dict[str, Callable[[tx_pb2.Msg, str], Msg]] = {
-    **dict.fromkeys(bank_codec.CASES, bank_codec.from_proto),
-    **dict.fromkeys(token_codec.CASES, token_codec.from_proto),
-    **dict.fromkeys(dex_codec.CASES, dex_codec.from_proto),
-}
-_TO_PROTO: dict[type, Callable[[Any], tx_pb2.Msg]] = {
-    **dict.fromkeys(bank_codec.MSG_TYPES, bank_codec.to_proto),
-    **dict.fromkeys(token_codec.MSG_TYPES, token_codec.to_proto),
-    **dict.fromkeys(dex_codec.MSG_TYPES, dex_codec.to_proto),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +49,6 @@ def sign_digest(body_bytes: bytes) -> bytes:
 
 def tx_hash(raw: bytes) -> bytes:
     return sha256(raw)
-
-
-def _msg_from_proto(msg: tx_pb2.Msg, index: int) -> Msg:
-    where = f"message {index}"
-    decode = _FROM_PROTO.get(msg.WhichOneof("sum") or "")
-    if decode is None:
-        raise TxDecodeError(f"{where}: empty or unknown message type")
-    return decode(msg, where)
 
 
 def decode_tx(raw: bytes) -> Tx:
@@ -112,7 +81,7 @@ def decode_tx(raw: bytes) -> Tx:
         fee = parse_amount(body.fee or "0", what="fee")
     except AmountError as exc:
         raise TxDecodeError(str(exc)) from exc
-    msgs = tuple(_msg_from_proto(m, i) for i, m in enumerate(body.messages))
+    msgs = tuple(msg_from_proto(m, i) for i, m in enumerate(body.messages))
     return Tx(
         raw=raw,
         hash=tx_hash(raw),
@@ -127,10 +96,6 @@ def decode_tx(raw: bytes) -> Tx:
     )
 
 
-def _msg_to_proto(msg: Msg) -> tx_pb2.Msg:
-    return _TO_PROTO[type(msg)](msg)
-
-
 def encode_body(
     chain_id: str, nonce: int, gas_limit: int, fee: int, msgs: tuple[Msg, ...] | list[Msg], memo: str = ""
 ) -> bytes:
@@ -139,7 +104,7 @@ def encode_body(
         nonce=nonce,
         gas_limit=gas_limit,
         fee=str(fee),
-        messages=[_msg_to_proto(m) for m in msgs],
+        messages=[msg_to_proto(m) for m in msgs],
         memo=memo,
     )
     return body.SerializeToString(deterministic=True)
