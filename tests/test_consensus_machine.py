@@ -38,9 +38,11 @@ from okchain.consensus.messages import Proposal, Step, TimeoutInfo, Vote
 from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
 from okchain.consensus.signer import DoubleSignRefused, MemorySignerStore, SafeSigner
 from okchain.consensus.wal import MemoryWAL, RecordKind, WALRecord, records_after_end_height
+from okchain.crypto import ed25519
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.sim.app import CounterState
 from okchain.types.block import Block, Commit, CommitSig
+from okchain.types.refusal import Refusal
 from okchain.types.vote import VoteType
 
 CHAIN = "okchain-machine-test"
@@ -49,7 +51,14 @@ KEY_OF = {validator_address(k.public_key): k for k in KEYS}
 VALS = ValidatorSet.genesis(
     [ConsensusValidator(validator_address(k.public_key), k.public_key, 1) for k in KEYS]
 )
-GENESIS = CounterState(CHAIN, VALS.hash())
+GENESIS = CounterState(CHAIN, VALS.hash(), tuple((v.pub_key, v.power) for v in VALS.validators))
+
+
+def judge(b: Block) -> Refusal | None:
+    """The stand-in app's rules, with real signature checks."""
+    return GENESIS.problem(b, ed25519.verify)
+
+
 PV, PC = VoteType.PREVOTE, VoteType.PRECOMMIT
 
 
@@ -72,7 +81,7 @@ def proposal(round_: int, block: Block, pol_round: int = -1, height: int = 1) ->
 
 
 def block(salt: int = 0, valid: bool = True) -> Block:
-    return GENESIS.build(proposer(0), 10, valid=valid, salt=salt)
+    return GENESIS.build(proposer(0), valid=valid, salt=salt)
 
 
 class Shell:
@@ -83,7 +92,7 @@ class Shell:
         self.store = store or MemorySignerStore()
         self.signer = SafeSigner(KEY_OF[address], self.store)
         self.machine = ConsensusMachine(
-            chain_id=CHAIN, height=1, validators=VALS, address=address, validate=GENESIS.problem
+            chain_id=CHAIN, height=1, validators=VALS, address=address, validate=judge
         )
         self.log: list[Action] = []
         self.wal: list[WALRecord] = []
@@ -115,7 +124,7 @@ class Shell:
             except DoubleSignRefused as exc:
                 self.refused.append(str(exc))
             if isinstance(action, BuildBlock):
-                follow = BlockBuilt(action.height, action.round, GENESIS.build(self.address, self.now))
+                follow = BlockBuilt(action.height, action.round, GENESIS.build(self.address))
             if isinstance(action, WriteWAL):
                 self.wal.append(action.record)
                 self.memory_wal.append(action.record, action.sync)
@@ -243,7 +252,7 @@ def test_invalid_block_gets_a_nil_prevote() -> None:
     s = Shell(ME)
     s.start()
     bad = block(valid=False)
-    assert GENESIS.problem(bad)
+    assert judge(bad)
     s.feed(ProposalReceived(proposal(0, bad)), BlockReceived(bad))
     assert s.my_votes(PV)[-1].block_hash == b""
     # and +2/3 prevotes for it do not make us lock or precommit it
@@ -529,7 +538,7 @@ def test_the_machine_is_deterministic() -> None:
 
 
 def test_an_observer_follows_consensus_without_signing_or_proposing() -> None:
-    m = ConsensusMachine(chain_id=CHAIN, height=1, validators=VALS, address=None, validate=GENESIS.problem)
+    m = ConsensusMachine(chain_id=CHAIN, height=1, validators=VALS, address=None, validate=judge)
     b = block()
     out = m.start(0)
     out += m.handle(ProposalReceived(proposal(0, b)), 0) + m.handle(BlockReceived(b), 0)
@@ -562,7 +571,7 @@ def test_a_block_whose_txs_do_not_match_its_header_cannot_hide_the_real_one() ->
     could never decide the block +2/3 committed."""
     b = block()
     forged = replace(b, txs=(b"counter=7",))
-    assert forged.hash == b.hash and GENESIS.problem(forged)
+    assert forged.hash == b.hash and judge(forged)
     s = Shell(ME)
     s.start()
     s.feed(ProposalReceived(proposal(0, b)))

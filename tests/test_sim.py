@@ -131,7 +131,7 @@ def test_the_validity_invariant_counts_each_signer_once() -> None:
     the invariant must flag it, or a machine bug building such commits would pass unseen."""
     sim = Simulator(SimConfig(seed=3, validators=4, powers=(1, 1, 1, 1)))
     node = sim.nodes[0]
-    block = node.state.build(node.address, 1)
+    block = node.state.build(node.address)
     signer = sim.nodes[1]
     vote = Vote(VoteType.PRECOMMIT, 1, 0, block.hash, 5, signer.address, b"")
     sig = CommitSig(signer.address, 5, signer.key.sign(vote.sign_bytes(CHAIN_ID)))

@@ -73,7 +73,7 @@ class ForkAttack(_Adversary):
         sender = proposer if proposer in self.controlled else self.controlled[0]
         target = b""
         if proposer in self.controlled:
-            block = node.state.build(proposer.address, self.now, salt=node.index)
+            block = node.state.build(proposer.address, salt=node.index + 1)
             target = block.hash
             proposal = Proposal(height, round_, -1, block.hash, self.now, proposer.address, b"")
             self._send(

@@ -58,8 +58,8 @@ class Checker:
     def honest_commit(self, node: Node, block: Block, commit: Commit) -> None:
         """Validity and agreement of a block an honest ``node`` is about to commit."""
         height = block.header.height
-        problem = node.state.problem(block)
-        if problem:
+        problem = node.state.problem(block, self._verifier)
+        if problem is not None:
             self.violation(f"validity: n{node.index} committed an invalid block at {height}: {problem}")
         self.check_commit(node, block, commit)
         first = self._decided.setdefault(height, block.hash)

@@ -95,7 +95,7 @@ def byzantine_proposal(
     network."""
     signed = proposal.signed(node.key.sign(proposal.sign_bytes(CHAIN_ID)))
     if byz.double_propose and rng.random() < 0.7:
-        block = node.state.build(node.address, now, valid=rng.random() < 0.5, salt=1)
+        block = node.state.build(node.address, valid=rng.random() < 0.5, salt=1)
         twin = replace(proposal, block_hash=block.hash, pol_round=-1)
         twin = twin.signed(node.key.sign(twin.sign_bytes(CHAIN_ID)))
         node.splits[signed.signature] = (twin, block)

@@ -137,7 +137,8 @@ class Simulator:
         self.genesis = ValidatorSet.genesis(vals)
         self.base_sets = [self.genesis]  # base_sets[h - 1] is height h's base set
         self.powers = {v.address: v.power for v in vals}
-        genesis_state = CounterState(CHAIN_ID, self.genesis.hash())
+        weights = tuple((v.pub_key, v.power) for v in vals)
+        genesis_state = CounterState(CHAIN_ID, self.genesis.hash(), weights)
         self.nodes = [
             Node(i, k, validator_address(k.public_key), None, MemorySignerStore(), MemoryWAL(), genesis_state)
             for i, k in enumerate(keys)
@@ -236,7 +237,7 @@ class Simulator:
             address=node.address,
             validate=(lambda block: None)
             if byz is not None and byz.invalid_blocks
-            else (lambda b: node.state.problem(b)),
+            else (lambda b: node.state.problem(b, self.verifier)),
             config=self.config.consensus,
             verify=self.verifier,
         )
@@ -330,7 +331,7 @@ class Simulator:
                 local.append(ProposalReceived(signed))
         elif isinstance(action, BuildBlock):
             valid = node.byzantine is None or not node.byzantine.invalid_blocks or self.rng.random() < 0.5
-            block = node.state.build(node.address, self.now, valid=valid)
+            block = node.state.build(node.address, valid=valid)
             local.append(BlockBuilt(action.height, action.round, block))
         elif isinstance(action, ApplyBlock):
             if node.crash_at_commit:
