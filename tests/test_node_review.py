@@ -166,15 +166,7 @@ def test_a_peer_repeating_a_valid_vote_does_not_flood_the_machine(tmp_path: Path
         commit = blockstore.commit_at(node.db, node.app.last.height)
         assert commit is not None and node.driver.machine.height == commit.height + 1
         sig = commit.signatures[0]
-        vote = Vote(
-            VoteType.PRECOMMIT,
-            commit.height,
-            commit.round,
-            commit.block_hash,
-            sig.time_ns,
-            sig.validator_address,
-            sig.signature,
-        )
+        vote = Vote.in_commit(commit, sig)
         message = wire_pb2.ConsensusMessage(vote=vote.encode()).SerializeToString()
         sent = 0
         with trio.fail_after(10):

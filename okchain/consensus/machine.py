@@ -381,15 +381,7 @@ class ConsensusMachine:
         checked_votes: list[tuple[Vote, ConsensusValidator]] = []
         for sig in commit.signatures:
             try:
-                vote = Vote(
-                    VoteType.PRECOMMIT,
-                    commit.height,
-                    commit.round,
-                    commit.block_hash,
-                    sig.time_ns,
-                    sig.validator_address,
-                    sig.signature,
-                )
+                vote = Vote.in_commit(commit, sig)
             except InvalidMessage as exc:
                 out.append(Rejected(f"malformed commit signature: {exc}"))
                 return

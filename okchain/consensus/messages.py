@@ -22,6 +22,7 @@ from google.protobuf.message import Message
 from okchain._pb.consensus.v1 import consensus_pb2
 from okchain.crypto import ed25519
 from okchain.errors import OKChainError
+from okchain.types.block import Commit, CommitSig
 from okchain.types.vote import VoteType, vote_sign_bytes
 
 PROPOSAL_DOMAIN = b"okchain/proposal/v1\n"
@@ -151,6 +152,20 @@ class Vote:
 
     def signed(self, signature: bytes) -> "Vote":
         return replace(self, signature=signature)
+
+    @classmethod
+    def in_commit(cls, commit: Commit, sig: CommitSig) -> "Vote":
+        """The signed precommit that entry ``sig`` of ``commit`` stands for (``InvalidMessage`` if it is
+        malformed)."""
+        return cls(
+            VoteType.PRECOMMIT,
+            commit.height,
+            commit.round,
+            commit.block_hash,
+            sig.time_ns,
+            sig.validator_address,
+            sig.signature,
+        )
 
     def to_proto(self) -> consensus_pb2.Vote:
         return consensus_pb2.Vote(

@@ -79,15 +79,7 @@ class Checker:
             return
         for sig in commit.signatures:
             v = vals.by_address(sig.validator_address)
-            vote = Vote(
-                VoteType.PRECOMMIT,
-                commit.height,
-                commit.round,
-                commit.block_hash,
-                sig.time_ns,
-                sig.validator_address,
-                sig.signature,
-            )
+            vote = Vote.in_commit(commit, sig)
             if v is None or not self._verifier(v.pub_key, vote.sign_bytes(CHAIN_ID), sig.signature):
                 self.violation(f"validity: n{node.index} commit at {commit.height} has a bad signature")
                 return
