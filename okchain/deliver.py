@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from okchain.crypto.address import Address
+from okchain.crypto.address import Address, to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.auth import keeper as auth
@@ -187,13 +187,13 @@ def deliver_tx(
         tx, signer = cached
     expected = auth.get_nonce(store, signer)
     if tx.nonce != expected:
-        return _fail(
-            Code.BAD_NONCE, f"nonce mismatch: expected {expected}, got {tx.nonce}", tx.gas_limit, tx, signer
-        )
+        reason = f"nonce mismatch: expected {expected}, got {tx.nonce}" + unknown_signer_hint(store, signer)
+        return _fail(Code.BAD_NONCE, reason, tx.gas_limit, tx, signer)
     try:
         bank.sub_balance(store, signer, OKT_DENOM, tx.fee, what="fee")
     except InsufficientFunds as exc:
-        return _fail(Code.INSUFFICIENT_FEE_FUNDS, str(exc), tx.gas_limit, tx, signer)
+        reason = str(exc) + unknown_signer_hint(store, signer)
+        return _fail(Code.INSUFFICIENT_FEE_FUNDS, reason, tx.gas_limit, tx, signer)
     bank.add_balance(store, FEE_COLLECTOR, OKT_DENOM, tx.fee)
     auth.bump_nonce(store, signer)
     gas = required_gas(tx, params)
@@ -216,6 +216,18 @@ def deliver_tx(
         return result(exc.code, str(exc))
     branch.merge_into(store)
     return result(Code.OK, "", tuple(events))
+
+
+def unknown_signer_hint(store: Store, signer: Address) -> str:
+    """For a signer the chain has never seen (no OKT, no tx): the signer is recovered from the signature, so
+    a signature over other bytes names a random, empty account. Say so, or a wallet author chases funds."""
+    if auth.get_nonce(store, signer) or bank.get_balance(store, signer, OKT_DENOM):
+        return ""
+    return (
+        f"; the signature recovers to {to_checksum(signer)}, an account with no OKT and no txs: if that is "
+        "not the sender, the signature is not over these tx bytes (another key, another chain id, or bytes "
+        "changed after signing)"
+    )
 
 
 def _message_limits(tx: Tx, params: ChainParams) -> str | None:

@@ -16,7 +16,7 @@ from okchain.crypto.address import Address, to_bech32, to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import BankMsg, MultiSend, Output, Transfer
-from okchain.tx.envelope import build_tx, decode_tx
+from okchain.tx.envelope import build_tx, decode_tx, recover_signers
 from okchain.tx.gas import required_gas
 from okchain.types.block import Header
 from okchain.types.params import ChainParams
@@ -332,10 +332,21 @@ def test_bad_signatures(txs: query_pb2_grpc.TxServiceStub, query: query_pb2_grpc
     raw = transfer(K_BADSIG, 0)
     sig = decode_tx(raw).signature
     flipped = resign(raw, sig[:64] + bytes([sig[64] ^ 1]))  # recovers another, unfunded, address
+    stranger = to_checksum(
+        recover_signers([(decode_tx(flipped).body_bytes, decode_tx(flipped).signature)])[0]
+    )
+    hint = f"; the signature recovers to {stranger}, an account with no OKT and no txs"
     expect_error(
         lambda: broadcast(txs, flipped),
         Status.FAILED_PRECONDITION,
-        f"insufficient funds for fee: balance 0okt, needs {FEE}okt",
+        f"insufficient funds for fee: balance 0okt, needs {FEE}okt{hint}",
+    )
+    later = transfer(K_BADSIG, 3)  # a later nonce waits in the pool only if its fees are covered
+    later_sig = decode_tx(later).signature
+    expect_error(
+        lambda: broadcast(txs, resign(later, later_sig[:64] + bytes([later_sig[64] ^ 1]))),
+        Status.FAILED_PRECONDITION,
+        "no OKT and no txs: if that is not the sender, the signature is not over these tx bytes",
     )
     expect_error(
         lambda: broadcast(txs, resign(raw, sig[:64] + b"\x07")),

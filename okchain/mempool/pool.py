@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from okchain.app import Application
 from okchain.crypto.address import Address
 from okchain.crypto.hashing import sha256
+from okchain.deliver import unknown_signer_hint
 from okchain.errors import OKChainError
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank.keeper import get_balance
@@ -209,8 +210,8 @@ class Mempool:
             return _refuse(
                 tx_hash,
                 Code.INSUFFICIENT_FEE_FUNDS,
-                f"insufficient funds for the fees of waiting txs: "
-                f"balance {funds}{OKT_DENOM}, needs {fees}{OKT_DENOM}",
+                f"insufficient funds for the fees of waiting txs: balance {funds}{OKT_DENOM}, needs "
+                f"{fees}{OKT_DENOM}" + unknown_signer_hint(self._check_state, entry.signer),
             )
         entry.since = self.app.last.height
         waiting[tx.nonce] = entry
