@@ -147,10 +147,6 @@ class Application:
         self.tree = SparseMerkleTree(db, schema.MERKLE, cache_size=tree_cache_size)
         self._pending: FinalizedBlock | None = None
         self._prepared: _Execution | None = None
-        self._accepted: tuple[int, bytes] = (
-            -1,
-            b"",
-        )  # (committed height, block hash) process_proposal passed
         self._max_header_bytes = field_bytes(max_header_bytes(self.chain_id))
         # keys the last finalized block's end hook wrote: the mempool's fast path must not keep a check
         # state that caches any of them (they changed outside every tx)

@@ -103,6 +103,9 @@ def test_snapshot_to_restart_end_to_end(node_factory: Any, tmp_path: Path) -> No
 
     node.start()
     info = cli_json("query", "node", "--node", node.target)
+    fields = query_pb2.NodeInfoResponse.DESCRIPTOR.fields_by_name
+    assert set(info) == set(fields), "query node prints every NodeInfo field"
+    assert info["is_validator"] is True and info["catching_up"] is False and len(info["node_id"]) == 40
     min_gas_price = int(info["min_gas_price"])
     fee = GAS * min_gas_price
     assert balance(node, keys[1]) == GENESIS_BALANCE

@@ -217,6 +217,13 @@ def _node(args: argparse.Namespace) -> int:
             "validator_address": r.validator_address.hex(),
             "min_gas_price": r.min_gas_price,
             "genesis_accounts": str(r.genesis_accounts),
+            "node_id": r.node_id,
+            "p2p_port": r.p2p_port,
+            "peers": r.peers,
+            "catching_up": r.catching_up,
+            "is_validator": r.is_validator,
+            "consensus_height": str(r.consensus_height),
+            "consensus_round": r.consensus_round,
         }
     )
     return 0

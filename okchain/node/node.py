@@ -334,16 +334,15 @@ class Node:
                 event.set()
         while len(self._recent) > RECENT_TXS:
             self._recent.popitem(last=False)
-        if block.txs:
-            log.info(
-                "committed height=%d round=%d txs=%d app_hash=%s mempool=%d in %.0f ms",
-                last.height,
-                commit.round,
-                len(block.txs),
-                last.app_hash.hex()[:16],
-                len(self.mempool),
-                (time.perf_counter() - started) * 1000,
-            )
+        log.info(
+            "committed height=%d round=%d txs=%d app_hash=%s mempool=%d in %.0f ms",
+            last.height,
+            commit.round,
+            len(block.txs),
+            last.app_hash.hex()[:16],
+            len(self.mempool),
+            (time.perf_counter() - started) * 1000,
+        )
 
     async def _before_apply(self, block: Block) -> None:
         await self.consensus_reactor.warmed(block)
