@@ -276,8 +276,8 @@ class Application:
 
         Mempool txs were checked in arrival order, but fee priority may reorder them across accounts (a
         spend can come before the transfer that funds it), so the proposer runs them here and keeps only
-        those that succeed. The execution is kept: ``finalize_block`` of a block
-        with exactly these txs reuses it.
+        those that succeed. The execution is kept: ``finalize_block`` of a block with exactly these txs
+        reuses it.
         """
         params = self.params
         room = params.max_block_bytes - self._block_overhead_bytes()
