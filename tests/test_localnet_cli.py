@@ -143,3 +143,35 @@ def test_script_starts_reports_and_stops_a_one_validator_localnet(tmp_path: Path
     assert (out / "node0.log").read_text().rstrip().endswith("okchain node stopped")
     down = localnet_script("status", "--dir", str(out))
     assert down.returncode == 1 and "node0   validator stopped     unreachable" in down.stdout
+
+
+def test_script_start_fails_when_a_node_cannot_bind_and_status_names_an_impostor(tmp_path: Path) -> None:
+    """A port already in use: the node exits, and ``start`` must say so and fail instead of exiting 0; a
+    process of another chain answering on a node's gRPC port is not taken for that node."""
+    impostor_dir, out = tmp_path / "other", tmp_path / "net"
+    create_localnet(impostor_dir, 1, block_time_ms=100, chain_id="okchain-other-1")
+    create_localnet(out, 1, block_time_ms=100)
+    (impostor,) = load_manifest(impostor_dir)
+    (node,) = load_manifest(out)
+    config = Home(out / node.home).config_file  # our node's gRPC port is where the impostor serves
+    config.write_text(config.read_text().replace(node.grpc, impostor.grpc))
+    manifest = json.loads((out / "localnet.json").read_text())
+    manifest["nodes"][0]["grpc"] = impostor.grpc
+    (out / "localnet.json").write_text(json.dumps(manifest))
+    try:
+        assert localnet_script("start", "--dir", str(impostor_dir)).returncode == 0
+        failed = localnet_script("start", "--dir", str(out))
+        assert failed.returncode == 1, failed.stdout
+        assert "node0 exited during start-up" in failed.stderr, failed.stderr
+        status = subprocess.run(
+            [str(REPO / ".venv/bin/okchaind"), "testnet-status", "--dir", str(out), "--json"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert status.returncode == 1
+        error = json.loads(status.stdout)[0]["error"]
+        assert f"answers as node {impostor.node_id} of chain 'okchain-other-1', not as node0" in error
+    finally:
+        localnet_script("stop", "--dir", str(out))
+        localnet_script("stop", "--dir", str(impostor_dir))

@@ -256,6 +256,12 @@ def node_status(directory: Path, node: LocalnetNode, timeout: float) -> dict[str
         return out
     finally:
         client.channel.close()
+    if info.node_id != node.node_id:  # another process holds the port this node should have bound
+        out["error"] = (
+            f"{node.grpc} answers as node {info.node_id or '?'} of chain {info.chain_id!r}, not as "
+            f"{node.name} ({node.node_id}) of this localnet"
+        )
+        return out
     out.update(
         height=info.latest_height,
         app_hash=info.app_hash.hex(),
