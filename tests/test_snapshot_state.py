@@ -236,6 +236,24 @@ def test_cli_export_import_and_start(tmp_path: Path) -> None:
     )
     assert out["chunks"] == out["keys"] > 2
 
+    # a home of its own genesis (another validator key) cannot take the snapshot, and says what to do
+    fresh = init_node(tmp_path, keys, name="c").home
+    refused = okchaind("snapshot", "import", "--home", str(fresh), str(snap), check=False)
+    assert (
+        refused.returncode == 1
+        and "must be the snapshot's chain's genesis: pass it with --genesis" in refused.stderr
+    )
+    genesis = str(source.home / "config" / "genesis.json")
+    adopted = json.loads(
+        okchaind("snapshot", "import", "--home", str(fresh), str(snap), "--genesis", genesis).stdout
+    )
+    assert adopted["height"] == out["height"] and adopted["app_hash"] == out["app_hash"]
+    assert (fresh / "config" / "genesis.json").read_bytes() == (
+        source.home / "config" / "genesis.json"
+    ).read_bytes()
+    again = okchaind("snapshot", "import", "--home", str(fresh), str(snap), "--genesis", genesis, check=False)
+    assert again.returncode == 1 and "already holds data" in again.stderr
+
     home = tmp_path / "b"
     shutil.copytree(source.home / "config", home / "config")
     imported = json.loads(okchaind("snapshot", "import", "--home", str(home), str(snap)).stdout)

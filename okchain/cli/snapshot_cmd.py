@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
 from okchain.app import genesis_marker
@@ -10,7 +11,7 @@ from okchain.genesis.document import load_genesis
 from okchain.node.home import Home
 from okchain.state import blockstore
 from okchain.state.leveldb import LevelDB
-from okchain.state.snapshot import export_snapshot, import_snapshot
+from okchain.state.snapshot import SnapshotError, export_snapshot, import_snapshot
 from okchain.state.store import StoreError
 
 
@@ -26,6 +27,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     imp = s.add_parser("import", help="start an initialised home with no data from a verified snapshot")
     add_home_arg(imp)
     imp.add_argument("snapshot", type=Path, help="snapshot directory")
+    imp.add_argument(
+        "--genesis",
+        type=Path,
+        default=None,
+        help="the snapshot's chain's genesis.json, put into the home first (a home made by `okchaind init` "
+        "holds a genesis of its own)",
+    )
     imp.set_defaults(func=cmd_import)
 
 
@@ -34,6 +42,14 @@ def _home(path: Path) -> Home:
     if not home.initialised():
         raise CLIError(f"{home.root} is not an initialised home; run `okchaind init` first")
     return home
+
+
+def _adopt_genesis(db: LevelDB, home: Home, path: Path) -> None:
+    """Put the genesis at ``path`` into an empty home, checked first, so the import can verify against it."""
+    for _ in db.iterate(b""):
+        raise CLIError(f"{home.root} already holds data; --genesis is only for a home with no data yet")
+    load_genesis(path)  # refuses a malformed document before the home's own is replaced
+    shutil.copyfile(path, home.genesis_file)
 
 
 def _open(home: Home) -> LevelDB:
@@ -74,16 +90,24 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     home = _home(args.home)
-    genesis = load_genesis(home.genesis_file)
     db = _open(home)
     try:
-        last = import_snapshot(
-            db,
-            args.snapshot,
-            chain_id=genesis.header.chain_id,
-            validators=genesis.header.validators,
-            genesis_marker=genesis_marker(genesis),
-        )
+        if args.genesis is not None:
+            _adopt_genesis(db, home, args.genesis)
+        genesis = load_genesis(home.genesis_file)
+        try:
+            last = import_snapshot(
+                db,
+                args.snapshot,
+                chain_id=genesis.header.chain_id,
+                validators=genesis.header.validators,
+                genesis_marker=genesis_marker(genesis),
+            )
+        except SnapshotError as exc:
+            if args.genesis is not None:
+                raise
+            hint = f"{home.genesis_file} must be the snapshot's chain's genesis: pass it with --genesis FILE"
+            raise CLIError(f"{exc} ({hint})") from exc
     finally:
         db.close()
     print(
