@@ -91,9 +91,11 @@ class BlockWatcher(threading.Thread):
         while self.height < latest:
             r = self.node.block(self.height + 1)
             self.height += 1
-            for raw in r.block.txs:
-                self.committed_at[sha256(raw)] = seen
-            self.failed += sum(1 for x in r.results.tx_results if x.code != 0)
+            for raw, result in zip(r.block.txs, r.results.tx_results, strict=True):
+                if result.code == 0:  # a tx counts as committed only when it succeeded
+                    self.committed_at[sha256(raw)] = seen
+                else:
+                    self.failed += 1
             self.blocks.append((self.height, seen, len(r.block.txs), r.block.header.time_ns))
 
 
