@@ -69,7 +69,10 @@ class BlockWatcher(threading.Thread):
         super().__init__(daemon=True)
         self.node = node
         self.height = from_height
-        self.committed_at: dict[bytes, float] = {}
+        self.committed_at: dict[bytes, float] = {}  # successful txs only
+        self.in_block: set[bytes] = (
+            set()
+        )  # every tx seen in a block, failed or not (the drain waits for them)
         self.blocks: list[tuple[int, float, int, int]] = []  # height, seen at, txs, header time ns
         self.failed = 0
         self.errors = 0
@@ -92,6 +95,7 @@ class BlockWatcher(threading.Thread):
             r = self.node.block(self.height + 1)
             self.height += 1
             for raw, result in zip(r.block.txs, r.results.tx_results, strict=True):
+                self.in_block.add(sha256(raw))
                 if result.code == 0:  # a tx counts as committed only when it succeeded
                     self.committed_at[sha256(raw)] = seen
                 else:
@@ -253,7 +257,8 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
             deadline = time.perf_counter() + args.drain_s
             pending = [(w.committed_at, sent) for w, sent in zip(watchers, submitted, strict=True)]
             while (
-                any(h not in seen for seen, sent in pending for h in sent) and time.perf_counter() < deadline
+                any(h not in w.in_block for w, sent in zip(watchers, submitted, strict=True) for h in sent)
+                and time.perf_counter() < deadline
             ):
                 time.sleep(0.2)
             cpu_after, own_after, wall_after = node_cpu(net), time.process_time(), time.perf_counter()
