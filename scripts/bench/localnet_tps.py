@@ -338,7 +338,7 @@ def main() -> int:
     args = parser.parse_args()
     if not 1 <= args.batch <= 1000:
         parser.error("--batch must be 1..1000 (the node's BroadcastTxs limit)")
-    emit(run(args), args.out)
+    emit(run(args), args.out, headline="committed_tps")
     return 0
 
 

@@ -118,7 +118,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-results/node_tps.json"))
     args = parser.parse_args()
     r = run(args.accounts, args.rounds, args.batch, args.threads, args.block_time_ms)
-    emit(r, args.out)
+    emit(r, args.out, headline="committed_tps")
     return 0
 
 

@@ -155,7 +155,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-results/transfer_tps.json"))
     args = parser.parse_args()
     r = run(args.accounts, args.txs_per_account, args.block_txs, args.sig_workers)
-    emit(r, args.out)
+    emit(r, args.out, headline="commit_tps")
     return 0
 
 
