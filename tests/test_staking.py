@@ -103,9 +103,19 @@ def test_weight_doubles_every_52_weeks_counts_whole_weeks_and_can_be_constant() 
 
 # --- codec ---
 def test_staking_messages_round_trip_through_the_codec() -> None:
-    msgs = [create(0), EditValidator(None, 0), EditValidator(Description("m"), None), Deposit(5), Withdraw(5),
-            Vote((A.address, B.address)), RegisterProxy(), UnregisterProxy(), BindProxy(C.address),
-            UnbindProxy(), DestroyValidator()]  # fmt: skip
+    msgs = [
+        create(0),
+        EditValidator(None, 0),
+        EditValidator(Description("m"), None),
+        Deposit(5),
+        Withdraw(5),
+        Vote((A.address, B.address)),
+        RegisterProxy(),
+        UnregisterProxy(),
+        BindProxy(C.address),
+        UnbindProxy(),
+        DestroyValidator(),
+    ]
     for msg in msgs:
         assert codec.from_proto(codec.to_proto(msg), "message 0") == msg
 
@@ -113,23 +123,70 @@ def test_staking_messages_round_trip_through_the_codec() -> None:
 @pytest.mark.parametrize(
     ("msg", "reason"),
     [
-        (tx_pb2.Msg(create_validator=pb.MsgCreateValidator(
-            description=pb.Description(moniker="m"), pubkey=b"x" * 31, commission_rate="0", max_rate="0",
-            max_change_rate="0")), "consensus pubkey must be 32 bytes, got 31"),
-        (tx_pb2.Msg(create_validator=pb.MsgCreateValidator(
-            description=pb.Description(moniker="m"), pubkey=b"x" * 32, commission_rate="2", max_rate="1",
-            max_change_rate="0")), "commission rate 2 exceeds the max rate 1"),
-        (tx_pb2.Msg(create_validator=pb.MsgCreateValidator(
-            description=pb.Description(moniker="m"), pubkey=b"x" * 32, commission_rate="0",
-            max_rate=str(2 * 10**18), max_change_rate="0")), "exceeds 100%"),
-        (tx_pb2.Msg(create_validator=pb.MsgCreateValidator(
-            description=pb.Description(moniker="m"), pubkey=b"x" * 32, commission_rate="0", max_rate="1",
-            max_change_rate="2")), "max change rate 2 exceeds the max rate 1"),
-        (tx_pb2.Msg(create_validator=pb.MsgCreateValidator(
-            description=pb.Description(), pubkey=b"x" * 32, commission_rate="0", max_rate="1",
-            max_change_rate="0")), "moniker must not be empty"),
-        (tx_pb2.Msg(edit_validator=pb.MsgEditValidator(description=pb.Description(moniker="m" * 71))),
-         "moniker is 71 characters, limit is 70"),
+        (
+            tx_pb2.Msg(
+                create_validator=pb.MsgCreateValidator(
+                    description=pb.Description(moniker="m"),
+                    pubkey=b"x" * 31,
+                    commission_rate="0",
+                    max_rate="0",
+                    max_change_rate="0",
+                )
+            ),
+            "consensus pubkey must be 32 bytes, got 31",
+        ),
+        (
+            tx_pb2.Msg(
+                create_validator=pb.MsgCreateValidator(
+                    description=pb.Description(moniker="m"),
+                    pubkey=b"x" * 32,
+                    commission_rate="2",
+                    max_rate="1",
+                    max_change_rate="0",
+                )
+            ),
+            "commission rate 2 exceeds the max rate 1",
+        ),
+        (
+            tx_pb2.Msg(
+                create_validator=pb.MsgCreateValidator(
+                    description=pb.Description(moniker="m"),
+                    pubkey=b"x" * 32,
+                    commission_rate="0",
+                    max_rate=str(2 * 10**18),
+                    max_change_rate="0",
+                )
+            ),
+            "exceeds 100%",
+        ),
+        (
+            tx_pb2.Msg(
+                create_validator=pb.MsgCreateValidator(
+                    description=pb.Description(moniker="m"),
+                    pubkey=b"x" * 32,
+                    commission_rate="0",
+                    max_rate="1",
+                    max_change_rate="2",
+                )
+            ),
+            "max change rate 2 exceeds the max rate 1",
+        ),
+        (
+            tx_pb2.Msg(
+                create_validator=pb.MsgCreateValidator(
+                    description=pb.Description(),
+                    pubkey=b"x" * 32,
+                    commission_rate="0",
+                    max_rate="1",
+                    max_change_rate="0",
+                )
+            ),
+            "moniker must not be empty",
+        ),
+        (
+            tx_pb2.Msg(edit_validator=pb.MsgEditValidator(description=pb.Description(moniker="m" * 71))),
+            "moniker is 71 characters, limit is 70",
+        ),
         (tx_pb2.Msg(edit_validator=pb.MsgEditValidator()), "edit validator changes nothing"),
         (tx_pb2.Msg(vote=pb.MsgVote()), "a vote names at least one validator"),
         (tx_pb2.Msg(vote=pb.MsgVote(validators=[b"a" * 20, b"a" * 20])), "a vote names a validator twice"),
@@ -137,7 +194,7 @@ def test_staking_messages_round_trip_through_the_codec() -> None:
         (tx_pb2.Msg(deposit=pb.MsgDeposit(amount="0")), "amount must be positive"),
         (tx_pb2.Msg(bind_proxy=pb.MsgBindProxy(proxy=b"")), "address must be 20 bytes, got 0"),
     ],
-)  # fmt: skip
+)
 def test_malformed_staking_messages_are_refused_at_decoding(msg: tx_pb2.Msg, reason: str) -> None:
     with pytest.raises(TxDecodeError, match=reason.replace("(", r"\(")):
         codec.from_proto(msg, "message 0")
@@ -165,14 +222,24 @@ def test_create_validator_locks_the_minimum_self_deposit_as_shares(chain: Stakin
 
 def test_create_validator_refusals(chain: StakingChain, tmp_path: Path) -> None:
     chain.ok(A, create(0))
-    assert_refused_only_fee(chain, A, create(1), Code.STAKING_VALIDATOR_EXISTS,
-                            f"{_cs(A)} already operates a validator")  # fmt: skip
-    assert_refused_only_fee(chain, B, create(0), Code.STAKING_VALIDATOR_EXISTS,
-                            f"consensus key {consensus_key(0).hex()} is already used by {_cs(A)}")  # fmt: skip
+    assert_refused_only_fee(
+        chain, A, create(1), Code.STAKING_VALIDATOR_EXISTS, f"{_cs(A)} already operates a validator"
+    )
+    assert_refused_only_fee(
+        chain,
+        B,
+        create(0),
+        Code.STAKING_VALIDATOR_EXISTS,
+        f"consensus key {consensus_key(0).hex()} is already used by {_cs(A)}",
+    )
     poor = new_chain(MemoryKV(), balance=MIN_SELF)
-    assert_refused_only_fee(poor, A, create(0), Code.INSUFFICIENT_FUNDS,
-                            f"insufficient funds for minimum self-deposit: balance {MIN_SELF - 10**15}okt, "
-                            f"needs {MIN_SELF}okt")  # fmt: skip
+    assert_refused_only_fee(
+        poor,
+        A,
+        create(0),
+        Code.INSUFFICIENT_FUNDS,
+        f"insufficient funds for minimum self-deposit: balance {MIN_SELF - 10**15}okt, needs {MIN_SELF}okt",
+    )
 
 
 def _cs(key: object) -> str:
@@ -189,21 +256,41 @@ def test_edit_validator_description_and_commission_rules(chain: StakingChain) ->
     v = queries.validator(chain.db, A.address)
     assert v is not None and v.description == Description("renamed") and v.commission_rate == RATE
     next_ns = created.commission_time_ns + PARAMS.staking_commission_interval_seconds * SECOND
-    assert_refused_only_fee(chain, A, EditValidator(None, 2 * RATE), Code.STAKING_COMMISSION_CHANGE,
-                            f"commission was last changed at block time {created.commission_time_ns}; "
-                            f"the next change is allowed from {next_ns}")  # fmt: skip
+    assert_refused_only_fee(
+        chain,
+        A,
+        EditValidator(None, 2 * RATE),
+        Code.STAKING_COMMISSION_CHANGE,
+        f"commission was last changed at block time {created.commission_time_ns}; "
+        f"the next change is allowed from {next_ns}",
+    )
     chain.produce([], after_ns=10 * SECOND)
     chain.produce([])  # txs see the previous block's time: now past the interval
-    assert_refused_only_fee(chain, A, EditValidator(None, 6 * RATE), Code.STAKING_COMMISSION_CHANGE,
-                            f"commission rate {6 * RATE} exceeds the max rate {5 * RATE}")  # fmt: skip
-    assert_refused_only_fee(chain, A, EditValidator(None, 3 * RATE), Code.STAKING_COMMISSION_CHANGE,
-                            f"commission change {RATE} -> {3 * RATE} exceeds the max change rate {RATE}")  # fmt: skip
+    assert_refused_only_fee(
+        chain,
+        A,
+        EditValidator(None, 6 * RATE),
+        Code.STAKING_COMMISSION_CHANGE,
+        f"commission rate {6 * RATE} exceeds the max rate {5 * RATE}",
+    )
+    assert_refused_only_fee(
+        chain,
+        A,
+        EditValidator(None, 3 * RATE),
+        Code.STAKING_COMMISSION_CHANGE,
+        f"commission change {RATE} -> {3 * RATE} exceeds the max change rate {RATE}",
+    )
     chain.ok(A, EditValidator(None, 2 * RATE))
     changed = queries.validator(chain.db, A.address)
     assert changed is not None and changed.commission_rate == 2 * RATE
     assert changed.commission_time_ns > created.commission_time_ns
-    assert_refused_only_fee(chain, B, EditValidator(None, 0), Code.STAKING_UNKNOWN_VALIDATOR,
-                            f"cannot edit validator: {_cs(B)} operates no validator")  # fmt: skip
+    assert_refused_only_fee(
+        chain,
+        B,
+        EditValidator(None, 0),
+        Code.STAKING_UNKNOWN_VALIDATOR,
+        f"cannot edit validator: {_cs(B)} operates no validator",
+    )
 
 
 def test_destroy_unbonds_the_self_deposit_and_takes_no_more_votes(chain: StakingChain) -> None:
@@ -217,37 +304,74 @@ def test_destroy_unbonds_the_self_deposit_and_takes_no_more_votes(chain: Staking
     assert v.shares == voter_shares(chain, B)  # its voter's shares stay until the voter moves them
     completion = start + PARAMS.staking_unbonding_seconds * SECOND
     assert queries.unbondings(chain.db, A.address) == [queries.Unbonding(completion, MIN_SELF)]
-    assert_refused_only_fee(chain, C, Vote((A.address,)), Code.STAKING_NO_DEPOSIT,
-                            "nothing to vote with: deposit first")  # fmt: skip
+    assert_refused_only_fee(
+        chain, C, Vote((A.address,)), Code.STAKING_NO_DEPOSIT, "nothing to vote with: deposit first"
+    )
     chain.ok(C, Deposit(OKT))
-    assert_refused_only_fee(chain, C, Vote((A.address,)), Code.STAKING_VALIDATOR_DESTROYED,
-                            f"cannot vote: validator {_cs(A)} is destroyed")  # fmt: skip
-    assert_refused_only_fee(chain, A, DestroyValidator(), Code.STAKING_VALIDATOR_DESTROYED,
-                            f"cannot destroy validator: validator {_cs(A)} is destroyed")  # fmt: skip
-    assert_refused_only_fee(chain, A, create(1), Code.STAKING_VALIDATOR_EXISTS,
-                            f"{_cs(A)} already operates a validator")  # fmt: skip
+    assert_refused_only_fee(
+        chain,
+        C,
+        Vote((A.address,)),
+        Code.STAKING_VALIDATOR_DESTROYED,
+        f"cannot vote: validator {_cs(A)} is destroyed",
+    )
+    assert_refused_only_fee(
+        chain,
+        A,
+        DestroyValidator(),
+        Code.STAKING_VALIDATOR_DESTROYED,
+        f"cannot destroy validator: validator {_cs(A)} is destroyed",
+    )
+    assert_refused_only_fee(
+        chain, A, create(1), Code.STAKING_VALIDATOR_EXISTS, f"{_cs(A)} already operates a validator"
+    )
     chain.ok(D, create(3))
     chain.ok(B, Vote((D.address,)))  # the last vote leaves: the destroyed validator is gone
     assert queries.validator(chain.db, A.address) is None
-    assert_refused_only_fee(chain, A, create(0), Code.STAKING_VALIDATOR_EXISTS,
-                            f"consensus key {consensus_key(0).hex()} is already used by {_cs(A)}")  # fmt: skip
+    assert_refused_only_fee(
+        chain,
+        A,
+        create(0),
+        Code.STAKING_VALIDATOR_EXISTS,
+        f"consensus key {consensus_key(0).hex()} is already used by {_cs(A)}",
+    )
     chain.ok(A, create(1))  # the operator may run a new validator with a new key
     check_invariants(chain.db)
 
 
 # --- deposit / withdraw / unbonding ---
 def test_deposit_and_withdraw_minimums_and_limits(chain: StakingChain) -> None:
-    assert_refused_only_fee(chain, A, Deposit(MIN - 1), Code.STAKING_BELOW_MINIMUM,
-                            f"deposit of {MIN - 1} is below the minimum {MIN}")  # fmt: skip
+    assert_refused_only_fee(
+        chain,
+        A,
+        Deposit(MIN - 1),
+        Code.STAKING_BELOW_MINIMUM,
+        f"deposit of {MIN - 1} is below the minimum {MIN}",
+    )
     chain.ok(A, Deposit(MIN))
     assert queries.voter(chain.db, A.address).deposit == MIN
-    assert_refused_only_fee(chain, A, Withdraw(MIN - 1), Code.STAKING_BELOW_MINIMUM,
-                            f"withdraw of {MIN - 1} is below the minimum {MIN}")  # fmt: skip
-    assert_refused_only_fee(chain, A, Withdraw(2 * MIN), Code.STAKING_INSUFFICIENT_DEPOSIT,
-                            f"cannot withdraw {2 * MIN}: the deposit is {MIN}")  # fmt: skip
+    assert_refused_only_fee(
+        chain,
+        A,
+        Withdraw(MIN - 1),
+        Code.STAKING_BELOW_MINIMUM,
+        f"withdraw of {MIN - 1} is below the minimum {MIN}",
+    )
+    assert_refused_only_fee(
+        chain,
+        A,
+        Withdraw(2 * MIN),
+        Code.STAKING_INSUFFICIENT_DEPOSIT,
+        f"cannot withdraw {2 * MIN}: the deposit is {MIN}",
+    )
     balance = bank.get_balance(chain.db, B.address, "okt")
-    assert_refused_only_fee(chain, B, Deposit(balance), Code.INSUFFICIENT_FUNDS,
-                            f"insufficient funds for deposit: balance {balance - 10**15}okt, needs {balance}okt")  # fmt: skip
+    assert_refused_only_fee(
+        chain,
+        B,
+        Deposit(balance),
+        Code.INSUFFICIENT_FUNDS,
+        f"insufficient funds for deposit: balance {balance - 10**15}okt, needs {balance}okt",
+    )
 
 
 def test_withdraw_unbonds_and_the_block_end_returns_the_okt_at_its_completion_time(
@@ -352,13 +476,24 @@ def test_vote_refusals(tmp_path: Path) -> None:
     chain = new_chain(MemoryKV(), dataclasses.replace(PARAMS, staking_max_votes=2))
     _two_validators(chain)
     chain.ok(C, create(2))
-    assert_refused_only_fee(chain, D, Vote((A.address,)), Code.STAKING_NO_DEPOSIT,
-                            "nothing to vote with: deposit first")  # fmt: skip
+    assert_refused_only_fee(
+        chain, D, Vote((A.address,)), Code.STAKING_NO_DEPOSIT, "nothing to vote with: deposit first"
+    )
     chain.ok(D, Deposit(OKT))
-    assert_refused_only_fee(chain, D, Vote((A.address, B.address, C.address)), Code.STAKING_TOO_MANY_VOTES,
-                            "vote names 3 validators, limit is 2")  # fmt: skip
-    assert_refused_only_fee(chain, D, Vote((A.address, E.address)), Code.STAKING_UNKNOWN_VALIDATOR,
-                            f"cannot vote: {_cs(E)} operates no validator")  # fmt: skip
+    assert_refused_only_fee(
+        chain,
+        D,
+        Vote((A.address, B.address, C.address)),
+        Code.STAKING_TOO_MANY_VOTES,
+        "vote names 3 validators, limit is 2",
+    )
+    assert_refused_only_fee(
+        chain,
+        D,
+        Vote((A.address, E.address)),
+        Code.STAKING_UNKNOWN_VALIDATOR,
+        f"cannot vote: {_cs(E)} operates no validator",
+    )
     chain.ok(D, Vote((A.address, C.address)))
     check_invariants(chain.db)
 
@@ -382,8 +517,13 @@ def test_proxy_votes_with_its_own_and_its_bound_deposits(chain: StakingChain) ->
     w = w_now(chain)
     chain.ok(D, Deposit(OKT))  # a bound deposit counts for the proxy at once
     assert voter_shares(chain, C) == shares(15 * OKT, w)
-    assert_refused_only_fee(chain, D, Vote((A.address,)), Code.STAKING_BOUND_TO_PROXY,
-                            f"bound to proxy {_cs(C)}: unbind before voting yourself")  # fmt: skip
+    assert_refused_only_fee(
+        chain,
+        D,
+        Vote((A.address,)),
+        Code.STAKING_BOUND_TO_PROXY,
+        f"bound to proxy {_cs(C)}: unbind before voting yourself",
+    )
     check_invariants(chain.db)
     w = w_now(chain)
     chain.ok(D, UnbindProxy())
@@ -413,8 +553,9 @@ def test_unregistering_a_proxy_unbinds_every_bound_account(chain: StakingChain) 
 
 
 def test_proxy_refusals(chain: StakingChain) -> None:
-    assert_refused_only_fee(chain, C, RegisterProxy(), Code.STAKING_NO_DEPOSIT,
-                            "deposit before registering as a proxy")  # fmt: skip
+    assert_refused_only_fee(
+        chain, C, RegisterProxy(), Code.STAKING_NO_DEPOSIT, "deposit before registering as a proxy"
+    )
     assert_refused_only_fee(chain, C, UnregisterProxy(), Code.STAKING_PROXY_RULE, "not a registered proxy")
     chain.ok(C, Deposit(OKT))
     chain.ok(C, RegisterProxy())
@@ -424,21 +565,34 @@ def test_proxy_refusals(chain: StakingChain) -> None:
     assert_refused_only_fee(
         chain, C, BindProxy(C.address), Code.STAKING_PROXY_RULE, "cannot bind to yourself"
     )
-    assert_refused_only_fee(chain, D, BindProxy(C.address), Code.STAKING_NO_DEPOSIT,
-                            "deposit before binding to a proxy")  # fmt: skip
-    assert_refused_only_fee(chain, D, BindProxy(E.address), Code.STAKING_PROXY_RULE,
-                            f"{_cs(E)} is not a registered proxy")  # fmt: skip
+    assert_refused_only_fee(
+        chain, D, BindProxy(C.address), Code.STAKING_NO_DEPOSIT, "deposit before binding to a proxy"
+    )
+    assert_refused_only_fee(
+        chain, D, BindProxy(E.address), Code.STAKING_PROXY_RULE, f"{_cs(E)} is not a registered proxy"
+    )
     assert_refused_only_fee(chain, D, UnbindProxy(), Code.STAKING_PROXY_RULE, "not bound to a proxy")
     chain.ok(E, Deposit(OKT))
     chain.ok(E, RegisterProxy())
-    assert_refused_only_fee(chain, E, BindProxy(C.address), Code.STAKING_PROXY_RULE,
-                            "a proxy cannot bind to another proxy: unregister first")  # fmt: skip
+    assert_refused_only_fee(
+        chain,
+        E,
+        BindProxy(C.address),
+        Code.STAKING_PROXY_RULE,
+        "a proxy cannot bind to another proxy: unregister first",
+    )
     chain.ok(D, Deposit(OKT))
     chain.ok(D, BindProxy(C.address))
-    assert_refused_only_fee(chain, D, BindProxy(C.address), Code.STAKING_PROXY_RULE,
-                            f"already bound to {_cs(C)}")  # fmt: skip
-    assert_refused_only_fee(chain, D, RegisterProxy(), Code.STAKING_PROXY_RULE,
-                            f"bound to proxy {_cs(C)}: a proxy cannot have a proxy")  # fmt: skip
+    assert_refused_only_fee(
+        chain, D, BindProxy(C.address), Code.STAKING_PROXY_RULE, f"already bound to {_cs(C)}"
+    )
+    assert_refused_only_fee(
+        chain,
+        D,
+        RegisterProxy(),
+        Code.STAKING_PROXY_RULE,
+        f"bound to proxy {_cs(C)}: a proxy cannot have a proxy",
+    )
     chain.ok(D, BindProxy(E.address))  # rebinding moves the deposit from one proxy to the other
     assert (queries.voter(chain.db, C.address).bound, queries.voter(chain.db, E.address).bound) == (0, OKT)
     check_invariants(chain.db)

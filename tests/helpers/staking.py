@@ -33,8 +33,9 @@ def consensus_key(i: int) -> bytes:
 
 
 def create(i: int, moniker: str = "node") -> CreateValidator:
-    return CreateValidator(Description(moniker, "id", "https://ok.example", "d"), consensus_key(i), RATE,
-                           5 * RATE, RATE)  # fmt: skip
+    return CreateValidator(
+        Description(moniker, "id", "https://ok.example", "d"), consensus_key(i), RATE, 5 * RATE, RATE
+    )
 
 
 class StakingChain(Chain):
