@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from okchain._pb.staking.v1 import staking_pb2 as pb
 from okchain._pb.tx.v1 import tx_pb2
+from okchain.crypto.address import to_checksum
+from okchain.crypto.secp import AccountKey
 from okchain.modules.bank import keeper as bank
 from okchain.modules.staking import codec, queries
 from okchain.modules.staking import keeper as k
@@ -70,8 +72,8 @@ def w_now(chain: StakingChain) -> int:
     return weight(chain.app.last.time_ns, False)
 
 
-def voter_shares(chain: StakingChain, key: object) -> int:
-    return queries.voter(chain.db, key.address).shares  # type: ignore[attr-defined]
+def voter_shares(chain: StakingChain, key: AccountKey) -> int:
+    return queries.voter(chain.db, key.address).shares
 
 
 # --- weight ---
@@ -120,69 +122,27 @@ def test_staking_messages_round_trip_through_the_codec() -> None:
         assert codec.from_proto(codec.to_proto(msg), "message 0") == msg
 
 
+def _create_pb(**fields: object) -> tx_pb2.Msg:
+    """A CreateValidator case: moniker "m", a 32-byte key, rates 0 / 1 / 0, with ``fields`` replaced."""
+    base: dict[str, object] = dict(
+        description=pb.Description(moniker="m"),
+        pubkey=b"x" * 32,
+        commission_rate="0",
+        max_rate="1",
+        max_change_rate="0",
+    )
+    return tx_pb2.Msg(create_validator=pb.MsgCreateValidator(**(base | fields)))
+
+
 @pytest.mark.parametrize(
     ("msg", "reason"),
     [
-        (
-            tx_pb2.Msg(
-                create_validator=pb.MsgCreateValidator(
-                    description=pb.Description(moniker="m"),
-                    pubkey=b"x" * 31,
-                    commission_rate="0",
-                    max_rate="0",
-                    max_change_rate="0",
-                )
-            ),
-            "consensus pubkey must be 32 bytes, got 31",
-        ),
-        (
-            tx_pb2.Msg(
-                create_validator=pb.MsgCreateValidator(
-                    description=pb.Description(moniker="m"),
-                    pubkey=b"x" * 32,
-                    commission_rate="2",
-                    max_rate="1",
-                    max_change_rate="0",
-                )
-            ),
-            "commission rate 2 exceeds the max rate 1",
-        ),
-        (
-            tx_pb2.Msg(
-                create_validator=pb.MsgCreateValidator(
-                    description=pb.Description(moniker="m"),
-                    pubkey=b"x" * 32,
-                    commission_rate="0",
-                    max_rate=str(2 * 10**18),
-                    max_change_rate="0",
-                )
-            ),
-            "exceeds 100%",
-        ),
-        (
-            tx_pb2.Msg(
-                create_validator=pb.MsgCreateValidator(
-                    description=pb.Description(moniker="m"),
-                    pubkey=b"x" * 32,
-                    commission_rate="0",
-                    max_rate="1",
-                    max_change_rate="2",
-                )
-            ),
-            "max change rate 2 exceeds the max rate 1",
-        ),
-        (
-            tx_pb2.Msg(
-                create_validator=pb.MsgCreateValidator(
-                    description=pb.Description(),
-                    pubkey=b"x" * 32,
-                    commission_rate="0",
-                    max_rate="1",
-                    max_change_rate="0",
-                )
-            ),
-            "moniker must not be empty",
-        ),
+        (_create_pb(pubkey=b"x" * 31), "consensus pubkey must be 32 bytes, got 31"),
+        (_create_pb(commission_rate="2"), "commission rate 2 exceeds the max rate 1"),
+        (_create_pb(max_rate=str(2 * 10**18)), "exceeds 100%"),
+        (_create_pb(max_change_rate="2"), "max change rate 2 exceeds the max rate 1"),
+        (_create_pb(description=pb.Description()), "moniker must not be empty"),
+        (_create_pb(max_rate="-1"), "is not a non-negative integer"),
         (
             tx_pb2.Msg(edit_validator=pb.MsgEditValidator(description=pb.Description(moniker="m" * 71))),
             "moniker is 71 characters, limit is 70",
@@ -242,10 +202,8 @@ def test_create_validator_refusals(chain: StakingChain, tmp_path: Path) -> None:
     )
 
 
-def _cs(key: object) -> str:
-    from okchain.crypto.address import to_checksum
-
-    return to_checksum(key.address)  # type: ignore[attr-defined]
+def _cs(key: AccountKey) -> str:
+    return to_checksum(key.address)
 
 
 def test_edit_validator_description_and_commission_rules(chain: StakingChain) -> None:
