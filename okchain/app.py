@@ -23,6 +23,7 @@ from okchain.errors import OKChainError
 from okchain.genesis.document import GenesisDoc
 from okchain.modules.bank import keeper as bank
 from okchain.modules.dex.endblock import end_block as dex_end_block
+from okchain.modules.staking.endblock import end_block as staking_end_block
 from okchain.query import StateQuery
 from okchain.state import blockstore, schema, versions
 from okchain.state.blockstore import LastCommitted
@@ -496,6 +497,7 @@ class Application:
         # which the proposer fixes only after prepare_proposal, and no tx result depends on it
         end = state.branch()
         dex_end_block(end, block.header.height, block.header.time_ns, self.params)
+        staking_end_block(end, block.header.time_ns)
         end.merge_into(state)
         self.block_end_keys = frozenset(end.writes)
         changes = {k: state.writes[k] for k in sorted(state.writes)}

@@ -19,7 +19,6 @@ from okchain.crypto.address import Address, to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.auth import keeper as auth
-from okchain.modules.auth.keeper import Store
 from okchain.modules.bank import codec as bank_codec
 from okchain.modules.bank import handler as bank_handler
 from okchain.modules.bank import keeper as bank
@@ -28,6 +27,8 @@ from okchain.modules.bank.messages import MultiSend
 from okchain.modules.context import ModuleError, MsgContext
 from okchain.modules.dex import codec as dex_codec
 from okchain.modules.dex import handler as dex_handler
+from okchain.modules.staking import codec as staking_codec
+from okchain.modules.staking import handler as staking_handler
 from okchain.modules.token import codec as token_codec
 from okchain.modules.token import handler as token_handler
 from okchain.state.cache import CacheKV
@@ -37,7 +38,7 @@ from okchain.types.fields import TxDecodeError
 from okchain.types.params import OKT_DENOM, ChainParams
 from okchain.types.results import Code, Event, TxResult
 
-Handler = Callable[[Store, MsgContext, Any], list[Event]]
+Handler = Callable[[CacheKV, MsgContext, Any], list[Event]]  # a branch of the tx's store
 
 # Message type → its module's handler. A module joins by listing its message types here (and its codec in
 # okchain/tx/registry.py); its errors subclass ModuleError, so nothing else in this file changes.
@@ -45,6 +46,7 @@ HANDLERS: dict[type, Handler] = {
     **dict.fromkeys(bank_codec.MSG_TYPES, bank_handler.handle),
     **dict.fromkeys(token_codec.MSG_TYPES, token_handler.handle),
     **dict.fromkeys(dex_codec.MSG_TYPES, dex_handler.handle),
+    **dict.fromkeys(staking_codec.MSG_TYPES, staking_handler.handle),
 }
 
 

@@ -42,7 +42,17 @@ from okchain.types.amount import AmountError
 from okchain.types.fields import TxDecodeError
 from okchain.types.params import ChainParams
 from okchain.types.results import Code, TxResult
-from tests.helpers.app import BALANCE, FEE, KEYS, Chain, balances, genesis, state_items, tx
+from tests.helpers.app import (
+    BALANCE,
+    FEE,
+    KEYS,
+    Chain,
+    assert_refused_only_fee,
+    balances,
+    genesis,
+    state_items,
+    tx,
+)
 from tests.helpers.chain import OKT
 
 A, B, C, D = KEYS
@@ -72,25 +82,6 @@ def chain(tmp_path: Path) -> Iterator[TokenChain]:
     db = LevelDB(tmp_path / "db")
     yield TokenChain(db, genesis())
     db.close()
-
-
-def assert_refused_only_fee(chain: TokenChain, key: AccountKey, msg: Any, code: Code, reason: str) -> None:
-    """The tx fails with ``code`` and ``reason``; it pays its fee and bumps its nonce, nothing else."""
-    before = state_items(chain.db)
-    result = chain.run(key, msg)
-    assert result.code == code
-    assert result.log == reason
-    after = state_items(chain.db)
-    charged = {
-        schema.balance(key.address, "okt"),
-        schema.account_nonce(key.address),
-        schema.balance(FEE_COLLECTOR, "okt"),
-    }
-    assert {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)} == charged
-    assert (
-        bank.get_balance(chain.db, key.address, "okt")
-        == bank.get_balance(MemoryKV(before), key.address, "okt") - result.fee
-    )
 
 
 # --- issue ---

@@ -120,6 +120,47 @@ def dex_fills(pair_id: int, height: int, chunk: int) -> bytes:
     return DEX + b"f" + _U32U64.pack(pair_id, height) + _U32.pack(chunk)
 
 
+# --- staking (under S + "V"; see okchain/modules/staking/keeper.py for the values) ---
+STAKING = STATE + b"V"
+STAKING_VALIDATORS = STAKING + b"v"  # operator -> validator record
+STAKING_UNBONDING = STAKING + b"u"  # u64(completion time ns) || address -> amount, oldest first
+
+
+def staking_validator(operator: bytes) -> bytes:
+    return STAKING_VALIDATORS + operator
+
+
+def staking_consensus_key(pubkey: bytes) -> bytes:
+    """ed25519 consensus key -> the operator that claimed it (kept after a destroy: never reused)."""
+    return STAKING + b"k" + pubkey
+
+
+def staking_voter(addr: bytes) -> bytes:
+    return STAKING + b"d" + addr
+
+
+def staking_bindings(proxy: bytes) -> bytes:
+    return STAKING + b"b" + proxy
+
+
+def staking_binding(proxy: bytes, addr: bytes) -> bytes:
+    """Present (empty value) while ``addr`` is bound to ``proxy``."""
+    return staking_bindings(proxy) + addr
+
+
+def staking_unbonding(completion_ns: int, addr: bytes) -> bytes:
+    return STAKING_UNBONDING + u64(completion_ns) + addr
+
+
+def staking_account_unbondings(addr: bytes) -> bytes:
+    return STAKING + b"a" + addr
+
+
+def staking_account_unbonding(addr: bytes, completion_ns: int) -> bytes:
+    """Index (empty value) of ``addr``'s unbondings by completion time; the amount is the main record's."""
+    return staking_account_unbondings(addr) + u64(completion_ns)
+
+
 # --- block store and indexes ---
 def block(height: int) -> bytes:
     return BLOCK + u64(height)

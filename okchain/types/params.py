@@ -46,6 +46,18 @@ class ChainParams:
     dex_list_gas: int = 50_000
     dex_order_gas: int = 1_000
     dex_cancel_gas: int = 1_000
+    # staking module: amounts in OKT base units, periods in seconds of block time; the weight switch is 0
+    # (OKChain's weight 2^(weeks since 2000 / 52)) or 1 (constant weight 1); gas per message
+    staking_min_self_deposit: int = 10_000 * 10**OKT_DECIMALS
+    staking_min_deposit: int = 10**14  # 0.0001 OKT, per deposit and per withdraw
+    staking_unbonding_seconds: int = 14 * 86_400
+    staking_commission_interval_seconds: int = 86_400  # at most one commission change per interval
+    staking_max_votes: int = 30
+    staking_constant_weight: int = 0
+    staking_validator_gas: int = 50_000  # create, edit and destroy
+    staking_deposit_gas: int = 30_000  # deposit and withdraw: they re-share up to staking_max_votes
+    staking_vote_gas: int = 30_000
+    staking_proxy_gas: int = 30_000  # register, unregister, bind, unbind: each bind pays its later unbinding
 
     def to_json(self) -> dict[str, str]:
         return {k: str(v) for k, v in asdict(self).items()}

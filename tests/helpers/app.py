@@ -2,7 +2,7 @@
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from okchain.app import Application, FinalizedBlock
 from okchain.consensus import solo
@@ -10,6 +10,7 @@ from okchain.crypto.address import Address
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.crypto.secp import AccountKey
 from okchain.genesis.document import GenesisDoc, GenesisValidator
+from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.bank import keeper as bank
 from okchain.modules.bank.messages import BankMsg, Transfer
 from okchain.state import blockstore, schema
@@ -18,7 +19,7 @@ from okchain.tx.envelope import build_tx
 from okchain.types.block import Block, Commit, CommitSig, Header, last_commit_hash, txs_hash
 from okchain.types.params import ChainParams
 from okchain.types.refusal import RefusalCode
-from okchain.types.results import Code
+from okchain.types.results import Code, TxResult
 from okchain.types.vote import VoteType, vote_sign_bytes
 from tests.helpers.chain import CHAIN_ID, OKT, funded_keys, make_genesis
 
@@ -40,10 +41,12 @@ class Chain:
         self.app = Application(db, genesis, **kwargs)
         self.last_commit = blockstore.commit_at(db, self.app.last.height)
 
-    def decide(self, txs: list[bytes]) -> tuple[Block, Commit]:
+    def decide(self, txs: list[bytes], after_ns: int = 1_000_000_000) -> tuple[Block, Commit]:
+        """The block on the tip; its precommit (so the next block's time) comes ``after_ns`` after the
+        previous block's time."""
         app = self.app
         tip = solo.ChainTip(app.chain_id, app.last, app.validators_hash, self.last_commit)
-        return solo.decide(tip, txs, app.last.time_ns + 1_000_000_000, VALIDATOR)
+        return solo.decide(tip, txs, app.last.time_ns + after_ns, VALIDATOR)
 
     def apply(self, block: Block, commit: Commit) -> FinalizedBlock:
         finalized = self.app.finalize_block(block, commit)
@@ -51,8 +54,8 @@ class Chain:
         self.last_commit = commit
         return finalized
 
-    def produce(self, txs: list[bytes]) -> FinalizedBlock:
-        return self.apply(*self.decide(txs))
+    def produce(self, txs: list[bytes], after_ns: int = 1_000_000_000) -> FinalizedBlock:
+        return self.apply(*self.decide(txs, after_ns))
 
     def refuse_malformed(self, raw: bytes, code: Code, log: str) -> None:
         """``raw`` fails a stateless check with ``code`` and a log containing ``log``, and a block carrying
@@ -177,3 +180,28 @@ def okt(db: KVStore, who: AccountKey | bytes) -> int:
 def assert_supply_conserved(db: KVStore) -> None:
     total = sum(v for (_, denom), v in balances(db).items() if denom == "okt")
     assert total == bank.get_supply(db, "okt") == BALANCE * len(KEYS)
+
+
+class Runner(Protocol):
+    db: KVStore
+
+    def run(self, key: AccountKey, *msgs: Any) -> TxResult: ...
+
+
+def assert_refused_only_fee(chain: Runner, key: AccountKey, msg: Any, code: Code, reason: str) -> None:
+    """The tx fails with ``code`` and ``reason``; it pays its fee and bumps its nonce, nothing else."""
+    before = state_items(chain.db)
+    result = chain.run(key, msg)
+    assert result.code == code
+    assert result.log == reason
+    after = state_items(chain.db)
+    charged = {
+        schema.balance(key.address, "okt"),
+        schema.account_nonce(key.address),
+        schema.balance(FEE_COLLECTOR, "okt"),
+    }
+    assert {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)} == charged
+    assert (
+        bank.get_balance(chain.db, key.address, "okt")
+        == bank.get_balance(MemoryKV(before), key.address, "okt") - result.fee
+    )

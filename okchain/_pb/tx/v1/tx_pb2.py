@@ -25,19 +25,20 @@ _sym_db = _symbol_database.Default()
 from okchain._pb.bank.v1 import bank_pb2 as okchain_dot_bank_dot_v1_dot_bank__pb2
 from okchain._pb.token.v1 import token_pb2 as okchain_dot_token_dot_v1_dot_token__pb2
 from okchain._pb.dex.v1 import dex_pb2 as okchain_dot_dex_dot_v1_dot_dex__pb2
+from okchain._pb.staking.v1 import staking_pb2 as okchain_dot_staking_dot_v1_dot_staking__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16okchain/tx/v1/tx.proto\x12\rokchain.tx.v1\x1a\x1aokchain/bank/v1/bank.proto\x1a\x1cokchain/token/v1/token.proto\x1a\x18okchain/dex/v1/dex.proto\".\n\x05TxRaw\x12\x12\n\nbody_bytes\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"}\n\x06TxBody\x12\x10\n\x08\x63hain_id\x18\x01 \x01(\t\x12\r\n\x05nonce\x18\x02 \x01(\x04\x12\x11\n\tgas_limit\x18\x03 \x01(\x04\x12\x0b\n\x03\x66\x65\x65\x18\x04 \x01(\t\x12$\n\x08messages\x18\x05 \x03(\x0b\x32\x12.okchain.tx.v1.Msg\x12\x0c\n\x04memo\x18\x06 \x01(\t\"\xb7\x04\n\x03Msg\x12\x30\n\x08transfer\x18\x01 \x01(\x0b\x32\x1c.okchain.bank.v1.MsgTransferH\x00\x12\x33\n\nmulti_send\x18\x02 \x01(\x0b\x32\x1d.okchain.bank.v1.MsgMultiSendH\x00\x12\x36\n\x0bissue_token\x18\n \x01(\x0b\x32\x1f.okchain.token.v1.MsgIssueTokenH\x00\x12\x34\n\nmint_token\x18\x0b \x01(\x0b\x32\x1e.okchain.token.v1.MsgMintTokenH\x00\x12\x34\n\nburn_token\x18\x0c \x01(\x0b\x32\x1e.okchain.token.v1.MsgBurnTokenH\x00\x12\x44\n\x12transfer_ownership\x18\r \x01(\x0b\x32&.okchain.token.v1.MsgTransferOwnershipH\x00\x12\x30\n\tlist_pair\x18\x14 \x01(\x0b\x32\x1b.okchain.dex.v1.MsgListPairH\x00\x12\x34\n\x0b\x64\x65list_pair\x18\x15 \x01(\x0b\x32\x1d.okchain.dex.v1.MsgDelistPairH\x00\x12\x36\n\x0cplace_orders\x18\x16 \x01(\x0b\x32\x1e.okchain.dex.v1.MsgPlaceOrdersH\x00\x12\x38\n\rcancel_orders\x18\x17 \x01(\x0b\x32\x1f.okchain.dex.v1.MsgCancelOrdersH\x00\x42\x05\n\x03sumb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16okchain/tx/v1/tx.proto\x12\rokchain.tx.v1\x1a\x1aokchain/bank/v1/bank.proto\x1a\x1cokchain/token/v1/token.proto\x1a\x18okchain/dex/v1/dex.proto\x1a okchain/staking/v1/staking.proto\".\n\x05TxRaw\x12\x12\n\nbody_bytes\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"}\n\x06TxBody\x12\x10\n\x08\x63hain_id\x18\x01 \x01(\t\x12\r\n\x05nonce\x18\x02 \x01(\x04\x12\x11\n\tgas_limit\x18\x03 \x01(\x04\x12\x0b\n\x03\x66\x65\x65\x18\x04 \x01(\t\x12$\n\x08messages\x18\x05 \x03(\x0b\x32\x12.okchain.tx.v1.Msg\x12\x0c\n\x04memo\x18\x06 \x01(\t\"\x8e\t\n\x03Msg\x12\x30\n\x08transfer\x18\x01 \x01(\x0b\x32\x1c.okchain.bank.v1.MsgTransferH\x00\x12\x33\n\nmulti_send\x18\x02 \x01(\x0b\x32\x1d.okchain.bank.v1.MsgMultiSendH\x00\x12\x36\n\x0bissue_token\x18\n \x01(\x0b\x32\x1f.okchain.token.v1.MsgIssueTokenH\x00\x12\x34\n\nmint_token\x18\x0b \x01(\x0b\x32\x1e.okchain.token.v1.MsgMintTokenH\x00\x12\x34\n\nburn_token\x18\x0c \x01(\x0b\x32\x1e.okchain.token.v1.MsgBurnTokenH\x00\x12\x44\n\x12transfer_ownership\x18\r \x01(\x0b\x32&.okchain.token.v1.MsgTransferOwnershipH\x00\x12\x30\n\tlist_pair\x18\x14 \x01(\x0b\x32\x1b.okchain.dex.v1.MsgListPairH\x00\x12\x34\n\x0b\x64\x65list_pair\x18\x15 \x01(\x0b\x32\x1d.okchain.dex.v1.MsgDelistPairH\x00\x12\x36\n\x0cplace_orders\x18\x16 \x01(\x0b\x32\x1e.okchain.dex.v1.MsgPlaceOrdersH\x00\x12\x38\n\rcancel_orders\x18\x17 \x01(\x0b\x32\x1f.okchain.dex.v1.MsgCancelOrdersH\x00\x12\x42\n\x10\x63reate_validator\x18( \x01(\x0b\x32&.okchain.staking.v1.MsgCreateValidatorH\x00\x12>\n\x0e\x65\x64it_validator\x18) \x01(\x0b\x32$.okchain.staking.v1.MsgEditValidatorH\x00\x12\x31\n\x07\x64\x65posit\x18* \x01(\x0b\x32\x1e.okchain.staking.v1.MsgDepositH\x00\x12\x33\n\x08withdraw\x18+ \x01(\x0b\x32\x1f.okchain.staking.v1.MsgWithdrawH\x00\x12+\n\x04vote\x18, \x01(\x0b\x32\x1b.okchain.staking.v1.MsgVoteH\x00\x12>\n\x0eregister_proxy\x18- \x01(\x0b\x32$.okchain.staking.v1.MsgRegisterProxyH\x00\x12\x42\n\x10unregister_proxy\x18. \x01(\x0b\x32&.okchain.staking.v1.MsgUnregisterProxyH\x00\x12\x36\n\nbind_proxy\x18/ \x01(\x0b\x32 .okchain.staking.v1.MsgBindProxyH\x00\x12:\n\x0cunbind_proxy\x18\x30 \x01(\x0b\x32\".okchain.staking.v1.MsgUnbindProxyH\x00\x12\x44\n\x11\x64\x65stroy_validator\x18\x31 \x01(\x0b\x32\'.okchain.staking.v1.MsgDestroyValidatorH\x00\x42\x05\n\x03sumb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'okchain.tx.v1.tx_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TXRAW']._serialized_start=125
-  _globals['_TXRAW']._serialized_end=171
-  _globals['_TXBODY']._serialized_start=173
-  _globals['_TXBODY']._serialized_end=298
-  _globals['_MSG']._serialized_start=301
-  _globals['_MSG']._serialized_end=868
+  _globals['_TXRAW']._serialized_start=159
+  _globals['_TXRAW']._serialized_end=205
+  _globals['_TXBODY']._serialized_start=207
+  _globals['_TXBODY']._serialized_end=332
+  _globals['_MSG']._serialized_start=335
+  _globals['_MSG']._serialized_end=1501
 # @@protoc_insertion_point(module_scope)

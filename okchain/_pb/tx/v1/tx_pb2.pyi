@@ -1,6 +1,7 @@
 from okchain._pb.bank.v1 import bank_pb2 as _bank_pb2
 from okchain._pb.token.v1 import token_pb2 as _token_pb2
 from okchain._pb.dex.v1 import dex_pb2 as _dex_pb2
+from okchain._pb.staking.v1 import staking_pb2 as _staking_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -34,7 +35,7 @@ class TxBody(_message.Message):
     def __init__(self, chain_id: _Optional[str] = ..., nonce: _Optional[int] = ..., gas_limit: _Optional[int] = ..., fee: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[Msg, _Mapping]]] = ..., memo: _Optional[str] = ...) -> None: ...
 
 class Msg(_message.Message):
-    __slots__ = ("transfer", "multi_send", "issue_token", "mint_token", "burn_token", "transfer_ownership", "list_pair", "delist_pair", "place_orders", "cancel_orders")
+    __slots__ = ("transfer", "multi_send", "issue_token", "mint_token", "burn_token", "transfer_ownership", "list_pair", "delist_pair", "place_orders", "cancel_orders", "create_validator", "edit_validator", "deposit", "withdraw", "vote", "register_proxy", "unregister_proxy", "bind_proxy", "unbind_proxy", "destroy_validator")
     TRANSFER_FIELD_NUMBER: _ClassVar[int]
     MULTI_SEND_FIELD_NUMBER: _ClassVar[int]
     ISSUE_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -45,6 +46,16 @@ class Msg(_message.Message):
     DELIST_PAIR_FIELD_NUMBER: _ClassVar[int]
     PLACE_ORDERS_FIELD_NUMBER: _ClassVar[int]
     CANCEL_ORDERS_FIELD_NUMBER: _ClassVar[int]
+    CREATE_VALIDATOR_FIELD_NUMBER: _ClassVar[int]
+    EDIT_VALIDATOR_FIELD_NUMBER: _ClassVar[int]
+    DEPOSIT_FIELD_NUMBER: _ClassVar[int]
+    WITHDRAW_FIELD_NUMBER: _ClassVar[int]
+    VOTE_FIELD_NUMBER: _ClassVar[int]
+    REGISTER_PROXY_FIELD_NUMBER: _ClassVar[int]
+    UNREGISTER_PROXY_FIELD_NUMBER: _ClassVar[int]
+    BIND_PROXY_FIELD_NUMBER: _ClassVar[int]
+    UNBIND_PROXY_FIELD_NUMBER: _ClassVar[int]
+    DESTROY_VALIDATOR_FIELD_NUMBER: _ClassVar[int]
     transfer: _bank_pb2.MsgTransfer
     multi_send: _bank_pb2.MsgMultiSend
     issue_token: _token_pb2.MsgIssueToken
@@ -55,4 +66,14 @@ class Msg(_message.Message):
     delist_pair: _dex_pb2.MsgDelistPair
     place_orders: _dex_pb2.MsgPlaceOrders
     cancel_orders: _dex_pb2.MsgCancelOrders
-    def __init__(self, transfer: _Optional[_Union[_bank_pb2.MsgTransfer, _Mapping]] = ..., multi_send: _Optional[_Union[_bank_pb2.MsgMultiSend, _Mapping]] = ..., issue_token: _Optional[_Union[_token_pb2.MsgIssueToken, _Mapping]] = ..., mint_token: _Optional[_Union[_token_pb2.MsgMintToken, _Mapping]] = ..., burn_token: _Optional[_Union[_token_pb2.MsgBurnToken, _Mapping]] = ..., transfer_ownership: _Optional[_Union[_token_pb2.MsgTransferOwnership, _Mapping]] = ..., list_pair: _Optional[_Union[_dex_pb2.MsgListPair, _Mapping]] = ..., delist_pair: _Optional[_Union[_dex_pb2.MsgDelistPair, _Mapping]] = ..., place_orders: _Optional[_Union[_dex_pb2.MsgPlaceOrders, _Mapping]] = ..., cancel_orders: _Optional[_Union[_dex_pb2.MsgCancelOrders, _Mapping]] = ...) -> None: ...
+    create_validator: _staking_pb2.MsgCreateValidator
+    edit_validator: _staking_pb2.MsgEditValidator
+    deposit: _staking_pb2.MsgDeposit
+    withdraw: _staking_pb2.MsgWithdraw
+    vote: _staking_pb2.MsgVote
+    register_proxy: _staking_pb2.MsgRegisterProxy
+    unregister_proxy: _staking_pb2.MsgUnregisterProxy
+    bind_proxy: _staking_pb2.MsgBindProxy
+    unbind_proxy: _staking_pb2.MsgUnbindProxy
+    destroy_validator: _staking_pb2.MsgDestroyValidator
+    def __init__(self, transfer: _Optional[_Union[_bank_pb2.MsgTransfer, _Mapping]] = ..., multi_send: _Optional[_Union[_bank_pb2.MsgMultiSend, _Mapping]] = ..., issue_token: _Optional[_Union[_token_pb2.MsgIssueToken, _Mapping]] = ..., mint_token: _Optional[_Union[_token_pb2.MsgMintToken, _Mapping]] = ..., burn_token: _Optional[_Union[_token_pb2.MsgBurnToken, _Mapping]] = ..., transfer_ownership: _Optional[_Union[_token_pb2.MsgTransferOwnership, _Mapping]] = ..., list_pair: _Optional[_Union[_dex_pb2.MsgListPair, _Mapping]] = ..., delist_pair: _Optional[_Union[_dex_pb2.MsgDelistPair, _Mapping]] = ..., place_orders: _Optional[_Union[_dex_pb2.MsgPlaceOrders, _Mapping]] = ..., cancel_orders: _Optional[_Union[_dex_pb2.MsgCancelOrders, _Mapping]] = ..., create_validator: _Optional[_Union[_staking_pb2.MsgCreateValidator, _Mapping]] = ..., edit_validator: _Optional[_Union[_staking_pb2.MsgEditValidator, _Mapping]] = ..., deposit: _Optional[_Union[_staking_pb2.MsgDeposit, _Mapping]] = ..., withdraw: _Optional[_Union[_staking_pb2.MsgWithdraw, _Mapping]] = ..., vote: _Optional[_Union[_staking_pb2.MsgVote, _Mapping]] = ..., register_proxy: _Optional[_Union[_staking_pb2.MsgRegisterProxy, _Mapping]] = ..., unregister_proxy: _Optional[_Union[_staking_pb2.MsgUnregisterProxy, _Mapping]] = ..., bind_proxy: _Optional[_Union[_staking_pb2.MsgBindProxy, _Mapping]] = ..., unbind_proxy: _Optional[_Union[_staking_pb2.MsgUnbindProxy, _Mapping]] = ..., destroy_validator: _Optional[_Union[_staking_pb2.MsgDestroyValidator, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,1 @@
+"""Staking: validators (supernodes), OKT deposits, votes with weighted shares, proxies and unbonding."""

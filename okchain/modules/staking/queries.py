@@ -1,0 +1,36 @@
+"""Staking reads for wallets, explorers and tests: pure functions of a committed-state reader."""
+
+from dataclasses import dataclass
+
+from okchain.crypto.address import Address
+from okchain.modules.staking import keeper as k
+from okchain.modules.staking.keeper import Validator, Voter
+from okchain.state.store import KVReader
+
+
+@dataclass(frozen=True, slots=True)
+class Unbonding:
+    completion_ns: int
+    amount: int
+
+
+def validator(reader: KVReader, operator: bytes) -> Validator | None:
+    return k.get_validator(reader, operator)
+
+
+def validators(reader: KVReader) -> list[Validator]:
+    """Every validator by shares, most first; equal shares in operator order (a total order)."""
+    return sorted(k.all_validators(reader), key=lambda v: (-v.shares, v.operator))
+
+
+def voter(reader: KVReader, addr: bytes) -> Voter:
+    """Deposit, shares, votes and proxy state (the empty record for an account that never staked)."""
+    return k.get_voter(reader, addr)
+
+
+def bound_accounts(reader: KVReader, proxy: bytes) -> list[Address]:
+    return k.bound_accounts(reader, proxy)
+
+
+def unbondings(reader: KVReader, addr: bytes) -> list[Unbonding]:
+    return [Unbonding(c, a) for c, a in k.unbondings(reader, addr)]

@@ -1,0 +1,81 @@
+"""Driving the real Application with staking traffic, and the staking accounting checks."""
+
+import dataclasses
+from typing import Any
+
+from okchain.crypto.ed25519 import ValidatorKey
+from okchain.crypto.secp import AccountKey
+from okchain.genesis.document import GenesisDoc
+from okchain.modules.auth.keeper import get_nonce
+from okchain.modules.bank import keeper as bank
+from okchain.modules.staking import keeper as k
+from okchain.modules.staking.messages import CreateValidator, Description
+from okchain.state.store import KVStore
+from okchain.types.params import ChainParams
+from okchain.types.results import Code, TxResult
+from tests.helpers.app import VALIDATOR, Chain, balances, tx
+from tests.helpers.chain import OKT, funded_keys, make_genesis
+
+SECOND = 10**9
+KEYS = funded_keys(6)
+# short periods so tests reach them in a few blocks; everything else at its default
+PARAMS = ChainParams(staking_unbonding_seconds=10, staking_commission_interval_seconds=5)
+RATE = 10**17  # 10 %
+
+
+def genesis(params: ChainParams = PARAMS, balance: int = 1_000_000 * OKT) -> GenesisDoc:
+    doc = make_genesis(KEYS, VALIDATOR, balance)
+    return GenesisDoc(dataclasses.replace(doc.header, params=params), doc.accounts)
+
+
+def consensus_key(i: int) -> bytes:
+    return ValidatorKey(bytes([i + 100]) * 32).public_key
+
+
+def create(i: int, moniker: str = "node") -> CreateValidator:
+    return CreateValidator(
+        Description(moniker, "id", "https://ok.example", "d"), consensus_key(i), RATE, 5 * RATE, RATE
+    )
+
+
+class StakingChain(Chain):
+    """A chain that signs with the right nonce, one tx per block, and returns each tx's result."""
+
+    def run(self, key: AccountKey, *msgs: Any, after_ns: int = SECOND) -> TxResult:
+        raw = tx(key, get_nonce(self.db, key.address), list(msgs))
+        return self.produce([raw], after_ns).results[0]
+
+    def ok(self, key: AccountKey, *msgs: Any, after_ns: int = SECOND) -> TxResult:
+        result = self.run(key, *msgs, after_ns=after_ns)
+        assert result.code == Code.OK, result.log
+        return result
+
+
+def check_invariants(db: KVStore) -> None:
+    """Staking never changes the OKT supply; the pool holds exactly what is staked or unbonding; each
+    validator's vote shares and voter count are those of the voters naming it; a proxy's bound sum is its
+    bound accounts' deposits, and the binding index agrees with the voters' records."""
+    okt = {addr: v for (addr, denom), v in balances(db).items() if denom == "okt"}
+    voters = k.all_voters(db)
+    validators = k.all_validators(db)
+    deposits = sum(v.deposit for _, v in voters) + sum(v.self_deposit for v in validators)
+    unbonding = k.total_unbonding(db)
+    pool = okt.get(k.STAKING_POOL, 0)
+    assert sum(okt.values()) - pool + deposits + unbonding == bank.get_supply(db, "okt")
+    assert pool == deposits + unbonding
+    for val in validators:
+        naming = [v for _, v in voters if val.operator in v.validators]
+        assert val.vote_shares == sum(v.shares for v in naming)
+        assert val.voters == len(naming)
+        assert not val.destroyed or (val.self_deposit, val.self_shares) == (0, 0)
+    for addr, v in voters:
+        assert v.validators == tuple(sorted(v.validators))
+        assert all(k.get_validator(db, op) is not None for op in v.validators)
+        bound = [a for a, b in voters if b.proxy == addr]
+        assert k.bound_accounts(db, addr) == bound
+        assert v.bound == sum(b.deposit for a, b in voters if b.proxy == addr)
+        assert v.proxy is None or (not v.validators and v.shares == 0 and not v.is_proxy)
+
+
+def new_chain(db: KVStore, params: ChainParams = PARAMS, balance: int = 1_000_000 * OKT) -> StakingChain:
+    return StakingChain(db, genesis(params, balance))
