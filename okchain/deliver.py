@@ -19,6 +19,7 @@ from okchain.crypto.address import Address, to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.auth import keeper as auth
+from okchain.modules.auth.keeper import Store
 from okchain.modules.bank import codec as bank_codec
 from okchain.modules.bank import handler as bank_handler
 from okchain.modules.bank import keeper as bank
