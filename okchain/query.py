@@ -10,6 +10,9 @@ from okchain._pb.types.v1 import types_pb2
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
 from okchain.modules.dex.queries import DexReader
+from okchain.modules.staking import queries as staking
+from okchain.modules.staking.keeper import Validator, Voter
+from okchain.modules.staking.queries import Unbonding
 from okchain.modules.token import keeper as token_keeper
 from okchain.modules.token.keeper import TokenInfo
 from okchain.state import blockstore, versions
@@ -65,6 +68,19 @@ class StateQuery:
     def dex(self) -> DexReader:
         """DEX views over this snapshot; tickers end their 24 h window at the latest block's time."""
         return DexReader(self._reader, self.last.time_ns if self.last else 0)
+
+    def validators(self) -> list[Validator]:
+        """Every staking validator by shares, most first."""
+        return staking.validators(self._reader)
+
+    def validator(self, operator: bytes) -> Validator | None:
+        return staking.validator(self._reader, operator)
+
+    def voter(self, addr: bytes) -> Voter:
+        return staking.voter(self._reader, addr)
+
+    def unbondings(self, addr: bytes) -> list[Unbonding]:
+        return staking.unbondings(self._reader, addr)
 
     def prove(self, key: bytes) -> tuple[bytes | None, Proof, bytes]:
         """(value, proof, root) of a raw state key at this query's height; see ``versions.prove_at``."""

@@ -10,12 +10,15 @@ from grpc_reflection.v1alpha import reflection
 from okchain._pb.dex.v1 import query_pb2 as dex_query_pb2
 from okchain._pb.dex.v1 import query_pb2_grpc as dex_query_pb2_grpc
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
+from okchain._pb.staking.v1 import query_pb2 as staking_query_pb2
+from okchain._pb.staking.v1 import query_pb2_grpc as staking_query_pb2_grpc
 from okchain._pb.token.v1 import query_pb2 as token_query_pb2
 from okchain._pb.token.v1 import query_pb2_grpc as token_query_pb2_grpc
 from okchain.errors import OKChainError
 from okchain.node.api import NodeAPI
 from okchain.rpc.dex_servicer import DexQueryService
 from okchain.rpc.servicers import NodeService, QueryService, TxService
+from okchain.rpc.staking_servicer import StakingQueryService
 from okchain.rpc.token_servicer import TokenQueryService
 
 SERVICES = ("TxService", "QueryService", "NodeService")
@@ -42,11 +45,15 @@ class GrpcServer:
         query_pb2_grpc.add_NodeServiceServicer_to_server(NodeService(node, token), self._server)
         token_query_pb2_grpc.add_TokenQueryServicer_to_server(TokenQueryService(node, token), self._server)
         dex_query_pb2_grpc.add_DexQueryServicer_to_server(DexQueryService(node, token), self._server)
+        staking_query_pb2_grpc.add_StakingQueryServicer_to_server(
+            StakingQueryService(node, token), self._server
+        )
         self._health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         names = [query_pb2.DESCRIPTOR.services_by_name[s].full_name for s in SERVICES]
         names.append(token_query_pb2.DESCRIPTOR.services_by_name["TokenQuery"].full_name)
         names.append(dex_query_pb2.DESCRIPTOR.services_by_name["DexQuery"].full_name)
+        names.append(staking_query_pb2.DESCRIPTOR.services_by_name["StakingQuery"].full_name)
         reflection.enable_server_reflection(
             [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self._server
         )

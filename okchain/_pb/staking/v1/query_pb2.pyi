@@ -1,0 +1,107 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ValidatorInfo(_message.Message):
+    __slots__ = ("operator", "consensus_pubkey", "moniker", "identity", "website", "details", "commission_rate", "max_rate", "max_change_rate", "commission_time_ns", "self_deposit", "shares", "vote_shares", "voters", "destroyed")
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    CONSENSUS_PUBKEY_FIELD_NUMBER: _ClassVar[int]
+    MONIKER_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    WEBSITE_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_RATE_FIELD_NUMBER: _ClassVar[int]
+    MAX_RATE_FIELD_NUMBER: _ClassVar[int]
+    MAX_CHANGE_RATE_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_TIME_NS_FIELD_NUMBER: _ClassVar[int]
+    SELF_DEPOSIT_FIELD_NUMBER: _ClassVar[int]
+    SHARES_FIELD_NUMBER: _ClassVar[int]
+    VOTE_SHARES_FIELD_NUMBER: _ClassVar[int]
+    VOTERS_FIELD_NUMBER: _ClassVar[int]
+    DESTROYED_FIELD_NUMBER: _ClassVar[int]
+    operator: str
+    consensus_pubkey: bytes
+    moniker: str
+    identity: str
+    website: str
+    details: str
+    commission_rate: str
+    max_rate: str
+    max_change_rate: str
+    commission_time_ns: int
+    self_deposit: str
+    shares: str
+    vote_shares: str
+    voters: int
+    destroyed: bool
+    def __init__(self, operator: _Optional[str] = ..., consensus_pubkey: _Optional[bytes] = ..., moniker: _Optional[str] = ..., identity: _Optional[str] = ..., website: _Optional[str] = ..., details: _Optional[str] = ..., commission_rate: _Optional[str] = ..., max_rate: _Optional[str] = ..., max_change_rate: _Optional[str] = ..., commission_time_ns: _Optional[int] = ..., self_deposit: _Optional[str] = ..., shares: _Optional[str] = ..., vote_shares: _Optional[str] = ..., voters: _Optional[int] = ..., destroyed: _Optional[bool] = ...) -> None: ...
+
+class ValidatorsRequest(_message.Message):
+    __slots__ = ("page_token", "page_size")
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    page_token: str
+    page_size: int
+    def __init__(self, page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class ValidatorsResponse(_message.Message):
+    __slots__ = ("validators", "next_page_token", "height")
+    VALIDATORS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    validators: _containers.RepeatedCompositeFieldContainer[ValidatorInfo]
+    next_page_token: str
+    height: int
+    def __init__(self, validators: _Optional[_Iterable[_Union[ValidatorInfo, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
+
+class ValidatorRequest(_message.Message):
+    __slots__ = ("operator",)
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    operator: str
+    def __init__(self, operator: _Optional[str] = ...) -> None: ...
+
+class ValidatorResponse(_message.Message):
+    __slots__ = ("validator", "height")
+    VALIDATOR_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    validator: ValidatorInfo
+    height: int
+    def __init__(self, validator: _Optional[_Union[ValidatorInfo, _Mapping]] = ..., height: _Optional[int] = ...) -> None: ...
+
+class UnbondingInfo(_message.Message):
+    __slots__ = ("completion_ns", "amount")
+    COMPLETION_NS_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    completion_ns: int
+    amount: str
+    def __init__(self, completion_ns: _Optional[int] = ..., amount: _Optional[str] = ...) -> None: ...
+
+class VoterRequest(_message.Message):
+    __slots__ = ("address",)
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    def __init__(self, address: _Optional[str] = ...) -> None: ...
+
+class VoterResponse(_message.Message):
+    __slots__ = ("deposit", "shares", "validators", "is_proxy", "proxy", "bound", "unbondings", "height")
+    DEPOSIT_FIELD_NUMBER: _ClassVar[int]
+    SHARES_FIELD_NUMBER: _ClassVar[int]
+    VALIDATORS_FIELD_NUMBER: _ClassVar[int]
+    IS_PROXY_FIELD_NUMBER: _ClassVar[int]
+    PROXY_FIELD_NUMBER: _ClassVar[int]
+    BOUND_FIELD_NUMBER: _ClassVar[int]
+    UNBONDINGS_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    deposit: str
+    shares: str
+    validators: _containers.RepeatedScalarFieldContainer[str]
+    is_proxy: bool
+    proxy: str
+    bound: str
+    unbondings: _containers.RepeatedCompositeFieldContainer[UnbondingInfo]
+    height: int
+    def __init__(self, deposit: _Optional[str] = ..., shares: _Optional[str] = ..., validators: _Optional[_Iterable[str]] = ..., is_proxy: _Optional[bool] = ..., proxy: _Optional[str] = ..., bound: _Optional[str] = ..., unbondings: _Optional[_Iterable[_Union[UnbondingInfo, _Mapping]]] = ..., height: _Optional[int] = ...) -> None: ...

@@ -1,0 +1,87 @@
+"""StakingQuery: validators, voters and unbondings, read from one committed snapshot per call."""
+
+import grpc
+
+from okchain._pb.staking.v1 import query_pb2, query_pb2_grpc
+from okchain.crypto.address import to_checksum
+from okchain.modules.staking.keeper import Validator
+from okchain.rpc.convert import RequestError, address_arg
+from okchain.rpc.servicers import MAX_PAGE, ServicerBase, guarded
+
+
+def validator_to_proto(v: Validator) -> query_pb2.ValidatorInfo:
+    d = v.description
+    return query_pb2.ValidatorInfo(
+        operator=to_checksum(v.operator),
+        consensus_pubkey=v.pubkey,
+        moniker=d.moniker,
+        identity=d.identity,
+        website=d.website,
+        details=d.details,
+        commission_rate=str(v.commission_rate),
+        max_rate=str(v.max_rate),
+        max_change_rate=str(v.max_change_rate),
+        commission_time_ns=v.commission_time_ns,
+        self_deposit=str(v.self_deposit),
+        shares=str(v.shares),
+        vote_shares=str(v.vote_shares),
+        voters=v.voters,
+        destroyed=v.destroyed,
+    )
+
+
+class StakingQueryService(ServicerBase, query_pb2_grpc.StakingQueryServicer):
+    @guarded
+    def Validators(
+        self, request: query_pb2.ValidatorsRequest, context: grpc.ServicerContext
+    ) -> query_pb2.ValidatorsResponse:
+        size = min(request.page_size or 100, MAX_PAGE)
+        q = self.query()
+        ranked = q.validators()
+        start = 0
+        if request.page_token:
+            operator = address_arg(request.page_token)
+            start = next((i for i, v in enumerate(ranked) if v.operator == operator), -1)
+            if start < 0:
+                raise RequestError(
+                    grpc.StatusCode.INVALID_ARGUMENT, f"page token {request.page_token} names no validator"
+                )
+        page = ranked[start : start + size]
+        rest = ranked[start + size : start + size + 1]
+        return query_pb2.ValidatorsResponse(
+            validators=[validator_to_proto(v) for v in page],
+            next_page_token=to_checksum(rest[0].operator) if rest else "",
+            height=q.height,
+        )
+
+    @guarded
+    def Validator(
+        self, request: query_pb2.ValidatorRequest, context: grpc.ServicerContext
+    ) -> query_pb2.ValidatorResponse:
+        operator = address_arg(request.operator)
+        q = self.query()
+        found = q.validator(operator)
+        if found is None:
+            raise RequestError(grpc.StatusCode.NOT_FOUND, f"no validator operated by {to_checksum(operator)}")
+        return query_pb2.ValidatorResponse(validator=validator_to_proto(found), height=q.height)
+
+    @guarded
+    def Voter(
+        self, request: query_pb2.VoterRequest, context: grpc.ServicerContext
+    ) -> query_pb2.VoterResponse:
+        addr = address_arg(request.address)
+        q = self.query()
+        voter = q.voter(addr)
+        return query_pb2.VoterResponse(
+            deposit=str(voter.deposit),
+            shares=str(voter.shares),
+            validators=[to_checksum(v) for v in voter.validators],
+            is_proxy=voter.is_proxy,
+            proxy=to_checksum(voter.proxy) if voter.proxy is not None else "",
+            bound=str(voter.bound),
+            unbondings=[
+                query_pb2.UnbondingInfo(completion_ns=u.completion_ns, amount=str(u.amount))
+                for u in q.unbondings(addr)
+            ],
+            height=q.height,
+        )

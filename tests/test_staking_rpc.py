@@ -1,0 +1,100 @@
+"""StakingQuery over gRPC against a real node process: what a wallet or explorer reads after an account
+becomes a validator, another deposits and votes for it, and withdraws part of its deposit."""
+
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from okchain._pb.node.v1 import query_pb2 as node_pb2
+from okchain._pb.node.v1 import query_pb2_grpc as node_grpc
+from okchain._pb.staking.v1 import query_pb2, query_pb2_grpc
+from okchain.crypto.address import to_checksum
+from okchain.crypto.secp import AccountKey
+from okchain.modules.staking.messages import Deposit, Vote, Withdraw
+from okchain.tx.envelope import build_tx
+from okchain.tx.registry import Msg
+from okchain.types.params import ChainParams
+from tests.helpers.chain import CHAIN_ID, OKT, funded_keys
+from tests.helpers.processes import NodeProcess, init_node, serve
+from tests.helpers.staking import consensus_key, create
+
+OPERATOR, VOTER, OTHER = funded_keys(3)
+GAS = 400_000
+PARAMS = ChainParams()
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
+    yield from serve(
+        init_node(tmp_path_factory.mktemp("staking-rpc"), [OPERATOR, VOTER, OTHER], block_time_ms=100)
+    )
+
+
+def commit(node: NodeProcess, key: AccountKey, nonce: int, msgs: list[Msg]) -> None:
+    raw = build_tx(key, chain_id=CHAIN_ID, nonce=nonce, msgs=msgs, gas_limit=GAS, fee=GAS * 10**9)
+    with grpc.insecure_channel(node.target) as channel:
+        request = node_pb2.BroadcastTxRequest(tx=raw, mode=node_pb2.BROADCAST_MODE_COMMIT, timeout_ms=20_000)
+        resp = node_grpc.TxServiceStub(channel).BroadcastTx(request, timeout=30)
+    assert resp.committed and resp.result.code == 0, resp
+
+
+@pytest.fixture(scope="module")
+def staking(node: NodeProcess) -> Iterator[query_pb2_grpc.StakingQueryStub]:
+    commit(node, OPERATOR, 0, [create(0, "alpha")])
+    commit(node, VOTER, 0, [Deposit(500 * OKT), Vote((OPERATOR.address,))])
+    commit(node, VOTER, 1, [Withdraw(100 * OKT)])
+    with grpc.insecure_channel(node.target) as channel:
+        yield query_pb2_grpc.StakingQueryStub(channel)
+
+
+def test_validators_list_and_one_validator(staking: query_pb2_grpc.StakingQueryStub) -> None:
+    page = staking.Validators(query_pb2.ValidatorsRequest(), timeout=5)
+    assert [v.operator for v in page.validators] == [to_checksum(OPERATOR.address)]
+    assert page.next_page_token == "" and page.height > 0
+    alpha = page.validators[0]
+    assert alpha.moniker == "alpha" and alpha.consensus_pubkey == consensus_key(0)
+    assert int(alpha.self_deposit) == PARAMS.staking_min_self_deposit
+    assert alpha.voters == 1 and int(alpha.shares) > int(alpha.vote_shares)  # self-deposit shares too
+    assert int(alpha.vote_shares) > 0 and not alpha.destroyed
+    one = staking.Validator(query_pb2.ValidatorRequest(operator=to_checksum(OPERATOR.address)), timeout=5)
+    assert one.validator == alpha
+
+
+def test_voter_shows_deposit_votes_and_unbonding(staking: query_pb2_grpc.StakingQueryStub) -> None:
+    voter = staking.Voter(query_pb2.VoterRequest(address=to_checksum(VOTER.address)), timeout=5)
+    assert int(voter.deposit) == 400 * OKT
+    assert list(voter.validators) == [to_checksum(OPERATOR.address)]
+    assert [int(u.amount) for u in voter.unbondings] == [100 * OKT]
+    assert voter.unbondings[0].completion_ns > 0 and not voter.is_proxy and voter.proxy == ""
+    validator = staking.Validator(
+        query_pb2.ValidatorRequest(operator=to_checksum(OPERATOR.address)), timeout=5
+    )
+    assert int(validator.validator.vote_shares) == int(voter.shares)
+    nobody = staking.Voter(query_pb2.VoterRequest(address=to_checksum(OTHER.address)), timeout=5)
+    assert (nobody.deposit, list(nobody.validators), list(nobody.unbondings)) == ("0", [], [])
+
+
+def test_refusals_are_precise(staking: query_pb2_grpc.StakingQueryStub) -> None:
+    with pytest.raises(grpc.RpcError) as missing:
+        staking.Validator(query_pb2.ValidatorRequest(operator=to_checksum(OTHER.address)), timeout=5)
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    assert f"no validator operated by {to_checksum(OTHER.address)}" in (missing.value.details() or "")
+    with pytest.raises(grpc.RpcError) as bad:
+        staking.Voter(query_pb2.VoterRequest(address="0x1234"), timeout=5)
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.RpcError) as token:
+        staking.Validators(query_pb2.ValidatorsRequest(page_token=to_checksum(OTHER.address)), timeout=5)
+    assert token.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "names no validator" in (
+        token.value.details() or ""
+    )
+
+
+def test_reflection_offers_the_staking_service(node: NodeProcess) -> None:
+    with grpc.insecure_channel(node.target) as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        answer = next(
+            stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+        )
+    assert "okchain.staking.v1.StakingQuery" in {s.name for s in answer.list_services_response.service}
