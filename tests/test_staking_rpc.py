@@ -1,5 +1,6 @@
 """StakingQuery over gRPC against a real node process: what a wallet or explorer reads after an account
-becomes a validator, another deposits and votes for it, and withdraws part of its deposit."""
+becomes a validator, another deposits and votes for it, and withdraws part of its deposit; and the same
+steps with ``okchaind tx staking`` / ``query staking`` from a keyring key."""
 
 from collections.abc import Iterator
 
@@ -11,25 +12,30 @@ from okchain._pb.node.v1 import query_pb2 as node_pb2
 from okchain._pb.node.v1 import query_pb2_grpc as node_grpc
 from okchain._pb.staking.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.address import to_checksum
+from okchain.crypto.hd import account_from_mnemonic
 from okchain.crypto.secp import AccountKey
 from okchain.modules.staking.messages import Deposit, Vote, Withdraw
+from okchain.node.home import Home
 from okchain.tx.envelope import build_tx
 from okchain.tx.registry import Msg
 from okchain.types.params import ChainParams
-from tests.helpers.chain import CHAIN_ID, OKT, funded_keys
-from tests.helpers.processes import NodeProcess, init_node, serve
+from tests.helpers.chain import CHAIN_ID, DEV_MNEMONIC, OKT, funded_keys
+from tests.helpers.processes import NodeProcess, add_keyring_key, cli_json, init_node, okchaind, serve
 from tests.helpers.staking import consensus_key, create
 
 OPERATOR, VOTER, OTHER = funded_keys(3)
+ALICE = account_from_mnemonic(DEV_MNEMONIC)
 GAS = 400_000
 PARAMS = ChainParams()
 
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
-    yield from serve(
-        init_node(tmp_path_factory.mktemp("staking-rpc"), [OPERATOR, VOTER, OTHER], block_time_ms=100)
+    proc = init_node(
+        tmp_path_factory.mktemp("staking-rpc"), [OPERATOR, VOTER, OTHER, ALICE], block_time_ms=100
     )
+    add_keyring_key(proc, proc.home.parent)
+    yield from serve(proc)
 
 
 def commit(node: NodeProcess, key: AccountKey, nonce: int, msgs: list[Msg]) -> None:
@@ -98,3 +104,39 @@ def test_reflection_offers_the_staking_service(node: NodeProcess) -> None:
             stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
         )
     assert "okchain.staking.v1.StakingQuery" in {s.name for s in answer.list_services_response.service}
+
+
+def test_cli_create_validator_deposit_vote_and_query(
+    node: NodeProcess, staking: query_pb2_grpc.StakingQueryStub
+) -> None:
+    """A keyring key becomes a validator with the home's validator key as its consensus key, deposits and
+    votes for itself; the query commands show it beside the first validator."""
+    me = to_checksum(ALICE.address)
+    created = cli_json(
+        node, "tx", "staking", "create-validator", "alice", "--moniker", "beta", "--website", "https://b.example",
+        "--commission-rate", "0.1", "--max-rate", "0.5", "--max-change-rate", "0.05",
+    )  # fmt: skip
+    assert created["result"]["code"] == 0, created
+    assert cli_json(node, "tx", "staking", "deposit", "alice", "250okt")["result"]["code"] == 0
+    assert cli_json(node, "tx", "staking", "vote", "alice", me)["result"]["code"] == 0
+    mine = cli_json(node, "query", "staking", "validator", me)
+    assert (mine["moniker"], mine["website"], mine["commission_rate"]) == (
+        "beta",
+        "https://b.example",
+        str(10**17),
+    )
+    assert mine["consensus_pubkey"] == node_validator_key(node).hex() and mine["voters"] == "1"
+    listed = cli_json(node, "query", "staking", "validators")["validators"]
+    assert sorted(v["operator"] for v in listed) == sorted([me, to_checksum(OPERATOR.address)])
+    assert [int(v["shares"]) for v in listed] == sorted((int(v["shares"]) for v in listed), reverse=True)
+    voter = cli_json(node, "query", "staking", "voter", me)
+    assert voter["deposit"] == str(250 * OKT) and voter["validators"] == [me]
+    refused = okchaind(
+        "tx", "staking", "deposit", "alice", "1xyz-abc", "--home", str(node.home), "--node", node.target,
+        check=False,
+    )  # fmt: skip
+    assert refused.returncode == 1 and "staking takes OKT, not xyz-abc" in refused.stderr
+
+
+def node_validator_key(node: NodeProcess) -> bytes:
+    return Home(node.home).read_validator_key().public_key

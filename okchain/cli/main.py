@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         node_cmd,
         query_cmd,
         snapshot_cmd,
+        staking_cmd,
         testnet_cmd,
         token_cmd,
         tx_cmd,
@@ -32,10 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (node_cmd, keys_cmd, genesis_cmd):
         module.register(sub)
     tx = _group(sub, "tx", "sign and broadcast transactions")
-    for module in (tx_cmd, token_cmd, dex_cmd):
+    for module in (tx_cmd, token_cmd, dex_cmd, staking_cmd):
         module.register_tx(tx)
     query = _group(sub, "query", "query the chain")
-    for module in (query_cmd, token_cmd, dex_cmd):
+    for module in (query_cmd, token_cmd, dex_cmd, staking_cmd):
         module.register_query(query)
     for module in (snapshot_cmd, testnet_cmd):
         module.register(sub)
