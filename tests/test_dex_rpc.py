@@ -88,13 +88,18 @@ def test_grpc_queries(channel: grpc.Channel, market: dict[str, Any]) -> None:
     pair = market["pair"]
     pairs = stub.Pairs(query_pb2.PairsRequest()).pairs
     assert [p.name for p in pairs] == [pair]
-    assert pairs[0].owner == ALICE.address and pairs[0].listed and pairs[0].min_quantity == "0.5"
+    assert pairs[0].owner == to_checksum(ALICE.address) and pairs[0].listed and pairs[0].min_quantity == "0.5"
     # Bob's buy 4 @ 2.10 crossed Alice's sell 10 @ 2: first auction, so the midpoint 2.05
     assert pairs[0].last_price == "2.05"
     buy = stub.Order(query_pb2.OrderRequest(id=market["buy_id"])).order
     assert (buy.status, buy.filled, buy.price, buy.side) == ("filled", "4", "2.1", Side.BUY)
     sell = stub.Order(query_pb2.OrderRequest(id=market["alice_ids"][0])).order
-    assert (sell.status, sell.filled, sell.quantity, sell.owner) == ("open", "4", "10", ALICE.address)
+    assert (sell.status, sell.filled, sell.quantity, sell.owner) == (
+        "open",
+        "4",
+        "10",
+        to_checksum(ALICE.address),
+    )
     gone = stub.Order(query_pb2.OrderRequest(id=market["cancelled_id"])).order
     assert gone.status == "cancelled" and gone.closed_height > 0
 
@@ -127,16 +132,21 @@ def test_grpc_queries(channel: grpc.Channel, market: dict[str, Any]) -> None:
     ids: list[str] = []
     page = ""
     while True:
-        resp = stub.Orders(query_pb2.OrdersRequest(address=BOB.address, page_token=page, page_size=1))
+        resp = stub.Orders(
+            query_pb2.OrdersRequest(address=to_checksum(BOB.address), page_token=page, page_size=1)
+        )
         assert len(resp.orders) <= 1
         ids += [o.id for o in resp.orders]
         page = resp.next_page_token
         if not page:
             break
     assert ids == [market["buy_id"], market["rest_id"], market["cancelled_id"]]
-    open_ids = [o.id for o in stub.Orders(query_pb2.OrdersRequest(address=BOB.address, state="open")).orders]
+    open_ids = [
+        o.id
+        for o in stub.Orders(query_pb2.OrdersRequest(address=to_checksum(BOB.address), state="open")).orders
+    ]
     assert open_ids == [market["rest_id"]]
-    closed = stub.Orders(query_pb2.OrdersRequest(address=BOB.address, state="closed")).orders
+    closed = stub.Orders(query_pb2.OrdersRequest(address=to_checksum(BOB.address), state="closed")).orders
     assert [o.id for o in closed] == [market["buy_id"], market["cancelled_id"]]
 
 
@@ -157,10 +167,10 @@ def test_grpc_queries(channel: grpc.Channel, market: dict[str, Any]) -> None:
             grpc.StatusCode.INVALID_ARGUMENT,
             "interval",
         ),
-        ("Orders", query_pb2.OrdersRequest(address=b"x"), grpc.StatusCode.INVALID_ARGUMENT, "20 bytes"),
+        ("Orders", query_pb2.OrdersRequest(address="0x12"), grpc.StatusCode.INVALID_ARGUMENT, "address"),
         (
             "Orders",
-            query_pb2.OrdersRequest(address=bytes(20), state="x"),
+            query_pb2.OrdersRequest(address=to_checksum(bytes(20)), state="x"),
             grpc.StatusCode.INVALID_ARGUMENT,
             "state",
         ),

@@ -8,7 +8,6 @@ from okchain._pb.node.v1 import query_pb2 as query_pb2_node
 from okchain.cli.client import Client, add_node_arg, print_json
 from okchain.cli.common import UINT64, CLIError, bounded_int
 from okchain.cli.signing import add_tx_flags, send_and_report
-from okchain.crypto.address import parse_address, to_checksum
 from okchain.modules.dex.candles import INTERVALS
 from okchain.modules.dex.messages import (
     CancelOrders,
@@ -155,7 +154,7 @@ def _cancel(args: argparse.Namespace) -> int:
 def _order_json(o: query_pb2.Order) -> dict[str, object]:
     return {
         "id": o.id,
-        "owner": to_checksum(o.owner) if len(o.owner) == 20 else "",
+        "owner": o.owner,
         "pair": o.pair,
         "side": "buy" if int(o.side) == Side.BUY else "sell",
         "price": o.price,
@@ -175,15 +174,13 @@ def _order(args: argparse.Namespace) -> int:
 
 
 def _orders(args: argparse.Namespace) -> int:
-    try:
-        owner = parse_address(args.address)
-    except ValueError as exc:
-        raise CLIError(str(exc)) from None
-    c = Client(args.node, args.timeout)
+    c = Client(args.node, args.timeout)  # the node checks the address (0x… or ok1…) and says what is wrong
     out: list[dict[str, object]] = []
     page = ""
     while True:
-        r = c.call(c.dex.Orders, query_pb2.OrdersRequest(address=owner, state=args.state, page_token=page))
+        r = c.call(
+            c.dex.Orders, query_pb2.OrdersRequest(address=args.address, state=args.state, page_token=page)
+        )
         out.extend(_order_json(o) for o in r.orders)
         page = r.next_page_token
         if not page:
@@ -203,7 +200,7 @@ def _pairs(args: argparse.Namespace) -> int:
             "price_decimals": p.price_decimals,
             "quantity_decimals": p.quantity_decimals,
             "min_quantity": p.min_quantity,
-            "owner": to_checksum(p.owner),
+            "owner": p.owner,
             "listed": p.listed,
             "last_price": p.last_price,
             "listed_height": str(p.listed_height),

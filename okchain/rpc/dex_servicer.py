@@ -3,12 +3,12 @@
 import grpc
 
 from okchain._pb.dex.v1 import query_pb2, query_pb2_grpc
-from okchain.crypto.address import ADDRESS_LEN
+from okchain.crypto.address import to_checksum
 from okchain.modules.dex import keeper as k
 from okchain.modules.dex.candles import INTERVALS
 from okchain.modules.dex.messages import format_order_id, parse_order_id
 from okchain.modules.dex.queries import DexReader, OrderView, price_text, quantity_text
-from okchain.rpc.convert import RequestError
+from okchain.rpc.convert import RequestError, address_arg
 from okchain.rpc.servicers import MAX_PAGE, ServicerBase, guarded
 
 MAX_CANDLES = 500
@@ -17,7 +17,7 @@ MAX_CANDLES = 500
 def _order(v: OrderView) -> query_pb2.Order:
     return query_pb2.Order(
         id=v.id,
-        owner=v.owner,
+        owner=to_checksum(v.owner),
         pair=v.pair,
         side=v.side,  # type: ignore[arg-type]
         price=v.price,
@@ -37,7 +37,7 @@ def _pair(p: k.Pair) -> query_pb2.Pair:
         price_decimals=p.price_decimals,
         quantity_decimals=p.quantity_decimals,
         min_quantity=quantity_text(p, p.min_lots),
-        owner=p.owner,
+        owner=to_checksum(p.owner),
         listed=p.active,
         last_price=price_text(p, p.last_price),
         listed_height=p.listed_height,
@@ -80,9 +80,7 @@ class DexQueryService(ServicerBase, query_pb2_grpc.DexQueryServicer):
     ) -> query_pb2.OrdersResponse:
         if request.state not in ("", "open", "closed"):
             raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, "state must be open, closed or empty")
-        if len(request.address) != ADDRESS_LEN:
-            raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, f"address must be {ADDRESS_LEN} bytes")
-        owner = bytes(request.address)
+        owner = address_arg(request.address)
         start = _order_id(request.page_token, "page token") if request.page_token else 0
         q = self.query()
         views, nxt = q.dex().orders(owner, request.state, start, _size(request.page_size, 100, MAX_PAGE))

@@ -9,6 +9,7 @@ import dataclasses
 
 import numpy as np
 
+from okchain.crypto.address import to_checksum
 from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.auth.keeper import Store
 from okchain.modules.bank import keeper as bank
@@ -71,7 +72,7 @@ def list_pair(store: Store, ctx: MsgContext, msg: ListPair) -> list[Event]:
     )
     k.add_pair(store, pair)
     bank.burn(store, ctx.signer, OKT_DENOM, ctx.params.dex_list_fee, what="pair listing fee")
-    return [Event("dex_list_pair", (("pair", pair.name), ("owner", ctx.signer.hex())))]
+    return [Event("dex_list_pair", (("pair", pair.name), ("owner", to_checksum(ctx.signer))))]
 
 
 def delist_pair(store: Store, ctx: MsgContext, msg: DelistPair) -> list[Event]:

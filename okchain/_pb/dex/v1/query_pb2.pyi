@@ -20,7 +20,7 @@ class Order(_message.Message):
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     CLOSED_HEIGHT_FIELD_NUMBER: _ClassVar[int]
     id: str
-    owner: bytes
+    owner: str
     pair: str
     side: _dex_pb2.Side
     price: str
@@ -29,7 +29,7 @@ class Order(_message.Message):
     status: str
     height: int
     closed_height: int
-    def __init__(self, id: _Optional[str] = ..., owner: _Optional[bytes] = ..., pair: _Optional[str] = ..., side: _Optional[_Union[_dex_pb2.Side, str]] = ..., price: _Optional[str] = ..., quantity: _Optional[str] = ..., filled: _Optional[str] = ..., status: _Optional[str] = ..., height: _Optional[int] = ..., closed_height: _Optional[int] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., owner: _Optional[str] = ..., pair: _Optional[str] = ..., side: _Optional[_Union[_dex_pb2.Side, str]] = ..., price: _Optional[str] = ..., quantity: _Optional[str] = ..., filled: _Optional[str] = ..., status: _Optional[str] = ..., height: _Optional[int] = ..., closed_height: _Optional[int] = ...) -> None: ...
 
 class Pair(_message.Message):
     __slots__ = ("name", "base", "quote", "price_decimals", "quantity_decimals", "min_quantity", "owner", "listed", "last_price", "listed_height")
@@ -49,11 +49,11 @@ class Pair(_message.Message):
     price_decimals: int
     quantity_decimals: int
     min_quantity: str
-    owner: bytes
+    owner: str
     listed: bool
     last_price: str
     listed_height: int
-    def __init__(self, name: _Optional[str] = ..., base: _Optional[str] = ..., quote: _Optional[str] = ..., price_decimals: _Optional[int] = ..., quantity_decimals: _Optional[int] = ..., min_quantity: _Optional[str] = ..., owner: _Optional[bytes] = ..., listed: _Optional[bool] = ..., last_price: _Optional[str] = ..., listed_height: _Optional[int] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., base: _Optional[str] = ..., quote: _Optional[str] = ..., price_decimals: _Optional[int] = ..., quantity_decimals: _Optional[int] = ..., min_quantity: _Optional[str] = ..., owner: _Optional[str] = ..., listed: _Optional[bool] = ..., last_price: _Optional[str] = ..., listed_height: _Optional[int] = ...) -> None: ...
 
 class Level(_message.Message):
     __slots__ = ("price", "quantity", "orders")
@@ -117,11 +117,11 @@ class OrdersRequest(_message.Message):
     STATE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
-    address: bytes
+    address: str
     state: str
     page_token: str
     page_size: int
-    def __init__(self, address: _Optional[bytes] = ..., state: _Optional[str] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+    def __init__(self, address: _Optional[str] = ..., state: _Optional[str] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
 
 class OrdersResponse(_message.Message):
     __slots__ = ("orders", "next_page_token", "height")
