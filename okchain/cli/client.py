@@ -46,6 +46,14 @@ class Client:
             details = exc.details() if hasattr(exc, "details") else str(exc)
             raise CLIError(f"{code}: {details}") from None
 
+    def pages(self, method: Callable[..., Any], request_of: Callable[[str], Any]) -> list[Any]:
+        """Every page of a paged query, in order: ``request_of(page_token)`` builds each request, and the
+        response whose ``next_page_token`` is empty is the last."""
+        out = [self.call(method, request_of(""))]
+        while out[-1].next_page_token:
+            out.append(self.call(method, request_of(out[-1].next_page_token)))
+        return out
+
 
 def print_json(obj: object) -> None:
     print(json.dumps(obj, indent=2))

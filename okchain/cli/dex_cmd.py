@@ -175,17 +175,11 @@ def _order(args: argparse.Namespace) -> int:
 
 def _orders(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)  # the node checks the address (0x… or ok1…) and says what is wrong
-    out: list[dict[str, object]] = []
-    page = ""
-    while True:
-        r = c.call(
-            c.dex.Orders, query_pb2.OrdersRequest(address=args.address, state=args.state, page_token=page)
-        )
-        out.extend(_order_json(o) for o in r.orders)
-        page = r.next_page_token
-        if not page:
-            break
-    print_json({"orders": out, "height": str(r.height)})
+    pages = c.pages(
+        c.dex.Orders,
+        lambda token: query_pb2.OrdersRequest(address=args.address, state=args.state, page_token=token),
+    )
+    print_json({"orders": [_order_json(o) for r in pages for o in r.orders], "height": str(pages[-1].height)})
     return 0
 
 

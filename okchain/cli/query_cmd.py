@@ -146,16 +146,14 @@ def _balance(args: argparse.Namespace) -> int:
 
 def _balances(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
-    coins: list[dict[str, str]] = []
-    token = ""
-    while True:
-        request = query_pb2.AllBalancesRequest(address=args.address, page_token=token, height=args.height)
-        r = c.call(c.query.AllBalances, request)
-        coins.extend({"denom": b.denom, "amount": b.amount} for b in r.balances)
-        token = r.next_page_token
-        if not token:
-            break
-    print_json({"balances": coins, "height": str(r.height)})
+    pages = c.pages(
+        c.query.AllBalances,
+        lambda token: query_pb2.AllBalancesRequest(
+            address=args.address, page_token=token, height=args.height
+        ),
+    )
+    coins = [{"denom": b.denom, "amount": b.amount} for r in pages for b in r.balances]
+    print_json({"balances": coins, "height": str(pages[-1].height)})
     return 0
 
 

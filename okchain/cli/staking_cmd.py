@@ -174,15 +174,9 @@ def _json(message: Any) -> dict[str, object]:
 
 def _validators(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
-    validators: list[dict[str, object]] = []
-    page = ""
-    while True:
-        r = c.call(c.staking.Validators, query_pb2.ValidatorsRequest(page_token=page))
-        validators.extend(_validator_json(v) for v in r.validators)
-        page = r.next_page_token
-        if not page:
-            break
-    print_json({"validators": validators, "height": str(r.height)})
+    pages = c.pages(c.staking.Validators, lambda token: query_pb2.ValidatorsRequest(page_token=token))
+    validators = [_validator_json(v) for r in pages for v in r.validators]
+    print_json({"validators": validators, "height": str(pages[-1].height)})
     return 0
 
 

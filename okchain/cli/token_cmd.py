@@ -111,13 +111,6 @@ def _token(args: argparse.Namespace) -> int:
 
 def _tokens(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
-    tokens: list[dict[str, object]] = []
-    page = ""
-    while True:
-        r = c.call(c.token.Tokens, query_pb2.TokensRequest(page_token=page))
-        tokens.extend(token_json(t) for t in r.tokens)
-        page = r.next_page_token
-        if not page:
-            break
-    print_json({"tokens": tokens, "height": str(r.height)})
+    pages = c.pages(c.token.Tokens, lambda token: query_pb2.TokensRequest(page_token=token))
+    print_json({"tokens": [token_json(t) for r in pages for t in r.tokens], "height": str(pages[-1].height)})
     return 0
