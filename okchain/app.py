@@ -41,7 +41,7 @@ from okchain.types.block import (
     max_header_bytes,
     seal_results,
     tx_field_bytes,
-    txs_hash,
+    txs_root,
 )
 from okchain.types.commit_check import Verifier, bft_time, commit_problem
 from okchain.types.params import OKT_DENOM
@@ -321,13 +321,14 @@ class Application:
         funds, a refused message) is no reason to refuse the block: it fails the same way on every node.
         Decoding and signature recovery are library code whose verdict on odd bytes may differ between
         versions, so a tx they refuse never reaches execution or the results hash."""
+        tx_hashes = [sha256(raw) for raw in block.txs]  # each tx hashed once for every check below
         return (
             self._encoding_refusal(block)
-            or self._header_refusal(block)
+            or self._header_refusal(block, tx_hashes)
             or self._last_commit_refusal(block)
             or self._time_refusal(block)
-            or self._size_refusal(block)
-            or self._txs_refusal(block)
+            or self._size_refusal(block, tx_hashes)
+            or self._txs_refusal(block, tx_hashes)
         )
 
     @staticmethod
@@ -343,7 +344,7 @@ class Application:
             return Refusal(RefusalCode.BLOCK_ENCODING, f"block has no canonical encoding: {exc}")
         return None
 
-    def _header_refusal(self, block: Block) -> Refusal | None:
+    def _header_refusal(self, block: Block, tx_hashes: list[bytes]) -> Refusal | None:
         h = block.header
         expected = self.last.height + 1
         checks = (
@@ -375,7 +376,7 @@ class Application:
                 f"proposer {h.proposer_address.hex()} is not a validator",
             ),
             (
-                h.txs_hash != txs_hash(block.txs),
+                h.txs_hash != txs_root(tx_hashes),
                 RefusalCode.TXS_HASH,
                 "txs hash does not match the block's transactions",
             ),
@@ -440,7 +441,7 @@ class Application:
             )
         return None
 
-    def _size_refusal(self, block: Block) -> Refusal | None:
+    def _size_refusal(self, block: Block, tx_hashes: list[bytes]) -> Refusal | None:
         params = self.params
         if len(block.txs) > params.max_block_txs:
             return Refusal(
@@ -452,22 +453,22 @@ class Application:
                 RefusalCode.BLOCK_SIZE,
                 f"block is {size} bytes (header, txs and last commit), limit is {params.max_block_bytes}",
             )
-        if len({sha256(raw) for raw in block.txs}) != len(block.txs):
+        if len(set(tx_hashes)) != len(tx_hashes):
             return Refusal(RefusalCode.DUPLICATE_TX, "block contains the same tx twice")
         return None
 
-    def _txs_refusal(self, block: Block) -> Refusal | None:
+    def _txs_refusal(self, block: Block, tx_hashes: list[bytes]) -> Refusal | None:
         """Each tx passes the stateless checks (found in the signature cache when this node already checked
         it), and the gas they want together stays within the block gas limit."""
         gas = 0
-        for index, raw in enumerate(block.txs):
-            verified = self.sig_cache.get_verified(sha256(raw))
+        for index, (raw, tx_hash) in enumerate(zip(block.txs, tx_hashes, strict=True)):
+            verified = self.sig_cache.get_verified(tx_hash)
             if verified is None:
                 checked = self.precheck(raw)
                 if checked.tx is None or not checked.result.ok:
                     return Refusal(
                         RefusalCode.TX_MALFORMED,
-                        f"tx {index} ({sha256(raw).hex()[:16]}) is not a valid signed tx of this chain: "
+                        f"tx {index} ({tx_hash.hex()[:16]}) is not a valid signed tx of this chain: "
                         f"{checked.result.code.name}: {checked.result.log}",
                     )
                 tx = checked.tx

@@ -159,7 +159,12 @@ def body_problem(block: Block) -> Refusal | None:
 
 
 def txs_hash(txs: tuple[bytes, ...] | list[bytes]) -> bytes:
-    return merkle_root([sha256(tx) for tx in txs])
+    return txs_root([sha256(tx) for tx in txs])
+
+
+def txs_root(tx_hashes: list[bytes]) -> bytes:
+    """``txs_hash`` from the txs' sha256 hashes, for a caller that already holds them."""
+    return merkle_root(tx_hashes)
 
 
 def result_to_proto(r: TxResult) -> types_pb2.TxResult:
