@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from okchain.consensus import valsets
 from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
 from okchain.crypto import ed25519
 from okchain.crypto.address import Address
-from okchain.crypto.ed25519 import validator_address
 from okchain.crypto.hashing import sha256
 from okchain.deliver import Delivered, SignatureCache, deliver_tx, precheck, precheck_many
 from okchain.errors import OKChainError
@@ -24,6 +24,7 @@ from okchain.genesis.document import GenesisDoc
 from okchain.modules.bank import keeper as bank
 from okchain.modules.dex.endblock import end_block as dex_end_block
 from okchain.modules.staking.endblock import end_block as staking_end_block
+from okchain.modules.staking.genesis import GenesisSupernode, init_genesis
 from okchain.query import StateQuery
 from okchain.state import blockstore, schema, versions
 from okchain.state.blockstore import LastCommitted
@@ -54,14 +55,6 @@ class AppError(OKChainError):
 
 
 @dataclass(frozen=True, slots=True)
-class Validator:
-    name: str
-    address: bytes
-    pub_key: bytes
-    power: int
-
-
-@dataclass(frozen=True, slots=True)
 class FinalizedBlock:
     block: Block
     commit: Commit
@@ -70,6 +63,7 @@ class FinalizedBlock:
     writes: dict[bytes, bytes | None]
     node_writes: dict[bytes, bytes | None]
     prior: dict[bytes, bytes | None]  # the committed value before this block of every state key it changes
+    validators_after_next: ValidatorSet  # the set of height + 2, changed by the updates this block decided
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +82,6 @@ class _Execution:
     txs: tuple[bytes, ...]
     state: CacheKV
     results: tuple[TxResult, ...]
-
-
-def validators_hash(validators: tuple[Validator, ...]) -> bytes:
-    """The header's ``validators_hash``: the consensus validator set's own hash, so the two never drift."""
-    return ValidatorSet.genesis(
-        ConsensusValidator.from_pub_key(v.pub_key, v.power) for v in validators
-    ).hash()
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -132,18 +119,6 @@ class Application:
         self.params = genesis.header.params
         self.min_gas_price = min_gas_price
         self.sig_cache = SignatureCache(sig_cache_size)
-        self.validators = tuple(
-            sorted(
-                (
-                    Validator(v.name, validator_address(v.pub_key), v.pub_key, v.power)
-                    for v in genesis.header.validators
-                ),
-                key=lambda v: v.address,
-            )
-        )
-        self.validators_hash = validators_hash(self.validators)
-        self._validator_power = tuple((v.pub_key, v.power) for v in self.validators)
-        self._validator_addresses = frozenset(v.address for v in self.validators)
         self._checked_commit: tuple[int, bytes] = (-1, b"")  # (height, hash) of the last commit verified
         self.tree = SparseMerkleTree(db, schema.MERKLE, cache_size=tree_cache_size)
         self._pending: FinalizedBlock | None = None
@@ -158,6 +133,9 @@ class Application:
         self.committed_verified: dict[bytes, tuple[Tx, Address]] = {}
         self.committed_prior: dict[bytes, bytes | None] = {}
         self.last = self._load_or_init(genesis)
+        self._sets: dict[int, ValidatorSet] = {}  # the sets of heights last .. last + 2
+        self.validator_keys: dict[bytes, bytes] = {}
+        self._load_sets()
 
     # --- start-up ---
     def _load_or_init(self, genesis: GenesisDoc) -> LastCommitted:
@@ -190,18 +168,72 @@ class Application:
             bank.set_balance(state, account.address, OKT_DENOM, account.balance)
             total += account.balance
         bank.set_supply(state, OKT_DENOM, total)
+        genesis_ns = (genesis.header.genesis_time - _EPOCH) // timedelta(microseconds=1) * 1_000
+        nodes = [GenesisSupernode(v.name, v.pub_key, v.power, v.operator) for v in genesis.header.validators]
+        try:
+            init_genesis(state, nodes, genesis_ns, self.params)
+        except OKChainError as exc:
+            raise AppError(f"genesis cannot be staked as written: {exc}") from exc
         items = [(k, v) for k, v in state.writes.items() if v is not None]
         root, node_writes = self.tree.build(items)
-        genesis_ns = (genesis.header.genesis_time - _EPOCH) // timedelta(microseconds=1) * 1_000
         last = LastCommitted(genesis.header.initial_height - 1, root, b"", b"", genesis_ns)
         writes: dict[bytes, bytes | None] = dict(state.writes)
         writes.update(node_writes)
         writes[schema.META_GENESIS] = marker
         writes[schema.META_LAST] = last.encode()
         writes[schema.META_EARLIEST] = schema.u64(last.height)
+        first = ValidatorSet.genesis(
+            ConsensusValidator.from_pub_key(v.pub_key, v.power) for v in genesis.header.validators
+        )
+        writes[schema.validator_set(last.height + 1)] = first.encode()
+        writes[schema.validator_set(last.height + 2)] = first.increment(1).encode()
         self.db.write(writes)
         self.tree.commit(node_writes)
         return last
+
+    def _load_sets(self) -> None:
+        """Cache the sets of the committed height and the two after it (none at the initial height)."""
+        for height in range(self.last.height, self.last.height + 3):
+            stored = valsets.stored(self.db, height)
+            if stored is not None:
+                self._sets[height] = stored
+            elif height > self.last.height:
+                raise AppError(
+                    f"this home stores no validator set of height {height}: it was made by an older "
+                    "version of okchaind; initialise a new home"
+                )
+        self._refresh_keys()
+
+    # --- validator sets ---
+    def validator_set(self, height: int) -> ValidatorSet:
+        """The set that signs ``height``: known for kept heights up to two past the committed one."""
+        cached = self._sets.get(height)
+        if cached is not None:
+            return cached
+        stored = valsets.stored(self.db, height) if height <= self.last.height + 2 else None
+        if stored is None:
+            raise AppError(f"no validator set is known for height {height} (committed: {self.last.height})")
+        return stored
+
+    @property
+    def validators(self) -> tuple[ConsensusValidator, ...]:
+        """The validators that sign the next height, in address order."""
+        return self._sets[self.last.height + 1].validators
+
+    @property
+    def validators_hash(self) -> bytes:
+        """The next block's ``validators_hash``."""
+        return self._sets[self.last.height + 1].hash()
+
+    @property
+    def next_validators_hash(self) -> bytes:
+        """The next block's ``next_validators_hash``."""
+        return self._sets[self.last.height + 2].hash()
+
+    def _refresh_keys(self) -> None:
+        """``validator_keys``: address → consensus key of every validator of the committed height and the
+        two after it, for checking votes and proposals that may arrive for any of them."""
+        self.validator_keys = {v.address: v.pub_key for vs in self._sets.values() for v in vs.validators}
 
     # --- mempool door ---
     def new_check_state(self) -> CacheKV:
@@ -371,7 +403,12 @@ class Application:
                 "validators hash does not match",
             ),
             (
-                h.proposer_address not in self._validator_addresses,
+                h.next_validators_hash != self.next_validators_hash,
+                RefusalCode.VALIDATORS_HASH,
+                "next validators hash does not match",
+            ),
+            (
+                self._sets[expected].by_address(h.proposer_address) is None,
                 RefusalCode.PROPOSER,
                 f"proposer {h.proposer_address.hex()} is not a validator",
             ),
@@ -406,8 +443,9 @@ class Application:
         digest = block.header.last_commit_hash
         if self._checked_commit == (self.last.height, digest):
             return None
+        powers = valsets.powers(self._sets[self.last.height])
         refusal = commit_problem(
-            self.chain_id, self.last.height, self.last.block_hash, commit, self._validator_power, self._verify
+            self.chain_id, self.last.height, self.last.block_hash, commit, powers, self._verify
         )
         if refusal is not None:
             return refusal.within("last commit")
@@ -423,7 +461,7 @@ class Application:
         depends on the block only, never on this node's clock."""
         if self._at_initial_height() or last_commit is None:
             return self.last.time_ns
-        return bft_time(last_commit, self._validator_power)
+        return bft_time(last_commit, valsets.powers(self._sets[self.last.height]))
 
     def _time_refusal(self, block: Block) -> Refusal | None:
         expected = self.block_time_ns(block.last_commit)
@@ -498,7 +536,7 @@ class Application:
         # which the proposer fixes only after prepare_proposal, and no tx result depends on it
         end = state.branch()
         dex_end_block(end, block.header.height, block.header.time_ns, self.params)
-        staking_end_block(end, block.header.time_ns)
+        updates = staking_end_block(end, block.header.height, block.header.time_ns, self.params)
         end.merge_into(state)
         self.block_end_keys = frozenset(end.writes)
         changes = {k: state.writes[k] for k in sorted(state.writes)}
@@ -514,6 +552,8 @@ class Application:
         writes[schema.block(height)] = block.encode()
         writes[schema.block_hash(block_hash)] = schema.u64(height)
         writes[schema.commit(height)] = commit.encode()
+        after = valsets.following(self._sets[height + 1], ((u.pubkey, u.power) for u in updates))
+        writes[schema.validator_set(height + 2)] = after.encode()
         writes[schema.results(height)], res_hash = seal_results(height, results, app_hash)
         for index, raw in enumerate(block.txs):
             key = schema.tx_index(sha256(raw))
@@ -521,7 +561,7 @@ class Application:
                 writes[key] = schema.tx_location(height, index)
         last = LastCommitted(height, app_hash, block_hash, res_hash, block.header.time_ns)
         writes[schema.META_LAST] = last.encode()
-        self._pending = FinalizedBlock(block, commit, results, app_hash, writes, node_writes, prior)
+        self._pending = FinalizedBlock(block, commit, results, app_hash, writes, node_writes, prior, after)
         return self._pending
 
     def commit(self) -> LastCommitted:
@@ -536,6 +576,9 @@ class Application:
         self.state.apply(pending.writes)
         self.tree.commit(pending.node_writes)
         self.last = LastCommitted.decode(pending.writes[schema.META_LAST] or b"")
+        self._sets.pop(height - 1, None)
+        self._sets[height + 2] = pending.validators_after_next
+        self._refresh_keys()
         self._pending = None
         self.committed_prior = pending.prior
         self.committed_verified = {}

@@ -30,6 +30,7 @@ headers = st.builds(
     validators_hash=hashes,
     proposer_address=st.binary(max_size=20),
     last_commit_hash=hashes,
+    next_validators_hash=hashes,
 )
 commit_sigs = st.builds(CommitSig, st.binary(max_size=20), i64, st.binary(max_size=64))
 commits = st.builds(Commit, u64, u32, hashes, st.lists(commit_sigs, max_size=4).map(tuple))
@@ -48,6 +49,7 @@ FIXED_HEADER = Header(
     validators_hash=b"\x04" * 32,
     proposer_address=b"\x05" * 20,
     last_commit_hash=b"\x06" * 32,
+    next_validators_hash=b"\x07" * 32,
 )
 
 
@@ -104,9 +106,10 @@ def test_header_encoding_fixed_vector() -> None:
         "42200404040404040404040404040404040404040404040404040404040404040404"  # 8 validators_hash
         "4a140505050505050505050505050505050505050505"  # 9 proposer_address
         "52200606060606060606060606060606060606060606060606060606060606060606"  # 10 last_commit_hash
+        "5a200707070707070707070707070707070707070707070707070707070707070707"  # 11 next_validators_hash
     )
     # The block hash fixed vector: sha256 of exactly the bytes above.
-    assert FIXED_HEADER.hash.hex() == "f172068cd6e6b0c89ace1d24dac51b63963f6ac545c284c8cd14b05e56367f4e"
+    assert FIXED_HEADER.hash.hex() == "2c6b80916479d26f3826d51e07ea0a4ee5f860bf397784b1fa0375b4e223312c"
     block = Block(FIXED_HEADER, (b"tx-a", b"tx-b"), None)
     assert block.hash == FIXED_HEADER.hash  # txs are bound through txs_hash only
 

@@ -19,6 +19,13 @@ from okchain.types.vote import VoteType, vote_sign_bytes
 CHAIN = "okchain-sync-1"
 KEYS = [ValidatorKey(bytes([i + 1]) * 32) for i in range(4)]
 VALIDATORS = [(k.public_key, 10) for k in KEYS]
+
+
+def validators_at(height: int) -> list[tuple[bytes, int]]:
+    """The one set of these chains, at every height."""
+    return VALIDATORS
+
+
 N = 16
 T0 = 1_700_000_000 * 10**9
 
@@ -144,7 +151,7 @@ def run_sync(peers: list[SimPeer], start: int, config: PoolConfig, seed: int) ->
     or never; dropped honest peers reconnect and report their status again."""
     rnd = random.Random(seed)
     by_name = {p.name: p for p in peers}
-    pool = BlockPool(chain_id=CHAIN, validators=VALIDATORS, height=start, now_ns=0, config=config)
+    pool = BlockPool(chain_id=CHAIN, validators=validators_at, height=start, now_ns=0, config=config)
     for p in peers:
         pool.set_peer(p.name, p.base, p.height)
     now = 0
@@ -233,7 +240,7 @@ def test_pool_delivers_the_honest_chain_and_bans_only_liars(
 
 
 def test_a_forged_block_bans_its_server_and_is_fetched_again_from_an_honest_peer() -> None:
-    pool = BlockPool(chain_id=CHAIN, validators=VALIDATORS, height=0, now_ns=0)
+    pool = BlockPool(chain_id=CHAIN, validators=validators_at, height=0, now_ns=0)
     pool.set_peer("liar", 1, 3)
     pool.set_peer("good", 1, 3)
     assert pool.schedule(0) == [("good", 1), ("liar", 2), ("good", 3)]
@@ -261,7 +268,7 @@ def test_a_forged_block_bans_its_server_and_is_fetched_again_from_an_honest_peer
 
 def test_a_time_out_re_requests_elsewhere_and_a_second_in_a_row_drops_the_peer_without_a_ban() -> None:
     config = PoolConfig(per_peer=1, request_timeout_ns=100)
-    pool = BlockPool(chain_id=CHAIN, validators=VALIDATORS, height=0, now_ns=0, config=config)
+    pool = BlockPool(chain_id=CHAIN, validators=validators_at, height=0, now_ns=0, config=config)
     pool.set_peer("slow", 1, 3)
     pool.set_peer("fast", 1, 3)
     assert pool.schedule(0) == [("fast", 1), ("slow", 2)]
@@ -281,7 +288,7 @@ def test_one_time_out_of_the_only_peer_ahead_does_not_end_the_sync() -> None:
     was disconnected and forgotten, the claimer too, and a pool with nobody left counted as caught up. A
     peer that timed out once keeps its place and its height; it is asked again and proves itself."""
     config = PoolConfig(request_timeout_ns=100)
-    pool = BlockPool(chain_id=CHAIN, validators=VALIDATORS, height=0, now_ns=0, config=config)
+    pool = BlockPool(chain_id=CHAIN, validators=validators_at, height=0, now_ns=0, config=config)
     pool.set_peer("honest", 1, 3)
     pool.set_peer("claims", 1, 1_000)
     pool.schedule(0)
@@ -303,20 +310,20 @@ def test_one_time_out_of_the_only_peer_ahead_does_not_end_the_sync() -> None:
 
 def test_caught_up_waits_for_a_status_or_the_grace_period() -> None:
     config = PoolConfig(startup_grace_ns=50)
-    pool = BlockPool(chain_id=CHAIN, validators=VALIDATORS, height=5, now_ns=1_000, config=config)
+    pool = BlockPool(chain_id=CHAIN, validators=validators_at, height=5, now_ns=1_000, config=config)
     assert not pool.caught_up(1_049)
     assert pool.caught_up(1_050)  # nobody around: a lone node goes on by itself
     pool.set_peer("p", 1, 6)
     assert pool.caught_up(1_050)  # one block behind: consensus fetches it
     pool.set_peer("p", 1, 7)
     assert not pool.caught_up(1_050) and pool.behind_by() == 2
-    seen = BlockPool(chain_id=CHAIN, validators=VALIDATORS, height=5, now_ns=1_000, config=config)
+    seen = BlockPool(chain_id=CHAIN, validators=validators_at, height=5, now_ns=1_000, config=config)
     seen.set_peer("p", 1, 4)
     assert seen.caught_up(1_000)
 
 
 def test_responses_are_taken_only_from_the_peer_asked_and_of_the_right_chain() -> None:
-    pool = BlockPool(chain_id=CHAIN, validators=VALIDATORS, height=0, now_ns=0)
+    pool = BlockPool(chain_id=CHAIN, validators=validators_at, height=0, now_ns=0)
     pool.set_peer("a", 1, 1)
     assert pool.schedule(0) == [("a", 1)]
     assert pool.add_block("b", *CHAIN_BLOCKS[1]).endswith("not requested from this peer")
@@ -329,7 +336,7 @@ def test_responses_are_taken_only_from_the_peer_asked_and_of_the_right_chain() -
 
 
 def test_parallel_check_results_are_the_ones_pop_would_compute() -> None:
-    pool = BlockPool(chain_id=CHAIN, validators=VALIDATORS, height=0, now_ns=0)
+    pool = BlockPool(chain_id=CHAIN, validators=validators_at, height=0, now_ns=0)
     pool.set_peer("a", 1, 4)
     for _, h in pool.schedule(0):
         pool.add_block("a", *(forge("last_commit", h) if h == 3 else CHAIN_BLOCKS[h]))
@@ -350,7 +357,7 @@ def test_pool_settings_must_be_positive(bad: int) -> None:
 
 
 def test_received_run_is_gapless_and_bounded_for_the_pre_warm() -> None:
-    pool = BlockPool(chain_id=CHAIN, validators=VALIDATORS, height=0, now_ns=0)
+    pool = BlockPool(chain_id=CHAIN, validators=validators_at, height=0, now_ns=0)
     pool.set_peer("a", 1, 8)
     pool.schedule(0)
     for h in (1, 2, 3, 5, 6):
@@ -365,7 +372,7 @@ def test_received_run_is_gapless_and_bounded_for_the_pre_warm() -> None:
 
 def test_a_peer_claiming_blocks_it_never_serves_delays_the_sync_by_two_time_outs() -> None:
     config = PoolConfig(request_timeout_ns=100)
-    pool = BlockPool(chain_id=CHAIN, validators=VALIDATORS, height=0, now_ns=0, config=config)
+    pool = BlockPool(chain_id=CHAIN, validators=validators_at, height=0, now_ns=0, config=config)
     pool.set_peer("good", 1, 2)
     pool.set_peer("claims", 1, 10)
     assert pool.schedule(0) == [("claims", 1), ("good", 2), ("claims", 3), ("claims", 4)] + [
@@ -390,7 +397,7 @@ def test_received_blocks_held_in_memory_are_bounded_by_bytes() -> None:
     """A window of 128 full-size blocks (16 MiB each, and a liar may send junk of that size) could make the
     pool hold 2 GiB; past max_held_bytes only the next two heights (which decide the next block) are asked."""
     config = PoolConfig(window=16, per_peer=16, max_held_bytes=1_000)
-    pool = BlockPool(chain_id=CHAIN, validators=VALIDATORS, height=0, now_ns=0, config=config)
+    pool = BlockPool(chain_id=CHAIN, validators=validators_at, height=0, now_ns=0, config=config)
     pool.set_peer("big", 1, 10)
     assert [h for _, h in pool.schedule(0)] == list(range(1, 11))
     for h in range(3, 11):

@@ -55,7 +55,11 @@ def commit_block(
 ) -> FinalizedBlock:
     """Decide, execute and commit a block of ``txs`` like the node does, then update ``pool``."""
     tip = solo.ChainTip(
-        app.chain_id, app.last, app.validators_hash, blockstore.commit_at(app.db, app.last.height)
+        app.chain_id,
+        app.last,
+        app.validators_hash,
+        app.next_validators_hash,
+        blockstore.commit_at(app.db, app.last.height),
     )
     block, commit = solo.decide(tip, txs, app.last.time_ns + 1_000_000_000, VALIDATOR)
     finalized = app.finalize_block(block, commit)
@@ -229,7 +233,7 @@ def test_signature_cache_filled_by_check_tx() -> None:
     assert app.sig_cache.get(sha256(t0)) == A.address
     assert app.sig_cache.get(sha256(t1)) == B.address
     txs = pool.reap(10, 10**9)
-    tip = solo.ChainTip(app.chain_id, app.last, app.validators_hash, None)
+    tip = solo.ChainTip(app.chain_id, app.last, app.validators_hash, app.next_validators_hash, None)
     block, commit = solo.decide(tip, txs, app.last.time_ns + 1, VALIDATOR)
     finalized = app.finalize_block(block, commit)
     assert [r.signer for r in finalized.results] == [A.address, B.address]

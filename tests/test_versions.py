@@ -159,8 +159,10 @@ def test_database_from_before_version_history_starts_its_history_at_its_tip(tmp_
     doc = make_genesis(funded_keys(1), ValidatorKey(b"\x01" * 32))
     db = LevelDB(tmp_path)
     Application(db, doc)
+    genesis_set = db.get(schema.validator_set(1))
     db.write(
         {
+            **{schema.validator_set(h): genesis_set for h in (5, 6, 7)},
             schema.META_EARLIEST: None,
             schema.META_LAST: blockstore.LastCommitted(
                 5, SparseMerkleTree(db, schema.MERKLE).root(), b"", b"", 0

@@ -34,7 +34,24 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         help="the snapshot's chain's genesis.json, put into the home first (a home made by `okchaind init` "
         "holds a genesis of its own)",
     )
+    imp.add_argument(
+        "--trust-hash",
+        type=_block_hash,
+        default=None,
+        help="hex hash of block H + 1 from a source you trust; needed once the validator set has changed "
+        "since genesis",
+    )
     imp.set_defaults(func=cmd_import)
+
+
+def _block_hash(text: str) -> bytes:
+    try:
+        raw = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not hex") from None
+    if len(raw) != 32:
+        raise argparse.ArgumentTypeError(f"a block hash is 32 bytes (64 hex characters), got {len(raw)}")
+    return raw
 
 
 def _home(path: Path) -> Home:
@@ -102,6 +119,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 chain_id=genesis.header.chain_id,
                 validators=genesis.header.validators,
                 genesis_marker=genesis_marker(genesis),
+                trusted_hash=args.trust_hash,
             )
         except SnapshotError as exc:
             if args.genesis is not None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from okchain._pb.consensus.v1 import consensus_pb2
 from okchain.consensus.messages import ConsensusDecodeError, ConsensusError, parse_canonical
 from okchain.crypto.ed25519 import validator_address
-from okchain.crypto.hashing import sha256
+from okchain.types.validator import validators_hash
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
@@ -209,12 +209,8 @@ class ValidatorSet:
             raise ConsensusDecodeError(f"invalid validator set: {exc}") from exc
 
     def hash(self) -> bytes:
-        """sha256 over address || pub_key || power (u64) of each validator in address order.
-
-        Priorities are left out (they change every round). This is the header's ``validators_hash`` as
-        ``okchain.app.validators_hash`` computes it for the same validators.
-        """
-        return sha256(b"".join(v.address + v.pub_key + v.power.to_bytes(8, "big") for v in self.validators))
+        """The header's ``validators_hash`` of this set (``okchain.types.validator.validators_hash``)."""
+        return validators_hash((v.address, v.pub_key, v.power) for v in self.validators)
 
 
 def _with_changes(

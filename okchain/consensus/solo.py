@@ -19,6 +19,7 @@ class ChainTip:
     chain_id: str
     last: LastCommitted
     validators_hash: bytes
+    next_validators_hash: bytes
     last_commit: Commit | None
 
 
@@ -39,6 +40,7 @@ def decide(tip: ChainTip, txs: list[bytes], now_ns: int, key: ValidatorKey) -> t
         validators_hash=tip.validators_hash,
         proposer_address=validator_address(key.public_key),
         last_commit_hash=last_commit_hash(tip.last_commit),
+        next_validators_hash=tip.next_validators_hash,
     )
     block = Block(header, tuple(txs), tip.last_commit)
     block_hash = block.hash

@@ -3,7 +3,8 @@
 Layout (``accounts`` last so a million balances can be streamed out and parsed one object at a time)::
 
     {"chain_id": …, "genesis_time": "2026-11-25T00:00:00Z", "initial_height": "1", "params": {…},
-     "validators": [{"name", "pub_key", "power"}], "migration": {…}, "accounts": [{"address", "balance"}]}
+     "validators": [{"name", "pub_key", "power", "operator"?}], "migration": {…},
+     "accounts": [{"address", "balance"}]}
 
 Every integer that can exceed 2**53 is a decimal string so no JSON reader rounds it; floats are refused.
 """
@@ -132,11 +133,13 @@ def format_genesis_time(when: datetime) -> str:
 
 @dataclass(frozen=True, slots=True)
 class GenesisValidator:
-    """A validator of the first block: name, ed25519 public key and voting power."""
+    """A validator of the first block: name, ed25519 public key and voting power, and (for a supernode that
+    stakes from block one) the operator address whose migrated OKT pays its self-deposit."""
 
     name: str
     pub_key: bytes
     power: int
+    operator: Address | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -149,16 +152,28 @@ class GenesisValidator:
             raise GenesisFileError(f"validator {self.name}: power must be positive, got {self.power}")
 
     def to_json(self) -> dict[str, str]:
-        return {"name": self.name, "pub_key": self.pub_key.hex(), "power": str(self.power)}
+        out = {"name": self.name, "pub_key": self.pub_key.hex(), "power": str(self.power)}
+        if self.operator is not None:
+            out["operator"] = "0x" + self.operator.hex()
+        return out
 
     @classmethod
     def from_json(cls, data: object, what: str = "validator") -> "GenesisValidator":
-        obj = _object(data, what, ("name", "pub_key", "power"))
+        keys = ("name", "pub_key", "power") + (
+            ("operator",) if isinstance(data, dict) and "operator" in data else ()
+        )
+        obj = _object(data, what, keys)
         pub_key = obj["pub_key"]
         if not isinstance(pub_key, str) or not _PUBKEY.fullmatch(pub_key):
             raise GenesisFileError(f"{what}.pub_key must be 64 hex characters (ed25519), got {pub_key!r}")
         name = _text(obj["name"], f"{what}.name")
-        return cls(name, bytes.fromhex(pub_key), _uint(obj["power"], f"{what}.power", minimum=1))
+        operator = None
+        if "operator" in obj:
+            raw = obj["operator"]
+            if not isinstance(raw, str) or not _HEX_ADDRESS.fullmatch(raw):
+                raise GenesisFileError(f"{what}.operator must be a 0x address, got {raw!r}")
+            operator = Address(bytes.fromhex(raw[2:]))
+        return cls(name, bytes.fromhex(pub_key), _uint(obj["power"], f"{what}.power", minimum=1), operator)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +270,9 @@ class GenesisHeader:
         keys = [v.pub_key for v in self.validators]
         if len(set(names)) != len(names) or len(set(keys)) != len(keys):
             raise GenesisFileError("validators must have distinct names and distinct pub_keys")
+        operators = [v.operator for v in self.validators if v.operator is not None]
+        if len(set(operators)) != len(operators):
+            raise GenesisFileError("validators must have distinct operators")
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {

@@ -103,7 +103,8 @@ def _no_block(height: int) -> bytes:
 class BlockSyncReactor:
     """Implements the switch's ``Reactor`` protocol on ``ChannelId.BLOCKSYNC``.
 
-    ``db`` holds committed blocks and commits; ``validators`` are (ed25519 public key, power) pairs;
+    ``db`` holds committed blocks and commits; ``validators(h)`` is the set that signs height ``h`` as
+    (ed25519 public key, power) pairs, or ``None`` while the applied blocks have not decided it yet;
     ``apply_block`` is the node's one way to commit a decided block (sync or async). ``prewarm``, if given,
     receives batches of raw txs on a worker thread (the node passes
     ``lambda raws: app.precheck_many(raws, sigpool.recover)``). ``verify`` runs on worker threads, so it
@@ -116,7 +117,8 @@ class BlockSyncReactor:
         *,
         chain_id: str,
         db: KVReader,
-        validators: Sequence[tuple[bytes, int]],
+        validators: Callable[[int], Sequence[tuple[bytes, int]] | None],
+        max_validators: int,
         last_height: Callable[[], int],
         apply_block: Callable[[Block, Commit], Awaitable[None] | None],
         switch: PeerSender,
@@ -126,7 +128,7 @@ class BlockSyncReactor:
         verify: Verifier = ed25519.verify,
     ) -> None:
         self.chain_id = chain_id
-        self.validators = tuple(validators)
+        self.validators = validators
         self.config = config
         self._db = db
         self._last_height = last_height
@@ -134,7 +136,7 @@ class BlockSyncReactor:
         self._switch = switch
         self._prewarm = prewarm
         self._verify = verify
-        self._limit = response_limit(params or ChainParams(), len(self.validators))
+        self._limit = response_limit(params or ChainParams(), max_validators)
         self._status: dict[str, tuple[int, int]] = {}  # peer -> (base, height) from its last status
         # (peer, height) -> block requests not answered yet: a peer that timed out once may be asked for the
         # same height again, and then answers both

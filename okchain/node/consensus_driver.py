@@ -50,6 +50,7 @@ from okchain.consensus.events import (
 from okchain.consensus.evidence import DuplicateVoteEvidence
 from okchain.consensus.machine import ConsensusMachine
 from okchain.consensus.messages import Proposal, Vote
+from okchain.consensus.proposer import ValidatorSet
 from okchain.consensus.signer import DoubleSignRefused, SafeSigner
 from okchain.consensus.wal import WALRecord, records_after_end_height
 from okchain.node.wal_file import FileWAL
@@ -76,6 +77,7 @@ class DriverHooks:
     broadcast: Callable[[Message], None]  # send an own message to every peer
     report_evidence: Callable[[DuplicateVoteEvidence], None]
     step_changed: Callable[[], None]  # the machine's height, round or phase changed
+    validator_set: Callable[[int], ValidatorSet]  # the committed set that signs a height
 
 
 class ConsensusDriver:
@@ -206,7 +208,7 @@ class ConsensusDriver:
             height = action.block.header.height
             await self._hooks.before_apply(action.block)
             self._hooks.apply_block(action.block, action.commit)
-            local.append(BlockApplied(height))
+            local.append(BlockApplied(height, self._hooks.validator_set(height + 1)))
             await self._maybe_checkpoint(height)
         elif isinstance(action, ReportEvidence):
             log.warning(

@@ -110,7 +110,8 @@ class ConsensusReactor:
         switch: Switch,
         driver: ConsensusDriver,
         verifier: VerifyCache,
-        validator_keys: Mapping[bytes, bytes],
+        validator_keys: Callable[[], Mapping[bytes, bytes]],
+        max_validators: int,
         db: KVReader,
         committed_height: Callable[[], int],
         own_address: bytes | None,
@@ -121,13 +122,11 @@ class ConsensusReactor:
         self._switch = switch
         self._driver = driver
         self._verifier = verifier
-        self._keys = validator_keys  # validator address -> ed25519 public key (the set does not change yet)
+        self._keys = validator_keys  # address -> ed25519 key of the validators of the heights in play
         self._db = db
         self._committed_height = committed_height
         self._own = own_address
-        self._max_bytes = block_message_limit(
-            max_block_bytes, len(validator_keys)
-        )  # a catch-up is the largest
+        self._max_bytes = block_message_limit(max_block_bytes, max_validators)  # a catch-up is the largest
         self._prewarm = prewarm  # recover the signers of txs (on the signature pool), caching them
         self._has_signer = has_signer  # is this tx hash's signer cached already?
         self._peers: dict[str, PeerState] = {}
@@ -197,7 +196,7 @@ class ConsensusReactor:
     def _on_vote(self, peer: str, state: PeerState, vote: Vote) -> None:
         self._mark(state, message_key(vote))
         height = self._driver.machine.height
-        pub = self._keys.get(vote.validator_address)
+        pub = self._keys().get(vote.validator_address)
         if pub is None or vote.height not in (height, height - 1) or self._too_far_ahead(vote.round):
             return  # not ours to judge: the machine keeps only this height's (and the last one's) votes
         signed = self._first_copy(message_key(vote), vote.signature)
@@ -208,7 +207,7 @@ class ConsensusReactor:
 
     def _on_proposal(self, peer: str, state: PeerState, proposal: Proposal) -> None:
         self._mark(state, message_key(proposal))
-        pub = self._keys.get(proposal.proposer_address)
+        pub = self._keys().get(proposal.proposer_address)
         if (
             pub is None
             or proposal.height != self._driver.machine.height
@@ -259,8 +258,9 @@ class ConsensusReactor:
             return  # we moved on (or are further behind: block sync's job)
         chain_id = self._driver.machine.chain_id
         items = []
+        keys = self._keys()
         for sig in commit.signatures:
-            pub = self._keys.get(sig.validator_address)
+            pub = keys.get(sig.validator_address)
             if pub is None or len(commit.block_hash) != 32:
                 continue  # the machine refuses it with the reason
             sign_bytes = vote_sign_bytes(

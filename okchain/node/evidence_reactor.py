@@ -28,11 +28,16 @@ ENTRY_OVERHEAD = 6  # a repeated bytes field's tag and length prefix, at most
 
 class EvidenceReactor:
     def __init__(
-        self, *, switch: Switch, chain_id: str, validators: ValidatorSet, height: Callable[[], int]
+        self,
+        *,
+        switch: Switch,
+        chain_id: str,
+        validators: Callable[[int], ValidatorSet | None],
+        height: Callable[[], int],
     ) -> None:
         self._switch = switch
         self._chain_id = chain_id
-        self._validators = validators  # the set does not change yet: one set checks every height
+        self._validators = validators  # the set that signed a height, if this node still knows it
         self._height = height  # the height consensus is at
         self.pool: OrderedDict[tuple[bytes, int], DuplicateVoteEvidence] = OrderedDict()
 
@@ -59,7 +64,10 @@ class EvidenceReactor:
         for evidence in items:
             if not self._in_window(evidence):
                 continue  # not worth checking
-            problem = evidence.verify_in(self._chain_id, self._validators)
+            validators = self._validators(evidence.height)
+            if validators is None:
+                continue  # a height whose set this node no longer keeps (or does not know yet)
+            problem = evidence.verify_in(self._chain_id, validators)
             if problem:
                 raise PeerMisbehaved(f"invalid evidence: {problem}")
             if self._keep(evidence):

@@ -15,11 +15,12 @@ from contextlib import ExitStack
 
 import trio
 
-from okchain.app import Application
+from okchain.app import AppError, Application
+from okchain.consensus import valsets
 from okchain.consensus.config import ConsensusConfig
 from okchain.consensus.evidence import DuplicateVoteEvidence
 from okchain.consensus.machine import ConsensusMachine
-from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
+from okchain.consensus.proposer import ValidatorSet
 from okchain.consensus.signer import SafeSigner
 from okchain.crypto.ed25519 import validator_address
 from okchain.crypto.hashing import sha256
@@ -108,7 +109,6 @@ class Node:
         )
         self.pruner = Pruner(self.db, config.state_retention_heights)
         self.validator_address = validator_address(self.key.public_key)
-        self.is_validator = any(v.address == self.validator_address for v in self.app.validators)
         self._wal, self._signer = self._open_consensus_files()
         self.driver = self._new_driver()
         self.node_key = NodeKey.load_or_create(home.node_key_file)
@@ -136,15 +136,17 @@ class Node:
         self._recent: OrderedDict[bytes, None] = OrderedDict()  # committed tx hashes, oldest first
         # a node with peers to ask may be behind them until it has asked (block sync or consensus decides)
         self.catching_up = bool(config.persistent_peers or config.seeds)
+        max_validators = max(self.app.params.staking_max_validators, len(genesis.header.validators))
         self.switch = Switch(self.node_key, p2p_config, network=self.app.chain_id, moniker=config.moniker)
         self.consensus_reactor = ConsensusReactor(
             switch=self.switch,
             driver=self.driver,
             verifier=self.verifier,
-            validator_keys={v.address: v.pub_key for v in self.app.validators},
+            validator_keys=lambda: self.app.validator_keys,
+            max_validators=max_validators,
             db=self.db,
             committed_height=lambda: self.app.last.height,
-            own_address=self.validator_address if self.is_validator else None,
+            own_address=self.validator_address,
             max_block_bytes=self.app.params.max_block_bytes,
             prewarm=self._prewarm,
             has_signer=lambda tx_hash: self.app.sig_cache.get(tx_hash) is not None,
@@ -158,13 +160,14 @@ class Node:
         self.evidence_reactor = EvidenceReactor(
             switch=self.switch,
             chain_id=self.app.chain_id,
-            validators=self._validator_set(self.app.genesis_header.initial_height),
+            validators=self._known_set,
             height=lambda: self.driver.machine.height,
         )
         self.blocksync = BlockSyncReactor(
             chain_id=self.app.chain_id,
             db=self.db,
-            validators=[(v.pub_key, v.power) for v in self.app.validators],
+            validators=self._known_powers,
+            max_validators=max_validators,
             last_height=lambda: self.app.last.height,
             apply_block=self.apply_block,
             switch=self.switch,
@@ -241,14 +244,13 @@ class Node:
         )
 
     # --- consensus ---
-    def _open_consensus_files(self) -> tuple[FileWAL, SafeSigner | None]:
-        """The consensus WAL and (for a validator) the double-sign-safe signer over its state file; both hold
-        a lock for the node's lifetime and are closed by ``_close``."""
+    def _open_consensus_files(self) -> tuple[FileWAL, SafeSigner]:
+        """The consensus WAL and the double-sign-safe signer over its state file (every node has a key and
+        signs once staking puts it in the set); both hold a lock for the node's lifetime and are closed by
+        ``_close``."""
         data = self.home.data_dir.parent
         wal = FileWAL(data / "consensus.wal")
         self._resources.callback(wal.close)
-        if not self.is_validator:
-            return wal, None
         store = FileSignerStore(data / "signer_state.json")
         self._resources.callback(store.close)
         return wal, SafeSigner(self.key, store)
@@ -259,8 +261,8 @@ class Node:
         machine = ConsensusMachine(
             chain_id=self.app.chain_id,
             height=height,
-            validators=self._validator_set(height),
-            address=self.validator_address if self.is_validator else None,
+            validators=self.app.validator_set(height),
+            address=self.validator_address,  # it signs at the heights whose set holds it
             validate=self.app.process_proposal,
             config=consensus_config(self.config),
             verify=self.verifier.verify,
@@ -272,6 +274,7 @@ class Node:
             broadcast=self._broadcast_consensus,
             report_evidence=self._report_evidence,
             step_changed=self._step_changed,
+            validator_set=self.app.validator_set,
         )
         return ConsensusDriver(
             machine,
@@ -281,15 +284,21 @@ class Node:
             hooks=hooks,
         )
 
-    def _validator_set(self, height: int) -> ValidatorSet:
-        """The base set of ``height``: the genesis set moved on one proposer turn per height, exactly as
-        the machine does on every ``BlockApplied`` (so a restarted node agrees with running ones)."""
-        validators = ValidatorSet.genesis(
-            ConsensusValidator.from_pub_key(v.pub_key, v.power) for v in self.app.validators
-        )
-        for _ in range(height - self.app.genesis_header.initial_height):
-            validators = validators.increment(1)
-        return validators
+    @property
+    def is_validator(self) -> bool:
+        """Whether this node's key is in the set that signs the next height."""
+        return self.app.validator_set(self.app.last.height + 1).by_address(self.validator_address) is not None
+
+    def _known_set(self, height: int) -> ValidatorSet | None:
+        """The set that signed ``height``, if still kept (evidence of older heights is not checked)."""
+        try:
+            return self.app.validator_set(height)
+        except AppError:
+            return None
+
+    def _known_powers(self, height: int) -> tuple[tuple[bytes, int], ...] | None:
+        known = self._known_set(height)
+        return None if known is None else valsets.powers(known)
 
     def build_block(self, height: int, round_: int) -> Block:
         """Our proposal for ``height``: mempool txs by fee that succeed in order (``prepare_proposal``)."""
@@ -308,6 +317,7 @@ class Node:
             app_hash=last.app_hash,
             last_results_hash=last.results_hash,
             validators_hash=app.validators_hash,
+            next_validators_hash=app.next_validators_hash,
             proposer_address=self.validator_address,
             last_commit_hash=last_commit_hash(last_commit),
         )

@@ -25,7 +25,7 @@ a cap per peer, time-outs re-requested elsewhere), with its own verification and
   time-out cannot end a sync while it is still ahead.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from okchain.crypto import ed25519
@@ -33,6 +33,8 @@ from okchain.p2p.errors import P2PError
 from okchain.types.block import Block, Commit, body_problem
 from okchain.types.commit_check import Verifier, commit_problem
 from okchain.types.refusal import Refusal, RefusalCode
+
+Powers = tuple[tuple[bytes, int], ...]  # a validator set as (ed25519 public key, voting power) pairs
 
 
 class BlockSyncError(P2PError):
@@ -79,10 +81,12 @@ class Verified:
 @dataclass(frozen=True, slots=True)
 class CommitCheck:
     """One signature check the pool will need: is ``commit`` a valid +2/3 commit at ``height`` of the hash
-    it names? Independent of everything else, so the reactor may run a batch of them on other threads."""
+    it names, by the validator set ``powers``? Independent of everything else, so the reactor may run a
+    batch of them on other threads."""
 
     height: int
     commit: Commit
+    powers: Powers
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,14 +116,15 @@ class BlockPool:
         self,
         *,
         chain_id: str,
-        validators: Sequence[tuple[bytes, int]],
+        validators: Callable[[int], Sequence[tuple[bytes, int]] | None],
         height: int,
         now_ns: int,
         config: PoolConfig = PoolConfig(),
         verify: Verifier = ed25519.verify,
     ) -> None:
         self.chain_id = chain_id
-        self.validators = tuple(validators)
+        self._validators = validators  # the set that signs a height, once the node has applied enough
+        self._newest: tuple[int, Powers] = (height + 1, self._exact(height + 1))
         self.height = height  # last block handed out by pop() (or committed before we started)
         self.config = config
         self._verify = verify
@@ -249,9 +254,24 @@ class BlockPool:
     # --- verification ---
     def check(self, c: CommitCheck) -> Refusal | None:
         """The signature check itself (pure, so safe to run on any thread)."""
-        return commit_problem(
-            self.chain_id, c.height, c.commit.block_hash, c.commit, self.validators, self._verify
-        )
+        return commit_problem(self.chain_id, c.height, c.commit.block_hash, c.commit, c.powers, self._verify)
+
+    def _exact(self, height: int) -> Powers:
+        """The set of ``height``; ``pop`` asks only for heights whose set the applied blocks decided."""
+        known = self._validators(height)
+        if known is None:
+            raise BlockSyncError(f"the validator set of height {height} is not known yet")
+        return tuple(known)
+
+    def _likely(self, height: int) -> Powers:
+        """The set of ``height`` if known, else the newest known one: sets rarely change, so checks ahead
+        of the applied height use it, and ``pop`` checks again with the exact set should it differ."""
+        known = self._validators(height)
+        if known is None:
+            return self._newest[1] if height >= self._newest[0] else self._exact(height)
+        if height >= self._newest[0]:
+            self._newest = (height, tuple(known))
+        return tuple(known)
 
     def pending_checks(self, skip: int = 0) -> list[CommitCheck]:
         """Commit checks that ``pop`` will need for blocks already received and not yet checked, lowest
@@ -261,9 +281,10 @@ class BlockPool:
             if h <= self.height + skip:
                 continue
             got = self._blocks[h]
-            candidates = [CommitCheck(h - 1, got.block.last_commit)] if got.block.last_commit else []
+            last = got.block.last_commit
+            candidates = [CommitCheck(h - 1, last, self._likely(h - 1))] if last else []
             if h >= self.trusted_height():
-                candidates.append(CommitCheck(h, got.commit))
+                candidates.append(CommitCheck(h, got.commit, self._likely(h)))
             out.extend(c for c in candidates if c.height > self.height and c not in self._checked)
         return out
 
@@ -311,7 +332,7 @@ class BlockPool:
         if commit is None:
             self._drop(successor.peer, f"block {h + 1} has no last commit", ban=True)
             return None
-        problem = self._checked_problem(CommitCheck(h, commit))
+        problem = self._checked_problem(CommitCheck(h, commit, self._exact(h)))
         if problem is not None:
             self._drop(successor.peer, f"block {h + 1}'s last commit is invalid: {problem}", ban=True)
             return None
@@ -332,7 +353,7 @@ class BlockPool:
         commit, h = block.last_commit, block.header.height
         if commit is None:
             return None  # only the initial height has none; the application refuses it anywhere else
-        problem = self._checked_problem(CommitCheck(h - 1, commit))
+        problem = self._checked_problem(CommitCheck(h - 1, commit, self._exact(h - 1)))
         if problem is not None:
             return problem.within(f"block {h}'s last commit is invalid")
         if commit.block_hash != block.header.last_block_hash:
@@ -342,7 +363,7 @@ class BlockPool:
 
     def _decided_by_own_commit(self, got: _Received) -> Commit | None:
         h = got.block.header.height
-        problem = self._checked_problem(CommitCheck(h, got.commit))
+        problem = self._checked_problem(CommitCheck(h, got.commit, self._exact(h)))
         if problem is not None:
             self._drop(got.peer, f"the commit sent with block {h} is invalid: {problem}", ban=True)
             return None

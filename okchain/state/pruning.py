@@ -73,6 +73,7 @@ class Pruner:
         writes[schema.block(height)] = None
         writes[schema.commit(height)] = None
         writes[schema.results(height)] = None
+        writes[schema.validator_set(height)] = None
         writes[schema.META_EARLIEST] = schema.u64(height + 1)
         # Not synced: a prune step lost in a crash is simply done again; the batch itself is atomic.
         db.write(writes, sync=False)

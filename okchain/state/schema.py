@@ -13,6 +13,7 @@ BLOCK_HASH = b"H"  # block hash -> height
 RESULTS = b"R"  # height -> BlockResults protobuf
 COMMIT = b"C"  # height -> Commit protobuf that finalised it
 TX_INDEX = b"T"  # tx hash -> height || index
+VALIDATOR_SETS = b"W"  # height -> the consensus ValidatorSet that signs it (priorities included)
 META_LAST = b"meta/last"  # LastCommitted record; written in the same batch as the block
 META_GENESIS = b"meta/genesis"  # chain id and genesis document hash, to refuse a mismatched home
 # Version history (okchain/state/versions.py): what each block replaced, so the last N heights stay readable.
@@ -124,6 +125,8 @@ def dex_fills(pair_id: int, height: int, chunk: int) -> bytes:
 STAKING = STATE + b"V"
 STAKING_VALIDATORS = STAKING + b"v"  # operator -> validator record
 STAKING_UNBONDING = STAKING + b"u"  # u64(completion time ns) || address -> amount, oldest first
+STAKING_ACTIVE = STAKING + b"s"  # the active set: (consensus key, voting power) pairs in key order
+STAKING_RERANK = STAKING + b"r"  # present when an active validator left: re-rank at the next block end
 
 
 def staking_validator(operator: bytes) -> bytes:
@@ -176,6 +179,10 @@ def results(height: int) -> bytes:
 
 def commit(height: int) -> bytes:
     return COMMIT + u64(height)
+
+
+def validator_set(height: int) -> bytes:
+    return VALIDATOR_SETS + u64(height)
 
 
 def tx_index(h: bytes) -> bytes:

@@ -8,8 +8,10 @@ Format (a directory):
     and entry count, and hex protobufs of block ``H``, its results, and block ``H + 1`` with the commit that
     finalised it.
 
-Trust: the importer trusts the genesis validator set (there are no validator changes yet). Block ``H + 1``
-counts as committed when validators of that set holding more than 2/3 of its power signed its commit; its
+Trust: the importer trusts a hash of block ``H + 1`` that the operator got from a source it trusts, or else
+the genesis validator set, which must then still be the set of ``H + 1``. The manifest carries the sets of
+``H``, ``H + 1`` and ``H + 2``, each checked against the header hashes that name it. Block ``H + 1``
+counts as committed when validators of its set holding more than 2/3 of its power signed its commit; its
 header carries the app hash of ``H`` (Tendermint convention), the hash of block ``H`` and the hash of
 ``H``'s results, and block ``H + 1``'s ``last_commit`` finalises ``H``. What no header hash covers is checked
 on its own: both commits' signatures, block ``H``'s txs against its txs hash, and the stored results bytes
@@ -28,7 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from okchain._pb.consensus.v1 import consensus_pb2
 from okchain._pb.types.v1 import types_pb2
+from okchain.crypto.ed25519 import validator_address
 from okchain.errors import OKChainError
 from okchain.state import blockstore, schema, versions
 from okchain.state.blockstore import LastCommitted
@@ -44,7 +48,7 @@ from okchain.types.block import (
     txs_hash,
 )
 from okchain.types.commit_check import commit_problem
-from okchain.types.validator import WeightedValidator
+from okchain.types.validator import WeightedValidator, validators_hash
 
 FORMAT = "okchain-state-snapshot/1"
 MANIFEST = "manifest.json"
@@ -74,6 +78,9 @@ class Manifest:
     results: bytes  # BlockResults of H
     next_block: bytes  # block H + 1, whose header carries the app hash of H
     next_commit: bytes  # the commit that finalised H + 1
+    validator_sets: tuple[bytes, ...] = ()  # encoded sets of H, H + 1 and H + 2 (priorities included)
+    previous_header: bytes = b""  # header of H - 1 and the set that signed it: they prove block H's own
+    previous_set: bytes = b""  # last commit, which the node stores and serves (empty at the initial height)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -87,6 +94,9 @@ class Manifest:
             "results": self.results.hex(),
             "next_block": self.next_block.hex(),
             "next_commit": self.next_commit.hex(),
+            "validator_sets": [v.hex() for v in self.validator_sets],
+            "previous_header": self.previous_header.hex(),
+            "previous_set": self.previous_set.hex(),
         }
 
     @classmethod
@@ -106,6 +116,9 @@ class Manifest:
                 bytes.fromhex(data["results"]),
                 bytes.fromhex(data["next_block"]),
                 bytes.fromhex(data["next_commit"]),
+                tuple(bytes.fromhex(v) for v in data["validator_sets"]),
+                bytes.fromhex(data["previous_header"]),
+                bytes.fromhex(data["previous_set"]),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise SnapshotError(f"cannot read snapshot manifest {path}: {exc}") from exc
@@ -147,6 +160,9 @@ def export_snapshot(reader: KVReader, height: int, out: Path, *, chunk_keys: int
     next_block = reader.get(schema.block(height + 1))
     next_commit = reader.get(schema.commit(height + 1))
     results = reader.get(schema.results(height))
+    sets = tuple(reader.get(schema.validator_set(h)) for h in range(height, height + 3))
+    if any(v is None for v in sets):
+        raise SnapshotError(f"block store lacks the validator sets of heights {height} to {height + 2}")
     if block is None or next_block is None or next_commit is None or results is None:
         raise SnapshotError(f"block store lacks block {height} or {height + 1}, a commit or results")
     app_hash = Block.decode(next_block).header.app_hash
@@ -170,6 +186,8 @@ def export_snapshot(reader: KVReader, height: int, out: Path, *, chunk_keys: int
         results,
         next_block,
         next_commit,
+        tuple(v for v in sets if v is not None),
+        *_previous(reader, block),
     )
     (out / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=1) + "\n")
     return manifest
@@ -192,16 +210,100 @@ def verify_commit(
     """Raise unless ``commit`` finalises the block of ``header``: precommit signatures of distinct
     validators of the set holding more than 2/3 of its power. What a light client checks before it trusts
     the header's app hash (a snapshot import, or ``okchaind query proof``)."""
-    _verify_commit_of(chain_id, header.height, header.hash, commit, validators)
+    powers = [(v.pub_key, v.power) for v in validators]
+    verify_commit_by(chain_id, header.height, header.hash, commit, powers)
 
 
-def _verify_commit_of(
-    chain_id: str, height: int, block_hash: bytes, commit: Commit, validators: Sequence[WeightedValidator]
+def verify_commit_by(
+    chain_id: str, height: int, block_hash: bytes, commit: Commit, powers: Sequence[tuple[bytes, int]]
 ) -> None:
     """``verify_commit`` for the block ``block_hash`` at ``height``, known by its hash alone."""
-    problem = commit_problem(chain_id, height, block_hash, commit, [(v.pub_key, v.power) for v in validators])
+    problem = commit_problem(chain_id, height, block_hash, commit, powers)
     if problem:
         raise SnapshotError(problem)
+
+
+Powers = tuple[tuple[bytes, int], ...]
+
+
+def _previous(reader: KVReader, block: Block) -> tuple[bytes, bytes]:
+    """Header and set of the height before ``block`` (none before the initial height)."""
+    if block.last_commit is None:
+        return b"", b""
+    height = block.header.height - 1
+    previous = blockstore.block_at(reader, height)
+    validators = reader.get(schema.validator_set(height))
+    if previous is None or validators is None:
+        raise SnapshotError(f"block {height} is no longer kept: export at a height above the earliest kept")
+    return previous.header.encode(), validators
+
+
+def _previous_set(m: Manifest, header: Header) -> Powers:
+    """The set that signed ``H - 1``, proved by that header, which block ``H`` names by its hash."""
+    try:
+        previous = Header.from_proto(types_pb2.Header.FromString(m.previous_header))
+    except ValueError as exc:
+        raise SnapshotError(f"header of block {m.height - 1} does not decode: {exc}") from exc
+    if previous.hash != header.last_block_hash:
+        raise SnapshotError(
+            f"the manifest's header of {m.height - 1} is not the one block {m.height} builds on"
+        )
+    digest, powers = _decode_set(m.previous_set, m.height - 1)
+    if digest != previous.validators_hash:
+        raise SnapshotError(
+            f"the manifest's validator set of height {m.height - 1} is not the one its header names"
+        )
+    return powers
+
+
+def _trusted_sets(
+    m: Manifest,
+    header: Header,
+    next_header: Header,
+    genesis: Sequence[WeightedValidator],
+    trusted_hash: bytes | None,
+) -> tuple[Powers, Powers]:
+    """The sets that signed ``H`` and ``H + 1``, each proved by the header hashes that name it."""
+    if len(m.validator_sets) != 3:
+        raise SnapshotError("the manifest must carry the validator sets of H, H + 1 and H + 2")
+    (own_hash, own), (signing_hash, signing), (after_hash, _) = (
+        _decode_set(raw, m.height + i) for i, raw in enumerate(m.validator_sets)
+    )
+    named = (
+        (own_hash, header.validators_hash, m.height),
+        (signing_hash, next_header.validators_hash, m.height + 1),
+        (signing_hash, header.next_validators_hash, m.height + 1),
+        (after_hash, next_header.next_validators_hash, m.height + 2),
+    )
+    for got, want, height in named:
+        if got != want:
+            raise SnapshotError(
+                f"the manifest's validator set of height {height} is not the one its headers name"
+            )
+    if trusted_hash is not None:
+        if next_header.hash != trusted_hash:
+            raise SnapshotError(
+                f"block {m.height + 1} has hash {next_header.hash.hex()}, "
+                f"not the trusted {trusted_hash.hex()}"
+            )
+    elif next_header.validators_hash != validators_hash(
+        sorted((validator_address(v.pub_key), v.pub_key, v.power) for v in genesis)
+    ):
+        raise SnapshotError(
+            f"the validator set changed between genesis and height {m.height + 1}: give the hash of block "
+            f"{m.height + 1} from a source you trust (--trust-hash)"
+        )
+    return own, signing
+
+
+def _decode_set(raw: bytes, height: int) -> tuple[bytes, tuple[tuple[bytes, int], ...]]:
+    """A stored validator set's header hash and (public key, power) pairs."""
+    try:
+        p = consensus_pb2.ValidatorSet.FromString(raw)
+    except ValueError as exc:
+        raise SnapshotError(f"validator set of height {height} does not decode: {exc}") from exc
+    digest = validators_hash((v.address, v.pub_key, v.power) for v in p.validators)
+    return digest, tuple((v.pub_key, v.power) for v in p.validators)
 
 
 def import_snapshot(
@@ -211,8 +313,12 @@ def import_snapshot(
     chain_id: str,
     validators: Sequence[WeightedValidator],
     genesis_marker: bytes,
+    trusted_hash: bytes | None = None,
 ) -> LastCommitted:
-    """Verify the snapshot in ``directory`` and write it into the empty ``db``; return the new tip."""
+    """Verify the snapshot in ``directory`` and write it into the empty ``db``; return the new tip.
+
+    Trust starts from ``trusted_hash``, the hash of block ``H + 1`` taken from a source the operator trusts,
+    or else from the genesis ``validators``, which must then still be the set of ``H + 1``."""
     for _ in db.iterate(b""):
         raise SnapshotError("the database is not empty; import needs a home with no data yet")
     m = Manifest.read(directory)
@@ -228,16 +334,18 @@ def import_snapshot(
     header = next_block.header
     if header.chain_id != chain_id or header.height != m.height + 1 or block.header.height != m.height:
         raise SnapshotError(f"snapshot blocks are not heights {m.height} and {m.height + 1} of {chain_id}")
-    verify_commit(chain_id, header, next_commit, validators)
+    own, signing = _trusted_sets(m, block.header, header, validators, trusted_hash)
+    verify_commit_by(chain_id, header.height, header.hash, next_commit, signing)
     if block.hash != header.last_block_hash:
         raise SnapshotError(f"block {m.height} is not the one block {m.height + 1} builds on")
     # Header hashes cover neither a block's txs nor its last commit: check those against what does.
     last_commit = next_block.last_commit
     if last_commit is None:
         raise SnapshotError(f"block {m.height + 1} carries no commit of block {m.height}")
-    verify_commit(chain_id, block.header, last_commit, validators)  # stored; the node builds H + 1 on it
+    verify_commit_by(chain_id, m.height, block.hash, last_commit, own)  # stored; the node builds H + 1 on it
     if block.last_commit is not None:
-        _verify_commit_of(chain_id, m.height - 1, block.header.last_block_hash, block.last_commit, validators)
+        previous = _previous_set(m, block.header)
+        verify_commit_by(chain_id, m.height - 1, block.header.last_block_hash, block.last_commit, previous)
     if txs_hash(block.txs) != block.header.txs_hash:
         raise SnapshotError(f"transactions of block {m.height} do not match the txs hash of its header")
     # Stored and served as they are: their bytes must be exactly what the node sealed, not just hash alike.
@@ -290,6 +398,8 @@ def import_snapshot(
         schema.META_LAST: last.encode(),
         schema.META_IMPORTING: None,
     }
+    for offset, raw in enumerate(m.validator_sets):
+        final[schema.validator_set(m.height + offset)] = raw
     for index, raw in enumerate(block.txs):
         final[schema.tx_index(hashlib.sha256(raw).digest())] = schema.tx_location(m.height, index)
     db.write(final)  # synced, and it syncs the unsynced batches before it

@@ -29,6 +29,7 @@ class Header:
     validators_hash: bytes
     proposer_address: bytes
     last_commit_hash: bytes = b""  # ``last_commit_hash(block.last_commit)``: binds the commit to the hash
+    next_validators_hash: bytes = b""  # the set of the next height: a light client follows set changes
 
     def to_proto(self) -> types_pb2.Header:
         return types_pb2.Header(
@@ -42,6 +43,7 @@ class Header:
             validators_hash=self.validators_hash,
             proposer_address=self.proposer_address,
             last_commit_hash=self.last_commit_hash,
+            next_validators_hash=self.next_validators_hash,
         )
 
     def encode(self) -> bytes:
@@ -64,6 +66,7 @@ class Header:
             p.validators_hash,
             p.proposer_address,
             p.last_commit_hash,
+            p.next_validators_hash,
         )
 
 
@@ -257,7 +260,7 @@ def block_message_limit(max_block_bytes: int, validators: int) -> int:
 
 def max_header_bytes(chain_id: str) -> int:
     """The largest encoded header of a chain: every hash 32 bytes, the widest height and time varints."""
-    widest = Header(chain_id, 2**64 - 1, -1, *(b"\xff" * 32,) * 5, b"\xff" * 20, b"\xff" * 32)
+    widest = Header(chain_id, 2**64 - 1, -1, *(b"\xff" * 32,) * 5, b"\xff" * 20, *(b"\xff" * 32,) * 2)
     return len(widest.encode())
 
 

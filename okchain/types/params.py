@@ -54,10 +54,18 @@ class ChainParams:
     staking_commission_interval_seconds: int = 86_400  # at most one commission change per interval
     staking_max_votes: int = 30
     staking_constant_weight: int = 0
+    staking_epoch_blocks: int = 252  # the active set is re-ranked at every multiple of this height
+    staking_max_validators: int = 21  # size of the active set
+    staking_power_unit: int = 10**18  # shares per unit of consensus voting power
     staking_validator_gas: int = 50_000  # create, edit and destroy
     staking_deposit_gas: int = 30_000  # deposit and withdraw: they re-share up to staking_max_votes
     staking_vote_gas: int = 30_000
     staking_proxy_gas: int = 30_000  # register, unregister, bind, unbind: each bind pays its later unbinding
+
+    def __post_init__(self) -> None:
+        for name in ("staking_epoch_blocks", "staking_max_validators", "staking_power_unit"):
+            if getattr(self, name) < 1:
+                raise ParamsError(f"param {name} must be at least 1, got {getattr(self, name)}")
 
     def to_json(self) -> dict[str, str]:
         return {k: str(v) for k, v in asdict(self).items()}

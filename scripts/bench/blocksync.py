@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import emit
 
 from tests.helpers.blocksync import (
+    VALIDATOR_KEYS,
     Server,
     build_chain,
     four_validator_genesis,
@@ -93,6 +94,7 @@ async def sync_once(
         chain_id=CHAIN_ID,
         db=db,
         validators=validator_powers(app),
+        max_validators=len(VALIDATOR_KEYS),
         last_height=lambda: app.last.height,
         apply_block=apply,
         switch=switch,

@@ -108,7 +108,9 @@ class _Producer:
         """prepare → decide → finalize → commit; returns the txs the block took."""
         proposal = self.app.prepare_proposal(txs)
         self.now += 10**9
-        tip = solo.ChainTip(CHAIN_ID, self.app.last, self.app.validators_hash, self.last_commit)
+        tip = solo.ChainTip(
+            CHAIN_ID, self.app.last, self.app.validators_hash, self.app.next_validators_hash, self.last_commit
+        )
         block, commit = solo.decide(tip, proposal.txs, self.now, self.validator)
         fin = self.app.finalize_block(block, commit)
         assert all(r.ok for r in fin.results), [r.log for r in fin.results if not r.ok][:3]
@@ -206,7 +208,9 @@ def run(
             b = time.perf_counter()
             assert not proposal.rejected, "a tx was left out"
             producer.now += 10**9
-            tip = solo.ChainTip(CHAIN_ID, app.last, app.validators_hash, producer.last_commit)
+            tip = solo.ChainTip(
+                CHAIN_ID, app.last, app.validators_hash, app.next_validators_hash, producer.last_commit
+            )
             block, commit = solo.decide(tip, proposal.txs, producer.now, validator)
             c = time.perf_counter()
             fin = app.finalize_block(block, commit)

@@ -89,7 +89,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 )
             )
             nonces[sender] += 1
-        tip = solo.ChainTip(app.chain_id, app.last, app.validators_hash, last_commit)
+        tip = solo.ChainTip(
+            app.chain_id, app.last, app.validators_hash, app.next_validators_hash, last_commit
+        )
         block, last_commit = solo.decide(tip, txs, app.last.time_ns + 1_000_000_000, validator)
         finalized = app.finalize_block(block, last_commit)
         assert all(r.ok for r in finalized.results), [r.log for r in finalized.results if not r.ok]

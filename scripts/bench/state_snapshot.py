@@ -105,7 +105,9 @@ def setup(db_path: Path, accounts: int) -> GenesisDoc:
             for k in senders[1:]
         ],
     ):
-        tip = solo.ChainTip(app.chain_id, app.last, app.validators_hash, last_commit)
+        tip = solo.ChainTip(
+            app.chain_id, app.last, app.validators_hash, app.next_validators_hash, last_commit
+        )
         block, last_commit = solo.decide(tip, txs, app.last.time_ns + 1_000_000_000, validator)
         app.finalize_block(block, last_commit)
         app.commit()

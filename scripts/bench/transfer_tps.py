@@ -101,7 +101,7 @@ def run(accounts: int, txs_per_account: int, block_txs: int, sig_workers: int) -
             assert not proposal.rejected
             now += 1e9
             block, commit = solo.decide(
-                solo.ChainTip(CHAIN_ID, app.last, app.validators_hash, last_commit),
+                solo.ChainTip(CHAIN_ID, app.last, app.validators_hash, app.next_validators_hash, last_commit),
                 batch,
                 int(now),
                 validator,

@@ -45,7 +45,9 @@ class Chain:
         """The block on the tip; its precommit (so the next block's time) comes ``after_ns`` after the
         previous block's time."""
         app = self.app
-        tip = solo.ChainTip(app.chain_id, app.last, app.validators_hash, self.last_commit)
+        tip = solo.ChainTip(
+            app.chain_id, app.last, app.validators_hash, app.next_validators_hash, self.last_commit
+        )
         return solo.decide(tip, txs, app.last.time_ns + after_ns, VALIDATOR)
 
     def apply(self, block: Block, commit: Commit) -> FinalizedBlock:
@@ -131,6 +133,7 @@ def next_block(
         app.validators_hash,
         validator_address(proposer.public_key),
         last_commit_hash(last_commit),
+        app.next_validators_hash,
     )
     return Block(header, tuple(txs), last_commit)
 

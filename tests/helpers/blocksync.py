@@ -2,12 +2,13 @@
 and benchmark."""
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import trio
 import trio.testing
 
-from okchain.app import Application
+from okchain.app import AppError, Application
+from okchain.consensus import valsets
 from okchain.crypto.ed25519 import ValidatorKey
 from okchain.crypto.hashing import sha256
 from okchain.genesis.document import GenesisAccount, GenesisDoc, GenesisHeader, GenesisValidator
@@ -76,6 +77,7 @@ def decide(app: Application, txs: list[bytes], last_commit: Commit | None) -> tu
         validators_hash=app.validators_hash,
         proposer_address=app.validators[h % len(app.validators)].address,
         last_commit_hash=last_commit_hash(last_commit),
+        next_validators_hash=app.next_validators_hash,
     )
     block = Block(header, tuple(txs), last_commit)
     sigs = []
@@ -108,8 +110,16 @@ def p2p_config(peers: tuple[PeerAddress, ...] = ()) -> P2PConfig:
     )
 
 
-def validator_powers(app: Application) -> list[tuple[bytes, int]]:
-    return [(v.pub_key, v.power) for v in app.validators]
+def validator_powers(app: Application) -> Callable[[int], tuple[tuple[bytes, int], ...] | None]:
+    """The (public key, power) pairs of the set that signs a height, as the node hands them to block sync."""
+
+    def at(height: int) -> tuple[tuple[bytes, int], ...] | None:
+        try:
+            return valsets.powers(app.validator_set(height))
+        except AppError:
+            return None
+
+    return at
 
 
 class Server:
@@ -124,6 +134,7 @@ class Server:
             chain_id=CHAIN_ID,
             db=db,
             validators=validator_powers(app),
+            max_validators=len(VALIDATOR_KEYS),
             last_height=lambda: last.height,
             apply_block=refuse_blocks,
             switch=self.switch,

@@ -14,6 +14,7 @@ from typing import Any
 
 from okchain.crypto.address import Address, to_checksum
 from okchain.modules.context import MsgContext
+from okchain.modules.staking import active
 from okchain.modules.staking import keeper as k
 from okchain.modules.staking.keeper import Store, Voter
 from okchain.modules.staking.messages import (
@@ -236,6 +237,7 @@ def _destroy(store: Store, ctx: MsgContext, msg: DestroyValidator) -> _Events:
     k.start_unbonding(store, ctx.signer, v.self_deposit, completion)
     k.set_validator(store, dataclasses.replace(v, self_deposit=0, self_shares=0, destroyed=True))
     k.adjust_votes(store, v.operator, 0, 0)  # deletes it at once when no vote points at it
+    active.mark_changed(store, v.pubkey)  # it leaves the set at the next block end
     return [
         ("destroy_validator", (("self_deposit", str(v.self_deposit)), ("completion_time", str(completion))))
     ]

@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Header(_message.Message):
-    __slots__ = ("chain_id", "height", "time_ns", "last_block_hash", "txs_hash", "app_hash", "last_results_hash", "validators_hash", "proposer_address", "last_commit_hash")
+    __slots__ = ("chain_id", "height", "time_ns", "last_block_hash", "txs_hash", "app_hash", "last_results_hash", "validators_hash", "proposer_address", "last_commit_hash", "next_validators_hash")
     CHAIN_ID_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     TIME_NS_FIELD_NUMBER: _ClassVar[int]
@@ -18,6 +18,7 @@ class Header(_message.Message):
     VALIDATORS_HASH_FIELD_NUMBER: _ClassVar[int]
     PROPOSER_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     LAST_COMMIT_HASH_FIELD_NUMBER: _ClassVar[int]
+    NEXT_VALIDATORS_HASH_FIELD_NUMBER: _ClassVar[int]
     chain_id: str
     height: int
     time_ns: int
@@ -28,7 +29,8 @@ class Header(_message.Message):
     validators_hash: bytes
     proposer_address: bytes
     last_commit_hash: bytes
-    def __init__(self, chain_id: _Optional[str] = ..., height: _Optional[int] = ..., time_ns: _Optional[int] = ..., last_block_hash: _Optional[bytes] = ..., txs_hash: _Optional[bytes] = ..., app_hash: _Optional[bytes] = ..., last_results_hash: _Optional[bytes] = ..., validators_hash: _Optional[bytes] = ..., proposer_address: _Optional[bytes] = ..., last_commit_hash: _Optional[bytes] = ...) -> None: ...
+    next_validators_hash: bytes
+    def __init__(self, chain_id: _Optional[str] = ..., height: _Optional[int] = ..., time_ns: _Optional[int] = ..., last_block_hash: _Optional[bytes] = ..., txs_hash: _Optional[bytes] = ..., app_hash: _Optional[bytes] = ..., last_results_hash: _Optional[bytes] = ..., validators_hash: _Optional[bytes] = ..., proposer_address: _Optional[bytes] = ..., last_commit_hash: _Optional[bytes] = ..., next_validators_hash: _Optional[bytes] = ...) -> None: ...
 
 class CommitSig(_message.Message):
     __slots__ = ("validator_address", "time_ns", "signature")
