@@ -13,8 +13,10 @@ from okchain.cli.common import POSITIVE, CLIError, add_home_arg
 from okchain.crypto.ed25519 import ValidatorKey
 from okchain.genesis.document import GenesisValidator
 from okchain.genesis.migrate import migrate_snapshot
+from okchain.node.api import FrontendFactory
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
+from okchain.node.metrics import MetricsServer
 from okchain.node.node import Node
 from okchain.p2p.keys import NodeKey
 from okchain.rpc.server import GrpcServer
@@ -40,6 +42,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     start.add_argument("--grpc-listen", default=None, help="override config grpc_listen")
     start.add_argument(
         "--p2p-listen", default=None, help="override config p2p_listen (port 0: any free port)"
+    )
+    start.add_argument(
+        "--metrics-listen", default=None, help="override config metrics_listen (host:port; empty: off)"
     )
     start.add_argument("--log-level", default="INFO")
     start.set_defaults(func=cmd_start)
@@ -89,6 +94,11 @@ def cmd_start(args: argparse.Namespace) -> int:
         config = replace(config, grpc_listen=args.grpc_listen)
     if args.p2p_listen:
         config = replace(config, p2p_listen=args.p2p_listen)
+    if args.metrics_listen is not None:
+        config = replace(config, metrics_listen=args.metrics_listen)
+    frontends: list[FrontendFactory] = [GrpcServer]
+    if config.metrics_listen:
+        frontends.append(MetricsServer)
     node = Node(home, config)
-    trio.run(functools.partial(node.run, frontends=(GrpcServer,)))
+    trio.run(functools.partial(node.run, frontends=frontends))
     return 0

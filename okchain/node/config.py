@@ -53,6 +53,8 @@ class NodeConfig:
     p2p_idle_timeout_ms: int = 30_000  # a peer silent this long (no frame, not even a ping) is dropped
     p2p_ban_seconds: int = 600  # how long a misbehaving peer is refused
     blocksync_switch_back_blocks: int = 10  # a running node this far behind its peers goes back to block sync
+    # operations
+    metrics_listen: str = ""  # host:port of the Prometheus /metrics endpoint; empty = off
 
     def commit_timeout_s(self, requested_ms: int) -> float:
         """The commit wait a client asked for (0 = node default), capped by the node."""

@@ -26,7 +26,7 @@ from okchain.crypto.hashing import sha256
 from okchain.errors import OKChainError
 from okchain.genesis.document import load_genesis
 from okchain.mempool.pool import AddResult, Mempool, MempoolConfig
-from okchain.node.api import BroadcastOutcome, Frontend, FrontendFactory, NodeStatus
+from okchain.node.api import BroadcastOutcome, CommitObserver, Frontend, FrontendFactory, NodeStatus
 from okchain.node.blocksync_reactor import BlockSyncReactor
 from okchain.node.config import NodeConfig
 from okchain.node.consensus_driver import ConsensusDriver, DriverHooks, Message
@@ -177,6 +177,7 @@ class Node:
             self.switch.add_reactor(reactor)
         self._waiters: dict[bytes, trio.Event] = {}
         self._outcomes: dict[bytes, tuple[int, TxResult]] = {}
+        self.commit_observers: list[CommitObserver] = []  # metrics
 
     # --- called from gRPC threads via trio.from_thread.run ---
     async def broadcast(self, raw: bytes, *, wait: bool, timeout_s: float) -> BroadcastOutcome:
@@ -238,6 +239,7 @@ class Node:
             is_validator=self.is_validator,
             consensus_height=height,
             consensus_round=round_,
+            signature_queue=self._sig_pool.queued if self._sig_pool else 0,
         )
 
     # --- consensus ---
@@ -343,6 +345,8 @@ class Node:
             len(self.mempool),
             (time.perf_counter() - started) * 1000,
         )
+        for observe in self.commit_observers:
+            observe(block, time.perf_counter() - started)
 
     async def _before_apply(self, block: Block) -> None:
         await self.consensus_reactor.warmed(block)
