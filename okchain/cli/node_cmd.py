@@ -3,7 +3,6 @@
 import argparse
 import functools
 import json
-import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +15,8 @@ from okchain.genesis.migrate import migrate_snapshot
 from okchain.node.api import FrontendFactory
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
+from okchain.node.logs import FORMATS, LEVELS
+from okchain.node.logs import configure as configure_logs
 from okchain.node.metrics import MetricsServer
 from okchain.node.node import Node
 from okchain.p2p.keys import NodeKey
@@ -46,7 +47,15 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     start.add_argument(
         "--metrics-listen", default=None, help="override config metrics_listen (host:port; empty: off)"
     )
-    start.add_argument("--log-level", default="INFO")
+    start.add_argument(
+        "--log-level", type=str.lower, choices=LEVELS, default=None, help="override config log_level"
+    )
+    start.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default=None,
+        help="override config log_format: text (key=value pairs) or json (one object per line)",
+    )
     start.set_defaults(func=cmd_start)
 
 
@@ -85,11 +94,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_start(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     home = Home(args.home)
     config = NodeConfig.load(home.config_file)
+    configure_logs(args.log_level or config.log_level, args.log_format or config.log_format)
     if args.grpc_listen:
         config = replace(config, grpc_listen=args.grpc_listen)
     if args.p2p_listen:

@@ -55,6 +55,8 @@ class NodeConfig:
     blocksync_switch_back_blocks: int = 10  # a running node this far behind its peers goes back to block sync
     # operations
     metrics_listen: str = ""  # host:port of the Prometheus /metrics endpoint; empty = off
+    log_level: str = "info"  # debug, info, warning, error, critical (okchaind start --log-level overrides)
+    log_format: str = "text"  # text (key=value) or json (okchaind start --log-format overrides)
 
     def commit_timeout_s(self, requested_ms: int) -> float:
         """The commit wait a client asked for (0 = node default), capped by the node."""

@@ -33,6 +33,7 @@ from okchain.node.consensus_driver import ConsensusDriver, DriverHooks, Message
 from okchain.node.consensus_reactor import ConsensusReactor
 from okchain.node.evidence_reactor import EvidenceReactor
 from okchain.node.home import Home
+from okchain.node.logs import iso_ns
 from okchain.node.mempool_reactor import MempoolReactor
 from okchain.node.signer_file import FileSignerStore
 from okchain.node.sigpool import SignaturePool, default_workers
@@ -336,17 +337,21 @@ class Node:
                 event.set()
         while len(self._recent) > RECENT_TXS:
             self._recent.popitem(last=False)
-        log.info(
-            "committed height=%d round=%d txs=%d app_hash=%s mempool=%d in %.0f ms",
-            last.height,
-            commit.round,
-            len(block.txs),
-            last.app_hash.hex()[:16],
-            len(self.mempool),
-            (time.perf_counter() - started) * 1000,
+        elapsed = time.perf_counter() - started
+        log.info(  # every block, empty ones too: an operator sees the chain move
+            "committed block",
+            extra={
+                "height": last.height,
+                "round": commit.round,
+                "txs": len(block.txs),
+                "time": iso_ns(block.header.time_ns),
+                "app_hash": last.app_hash.hex()[:16],
+                "mempool": len(self.mempool),
+                "ms": round(elapsed * 1000, 1),
+            },
         )
         for observe in self.commit_observers:
-            observe(block, time.perf_counter() - started)
+            observe(block, elapsed)
 
     async def _before_apply(self, block: Block) -> None:
         await self.consensus_reactor.warmed(block)
