@@ -103,6 +103,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         config = replace(config, p2p_listen=args.p2p_listen)
     if args.metrics_listen is not None:
         config = replace(config, metrics_listen=args.metrics_listen)
+    config.validated("okchaind start")  # the flags' values follow config.toml's rules
     frontends: list[FrontendFactory] = [GrpcServer]
     if config.metrics_listen:
         frontends.append(MetricsServer)
