@@ -163,6 +163,8 @@ def test_script_start_fails_when_a_node_cannot_bind_and_status_names_an_impostor
         failed = localnet_script("start", "--dir", str(out))
         assert failed.returncode == 1, failed.stdout
         assert "node0 exited during start-up" in failed.stderr, failed.stderr
+        holder = (impostor_dir / "node0.pid").read_text().strip()  # the log's end names port and holder
+        assert f"grpc_listen {impostor.grpc} is in use by pid {holder} (" in failed.stderr, failed.stderr
         status = subprocess.run(
             [str(REPO / ".venv/bin/okchaind"), "testnet-status", "--dir", str(out), "--json"],
             capture_output=True,

@@ -9,6 +9,7 @@ from pathlib import Path
 import trio
 
 from okchain.cli.common import POSITIVE, CLIError, add_home_arg
+from okchain.cli.ports import check_listen_addresses
 from okchain.crypto.ed25519 import ValidatorKey
 from okchain.genesis.document import GenesisValidator
 from okchain.genesis.migrate import migrate_snapshot
@@ -104,6 +105,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     if args.metrics_listen is not None:
         config = replace(config, metrics_listen=args.metrics_listen)
     config.validated("okchaind start")  # the flags' values follow config.toml's rules
+    check_listen_addresses(config)  # a taken port is named with the process holding it
     frontends: list[FrontendFactory] = [GrpcServer]
     if config.metrics_listen:
         frontends.append(MetricsServer)
