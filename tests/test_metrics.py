@@ -9,13 +9,16 @@ from pathlib import Path
 
 import pytest
 import trio
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from okchain.node.api import NodeAPI
-from okchain.node.metrics import MetricsError, MetricsServer, dir_size, parse_listen
+from okchain.node.metrics import BlockMetrics, MetricsError, MetricsServer, dir_size, parse_listen
 from okchain.node.node import Node
+from okchain.state import blockstore
+from okchain.state.leveldb import LevelDB
 from tests.helpers.chain import CHAIN_ID, free_port
-from tests.helpers.node import config, make_homes
+from tests.helpers.node import config, make_homes, wait_for_height
 
 Samples = dict[str, float]
 
@@ -78,6 +81,9 @@ def test_metrics_move_as_blocks_commit(tmp_path: Path) -> None:
         assert later["okchain_block_txs_count"] == later["okchain_committed_blocks_total"]
         assert later["okchain_block_txs_sum"] == 0  # no txs sent
         assert later["okchain_committed_txs_total"] == 0
+        # a lone validator's precommit is in every commit; the first block has no last commit
+        assert later["okchain_validator_missed_blocks_total"] == 0
+        assert later["okchain_validator_signed_blocks_total"] >= later["okchain_committed_blocks_total"] - 1
         # header times: every interval of a 100 ms chain is well under 5 s, and positive on average
         assert (
             later["okchain_block_interval_seconds_bucket{le=5.0}"]
@@ -149,3 +155,37 @@ def test_bad_listen_addresses_are_refused(bad: str) -> None:
 def test_listen_addresses_parse() -> None:
     assert parse_listen("127.0.0.1:9100") == ("127.0.0.1", 9100)
     assert parse_listen("[::1]:0") == ("::1", 0)
+
+
+def test_missed_blocks_count_commits_without_our_precommit(tmp_path: Path) -> None:
+    (home,) = make_homes(tmp_path, 1)
+    node = Node(home, config(block_time_ms=50))
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(lambda task_status: node.run(handle_signals=False, task_status=task_status))
+            await wait_for_height([node], 3)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+    db = LevelDB(home.data_dir)
+    try:
+        block = blockstore.block_at(db, 3)
+    finally:
+        db.close()
+    assert block is not None and block.last_commit is not None
+    ours = node.validator_address
+    assert [s.validator_address for s in block.last_commit.signatures] == [ours]
+    unsigned = dataclasses.replace(block, last_commit=dataclasses.replace(block.last_commit, signatures=()))
+    registry = CollectorRegistry()
+    validator = [True]
+    metrics = BlockMetrics(registry, block.header.time_ns - 10**9, ours, lambda: validator[0])
+    metrics.observe(block, 0.01)
+    metrics.observe(unsigned, 0.01)
+    metrics.observe(unsigned, 0.01)
+    validator[0] = False  # no longer in the set: nothing to miss
+    metrics.observe(unsigned, 0.01)
+    assert registry.get_sample_value("okchain_validator_signed_blocks_total") == 1
+    assert registry.get_sample_value("okchain_validator_missed_blocks_total") == 2
+    assert registry.get_sample_value("okchain_committed_blocks_total") == 4
+    assert registry.get_sample_value("okchain_block_interval_seconds_sum") == 1.0  # the later ones: 0 s

@@ -44,9 +44,7 @@ def test_the_holder_of_a_port_is_found(held: int) -> None:
 def test_another_process_holding_the_port_is_named(tmp_path: Path) -> None:
     program = "import socket,sys,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen()\n"
     program += "print(s.getsockname()[1],flush=True);time.sleep(60)\n"
-    other = subprocess.Popen(
-        [sys.executable, "-c", program], stdout=subprocess.PIPE, text=True
-    )
+    other = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, text=True)
     try:
         assert other.stdout is not None
         port = int(other.stdout.readline())

@@ -6,15 +6,16 @@ global one), so several nodes in one test process do not collide.
 
 Two kinds of values:
 
-- per block (block interval from header times, txs per block, commit duration, txs committed): observed on
-  the trio thread by a commit observer the node calls after each commit;
+- per block (block interval from header times, txs per block, commit duration, txs committed, whether
+  this validator's precommit is in the block's last commit): observed on the trio thread by a commit
+  observer the node calls after each commit;
 - current state (heights, round, peers, mempool, signature-pool queue, DB size): read when Prometheus
   scrapes, the node's parts on its trio thread (one ``trio.from_thread.run_sync``), the DB size by walking
   the data folder on the scraping thread.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from wsgiref.simple_server import WSGIServer
@@ -144,7 +145,13 @@ class NodeCollector(Collector):
 class BlockMetrics:
     """Per-block metrics, observed once per committed block (on the node's trio thread)."""
 
-    def __init__(self, registry: CollectorRegistry, last_block_time_ns: int) -> None:
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        last_block_time_ns: int,
+        validator_address: bytes,
+        is_validator: Callable[[], bool],
+    ) -> None:
         self.interval = Histogram(
             f"{NS}_block_interval_seconds",
             "Header time between consecutive committed blocks.",
@@ -166,7 +173,19 @@ class BlockMetrics:
         self.blocks = Counter(
             f"{NS}_committed_blocks", "Blocks committed since the node started.", registry=registry
         )
+        self.signed = Counter(
+            f"{NS}_validator_signed_blocks",
+            "Blocks whose commit (in the next block's last_commit) carries this validator's precommit.",
+            registry=registry,
+        )
+        self.missed = Counter(
+            f"{NS}_validator_missed_blocks",
+            "Blocks whose commit lacks this validator's precommit while it was a validator.",
+            registry=registry,
+        )
         self._last_time_ns = last_block_time_ns
+        self._address = validator_address
+        self._is_validator = is_validator
 
     def observe(self, block: Block, seconds: float) -> None:
         time_ns = block.header.time_ns
@@ -176,6 +195,10 @@ class BlockMetrics:
         self.commit.observe(seconds)
         self.committed_txs.inc(len(block.txs))
         self.blocks.inc()
+        commit = block.last_commit
+        if commit is not None and self._is_validator():
+            signers = {sig.validator_address for sig in commit.signatures}
+            (self.signed if self._address in signers else self.missed).inc()
 
 
 class MetricsServer:
@@ -186,7 +209,12 @@ class MetricsServer:
         self._host, self._port = parse_listen(self._listen)
         self.registry = CollectorRegistry()
         self.registry.register(NodeCollector(node, token, node.home.data_dir.parent))
-        self.blocks = BlockMetrics(self.registry, node.app.last.time_ns)
+        self.blocks = BlockMetrics(
+            self.registry,
+            node.app.last.time_ns,
+            node.validator_address,
+            lambda: node.status().is_validator,
+        )
         self._node = node
         self._server: WSGIServer | None = None
         self.port = 0  # bound by start()
