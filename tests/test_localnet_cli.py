@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from okchain.cli.main import main
-from okchain.cli.testnet_cmd import load_manifest
+from okchain.cli.testnet_cmd import load_manifest, node_status
 from okchain.crypto.ed25519 import validator_address
 from okchain.crypto.hashing import sha256
 from okchain.genesis.document import load_genesis
@@ -135,6 +135,15 @@ def test_script_starts_reports_and_stops_a_one_validator_localnet(tmp_path: Path
         assert status[0]["pid"] == pid and int(str(status[0]["height"])) >= 3, status
         table = localnet_script("status", "--dir", str(out))
         assert table.returncode == 0 and table.stdout.startswith(f"node0   validator pid {pid}"), table
+        manifest = (out / "localnet.json").read_text()  # the same node, recorded for another chain
+        (out / "localnet.json").write_text(manifest.replace('"okchain-localnet-1"', '"okchain-elsewhere-1"'))
+        (node,) = load_manifest(out)
+        error = node_status(out, node, 10.0)["error"]
+        assert (
+            error
+            == f"{node.grpc} serves chain 'okchain-localnet-1', not this localnet's 'okchain-elsewhere-1'"
+        )
+        (out / "localnet.json").write_text(manifest)
     finally:
         stopped = localnet_script("stop", "--dir", str(out))
     assert stopped.returncode == 0, stopped.stderr
@@ -163,6 +172,8 @@ def test_script_start_fails_when_a_node_cannot_bind_and_status_names_an_impostor
         failed = localnet_script("start", "--dir", str(out))
         assert failed.returncode == 1, failed.stdout
         assert "node0 exited during start-up" in failed.stderr, failed.stderr
+        holder = (impostor_dir / "node0.pid").read_text().strip()  # the log's end names port and holder
+        assert f"grpc_listen {impostor.grpc} is in use by pid {holder} (" in failed.stderr, failed.stderr
         status = subprocess.run(
             [str(REPO / ".venv/bin/okchaind"), "testnet-status", "--dir", str(out), "--json"],
             capture_output=True,

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -55,3 +56,30 @@ def test_workers_and_resource_tracker_end_when_the_node_is_killed() -> None:
     for h in left:
         os.kill(h, signal.SIGKILL)
     assert left == [], f"processes outlived the killed node: {left}"
+
+
+def test_queued_counts_signatures_in_the_workers_and_returns_to_zero() -> None:
+    from okchain.crypto.secp import AccountKey
+    from okchain.node.sigpool import SignaturePool
+    from okchain.tx.envelope import sign_digest
+
+    key = AccountKey(bytes([7]) * 32)
+    body = b"body"
+    signed = (body, key.sign_digest(sign_digest(body)))
+    items = [signed] * 20_000
+    pool = SignaturePool(1)
+    try:
+        seen: list[int] = []
+        worker = threading.Thread(target=lambda: seen.append(len(pool.recover(items))))
+        worker.start()
+        peak = 0
+        while worker.is_alive():
+            peak = max(peak, pool.queued)
+        worker.join()
+        assert seen == [len(items)]
+        assert peak == len(items)
+        assert pool.queued == 0
+        assert pool.recover(items[:5]) == [key.address] * 5  # small batches never reach the workers
+        assert pool.queued == 0
+    finally:
+        pool.close()

@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         query_cmd,
         snapshot_cmd,
         staking_cmd,
+        status_cmd,
         testnet_cmd,
         token_cmd,
         tx_cmd,
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     query = _group(sub, "query", "query the chain")
     for module in (query_cmd, token_cmd, dex_cmd, staking_cmd):
         module.register_query(query)
-    for module in (snapshot_cmd, testnet_cmd):
+    for module in (snapshot_cmd, testnet_cmd, status_cmd):
         module.register(sub)
     return parser
 

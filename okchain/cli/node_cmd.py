@@ -3,18 +3,22 @@
 import argparse
 import functools
 import json
-import logging
 from dataclasses import replace
 from pathlib import Path
 
 import trio
 
 from okchain.cli.common import POSITIVE, CLIError, add_home_arg
+from okchain.cli.ports import check_listen_addresses
 from okchain.crypto.ed25519 import ValidatorKey
 from okchain.genesis.document import GenesisValidator
 from okchain.genesis.migrate import migrate_snapshot
+from okchain.node.api import FrontendFactory
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
+from okchain.node.logs import FORMATS, LEVELS
+from okchain.node.logs import configure as configure_logs
+from okchain.node.metrics import MetricsServer
 from okchain.node.node import Node
 from okchain.p2p.keys import NodeKey
 from okchain.rpc.server import GrpcServer
@@ -41,7 +45,18 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     start.add_argument(
         "--p2p-listen", default=None, help="override config p2p_listen (port 0: any free port)"
     )
-    start.add_argument("--log-level", default="INFO")
+    start.add_argument(
+        "--metrics-listen", default=None, help="override config metrics_listen (host:port; empty: off)"
+    )
+    start.add_argument(
+        "--log-level", type=str.lower, choices=LEVELS, default=None, help="override config log_level"
+    )
+    start.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default=None,
+        help="override config log_format: text (key=value pairs) or json (one object per line)",
+    )
     start.set_defaults(func=cmd_start)
 
 
@@ -80,15 +95,20 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_start(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     home = Home(args.home)
     config = NodeConfig.load(home.config_file)
+    configure_logs(args.log_level or config.log_level, args.log_format or config.log_format)
     if args.grpc_listen:
         config = replace(config, grpc_listen=args.grpc_listen)
     if args.p2p_listen:
         config = replace(config, p2p_listen=args.p2p_listen)
+    if args.metrics_listen is not None:
+        config = replace(config, metrics_listen=args.metrics_listen)
+    config.validated("okchaind start")  # the flags' values follow config.toml's rules
+    check_listen_addresses(config)  # a taken port is named with the process holding it
+    frontends: list[FrontendFactory] = [GrpcServer]
+    if config.metrics_listen:
+        frontends.append(MetricsServer)
     node = Node(home, config)
-    trio.run(functools.partial(node.run, frontends=(GrpcServer,)))
+    trio.run(functools.partial(node.run, frontends=frontends))
     return 0

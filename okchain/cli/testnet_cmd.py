@@ -192,6 +192,15 @@ def load_manifest(directory: Path) -> list[LocalnetNode]:
         raise TestnetError(f"cannot read {path}: {exc}; create the network with `okchaind testnet`") from exc
 
 
+def manifest_chain_id(directory: Path) -> str | None:
+    """The chain id ``okchaind testnet`` recorded (None in a manifest that has none)."""
+    try:
+        chain_id = json.loads((directory / MANIFEST).read_text()).get("chain_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return chain_id if isinstance(chain_id, str) else None
+
+
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = sub.add_parser("testnet", help="homes for an N-validator local network on one machine")
     p.add_argument("--validators", type=POSITIVE, default=4, help="genesis validators, equal power")
@@ -261,6 +270,10 @@ def node_status(directory: Path, node: LocalnetNode, timeout: float) -> dict[str
             f"{node.grpc} answers as node {info.node_id or '?'} of chain {info.chain_id!r}, not as "
             f"{node.name} ({node.node_id}) of this localnet"
         )
+        return out
+    chain_id = manifest_chain_id(directory)
+    if chain_id is not None and info.chain_id != chain_id:  # a home re-made for another chain, say
+        out["error"] = f"{node.grpc} serves chain {info.chain_id!r}, not this localnet's {chain_id!r}"
         return out
     out.update(
         height=info.latest_height,

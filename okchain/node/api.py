@@ -13,8 +13,13 @@ import trio
 from okchain.app import Application
 from okchain.mempool.pool import AddResult, Mempool
 from okchain.node.config import NodeConfig
+from okchain.node.home import Home
 from okchain.tx.envelope import Recoverer
+from okchain.types.block import Block
 from okchain.types.results import TxResult
+
+# Called on the trio thread after each committed block with the block and the seconds its commit took.
+CommitObserver = Callable[[Block, float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,7 @@ class NodeStatus:
     is_validator: bool
     consensus_height: int
     consensus_round: int
+    signature_queue: int = 0  # signatures handed to the signature pool's workers, not recovered yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,12 @@ class NodeAPI(Protocol):
 
     @property
     def validator_address(self) -> bytes: ...
+
+    @property
+    def home(self) -> Home: ...
+
+    # frontends may append (on the trio thread, e.g. in ``start``) and remove their observer
+    commit_observers: list[CommitObserver]
 
     @property
     def recover(self) -> Recoverer: ...

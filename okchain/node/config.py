@@ -1,11 +1,14 @@
 """Node configuration (``<home>/config/config.toml``): node-local settings, not consensus rules."""
 
+import difflib
+import json
 import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeGuard
 
 from okchain.errors import OKChainError
+from okchain.node.logs import FORMATS, LEVELS
 from okchain.p2p.config import P2PConfig
 from okchain.p2p.keys import parse_peer_list
 
@@ -53,6 +56,10 @@ class NodeConfig:
     p2p_idle_timeout_ms: int = 30_000  # a peer silent this long (no frame, not even a ping) is dropped
     p2p_ban_seconds: int = 600  # how long a misbehaving peer is refused
     blocksync_switch_back_blocks: int = 10  # a running node this far behind its peers goes back to block sync
+    # operations
+    metrics_listen: str = ""  # host:port of the Prometheus /metrics endpoint; empty = off
+    log_level: str = "info"  # debug, info, warning, error, critical (okchaind start --log-level overrides)
+    log_format: str = "text"  # text (key=value) or json (okchaind start --log-format overrides)
 
     def commit_timeout_s(self, requested_ms: int) -> float:
         """The commit wait a client asked for (0 = node default), capped by the node."""
@@ -75,27 +82,259 @@ class NodeConfig:
             address_book=address_book,
         )
 
+    def problems(self) -> list[str]:
+        """Every setting that breaks its rule, each naming the key, what it allows and what it got."""
+        out = []
+        for f in fields(self):
+            rule = SETTINGS[f.name].rule if f.name in SETTINGS else _TypeOf(type(f.default))
+            problem = rule.check(getattr(self, f.name))
+            if problem is not None:
+                out.append(f"{f.name} {problem}")
+        return out
+
+    def validated(self, source: str = "config") -> "NodeConfig":
+        """This config, or ConfigError listing every bad setting (``source`` names where they came from)."""
+        problems = self.problems()
+        if problems:
+            raise ConfigError(_report(source, problems))
+        return self
+
     def to_toml(self) -> str:
-        lines = ["# okchain node configuration (node-local; consensus rules live in genesis.json)"]
+        """The documented config.toml: a comment above each key saying what it does and what it allows."""
+        lines = [
+            "# okchain node configuration: node-local settings (consensus rules live in genesis.json).",
+            "# Every key is optional; a missing key takes the default written here.",
+        ]
         for key, value in asdict(self).items():
-            if isinstance(value, bool):
-                lines.append(f"{key} = {str(value).lower()}")
-            else:
-                lines.append(f'{key} = "{value}"' if isinstance(value, str) else f"{key} = {value}")
+            setting = SETTINGS.get(key)
+            lines.append("")
+            if setting is not None:
+                lines.append(f"# {setting.doc} ({setting.rule.allowed})")
+            lines.append(f"{key} = {_toml_value(value)}")
         return "\n".join(lines) + "\n"
 
     @classmethod
     def load(cls, path: Path) -> "NodeConfig":
+        """Read config.toml; every unknown key (with the nearest known one) and bad value in one error."""
         try:
             data: dict[str, Any] = tomllib.loads(path.read_text())
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read config {path}: {exc}") from exc
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ConfigError(f"{path}: unknown settings: {', '.join(unknown)}")
-        for key, value in data.items():
-            default = getattr(cls(), key)
-            if type(value) is not type(default):
-                raise ConfigError(f"{path}: {key} must be a {type(default).__name__}, got {value!r}")
-        return cls(**data)
+        known = [f.name for f in fields(cls)]
+        problems = []
+        for key in data:
+            if key not in known:
+                near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                problems.append(f"unknown key {key!r}{hint}")
+        kept = {k: v for k, v in data.items() if k in known}
+        defaults = cls()
+        for key, value in kept.items():  # the rule's message; a TOML table or array is never a setting
+            rule = SETTINGS[key].rule if key in SETTINGS else _TypeOf(type(getattr(defaults, key)))
+            problem = rule.check(value)
+            if problem is not None:
+                problems.append(f"{key} {problem}")
+        if problems:
+            raise ConfigError(_report(str(path), problems))
+        return cls(**kept)
+
+
+def _report(source: str, problems: list[str]) -> str:
+    if len(problems) == 1:
+        return f"{source}: {problems[0]}"
+    return f"{source}: {len(problems)} problems:\n  " + "\n  ".join(problems)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return json.dumps(value)  # a TOML basic string: JSON's escapes are TOML's
+    return str(value)
+
+
+# --- rules: what each setting allows ---
+
+
+class Rule(Protocol):
+    @property
+    def allowed(self) -> str:
+        """What the setting allows, e.g. "a positive integer"."""
+        ...
+
+    def check(self, value: object) -> str | None:
+        """None if ``value`` is allowed, else "must be …, got …"."""
+        ...
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, slots=True)
+class _TypeOf:
+    kind: type
+
+    @property
+    def allowed(self) -> str:
+        return {bool: "true or false", int: "an integer", str: "a string"}.get(self.kind, self.kind.__name__)
+
+    def check(self, value: object) -> str | None:
+        ok = type(value) is self.kind
+        return None if ok else f"must be {self.allowed}, got {value!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class AtLeast:
+    minimum: int
+
+    @property
+    def allowed(self) -> str:
+        names = {0: "a non-negative integer", 1: "a positive integer"}
+        return names.get(self.minimum, f"an integer >= {self.minimum}")
+
+    def check(self, value: object) -> str | None:
+        return None if _is_int(value) and value >= self.minimum else f"must be {self.allowed}, got {value!r}"
+
+
+POSITIVE = AtLeast(1)
+NON_NEGATIVE = AtLeast(0)
+
+
+@dataclass(frozen=True, slots=True)
+class OneOf:
+    choices: tuple[str, ...]
+
+    @property
+    def allowed(self) -> str:
+        return "one of " + ", ".join(self.choices)
+
+    def check(self, value: object) -> str | None:
+        return None if value in self.choices else f"must be {self.allowed}, got {value!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    """``host:port`` to bind (port 0: any free port); ``optional`` allows "" (off)."""
+
+    optional: bool = False
+
+    @property
+    def allowed(self) -> str:
+        return 'host:port, or "" for off' if self.optional else "host:port"
+
+    def check(self, value: object) -> str | None:
+        if not isinstance(value, str):
+            return f"must be {self.allowed}, got {value!r}"
+        if value == "" and self.optional:
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or int(port) > 65535:
+            return f"must be {self.allowed} with a port 0-65535, got {value!r}"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class PeerList:
+    @property
+    def allowed(self) -> str:
+        return 'comma-separated node_id@host:port, or ""'
+
+    def check(self, value: object) -> str | None:
+        if not isinstance(value, str):
+            return f"must be {self.allowed}, got {value!r}"
+        try:
+            parse_peer_list(value)
+        except OKChainError as exc:
+            return f"must be {self.allowed}: {exc}"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    @property
+    def allowed(self) -> str:
+        return "a non-empty string"
+
+    def check(self, value: object) -> str | None:
+        return None if isinstance(value, str) and value.strip() else f"must be {self.allowed}, got {value!r}"
+
+
+FLAG = _TypeOf(bool)
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    doc: str
+    rule: Rule
+
+
+# One entry per NodeConfig field (a test checks): the comment init writes above the key, and its rule.
+SETTINGS: dict[str, Setting] = {
+    "moniker": Setting("Name of this node, shown to peers and in NodeInfo", Text()),
+    "grpc_listen": Setting("Address the gRPC API (wallets, explorers, okchaind) listens on", Listen()),
+    "block_time_ms": Setting("Milliseconds to wait after a commit before the next height starts", POSITIVE),
+    "min_gas_price": Setting(
+        "Lowest fee per gas this node admits, in OKT base units of 1e-18 OKT", NON_NEGATIVE
+    ),
+    "mempool_max_txs": Setting("Most transactions the mempool holds", POSITIVE),
+    "mempool_max_bytes": Setting("Most bytes of transactions the mempool holds", POSITIVE),
+    "mempool_max_future_per_account": Setting(
+        "Txs one account may queue ahead of a missing nonce", NON_NEGATIVE
+    ),
+    "mempool_max_future_total": Setting(
+        "Txs all accounts together may queue ahead of missing nonces", NON_NEGATIVE
+    ),
+    "mempool_future_ttl_blocks": Setting("Blocks a tx waiting for an earlier nonce is kept", POSITIVE),
+    "grpc_max_message_bytes": Setting("Largest gRPC request in bytes (responses may be 4x this)", POSITIVE),
+    "grpc_workers": Setting("Threads serving gRPC calls", POSITIVE),
+    "grpc_max_concurrent_rpcs": Setting(
+        "gRPC calls at once; more get RESOURCE_EXHAUSTED, not a queue", POSITIVE
+    ),
+    "max_commit_waiters": Setting(
+        "Commit-mode broadcasts waiting at once (each holds a gRPC thread); 0 = commit mode off", NON_NEGATIVE
+    ),
+    "commit_wait_default_ms": Setting(
+        "How long a commit-mode broadcast waits when the client names no deadline", POSITIVE
+    ),
+    "commit_wait_max_ms": Setting(
+        "Longest a commit-mode broadcast may wait, whatever the client asks", POSITIVE
+    ),
+    "tree_cache_nodes": Setting("Top-of-tree Merkle nodes kept in memory (~200 bytes each)", NON_NEGATIVE),
+    "state_cache_entries": Setting("Committed state values kept in memory for execution", NON_NEGATIVE),
+    "state_retention_heights": Setting(
+        "Heights whose state and blocks are kept; 0 = keep all (archive node)", NON_NEGATIVE
+    ),
+    "signature_workers": Setting(
+        "Processes recovering batches of signatures; -1 = CPUs - 1, 0 = none (in the node's thread)",
+        AtLeast(-1),
+    ),
+    "timeout_propose_ms": Setting("Consensus: wait for a proposal in round 0, in ms", POSITIVE),
+    "timeout_prevote_ms": Setting("Consensus: wait after +2/3 prevotes for anything, in ms", POSITIVE),
+    "timeout_precommit_ms": Setting("Consensus: wait after +2/3 precommits for anything, in ms", POSITIVE),
+    "timeout_delta_ms": Setting("Consensus: added to each step's timeout per round, in ms", NON_NEGATIVE),
+    "p2p_listen": Setting("Address the p2p listener binds (port 0: any free port)", Listen()),
+    "persistent_peers": Setting("Peers always dialled and redialled", PeerList()),
+    "seeds": Setting("Peers asked for addresses, then dropped", PeerList()),
+    "pex": Setting("Exchange peer addresses and keep an address book", FLAG),
+    "p2p_max_inbound": Setting("Most peers that dialled us", NON_NEGATIVE),
+    "p2p_max_outbound": Setting("Most peers we dialled", NON_NEGATIVE),
+    "p2p_send_rate": Setting("Bytes per second sent to one peer", POSITIVE),
+    "p2p_recv_rate": Setting("Bytes per second read from one peer", POSITIVE),
+    "p2p_handshake_timeout_ms": Setting("Time a new connection has to finish its handshake, in ms", POSITIVE),
+    "p2p_idle_timeout_ms": Setting(
+        "A peer silent this long (no frame, not even a ping) is dropped, in ms", POSITIVE
+    ),
+    "p2p_ban_seconds": Setting("How long a misbehaving peer is refused, in seconds", NON_NEGATIVE),
+    "blocksync_switch_back_blocks": Setting(
+        "A running node this many blocks behind its peers goes back to block sync", POSITIVE
+    ),
+    "metrics_listen": Setting("Address of the Prometheus /metrics endpoint", Listen(optional=True)),
+    "log_level": Setting(
+        "Least severe log lines written (okchaind start --log-level overrides)", OneOf(LEVELS)
+    ),
+    "log_format": Setting(
+        "Log lines as text (key=value pairs) or json (one object per line); --log-format overrides",
+        OneOf(FORMATS),
+    ),
+}

@@ -27,13 +27,14 @@ from okchain.crypto.hashing import sha256
 from okchain.errors import OKChainError
 from okchain.genesis.document import load_genesis
 from okchain.mempool.pool import AddResult, Mempool, MempoolConfig
-from okchain.node.api import BroadcastOutcome, Frontend, FrontendFactory, NodeStatus
+from okchain.node.api import BroadcastOutcome, CommitObserver, Frontend, FrontendFactory, NodeStatus
 from okchain.node.blocksync_reactor import BlockSyncReactor
 from okchain.node.config import NodeConfig
 from okchain.node.consensus_driver import ConsensusDriver, DriverHooks, Message
 from okchain.node.consensus_reactor import ConsensusReactor
 from okchain.node.evidence_reactor import EvidenceReactor
 from okchain.node.home import Home
+from okchain.node.logs import iso_ns
 from okchain.node.mempool_reactor import MempoolReactor
 from okchain.node.signer_file import FileSignerStore
 from okchain.node.sigpool import SignaturePool, default_workers
@@ -180,6 +181,7 @@ class Node:
             self.switch.add_reactor(reactor)
         self._waiters: dict[bytes, trio.Event] = {}
         self._outcomes: dict[bytes, tuple[int, TxResult]] = {}
+        self.commit_observers: list[CommitObserver] = []  # metrics
 
     # --- called from gRPC threads via trio.from_thread.run ---
     async def broadcast(self, raw: bytes, *, wait: bool, timeout_s: float) -> BroadcastOutcome:
@@ -241,6 +243,7 @@ class Node:
             is_validator=self.is_validator,
             consensus_height=height,
             consensus_round=round_,
+            signature_queue=self._sig_pool.queued if self._sig_pool else 0,
         )
 
     # --- consensus ---
@@ -344,15 +347,21 @@ class Node:
                 event.set()
         while len(self._recent) > RECENT_TXS:
             self._recent.popitem(last=False)
-        log.info(
-            "committed height=%d round=%d txs=%d app_hash=%s mempool=%d in %.0f ms",
-            last.height,
-            commit.round,
-            len(block.txs),
-            last.app_hash.hex()[:16],
-            len(self.mempool),
-            (time.perf_counter() - started) * 1000,
+        elapsed = time.perf_counter() - started
+        log.info(  # every block, empty ones too: an operator sees the chain move
+            "committed block",
+            extra={
+                "height": last.height,
+                "round": commit.round,
+                "txs": len(block.txs),
+                "time": iso_ns(block.header.time_ns),
+                "app_hash": last.app_hash.hex()[:16],
+                "mempool": len(self.mempool),
+                "ms": round(elapsed * 1000, 1),
+            },
         )
+        for observe in self.commit_observers:
+            observe(block, elapsed)
 
     async def _before_apply(self, block: Block) -> None:
         await self.consensus_reactor.warmed(block)

@@ -46,13 +46,25 @@ class SignaturePool:
             initargs=(os.getpid(),),
         )
         self._pool.submit(recover_signers, []).result()  # start the workers now, not on the first tx
+        self._lock = threading.Lock()
+        self._queued = 0  # signatures handed to workers and not recovered yet (callers run on many threads)
+
+    @property
+    def queued(self) -> int:
+        return self._queued
 
     def recover(self, items: list[tuple[bytes, bytes]]) -> list[Address | str]:
         if len(items) < MIN_POOLED_BATCH:
             return recover_signers(items)
         size = -(-len(items) // self.workers)
         chunks = [items[i : i + size] for i in range(0, len(items), size)]
-        return [signer for part in self._pool.map(recover_signers, chunks) for signer in part]
+        with self._lock:
+            self._queued += len(items)
+        try:
+            return [signer for part in self._pool.map(recover_signers, chunks) for signer in part]
+        finally:
+            with self._lock:
+                self._queued -= len(items)
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)

@@ -38,6 +38,7 @@ class NodeProcess:
     # single-validator test nodes have no peers: any free port, never a clash; None = config.toml's (localnet)
     p2p_listen: str | None = "127.0.0.1:0"
     program: tuple[str, ...] = ("-m", "okchain.cli.main")  # what the interpreter runs (a test may swap it)
+    extra_args: tuple[str, ...] = ()  # more ``okchaind start`` options
 
     @property
     def target(self) -> str:
@@ -60,6 +61,7 @@ class NodeProcess:
                 "--grpc-listen",
                 self.target,
                 *(["--p2p-listen", self.p2p_listen] if self.p2p_listen else []),
+                *self.extra_args,
             ],
             stdout=logf,
             stderr=subprocess.STDOUT,
