@@ -3,7 +3,9 @@
 
 protoc names generated imports after the proto path (``okchain.bank.v1``); we place the code under
 ``okchain._pb`` and rewrite those imports, so proto package names stay ``okchain.<area>.v1`` on the wire
-(gRPC reflection shows them) while Python imports stay inside our package.
+(gRPC reflection shows them) while Python imports stay inside our package. Third-party protos checked in
+under proto/ (``grpc/reflection/v1``, which grpcio-reflection does not ship) go to ``okchain/_pb/grpc`` the
+same way, keeping their proto file names.
 """
 
 import argparse
@@ -18,7 +20,17 @@ from grpc_tools import protoc  # type: ignore[import-untyped]
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_DIR = ROOT / "proto"
 OUT_DIR = ROOT / "okchain" / "_pb"
-_IMPORT = re.compile(r"^from okchain\.(\S+) import", re.MULTILINE)
+_IMPORT = re.compile(r"^from (okchain|grpc\.reflection)\.(\S+) import", re.MULTILINE)
+# top-level proto folders → where their code goes under ``out_dir``
+_TREES = {"okchain": ".", "grpc": "grpc"}
+
+
+def _local_import(match: re.Match[str]) -> str:
+    """``from okchain.bank.v1 import`` → ``from okchain._pb.bank.v1 import``; ``grpc.reflection`` likewise
+    under ``okchain._pb.grpc`` (``import grpc`` itself, the library, is left alone)."""
+    top, rest = match.group(1), match.group(2)
+    prefix = "okchain._pb" if top == "okchain" else "okchain._pb.grpc.reflection"
+    return f"from {prefix}.{rest} import"
 
 
 def generate(out_dir: Path) -> None:
@@ -39,14 +51,14 @@ def generate(out_dir: Path) -> None:
             raise SystemExit("protoc failed")
         if out_dir.exists():
             shutil.rmtree(out_dir)
-        src = Path(tmp) / "okchain"
-        for path in sorted(src.rglob("*")):
-            if path.is_dir():
-                continue
-            target = out_dir / path.relative_to(src)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            text = _IMPORT.sub(r"from okchain._pb.\1 import", path.read_text())
-            target.write_text(text)
+        for tree, place in _TREES.items():
+            src = Path(tmp) / tree
+            for path in sorted(src.rglob("*")):
+                if path.is_dir():
+                    continue
+                target = out_dir / place / path.relative_to(src)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(_IMPORT.sub(_local_import, path.read_text()))
         for folder in [out_dir, *sorted(p for p in out_dir.rglob("*") if p.is_dir())]:
             (folder / "__init__.py").write_text("")
 

@@ -5,7 +5,6 @@ from concurrent import futures
 import grpc
 import trio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from okchain._pb.dex.v1 import query_pb2 as dex_query_pb2
 from okchain._pb.dex.v1 import query_pb2_grpc as dex_query_pb2_grpc
@@ -17,6 +16,7 @@ from okchain._pb.token.v1 import query_pb2_grpc as token_query_pb2_grpc
 from okchain.errors import OKChainError
 from okchain.node.api import NodeAPI
 from okchain.rpc.dex_servicer import DexQueryService
+from okchain.rpc.reflection import enable_reflection
 from okchain.rpc.servicers import NodeService, QueryService, TxService
 from okchain.rpc.staking_servicer import StakingQueryService
 from okchain.rpc.token_servicer import TokenQueryService
@@ -54,9 +54,7 @@ class GrpcServer:
         names.append(token_query_pb2.DESCRIPTOR.services_by_name["TokenQuery"].full_name)
         names.append(dex_query_pb2.DESCRIPTOR.services_by_name["DexQuery"].full_name)
         names.append(staking_query_pb2.DESCRIPTOR.services_by_name["StakingQuery"].full_name)
-        reflection.enable_server_reflection(
-            [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self._server
-        )
+        enable_reflection([*names, health.SERVICE_NAME], self._server)
         self._listen = config.grpc_listen
         self.port = 0  # bound by start()
         self._names = names
@@ -72,7 +70,7 @@ class GrpcServer:
         for name in ["", *self._names]:
             self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         host = self._listen.rsplit(":", 1)[0]
-        return f"gRPC listening on {host}:{port} (reflection and grpc.health.v1 enabled)"
+        return f"gRPC listening on {host}:{port} (reflection v1 and v1alpha, grpc.health.v1 enabled)"
 
     def stop(self) -> None:
         """Refuse new calls and give running ones a second to finish."""
