@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import trio
 
 from okchain.node.logs import JSONFormatter, KeyValueFormatter, configure, iso_ns
 from okchain.node.node import Node
-from tests.helpers.node import config, make_homes, wait_for_height
+from tests.helpers.node import config, make_homes, run_to_height
 
 
 @pytest.fixture
@@ -90,13 +89,7 @@ def test_every_committed_block_logs_one_line_even_when_empty(
     (home,) = make_homes(tmp_path, 1)
     node = Node(home, config(block_time_ms=50))
 
-    async def main() -> None:
-        async with trio.open_nursery() as nursery:
-            await nursery.start(lambda task_status: node.run(handle_signals=False, task_status=task_status))
-            await wait_for_height([node], 4)
-            nursery.cancel_scope.cancel()
-
-    trio.run(main)
+    run_to_height(node, 4)
     pattern = re.compile(
         r"ts=\S+Z level=info logger=okchain.node msg=\"committed block\" height=(\d+) round=\d+ txs=0 "
         r"time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z app_hash=([0-9a-f]{16}) mempool=0 ms=[\d.]+$"

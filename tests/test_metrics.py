@@ -18,7 +18,7 @@ from okchain.node.node import Node
 from okchain.state import blockstore
 from okchain.state.leveldb import LevelDB
 from tests.helpers.chain import CHAIN_ID, free_port
-from tests.helpers.node import config, make_homes, wait_for_height
+from tests.helpers.node import config, make_homes, run_to_height
 
 Samples = dict[str, float]
 
@@ -161,13 +161,7 @@ def test_missed_blocks_count_commits_without_our_precommit(tmp_path: Path) -> No
     (home,) = make_homes(tmp_path, 1)
     node = Node(home, config(block_time_ms=50))
 
-    async def main() -> None:
-        async with trio.open_nursery() as nursery:
-            await nursery.start(lambda task_status: node.run(handle_signals=False, task_status=task_status))
-            await wait_for_height([node], 3)
-            nursery.cancel_scope.cancel()
-
-    trio.run(main)
+    run_to_height(node, 3)
     db = LevelDB(home.data_dir)
     try:
         block = blockstore.block_at(db, 3)

@@ -29,6 +29,7 @@ from tests.helpers.node import (
     VALIDATOR,
     Probe,
     make_homes,
+    run_to_height,
     run_with_probes,
     single_node,
     wait_for_height,
@@ -230,13 +231,7 @@ def test_a_node_without_peers_keeps_no_old_encoded_messages(tmp_path: Path) -> N
     (home,) = make_homes(tmp_path, 1)
     node = Node(home, dataclasses.replace(FAST, block_time_ms=20))
 
-    async def main() -> None:
-        async with trio.open_nursery() as nursery:
-            await nursery.start(lambda task_status: node.run(handle_signals=False, task_status=task_status))
-            await wait_for_height([node], 8)
-            nursery.cancel_scope.cancel()
-
-    trio.run(main)
+    run_to_height(node, 8)
     kept = {key[1] for key in node.consensus_reactor._encoded}
     assert kept and min(kept) >= node.driver.machine.height - 2, f"heights kept: {sorted(kept)}"
 

@@ -63,6 +63,18 @@ async def wait_for_height(nodes: list[Node], height: int, timeout_s: float = 20.
             await trio.sleep(0.02)
 
 
+def run_to_height(node: Node, height: int) -> None:
+    """Run ``node`` (no signal handlers) until it has committed ``height``, then stop it."""
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(lambda task_status: node.run(handle_signals=False, task_status=task_status))
+            await wait_for_height([node], height)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+
+
 def config(**changes: object) -> NodeConfig:
     return dataclasses.replace(FAST, **changes)  # type: ignore[arg-type]
 
