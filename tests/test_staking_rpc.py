@@ -140,3 +140,24 @@ def test_cli_create_validator_deposit_vote_and_query(
 
 def node_validator_key(node: NodeProcess) -> bytes:
     return Home(node.home).read_validator_key().public_key
+
+
+def test_validator_set_at_a_height_matches_the_headers(node: NodeProcess) -> None:
+    with grpc.insecure_channel(node.target) as channel:
+        stub = query_pb2_grpc.StakingQueryStub(channel)
+        latest = node_grpc.NodeServiceStub(channel).LatestBlock(node_pb2.LatestBlockRequest(), timeout=5)
+        header = latest.block.header
+        at = stub.ValidatorSet(query_pb2.ValidatorSetRequest(height=header.height), timeout=5)
+        assert at.height == header.height and at.validators_hash == header.validators_hash
+        assert [v.address for v in at.validators] == [at.proposer_address]  # the one genesis validator
+        assert at.total_power == sum(v.power for v in at.validators) > 0
+        assert at.next_page_token == "" and len(at.validators[0].pub_key) == 32
+        upcoming = stub.ValidatorSet(query_pb2.ValidatorSetRequest(), timeout=5)
+        assert upcoming.height > header.height and upcoming.validators_hash == header.next_validators_hash
+        with pytest.raises(grpc.RpcError) as far:
+            stub.ValidatorSet(query_pb2.ValidatorSetRequest(height=header.height + 10**6), timeout=5)
+        assert far.value.code() == grpc.StatusCode.OUT_OF_RANGE
+        assert "no validator set is known for height" in (far.value.details() or "")
+        with pytest.raises(grpc.RpcError) as bad:
+            stub.ValidatorSet(query_pb2.ValidatorSetRequest(page_token="x"), timeout=5)
+        assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT

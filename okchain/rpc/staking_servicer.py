@@ -3,6 +3,7 @@
 import grpc
 
 from okchain._pb.staking.v1 import query_pb2, query_pb2_grpc
+from okchain.app import AppError
 from okchain.crypto.address import to_checksum
 from okchain.modules.staking.keeper import Validator
 from okchain.rpc.convert import RequestError, address_arg
@@ -85,3 +86,41 @@ class StakingQueryService(ServicerBase, query_pb2_grpc.StakingQueryServicer):
             ],
             height=q.height,
         )
+
+    @guarded
+    def ValidatorSet(
+        self, request: query_pb2.ValidatorSetRequest, context: grpc.ServicerContext
+    ) -> query_pb2.ValidatorSetResponse:
+        app = self.node.app
+        height = request.height or app.last.height + 1
+        try:
+            validators = app.validator_set(height)
+        except AppError as exc:
+            raise RequestError(grpc.StatusCode.OUT_OF_RANGE, str(exc)) from exc
+        size = min(request.page_size or 100, MAX_PAGE)
+        start = _position(request.page_token)
+        page = validators.validators[start : start + size]
+        more = start + size < len(validators.validators)
+        return query_pb2.ValidatorSetResponse(
+            validators=[
+                query_pb2.ConsensusValidator(
+                    address=v.address, pub_key=v.pub_key, power=v.power, proposer_priority=v.priority
+                )
+                for v in page
+            ],
+            next_page_token=str(start + size) if more else "",
+            height=height,
+            total_power=validators.total_power,
+            proposer_address=validators.proposer_address,
+            validators_hash=validators.hash(),
+        )
+
+
+def _position(token: str) -> int:
+    if not token:
+        return 0
+    if not token.isdigit() or len(token) > 6:
+        raise RequestError(
+            grpc.StatusCode.INVALID_ARGUMENT, f"page token {token!r} is not one this query gave"
+        )
+    return int(token)

@@ -105,3 +105,41 @@ class VoterResponse(_message.Message):
     unbondings: _containers.RepeatedCompositeFieldContainer[UnbondingInfo]
     height: int
     def __init__(self, deposit: _Optional[str] = ..., shares: _Optional[str] = ..., validators: _Optional[_Iterable[str]] = ..., is_proxy: _Optional[bool] = ..., proxy: _Optional[str] = ..., bound: _Optional[str] = ..., unbondings: _Optional[_Iterable[_Union[UnbondingInfo, _Mapping]]] = ..., height: _Optional[int] = ...) -> None: ...
+
+class ConsensusValidator(_message.Message):
+    __slots__ = ("address", "pub_key", "power", "proposer_priority")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PUB_KEY_FIELD_NUMBER: _ClassVar[int]
+    POWER_FIELD_NUMBER: _ClassVar[int]
+    PROPOSER_PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    address: bytes
+    pub_key: bytes
+    power: int
+    proposer_priority: int
+    def __init__(self, address: _Optional[bytes] = ..., pub_key: _Optional[bytes] = ..., power: _Optional[int] = ..., proposer_priority: _Optional[int] = ...) -> None: ...
+
+class ValidatorSetRequest(_message.Message):
+    __slots__ = ("height", "page_token", "page_size")
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    height: int
+    page_token: str
+    page_size: int
+    def __init__(self, height: _Optional[int] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class ValidatorSetResponse(_message.Message):
+    __slots__ = ("validators", "next_page_token", "height", "total_power", "proposer_address", "validators_hash")
+    VALIDATORS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_POWER_FIELD_NUMBER: _ClassVar[int]
+    PROPOSER_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATORS_HASH_FIELD_NUMBER: _ClassVar[int]
+    validators: _containers.RepeatedCompositeFieldContainer[ConsensusValidator]
+    next_page_token: str
+    height: int
+    total_power: int
+    proposer_address: bytes
+    validators_hash: bytes
+    def __init__(self, validators: _Optional[_Iterable[_Union[ConsensusValidator, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., height: _Optional[int] = ..., total_power: _Optional[int] = ..., proposer_address: _Optional[bytes] = ..., validators_hash: _Optional[bytes] = ...) -> None: ...

@@ -49,6 +49,11 @@ class StakingQueryStub:
                 request_serializer=okchain_dot_staking_dot_v1_dot_query__pb2.VoterRequest.SerializeToString,
                 response_deserializer=okchain_dot_staking_dot_v1_dot_query__pb2.VoterResponse.FromString,
                 _registered_method=True)
+        self.ValidatorSet = channel.unary_unary(
+                '/okchain.staking.v1.StakingQuery/ValidatorSet',
+                request_serializer=okchain_dot_staking_dot_v1_dot_query__pb2.ValidatorSetRequest.SerializeToString,
+                response_deserializer=okchain_dot_staking_dot_v1_dot_query__pb2.ValidatorSetResponse.FromString,
+                _registered_method=True)
 
 
 class StakingQueryServicer:
@@ -75,6 +80,14 @@ class StakingQueryServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ValidatorSet(self, request, context):
+        """The consensus validator set that signs a height (0: the next one), in address order, paged (at most
+        200); known for kept heights up to two past the latest committed one, else OUT_OF_RANGE.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StakingQueryServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -92,6 +105,11 @@ def add_StakingQueryServicer_to_server(servicer, server):
                     servicer.Voter,
                     request_deserializer=okchain_dot_staking_dot_v1_dot_query__pb2.VoterRequest.FromString,
                     response_serializer=okchain_dot_staking_dot_v1_dot_query__pb2.VoterResponse.SerializeToString,
+            ),
+            'ValidatorSet': grpc.unary_unary_rpc_method_handler(
+                    servicer.ValidatorSet,
+                    request_deserializer=okchain_dot_staking_dot_v1_dot_query__pb2.ValidatorSetRequest.FromString,
+                    response_serializer=okchain_dot_staking_dot_v1_dot_query__pb2.ValidatorSetResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -175,6 +193,33 @@ class StakingQuery:
             '/okchain.staking.v1.StakingQuery/Voter',
             okchain_dot_staking_dot_v1_dot_query__pb2.VoterRequest.SerializeToString,
             okchain_dot_staking_dot_v1_dot_query__pb2.VoterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ValidatorSet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/okchain.staking.v1.StakingQuery/ValidatorSet',
+            okchain_dot_staking_dot_v1_dot_query__pb2.ValidatorSetRequest.SerializeToString,
+            okchain_dot_staking_dot_v1_dot_query__pb2.ValidatorSetResponse.FromString,
             options,
             channel_credentials,
             insecure,
