@@ -205,20 +205,24 @@ class Application:
         self._refresh_keys()
 
     # --- validator sets ---
-    def validator_set(self, height: int) -> ValidatorSet:
-        """The set that signs ``height``: known for kept heights up to two past the committed one."""
+    def known_validator_set(self, height: int) -> ValidatorSet | None:
+        """The set that signs ``height``, known for kept heights up to two past the committed one."""
         cached = self._sets.get(height)
         if cached is not None:
             return cached
-        stored = valsets.stored(self.db, height) if height <= self.last.height + 2 else None
-        if stored is None:
-            raise AppError(f"no validator set is known for height {height} (committed: {self.last.height})")
-        return stored
+        return valsets.stored(self.db, height) if height <= self.last.height + 2 else None
 
-    @property
-    def validators(self) -> tuple[ConsensusValidator, ...]:
-        """The validators that sign the next height, in address order."""
-        return self._sets[self.last.height + 1].validators
+    def validator_set(self, height: int) -> ValidatorSet:
+        """``known_validator_set``, for a height that must be known."""
+        known = self.known_validator_set(height)
+        if known is None:
+            raise AppError(f"no validator set is known for height {height} (committed: {self.last.height})")
+        return known
+
+    def validator_powers(self, height: int) -> tuple[tuple[bytes, int], ...] | None:
+        """The known set of ``height`` as the (public key, power) pairs commit checks take."""
+        known = self.known_validator_set(height)
+        return None if known is None else valsets.powers(known)
 
     @property
     def validators_hash(self) -> bytes:

@@ -112,10 +112,11 @@ def open_chain(db: KVStore) -> Chain:
 
 def exact(app: Application, commit: Commit | None) -> bool:
     """Is ``commit`` an exact commit of ``app``'s tip, checked afresh (not through the app's cache)?"""
-    powers = tuple((v.pub_key, v.power) for v in app.validators)
     last = app.last
+    powers = app.validator_powers(last.height)  # the set that signed the tip
     return (
         commit is not None
+        and powers is not None
         and commit_problem(app.chain_id, last.height, last.block_hash, commit, powers) is None
     )
 

@@ -15,12 +15,10 @@ from contextlib import ExitStack
 
 import trio
 
-from okchain.app import AppError, Application
-from okchain.consensus import valsets
+from okchain.app import Application
 from okchain.consensus.config import ConsensusConfig
 from okchain.consensus.evidence import DuplicateVoteEvidence
 from okchain.consensus.machine import ConsensusMachine
-from okchain.consensus.proposer import ValidatorSet
 from okchain.consensus.signer import SafeSigner
 from okchain.crypto.ed25519 import validator_address
 from okchain.crypto.hashing import sha256
@@ -161,13 +159,13 @@ class Node:
         self.evidence_reactor = EvidenceReactor(
             switch=self.switch,
             chain_id=self.app.chain_id,
-            validators=self._known_set,
+            validators=self.app.known_validator_set,  # evidence of heights not kept is not checked
             height=lambda: self.driver.machine.height,
         )
         self.blocksync = BlockSyncReactor(
             chain_id=self.app.chain_id,
             db=self.db,
-            validators=self._known_powers,
+            validators=self.app.validator_powers,
             max_validators=max_validators,
             last_height=lambda: self.app.last.height,
             apply_block=self.apply_block,
@@ -291,17 +289,6 @@ class Node:
     def is_validator(self) -> bool:
         """Whether this node's key is in the set that signs the next height."""
         return self.app.validator_set(self.app.last.height + 1).by_address(self.validator_address) is not None
-
-    def _known_set(self, height: int) -> ValidatorSet | None:
-        """The set that signed ``height``, if still kept (evidence of older heights is not checked)."""
-        try:
-            return self.app.validator_set(height)
-        except AppError:
-            return None
-
-    def _known_powers(self, height: int) -> tuple[tuple[bytes, int], ...] | None:
-        known = self._known_set(height)
-        return None if known is None else valsets.powers(known)
 
     def build_block(self, height: int, round_: int) -> Block:
         """Our proposal for ``height``: mempool txs by fee that succeed in order (``prepare_proposal``)."""

@@ -47,7 +47,7 @@ from okchain.types.block import (
     seal_results,
     txs_hash,
 )
-from okchain.types.commit_check import commit_problem
+from okchain.types.commit_check import Powers, commit_problem
 from okchain.types.validator import WeightedValidator, validators_hash
 
 FORMAT = "okchain-state-snapshot/1"
@@ -221,9 +221,6 @@ def verify_commit_by(
     problem = commit_problem(chain_id, height, block_hash, commit, powers)
     if problem:
         raise SnapshotError(problem)
-
-
-Powers = tuple[tuple[bytes, int], ...]
 
 
 def _previous(reader: KVReader, block: Block) -> tuple[bytes, bytes]:

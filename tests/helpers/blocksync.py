@@ -7,8 +7,7 @@ from collections.abc import Callable, Iterator
 import trio
 import trio.testing
 
-from okchain.app import AppError, Application
-from okchain.consensus import valsets
+from okchain.app import Application
 from okchain.crypto.ed25519 import ValidatorKey
 from okchain.crypto.hashing import sha256
 from okchain.genesis.document import GenesisAccount, GenesisDoc, GenesisHeader, GenesisValidator
@@ -75,7 +74,7 @@ def decide(app: Application, txs: list[bytes], last_commit: Commit | None) -> tu
         app_hash=last.app_hash,
         last_results_hash=last.results_hash,
         validators_hash=app.validators_hash,
-        proposer_address=app.validators[h % len(app.validators)].address,
+        proposer_address=app.validator_set(h).validators[h % len(VALIDATOR_KEYS)].address,
         last_commit_hash=last_commit_hash(last_commit),
         next_validators_hash=app.next_validators_hash,
     )
@@ -112,14 +111,7 @@ def p2p_config(peers: tuple[PeerAddress, ...] = ()) -> P2PConfig:
 
 def validator_powers(app: Application) -> Callable[[int], tuple[tuple[bytes, int], ...] | None]:
     """The (public key, power) pairs of the set that signs a height, as the node hands them to block sync."""
-
-    def at(height: int) -> tuple[tuple[bytes, int], ...] | None:
-        try:
-            return valsets.powers(app.validator_set(height))
-        except AppError:
-            return None
-
-    return at
+    return app.validator_powers
 
 
 class Server:

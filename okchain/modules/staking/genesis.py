@@ -27,6 +27,8 @@ class GenesisStakingError(ModuleError):
 
 @dataclass(frozen=True, slots=True)
 class GenesisSupernode:
+    """A genesis validator as this pure module sees it (the genesis document's module reads files)."""
+
     name: str
     pubkey: bytes
     power: int
