@@ -1,30 +1,25 @@
-"""The application: the only door between consensus and the modules, shaped like ABCI 2.0.
+"""``Application``: check_tx for the mempool; prepare, process and finalize for consensus; commit; queries.
 
-``check_tx`` admits transactions against a check state; ``prepare_proposal``/``process_proposal`` shape and
-vet blocks; ``finalize_block`` executes one and computes the new app hash without writing anything;
-``commit`` writes state changes, Merkle nodes, their version history (``state/versions.py``), the block,
-its commit, results, tx index and the height marker in ONE LevelDB write batch, so a crash
-leaves either the old state or the new one.
+``finalize_block`` executes a block and computes the new app hash without writing anything; ``commit``
+writes state changes, Merkle nodes, their version history (``state/versions.py``), the block, its commit,
+results, tx index and the height marker in ONE LevelDB write batch, so a crash leaves either the old state
+or the new one.
 """
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
+from okchain.app.checks import encoding_refusal, header_refusal, size_refusal, txs_refusal
+from okchain.app.genesis import genesis_marker, init_chain
+from okchain.app.hooks import end_block
 from okchain.consensus import valsets
-from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
+from okchain.consensus.proposer import ValidatorSet
 from okchain.crypto import ed25519
 from okchain.crypto.address import Address
 from okchain.crypto.hashing import sha256
 from okchain.deliver import Delivered, SignatureCache, deliver_tx, precheck, precheck_many
 from okchain.errors import OKChainError
 from okchain.genesis.document import GenesisDoc
-from okchain.modules.bank import keeper as bank
-from okchain.modules.dex.endblock import end_block as dex_end_block
-from okchain.modules.staking.endblock import end_block as staking_end_block
-from okchain.modules.staking.genesis import GenesisSupernode, init_genesis
 from okchain.query import StateQuery
 from okchain.state import blockstore, schema, versions
 from okchain.state.blockstore import LastCommitted
@@ -36,16 +31,13 @@ from okchain.tx.envelope import Recoverer, Tx, recover_signers
 from okchain.types.block import (
     Block,
     Commit,
-    block_bytes,
     field_bytes,
     last_commit_hash,
     max_header_bytes,
     seal_results,
     tx_field_bytes,
-    txs_root,
 )
 from okchain.types.commit_check import Verifier, bft_time, commit_problem
-from okchain.types.params import OKT_DENOM
 from okchain.types.refusal import Refusal, RefusalCode
 from okchain.types.results import Code, TxResult
 
@@ -82,18 +74,6 @@ class _Execution:
     txs: tuple[bytes, ...]
     state: CacheKV
     results: tuple[TxResult, ...]
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def genesis_marker(genesis: GenesisDoc) -> bytes:
-    """Hash of the whole genesis (header and every account), stored at init so a home refuses to start
-    against a different genesis."""
-    digest = hashlib.sha256(json.dumps(genesis.header.to_json(), sort_keys=True).encode())
-    for account in genesis.accounts:
-        digest.update(account.address + account.balance.to_bytes(32, "big"))
-    return digest.digest()
 
 
 class Application:
@@ -161,35 +141,11 @@ class Application:
         return self._init_chain(genesis, marker)
 
     def _init_chain(self, genesis: GenesisDoc, marker: bytes) -> LastCommitted:
-        """Write genesis balances and supply, then the height-0 marker, in one batch."""
-        state = CacheKV(self.db)
-        total = 0
-        for account in genesis.accounts:
-            bank.set_balance(state, account.address, OKT_DENOM, account.balance)
-            total += account.balance
-        bank.set_supply(state, OKT_DENOM, total)
-        genesis_ns = (genesis.header.genesis_time - _EPOCH) // timedelta(microseconds=1) * 1_000
-        nodes = [GenesisSupernode(v.name, v.pub_key, v.power, v.operator) for v in genesis.header.validators]
+        """Write genesis state and the height-0 marker in one batch."""
         try:
-            init_genesis(state, nodes, genesis_ns, self.params)
+            return init_chain(self.db, self.tree, genesis, marker)
         except OKChainError as exc:
             raise AppError(f"genesis cannot be staked as written: {exc}") from exc
-        items = [(k, v) for k, v in state.writes.items() if v is not None]
-        root, node_writes = self.tree.build(items)
-        last = LastCommitted(genesis.header.initial_height - 1, root, b"", b"", genesis_ns)
-        writes: dict[bytes, bytes | None] = dict(state.writes)
-        writes.update(node_writes)
-        writes[schema.META_GENESIS] = marker
-        writes[schema.META_LAST] = last.encode()
-        writes[schema.META_EARLIEST] = schema.u64(last.height)
-        first = ValidatorSet.genesis(
-            ConsensusValidator.from_pub_key(v.pub_key, v.power) for v in genesis.header.validators
-        )
-        writes[schema.validator_set(last.height + 1)] = first.encode()
-        writes[schema.validator_set(last.height + 2)] = first.increment(1).encode()
-        self.db.write(writes)
-        self.tree.commit(node_writes)
-        return last
 
     def _load_sets(self) -> None:
         """Cache the sets of the committed height and the two after it (none at the initial height)."""
@@ -358,71 +314,32 @@ class Application:
         Decoding and signature recovery are library code whose verdict on odd bytes may differ between
         versions, so a tx they refuse never reaches execution or the results hash."""
         tx_hashes = [sha256(raw) for raw in block.txs]  # each tx hashed once for every check below
+        expected = self.last.height + 1
         return (
-            self._encoding_refusal(block)
-            or self._header_refusal(block, tx_hashes)
+            encoding_refusal(block)
+            or header_refusal(
+                block,
+                tx_hashes,
+                chain_id=self.chain_id,
+                last=self.last,
+                validators=self._sets[expected],
+                next_validators=self._sets[expected + 1],
+            )
             or self._last_commit_refusal(block)
             or self._time_refusal(block)
-            or self._size_refusal(block, tx_hashes)
-            or self._txs_refusal(block, tx_hashes)
+            or size_refusal(block, tx_hashes, self.params)
+            or txs_refusal(block, tx_hashes, self.params, self._stateless_check)
         )
 
-    @staticmethod
-    def _encoding_refusal(block: Block) -> Refusal | None:
-        """A header or last commit holding a value its protobuf field cannot carry (a negative round, a time
-        past INT64) has no canonical bytes and so no hash: no peer can have sent it, and the checks that
-        hash or sign it would raise instead of refusing."""
-        try:
-            block.header.encode()
-            if block.last_commit is not None:
-                block.last_commit.encode()
-        except ValueError as exc:  # protobuf's range and UTF-8 errors
-            return Refusal(RefusalCode.BLOCK_ENCODING, f"block has no canonical encoding: {exc}")
-        return None
-
-    def _header_refusal(self, block: Block, tx_hashes: list[bytes]) -> Refusal | None:
-        h = block.header
-        expected = self.last.height + 1
-        checks = (
-            (h.chain_id != self.chain_id, RefusalCode.CHAIN_ID, f"wrong chain id {h.chain_id!r}"),
-            (h.height != expected, RefusalCode.HEIGHT, f"expected height {expected}, got {h.height}"),
-            (
-                h.last_block_hash != self.last.block_hash,
-                RefusalCode.LAST_BLOCK_HASH,
-                "last block hash does not match",
-            ),
-            (
-                h.app_hash != self.last.app_hash,
-                RefusalCode.APP_HASH,
-                "app hash does not match the state after the previous block",
-            ),
-            (
-                h.last_results_hash != self.last.results_hash,
-                RefusalCode.LAST_RESULTS_HASH,
-                "last results hash does not match",
-            ),
-            (
-                h.validators_hash != self.validators_hash,
-                RefusalCode.VALIDATORS_HASH,
-                "validators hash does not match",
-            ),
-            (
-                h.next_validators_hash != self.next_validators_hash,
-                RefusalCode.VALIDATORS_HASH,
-                "next validators hash does not match",
-            ),
-            (
-                self._sets[expected].by_address(h.proposer_address) is None,
-                RefusalCode.PROPOSER,
-                f"proposer {h.proposer_address.hex()} is not a validator",
-            ),
-            (
-                h.txs_hash != txs_root(tx_hashes),
-                RefusalCode.TXS_HASH,
-                "txs hash does not match the block's transactions",
-            ),
-        )
-        return next((Refusal(code, reason) for bad, code, reason in checks if bad), None)
+    def _stateless_check(self, raw: bytes, tx_hash: bytes) -> Tx | str:
+        """``raw`` decoded (from the signature cache when this node already checked it), or why not."""
+        verified = self.sig_cache.get_verified(tx_hash)
+        if verified is not None:
+            return verified[0]
+        checked = self.precheck(raw)
+        if checked.tx is None or not checked.result.ok:
+            return f"{checked.result.code.name}: {checked.result.log}"
+        return checked.tx
 
     def _last_commit_refusal(self, block: Block) -> Refusal | None:
         """``None`` if the block carries the exact commit that decided the previous block (none at the
@@ -483,47 +400,6 @@ class Application:
             )
         return None
 
-    def _size_refusal(self, block: Block, tx_hashes: list[bytes]) -> Refusal | None:
-        params = self.params
-        if len(block.txs) > params.max_block_txs:
-            return Refusal(
-                RefusalCode.BLOCK_SIZE, f"block has {len(block.txs)} txs, limit is {params.max_block_txs}"
-            )
-        size = block_bytes(block)
-        if size > params.max_block_bytes:
-            return Refusal(
-                RefusalCode.BLOCK_SIZE,
-                f"block is {size} bytes (header, txs and last commit), limit is {params.max_block_bytes}",
-            )
-        if len(set(tx_hashes)) != len(tx_hashes):
-            return Refusal(RefusalCode.DUPLICATE_TX, "block contains the same tx twice")
-        return None
-
-    def _txs_refusal(self, block: Block, tx_hashes: list[bytes]) -> Refusal | None:
-        """Each tx passes the stateless checks (found in the signature cache when this node already checked
-        it), and the gas they want together stays within the block gas limit."""
-        gas = 0
-        for index, (raw, tx_hash) in enumerate(zip(block.txs, tx_hashes, strict=True)):
-            verified = self.sig_cache.get_verified(tx_hash)
-            if verified is None:
-                checked = self.precheck(raw)
-                if checked.tx is None or not checked.result.ok:
-                    return Refusal(
-                        RefusalCode.TX_MALFORMED,
-                        f"tx {index} ({tx_hash.hex()[:16]}) is not a valid signed tx of this chain: "
-                        f"{checked.result.code.name}: {checked.result.log}",
-                    )
-                tx = checked.tx
-            else:
-                tx = verified[0]
-            gas += tx.gas_limit
-            if gas > self.params.max_block_gas:
-                return Refusal(
-                    RefusalCode.BLOCK_GAS,
-                    f"txs 0..{index} want {gas} gas, block gas limit is {self.params.max_block_gas}",
-                )
-        return None
-
     def finalize_block(self, block: Block, commit: Commit) -> FinalizedBlock:
         """Execute every tx of a decided block (or reuse the proposer's execution of exactly these txs) and
         compute the new app hash. Nothing is written until ``commit``."""
@@ -536,11 +412,8 @@ class Application:
         else:
             state = CacheKV(self.state)
             results = tuple(self._deliver(state, raw).result for raw in block.txs)
-        # block end, the same on every node whichever path executed the txs: it needs the header's time,
-        # which the proposer fixes only after prepare_proposal, and no tx result depends on it
         end = state.branch()
-        dex_end_block(end, block.header.height, block.header.time_ns, self.params)
-        updates = staking_end_block(end, block.header.height, block.header.time_ns, self.params)
+        updates = end_block(end, block.header.height, block.header.time_ns, self.params)
         end.merge_into(state)
         self.block_end_keys = frozenset(end.writes)
         changes = {k: state.writes[k] for k in sorted(state.writes)}

@@ -1,0 +1,19 @@
+"""The module hooks that close every block, in their fixed order.
+
+They run with the header's height and time after the block's last tx, the same on every node whichever
+path executed the txs (the proposer's own execution or a replay): the proposer fixes the header time only
+after ``prepare_proposal``, and no tx result depends on them.
+"""
+
+from okchain.modules.dex.endblock import end_block as dex_end_block
+from okchain.modules.staking.active import ValidatorUpdate
+from okchain.modules.staking.endblock import end_block as staking_end_block
+from okchain.state.cache import CacheKV
+from okchain.types.params import ChainParams
+
+
+def end_block(store: CacheKV, height: int, time_ns: int, params: ChainParams) -> list[ValidatorUpdate]:
+    """The DEX auction and expiries, then staking (unbondings, the active set); returns the set's changes
+    for consensus, which apply them from ``height + 2``."""
+    dex_end_block(store, height, time_ns, params)
+    return staking_end_block(store, height, time_ns, params)
