@@ -50,6 +50,7 @@ FIXED_HEADER = Header(
     proposer_address=b"\x05" * 20,
     last_commit_hash=b"\x06" * 32,
     next_validators_hash=b"\x07" * 32,
+    evidence_hash=b"\x08" * 32,
 )
 
 
@@ -93,7 +94,7 @@ def test_block_roundtrip(block: Block) -> None:
 
 
 def test_header_encoding_fixed_vector() -> None:
-    # Pins the canonical header encoding (proto3 deterministic, fields 1..10 in order, defaults omitted) and
+    # Pins the canonical header encoding (proto3 deterministic, fields 1..12 in order, defaults omitted) and
     # therefore every block hash: changing the Header message or its encoder forks the chain.
     assert FIXED_HEADER.encode().hex() == (
         "0a0e6f6b636861696e2d746573742d31"  # 1 chain_id
@@ -107,9 +108,10 @@ def test_header_encoding_fixed_vector() -> None:
         "4a140505050505050505050505050505050505050505"  # 9 proposer_address
         "52200606060606060606060606060606060606060606060606060606060606060606"  # 10 last_commit_hash
         "5a200707070707070707070707070707070707070707070707070707070707070707"  # 11 next_validators_hash
+        "62200808080808080808080808080808080808080808080808080808080808080808"  # 12 evidence_hash
     )
     # The block hash fixed vector: sha256 of exactly the bytes above.
-    assert FIXED_HEADER.hash.hex() == "2c6b80916479d26f3826d51e07ea0a4ee5f860bf397784b1fa0375b4e223312c"
+    assert FIXED_HEADER.hash.hex() == "cd77065c9d24f2a2e87c736370652a70f10caa6bb293fec97add42ad0ce61733"
     block = Block(FIXED_HEADER, (b"tx-a", b"tx-b"), None)
     assert block.hash == FIXED_HEADER.hash  # txs are bound through txs_hash only
 

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from okchain.app.checks import encoding_refusal, header_refusal, size_refusal, txs_refusal
+from okchain.app.evidence import block_evidence, block_info
 from okchain.app.genesis import genesis_marker, init_chain
-from okchain.app.hooks import end_block
+from okchain.app.hooks import begin_block, end_block
 from okchain.consensus import valsets
 from okchain.consensus.proposer import ValidatorSet
 from okchain.crypto import ed25519
@@ -20,6 +21,7 @@ from okchain.crypto.hashing import sha256
 from okchain.deliver import Delivered, SignatureCache, deliver_tx, precheck, precheck_many
 from okchain.errors import OKChainError
 from okchain.genesis.document import GenesisDoc
+from okchain.modules.blockinfo import BlockInfo, Misbehaviour
 from okchain.query import StateQuery
 from okchain.state import blockstore, schema, versions
 from okchain.state.blockstore import LastCommitted
@@ -64,6 +66,7 @@ class Proposal:
 
     txs: list[bytes]
     rejected: list[bytes]
+    evidence: list[bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,8 @@ class _Execution:
     """A proposal already executed on top of committed height ``height``."""
 
     height: int
+    info: BlockInfo
+    begin_keys: frozenset[bytes]  # what the block begin hooks wrote
     txs: tuple[bytes, ...]
     state: CacheKV
     results: tuple[TxResult, ...]
@@ -263,9 +268,10 @@ class Application:
         return self._deliver(CacheKV(self.state), raw)
 
     # --- consensus door ---
-    def prepare_proposal(self, txs: list[bytes]) -> Proposal:
+    def prepare_proposal(self, txs: list[bytes], evidence: Sequence[bytes] = ()) -> Proposal:
         """Shape a block from mempool txs (in the mempool's order) within the count, byte and gas limits, and
-        leave out every tx that would fail in it.
+        leave out every tx that would fail in it; carry what the block may carry of ``evidence`` (pieces
+        this node verified, oldest first). The block's last commit is the one this node stored.
 
         Mempool txs were checked in arrival order, but fee priority may reorder them across accounts (a
         spend can come before the transfer that funds it), so the proposer runs them here and keeps only
@@ -273,9 +279,14 @@ class Application:
         reuses it.
         """
         params = self.params
-        room = params.max_block_bytes - self._block_overhead_bytes()
+        kept_evidence = self._usable_evidence(evidence)
+        room = params.max_block_bytes - self._block_overhead_bytes() - sum(map(tx_field_bytes, kept_evidence))
         gas_room = params.max_block_gas
+        offences = self._offences(tuple(kept_evidence), self.last.height + 1, strict=True)
+        assert not isinstance(offences, Refusal), "every piece kept passed alone and together"
+        info = self._block_info(blockstore.commit_at(self.db, self.last.height), offences)
         state = CacheKV(self.state)
+        begin_keys = self._begin(state, info)
         kept: list[bytes] = []
         rejected: list[bytes] = []
         results: list[TxResult] = []
@@ -294,8 +305,45 @@ class Application:
             results.append(result)
             room -= tx_field_bytes(raw)
             gas_room -= result.gas_wanted
-        self._prepared = _Execution(self.last.height, tuple(kept), state, tuple(results))
-        return Proposal(kept, rejected)
+        self._prepared = _Execution(self.last.height, info, begin_keys, tuple(kept), state, tuple(results))
+        return Proposal(kept, rejected, kept_evidence)
+
+    def _begin(self, state: CacheKV, info: BlockInfo) -> frozenset[bytes]:
+        """Run the block begin hooks on ``state``; the keys they wrote."""
+        branch = state.branch()
+        begin_block(branch, info, self.params)
+        branch.merge_into(state)
+        return frozenset(branch.writes)
+
+    def _usable_evidence(self, evidence: Sequence[bytes]) -> list[bytes]:
+        """The longest prefix-greedy selection of ``evidence`` a block at the next height may carry."""
+        kept: list[bytes] = []
+        height = self.last.height + 1
+        for raw in evidence:
+            if len(kept) == self.params.max_block_evidence:
+                break
+            if not isinstance(self._offences((*kept, raw), height, strict=True), Refusal):
+                kept.append(raw)
+        return kept
+
+    def _offences(
+        self, pieces: tuple[bytes, ...], height: int, *, strict: bool
+    ) -> Refusal | tuple[Misbehaviour, ...]:
+        return block_evidence(
+            pieces,
+            height,
+            chain_id=self.chain_id,
+            params=self.params,
+            initial_height=self.genesis_header.initial_height,
+            known_set=self.known_validator_set,
+            state=self.state,
+            strict=strict,
+        )
+
+    def _block_info(self, last_commit: Commit | None, offences: tuple[Misbehaviour, ...]) -> BlockInfo:
+        """What the next block's begin hooks learn: the last commit's signers among the last height's set."""
+        last_set = None if self._at_initial_height() else self._sets[self.last.height]
+        return block_info(self.last.height + 1, self.last.time_ns, last_commit, last_set, offences)
 
     def _block_overhead_bytes(self) -> int:
         """Encoded bytes of the next block other than its txs, at most: the largest header this chain can
@@ -313,9 +361,15 @@ class Application:
         funds, a refused message) is no reason to refuse the block: it fails the same way on every node.
         Decoding and signature recovery are library code whose verdict on odd bytes may differ between
         versions, so a tx they refuse never reaches execution or the results hash."""
+        outcome = self._checked(block, strict=True)
+        return outcome if isinstance(outcome, Refusal) else None
+
+    def _checked(self, block: Block, *, strict: bool) -> Refusal | tuple[Misbehaviour, ...]:
+        """``process_proposal``'s rules, then the offences the block's evidence proves (``strict``: see
+        ``okchain.app.evidence``)."""
         tx_hashes = [sha256(raw) for raw in block.txs]  # each tx hashed once for every check below
         expected = self.last.height + 1
-        return (
+        refusal = (
             encoding_refusal(block)
             or header_refusal(
                 block,
@@ -330,6 +384,7 @@ class Application:
             or size_refusal(block, tx_hashes, self.params)
             or txs_refusal(block, tx_hashes, self.params, self._stateless_check)
         )
+        return refusal or self._offences(block.evidence, expected, strict=strict)
 
     def _stateless_check(self, raw: bytes, tx_hash: bytes) -> Tx | str:
         """``raw`` decoded (from the signature cache when this node already checked it), or why not."""
@@ -403,19 +458,22 @@ class Application:
     def finalize_block(self, block: Block, commit: Commit) -> FinalizedBlock:
         """Execute every tx of a decided block (or reuse the proposer's execution of exactly these txs) and
         compute the new app hash. Nothing is written until ``commit``."""
-        refusal = self.process_proposal(block)
-        if refusal is not None:
-            raise AppError(f"cannot finalize block {block.header.height}: {refusal}")
+        offences = self._checked(block, strict=False)
+        if isinstance(offences, Refusal):
+            raise AppError(f"cannot finalize block {block.header.height}: {offences}")
+        info = self._block_info(block.last_commit, offences)
         prepared, self._prepared = self._prepared, None
-        if prepared is not None and prepared.height == self.last.height and prepared.txs == block.txs:
-            state, results = prepared.state, prepared.results
+        reuse = prepared is not None and prepared.height == self.last.height
+        if prepared is not None and reuse and prepared.info == info and prepared.txs == block.txs:
+            state, results, begin_keys = prepared.state, prepared.results, prepared.begin_keys
         else:
             state = CacheKV(self.state)
+            begin_keys = self._begin(state, info)
             results = tuple(self._deliver(state, raw).result for raw in block.txs)
         end = state.branch()
         updates = end_block(end, block.header.height, block.header.time_ns, self.params)
         end.merge_into(state)
-        self.block_end_keys = frozenset(end.writes)
+        self.block_end_keys = begin_keys | frozenset(end.writes)
         changes = {k: state.writes[k] for k in sorted(state.writes)}
         prior = {k: self.state.get(k) for k in changes}
         app_hash, node_writes = self.tree.update(changes)

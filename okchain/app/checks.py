@@ -9,7 +9,7 @@ from collections.abc import Callable
 from okchain.consensus.proposer import ValidatorSet
 from okchain.state.blockstore import LastCommitted
 from okchain.tx.envelope import Tx
-from okchain.types.block import Block, block_bytes, txs_root
+from okchain.types.block import Block, block_bytes, evidence_hash, txs_root
 from okchain.types.params import ChainParams
 from okchain.types.refusal import Refusal, RefusalCode
 
@@ -41,7 +41,7 @@ def header_refusal(
 ) -> Refusal | None:
     """The header continues the committed tip ``last``: chain id, height, the hashes of the previous block,
     its state and results, the sets that sign this height and the next, a proposer of this height's set,
-    and the root of the block's own txs."""
+    and the roots of the block's own txs and evidence."""
     h = block.header
     expected = last.height + 1
     checks = (
@@ -77,6 +77,11 @@ def header_refusal(
             h.txs_hash != txs_root(tx_hashes),
             RefusalCode.TXS_HASH,
             "txs hash does not match the block's transactions",
+        ),
+        (
+            h.evidence_hash != evidence_hash(block.evidence),
+            RefusalCode.EVIDENCE_HASH,
+            "evidence hash does not match the block's evidence",
         ),
     )
     return next((Refusal(code, reason) for bad, code, reason in checks if bad), None)

@@ -1,11 +1,15 @@
-"""The module hooks that close every block, in their fixed order.
+"""The module hooks that open and close every block, in their fixed order.
 
-They run with the header's height and time after the block's last tx, the same on every node whichever
-path executed the txs (the proposer's own execution or a replay): the proposer fixes the header time only
-after ``prepare_proposal``, and no tx result depends on them.
+The begin hooks run before the block's first tx with ``BlockInfo`` (the previous block's time, its signers,
+the block's evidence), so the proposer's execution stays valid. The end hooks run with the header's height
+and time after the block's last tx, the same on every node whichever path executed the txs (the proposer's
+own execution or a replay): the proposer fixes the header time only after ``prepare_proposal``, and no tx
+result depends on them.
 """
 
+from okchain.modules.blockinfo import BlockInfo
 from okchain.modules.dex.endblock import end_block as dex_end_block
+from okchain.modules.slashing.beginblock import begin_block as slashing_begin_block
 from okchain.modules.staking.active import ValidatorUpdate
 from okchain.modules.staking.endblock import end_block as staking_end_block
 from okchain.state.cache import CacheKV
@@ -17,3 +21,9 @@ def end_block(store: CacheKV, height: int, time_ns: int, params: ChainParams) ->
     for consensus, which apply them from ``height + 2``."""
     dex_end_block(store, height, time_ns, params)
     return staking_end_block(store, height, time_ns, params)
+
+
+def begin_block(store: CacheKV, info: BlockInfo, params: ChainParams) -> None:
+    """Slashing: the previous height's signatures counted, the absent jailed, double signers
+    tombstoned."""
+    slashing_begin_block(store, info, params)

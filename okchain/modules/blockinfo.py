@@ -20,13 +20,11 @@ class VoteInfo:
 
 @dataclass(frozen=True, slots=True)
 class Misbehaviour:
-    """Verified duplicate-vote evidence carried by this block: ``pubkey`` signed two different blocks at
-    ``height`` (whose block time was ``time_ns``) while holding ``power``."""
+    """Duplicate-vote evidence carried by this block, checked by the application: ``pubkey`` signed two
+    different blocks at ``height``."""
 
     pubkey: bytes
     height: int
-    time_ns: int
-    power: int
 
 
 @dataclass(frozen=True, slots=True)

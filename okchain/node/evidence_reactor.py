@@ -2,8 +2,10 @@
 
 Received evidence is checked against the validator set (shape, power, both signatures) before it is kept
 or passed on; a peer sending undecodable or invalid evidence is banned. The pool is bounded (oldest out
-first) and keeps one piece per validator and height, of heights near our own only. Evidence is not yet
-included in blocks and nobody is slashed: that comes with staking.
+first) and keeps one piece per validator and height, of heights near our own only. Proposers offer the
+pool's oldest pieces to ``prepare_proposal``, which keeps what a block may carry; once a block carrying
+evidence commits, every piece against its offenders leaves the pool, and later pieces against them are
+ignored (a tombstoned validator is punished once).
 """
 
 import logging
@@ -20,6 +22,7 @@ from okchain.p2p.switch import ChannelId, ChannelSpec, Switch
 log = logging.getLogger("okchain.evidence")
 
 MAX_POOL = 1_000
+MAX_OFFERED = 64  # pieces offered to one proposal: each costs two signature checks there
 MAX_EVIDENCE_AGE = 10_000  # heights: older evidence is dropped (CometBFT's max_age_num_blocks is 100,000)
 MAX_EVIDENCE_AHEAD = 100  # heights past our consensus height a peer further on may already have evidence of
 MAX_MESSAGE_BYTES = 256 * 1024
@@ -40,6 +43,23 @@ class EvidenceReactor:
         self._validators = validators  # the set that signed a height, if this node still knows it
         self._height = height  # the height consensus is at
         self.pool: OrderedDict[tuple[bytes, int], DuplicateVoteEvidence] = OrderedDict()
+        self._punished: OrderedDict[bytes, None] = OrderedDict()  # offenders of committed evidence
+
+    def pending(self) -> list[bytes]:
+        """Encoded pieces for our next proposal, oldest height first."""
+        oldest = sorted(self.pool.values(), key=lambda e: (e.height, e.validator_address))
+        return [e.encode() for e in oldest[:MAX_OFFERED]]
+
+    def committed(self, pieces: Sequence[bytes]) -> None:
+        """A committed block carried ``pieces``: their offenders are punished, so drop all evidence of
+        them. The pieces were decoded when the block was checked."""
+        for raw in pieces:
+            offender = DuplicateVoteEvidence.decode(raw).validator_address
+            self._punished[offender] = None
+            if len(self._punished) > MAX_POOL:
+                self._punished.popitem(last=False)
+            for key in [key for key in self.pool if key[0] == offender]:
+                del self.pool[key]
 
     def channels(self) -> Sequence[ChannelSpec]:
         return (ChannelSpec(ChannelId.EVIDENCE, priority=5, max_message_bytes=MAX_MESSAGE_BYTES),)
@@ -92,7 +112,7 @@ class EvidenceReactor:
         can sign conflicting votes for any height and round, and each piece kept is relayed by every node
         to every peer. One offence per height is enough to punish."""
         key = (evidence.validator_address, evidence.height)
-        if key in self.pool or not self._in_window(evidence):
+        if key in self.pool or evidence.validator_address in self._punished or not self._in_window(evidence):
             return False
         self.pool[key] = evidence
         if len(self.pool) > MAX_POOL:

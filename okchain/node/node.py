@@ -44,7 +44,7 @@ from okchain.state import blockstore
 from okchain.state.leveldb import LevelDB
 from okchain.state.pruning import Pruner
 from okchain.tx.envelope import Recoverer, recover_signers
-from okchain.types.block import Block, Commit, Header, last_commit_hash, txs_hash
+from okchain.types.block import Block, Commit, Header, evidence_hash, last_commit_hash, txs_hash
 from okchain.types.results import Code, TxResult
 
 log = logging.getLogger("okchain.node")
@@ -106,7 +106,9 @@ class Node:
             state_cache_size=config.state_cache_entries,
             verify=self.verifier.verify,
         )
-        self.pruner = Pruner(self.db, config.state_retention_heights)
+        self.pruner = Pruner(
+            self.db, config.state_retention_heights, keep_sets=self.app.params.evidence_max_age_blocks
+        )
         self.validator_address = validator_address(self.key.public_key)
         self._wal, self._signer = self._open_consensus_files()
         self.driver = self._new_driver()
@@ -294,7 +296,8 @@ class Node:
         """Our proposal for ``height``: mempool txs by fee that succeed in order (``prepare_proposal``)."""
         app = self.app
         proposal = app.prepare_proposal(
-            self.mempool.reap(app.params.max_block_txs, app.params.max_block_bytes)
+            self.mempool.reap(app.params.max_block_txs, app.params.max_block_bytes),
+            self.evidence_reactor.pending(),
         )
         last = app.last
         last_commit = blockstore.commit_at(self.db, last.height)
@@ -310,10 +313,11 @@ class Node:
             next_validators_hash=app.next_validators_hash,
             proposer_address=self.validator_address,
             last_commit_hash=last_commit_hash(last_commit),
+            evidence_hash=evidence_hash(proposal.evidence),
         )
         self._rejected = proposal.rejected
         log.debug("built block %d/%d with %d txs", height, round_, len(proposal.txs))
-        return Block(header, tuple(proposal.txs), last_commit)
+        return Block(header, tuple(proposal.txs), last_commit, tuple(proposal.evidence))
 
     def apply_block(self, block: Block, commit: Commit) -> None:
         """Commit a decided block (from consensus or block sync): execute, write, update the mempool and
@@ -325,6 +329,7 @@ class Node:
         clean = all(r.ok for r in finalized.results) and not (ours and self._rejected)
         self._rejected = []
         self.mempool.update(block.txs, clean)
+        self.evidence_reactor.committed(block.evidence)
         for raw, result in zip(block.txs, finalized.results, strict=True):
             tx_hash = sha256(raw)
             self._recent[tx_hash] = None

@@ -6,7 +6,8 @@ write batch together with the new ``meta/earliest`` marker:
 
 * the history records written by version ``e + 1`` (listed under ``hp/``), which only served reads at
   heights ``<= e`` (``okchain.state.versions``);
-* block ``e``, its hash index, its commit, its results, and the tx index entries that point into it.
+* block ``e``, its hash index, its commit, its results, and the tx index entries that point into it;
+* the validator set of ``e`` (or of an older height, when sets are kept longer than blocks).
 
 So each step costs what that version changed, never the size of the state. The pruner runs on a worker
 thread with its own write batches; LevelDB is thread-safe, and the batches touch no key a commit writes
@@ -26,13 +27,17 @@ class PruningError(OKChainError, ValueError):
 
 
 class Pruner:
-    __slots__ = ("_db", "retention")
+    """``keep_sets``: heights whose validator sets stay even when their blocks go, so evidence of them can
+    still be verified (the chain's ``evidence_max_age_blocks``)."""
 
-    def __init__(self, db: KVStore, retention: int) -> None:
+    __slots__ = ("_db", "_set_lag", "retention")
+
+    def __init__(self, db: KVStore, retention: int, keep_sets: int = 0) -> None:
         if retention < 0:
             raise PruningError(f"state_retention_heights must be >= 0 (0 keeps everything), got {retention}")
         self._db = db
         self.retention = retention
+        self._set_lag = max(0, keep_sets - retention)  # the step pruning height e drops the set of e - lag
 
     def target(self) -> int:
         """The earliest height the retention setting asks for (the current one for an archive node)."""
@@ -73,7 +78,8 @@ class Pruner:
         writes[schema.block(height)] = None
         writes[schema.commit(height)] = None
         writes[schema.results(height)] = None
-        writes[schema.validator_set(height)] = None
+        if height >= self._set_lag:
+            writes[schema.validator_set(height - self._set_lag)] = None
         writes[schema.META_EARLIEST] = schema.u64(height + 1)
         # Not synced: a prune step lost in a crash is simply done again; the batch itself is atomic.
         db.write(writes, sync=False)

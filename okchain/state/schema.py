@@ -164,6 +164,29 @@ def staking_account_unbonding(addr: bytes, completion_ns: int) -> bytes:
     return staking_account_unbondings(addr) + u64(completion_ns)
 
 
+# --- slashing (under S + "L"; see okchain/modules/slashing/keeper.py for the values) ---
+SLASHING = STATE + b"L"
+
+
+def slashing_info(pubkey: bytes) -> bytes:
+    """ed25519 consensus key -> its signing record (window position, misses, jail, tombstone)."""
+    return SLASHING + b"i" + pubkey
+
+
+def slashing_key_of(address: bytes) -> bytes:
+    """Consensus address -> the key it hashes from (evidence names the address only)."""
+    return SLASHING + b"a" + address
+
+
+def slashing_missed(pubkey: bytes, chunk: int) -> bytes:
+    """One chunk of a key's missed-blocks bitmap over the signing window (absent: nothing missed)."""
+    return SLASHING + b"m" + pubkey + _U32.pack(chunk)
+
+
+def slashing_missed_prefix(pubkey: bytes) -> bytes:
+    return SLASHING + b"m" + pubkey
+
+
 # --- block store and indexes ---
 def block(height: int) -> bytes:
     return BLOCK + u64(height)

@@ -30,6 +30,7 @@ class Header:
     proposer_address: bytes
     last_commit_hash: bytes = b""  # ``last_commit_hash(block.last_commit)``: binds the commit to the hash
     next_validators_hash: bytes = b""  # the set of the next height: a light client follows set changes
+    evidence_hash: bytes = b""  # ``evidence_hash(block.evidence)``: binds the evidence to the hash
 
     def to_proto(self) -> types_pb2.Header:
         return types_pb2.Header(
@@ -44,6 +45,7 @@ class Header:
             proposer_address=self.proposer_address,
             last_commit_hash=self.last_commit_hash,
             next_validators_hash=self.next_validators_hash,
+            evidence_hash=self.evidence_hash,
         )
 
     def encode(self) -> bytes:
@@ -67,6 +69,7 @@ class Header:
             p.proposer_address,
             p.last_commit_hash,
             p.next_validators_hash,
+            p.evidence_hash,
         )
 
 
@@ -115,13 +118,14 @@ class Block:
     header: Header
     txs: tuple[bytes, ...]
     last_commit: Commit | None
+    evidence: tuple[bytes, ...] = ()  # encoded duplicate-vote evidence, checked by the application
 
     @property
     def hash(self) -> bytes:
         return self.header.hash
 
     def to_proto(self) -> types_pb2.Block:
-        p = types_pb2.Block(header=self.header.to_proto(), txs=list(self.txs))
+        p = types_pb2.Block(header=self.header.to_proto(), txs=list(self.txs), evidence=list(self.evidence))
         if self.last_commit is not None:
             p.last_commit.CopyFrom(self.last_commit.to_proto())
         return p
@@ -139,7 +143,7 @@ class Block:
         if not p.HasField("header"):
             raise BlockDecodeError("block has no header")
         commit = Commit.from_proto(p.last_commit) if p.HasField("last_commit") else None
-        return cls(Header.from_proto(p.header), tuple(p.txs), commit)
+        return cls(Header.from_proto(p.header), tuple(p.txs), commit, tuple(p.evidence))
 
 
 def last_commit_hash(commit: Commit | None) -> bytes:
@@ -158,7 +162,16 @@ def body_problem(block: Block) -> Refusal | None:
     if block.header.last_commit_hash != last_commit_hash(block.last_commit):
         reason = f"block {h}'s last commit does not match its header's last commit hash"
         return Refusal(RefusalCode.LAST_COMMIT_HASH, reason)
+    if block.header.evidence_hash != evidence_hash(block.evidence):
+        reason = f"block {h}'s evidence does not match its header's evidence hash"
+        return Refusal(RefusalCode.EVIDENCE_HASH, reason)
     return None
+
+
+def evidence_hash(evidence: tuple[bytes, ...] | list[bytes]) -> bytes:
+    """The header's ``evidence_hash``: empty for a block without evidence, else the Merkle root of the
+    pieces' sha256 hashes."""
+    return txs_hash(evidence) if evidence else b""
 
 
 def txs_hash(txs: tuple[bytes, ...] | list[bytes]) -> bytes:
@@ -244,7 +257,8 @@ def block_bytes(block: Block) -> int:
     """Size of ``block.encode()``, computed from its parts without encoding the txs: header, every tx and
     the last commit all count against the block size limit."""
     commit = 0 if block.last_commit is None else field_bytes(len(block.last_commit.encode()))
-    return field_bytes(len(block.header.encode())) + sum(map(tx_field_bytes, block.txs)) + commit
+    evidence = sum(map(tx_field_bytes, block.evidence))
+    return field_bytes(len(block.header.encode())) + sum(map(tx_field_bytes, block.txs)) + commit + evidence
 
 
 COMMIT_ENTRY_BYTES = 128

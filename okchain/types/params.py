@@ -7,6 +7,7 @@ from okchain.errors import OKChainError
 
 OKT_DENOM = "okt"
 OKT_DECIMALS = 18
+RATE_ONE = 10**18  # rates (commission, slashing) are integers scaled by 10^18: RATE_ONE is 100 %
 
 
 class ParamsError(OKChainError, ValueError):
@@ -62,10 +63,33 @@ class ChainParams:
     staking_vote_gas: int = 30_000
     staking_proxy_gas: int = 30_000  # register, unregister, bind, unbind: each bind pays its later unbinding
 
+    # evidence in blocks: pieces per block, and the oldest height a piece may name (blocks before the block)
+    max_block_evidence: int = 16
+    evidence_max_age_blocks: int = 10_000
+    # slashing: rates are integers scaled by 10^18 (10^18 = 100 %). A validator that signs fewer than
+    # slashing_min_signed_rate of the last slashing_window_blocks blocks is jailed for
+    # slashing_downtime_jail_seconds of block time; a double sign tombstones it and burns
+    # slashing_double_sign_rate of its self-deposit and of the deposits of the accounts voting for it
+    slashing_window_blocks: int = 10_000
+    slashing_min_signed_rate: int = 5 * 10**16
+    slashing_downtime_jail_seconds: int = 600
+    slashing_double_sign_rate: int = 5 * 10**16
+    slashing_unjail_gas: int = 30_000
+
     def __post_init__(self) -> None:
-        for name in ("staking_epoch_blocks", "staking_max_validators", "staking_power_unit"):
+        at_least_one = (
+            "staking_epoch_blocks",
+            "staking_max_validators",
+            "staking_power_unit",
+            "slashing_window_blocks",
+            "evidence_max_age_blocks",
+        )
+        for name in at_least_one:
             if getattr(self, name) < 1:
                 raise ParamsError(f"param {name} must be at least 1, got {getattr(self, name)}")
+        for name in ("slashing_min_signed_rate", "slashing_double_sign_rate"):
+            if getattr(self, name) > RATE_ONE:
+                raise ParamsError(f"param {name} is a rate scaled by 10^18 and must be at most {RATE_ONE}")
 
     def to_json(self) -> dict[str, str]:
         return {k: str(v) for k, v in asdict(self).items()}

@@ -33,6 +33,13 @@ class RefusalCode(StrEnum):
     DUPLICATE_TX = "duplicate-tx"
     BLOCK_MISSING = "block-missing"  # a proposal's block never arrived (withheld)
     TX_MALFORMED = "tx-malformed"  # not a well-formed, signed tx of this chain
+    # the block's evidence (``okchain.app.evidence``)
+    EVIDENCE_HASH = "evidence-hash"
+    EVIDENCE_INVALID = "evidence-invalid"  # undecodable, badly signed, or not of that height's set
+    EVIDENCE_TOO_OLD = "evidence-too-old"
+    EVIDENCE_COUNT = "evidence-count"
+    EVIDENCE_DUPLICATE = "evidence-duplicate"  # the same offender twice, or one already tombstoned
+    EVIDENCE_UNVERIFIABLE = "evidence-unverifiable"  # this node no longer keeps that height's set
 
 
 @dataclass(frozen=True, slots=True)

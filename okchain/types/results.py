@@ -44,6 +44,10 @@ class Code(IntEnum):
     STAKING_NO_DEPOSIT = 32
     STAKING_BOUND_TO_PROXY = 33
     STAKING_PROXY_RULE = 34
+    # slashing module (60–64)
+    SLASHING_NOT_JAILED = 60
+    SLASHING_STILL_JAILED = 61
+    SLASHING_TOMBSTONED = 62
 
 
 @dataclass(frozen=True, slots=True)

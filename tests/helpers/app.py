@@ -16,7 +16,7 @@ from okchain.modules.bank.messages import BankMsg, Transfer
 from okchain.state import blockstore, schema
 from okchain.state.store import KVStore, MemoryKV
 from okchain.tx.envelope import build_tx
-from okchain.types.block import Block, Commit, CommitSig, Header, last_commit_hash, txs_hash
+from okchain.types.block import Block, Commit, CommitSig, Header, evidence_hash, last_commit_hash, txs_hash
 from okchain.types.params import ChainParams
 from okchain.types.refusal import RefusalCode
 from okchain.types.results import Code, TxResult
@@ -119,6 +119,7 @@ def next_block(
     proposer: ValidatorKey,
     time_ns: int | None = None,
     txs: Sequence[bytes] = (),
+    evidence: Sequence[bytes] = (),
 ) -> Block:
     """The block an honest ``proposer`` builds on ``chain``'s tip (BFT time unless ``time_ns`` says)."""
     app = chain.app
@@ -134,8 +135,9 @@ def next_block(
         validator_address(proposer.public_key),
         last_commit_hash(last_commit),
         app.next_validators_hash,
+        evidence_hash(list(evidence)),
     )
-    return Block(header, tuple(txs), last_commit)
+    return Block(header, tuple(txs), last_commit, tuple(evidence))
 
 
 def tx(
@@ -167,6 +169,14 @@ def state_items(db: KVStore) -> dict[bytes, bytes]:
     return dict(db.iterate(schema.STATE))
 
 
+BLOCK_HOOK_PREFIXES = (schema.SLASHING,)  # records every block's begin hooks rewrite, whatever its txs do
+
+
+def tx_state_items(db: KVStore) -> dict[bytes, bytes]:
+    """State other than the block hooks' own records: what txs alone decide."""
+    return {k: v for k, v in state_items(db).items() if not k.startswith(BLOCK_HOOK_PREFIXES)}
+
+
 def balances(db: KVStore) -> dict[tuple[bytes, str], int]:
     prefix = schema.STATE + b"bank/b/"
     out: dict[tuple[bytes, str], int] = {}
@@ -193,11 +203,11 @@ class Runner(Protocol):
 
 def assert_refused_only_fee(chain: Runner, key: AccountKey, msg: Any, code: Code, reason: str) -> None:
     """The tx fails with ``code`` and ``reason``; it pays its fee and bumps its nonce, nothing else."""
-    before = state_items(chain.db)
+    before = tx_state_items(chain.db)
     result = chain.run(key, msg)
     assert result.code == code
     assert result.log == reason
-    after = state_items(chain.db)
+    after = tx_state_items(chain.db)
     charged = {
         schema.balance(key.address, "okt"),
         schema.account_nonce(key.address),

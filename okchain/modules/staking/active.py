@@ -16,6 +16,7 @@ operator) stays until the first re-ranking that finds a staking candidate; the s
 
 from dataclasses import dataclass
 
+from okchain.modules.slashing.keeper import is_jailed
 from okchain.modules.staking import keeper as k
 from okchain.modules.staking.keeper import Store
 from okchain.state import schema
@@ -56,7 +57,8 @@ def set_active(store: Store, active: dict[bytes, int]) -> None:
 
 
 def mark_changed(store: Store, pubkey: bytes) -> None:
-    """An active validator left (destroyed): re-rank at the next block end instead of the next epoch."""
+    """An active validator left (destroyed or jailed): re-rank at the next block end instead of the next
+    epoch."""
     if pubkey in get_active(store):
         store.set(schema.STAKING_RERANK, b"")
 
@@ -66,8 +68,9 @@ def power_of(shares: int, params: ChainParams) -> int:
 
 
 def ranked(store: KVReader, params: ChainParams) -> dict[bytes, int]:
-    """The top validators by shares with their voting power, total power within consensus's cap."""
-    live = [v for v in k.all_validators(store) if not v.destroyed]
+    """The top validators by shares with their voting power, total power within consensus's cap; destroyed
+    and jailed validators are not ranked."""
+    live = [v for v in k.all_validators(store) if not v.destroyed and not is_jailed(store, v.pubkey)]
     live.sort(key=lambda v: (-v.shares, v.operator))
     chosen = {
         v.pubkey: power_of(v.shares, params)

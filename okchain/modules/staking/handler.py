@@ -14,6 +14,7 @@ from typing import Any
 
 from okchain.crypto.address import Address, to_checksum
 from okchain.modules.context import MsgContext
+from okchain.modules.slashing.keeper import is_tombstoned
 from okchain.modules.staking import active
 from okchain.modules.staking import keeper as k
 from okchain.modules.staking.keeper import Store, Voter
@@ -162,7 +163,8 @@ def _vote(store: Store, ctx: MsgContext, msg: Vote) -> _Events:
     if voter.voting_tokens == 0:
         raise k.NoDeposit("nothing to vote with: deposit first")
     for op in msg.validators:
-        k.live_validator(store, op, "vote")
+        if is_tombstoned(store, k.live_validator(store, op, "vote").pubkey):
+            raise k.ValidatorDestroyed(f"cannot vote: validator {to_checksum(op)} double-signed (tombstoned)")
     voter = _revote(store, ctx, voter, msg.validators)
     k.set_voter(store, ctx.signer, voter)
     listed = ",".join(to_checksum(op) for op in voter.validators)

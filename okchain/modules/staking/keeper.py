@@ -11,7 +11,8 @@ Layout (keys built in ``okchain/state/schema.py`` under ``S`` + ``V``):
   ones); ``a<address><completion ns>`` indexes them per account.
 
 Funds: every deposit, self-deposit and unbonding amount sits in the ``STAKING_POOL`` module account, moved
-there through the bank keeper, so ``Σ balances = supply`` keeps holding and staking never changes supply.
+there through the bank keeper, so ``Σ balances = supply`` keeps holding; only a slash (burned from the pool)
+changes the supply.
 """
 
 import dataclasses
@@ -27,7 +28,7 @@ from okchain.modules.staking.messages import Description
 from okchain.state import schema
 from okchain.state.codec import decode_uint, encode_uint
 from okchain.state.store import KVReader
-from okchain.types.params import OKT_DENOM
+from okchain.types.params import OKT_DENOM, RATE_ONE
 from okchain.types.results import Code
 
 STAKING_POOL: Final = module_address("staking_pool")  # deposits, self-deposits and unbondings
@@ -296,3 +297,18 @@ def set_binding(store: Store, proxy: bytes, addr: bytes, bound: bool) -> None:
         store.set(key, b"")
     else:
         store.delete(key)
+
+
+def slash_self_deposit(store: Store, operator: bytes, rate: int) -> int:
+    """Burn ``rate`` (scaled by ``RATE_ONE``) of a validator's self-deposit and of its self shares;
+    returns the OKT burned (the staking pool holds it, the supply shrinks with it)."""
+    v = get_validator(store, operator)
+    if v is None or v.self_deposit == 0:
+        return 0
+    burned = v.self_deposit * rate // RATE_ONE
+    lost_shares = v.self_shares * rate // RATE_ONE
+    set_validator(store, dataclasses.replace(v, self_deposit=v.self_deposit - burned,
+                                             self_shares=v.self_shares - lost_shares))  # fmt: skip
+    if burned:
+        bank.burn(store, STAKING_POOL, OKT_DENOM, burned, what="slash")
+    return burned

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cokchain/types/v1/types.proto\x12\x10okchain.types.v1\"\xfe\x01\n\x06Header\x12\x10\n\x08\x63hain_id\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\x0f\n\x07time_ns\x18\x03 \x01(\x03\x12\x17\n\x0flast_block_hash\x18\x04 \x01(\x0c\x12\x10\n\x08txs_hash\x18\x05 \x01(\x0c\x12\x10\n\x08\x61pp_hash\x18\x06 \x01(\x0c\x12\x19\n\x11last_results_hash\x18\x07 \x01(\x0c\x12\x17\n\x0fvalidators_hash\x18\x08 \x01(\x0c\x12\x18\n\x10proposer_address\x18\t \x01(\x0c\x12\x18\n\x10last_commit_hash\x18\n \x01(\x0c\x12\x1c\n\x14next_validators_hash\x18\x0b \x01(\x0c\"J\n\tCommitSig\x12\x19\n\x11validator_address\x18\x01 \x01(\x0c\x12\x0f\n\x07time_ns\x18\x02 \x01(\x03\x12\x11\n\tsignature\x18\x03 \x01(\x0c\"l\n\x06\x43ommit\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12\x12\n\nblock_hash\x18\x03 \x01(\x0c\x12/\n\nsignatures\x18\x04 \x03(\x0b\x32\x1b.okchain.types.v1.CommitSig\"m\n\x05\x42lock\x12(\n\x06header\x18\x01 \x01(\x0b\x32\x18.okchain.types.v1.Header\x12\x0b\n\x03txs\x18\x02 \x03(\x0c\x12-\n\x0blast_commit\x18\x03 \x01(\x0b\x32\x18.okchain.types.v1.Commit\"F\n\x05\x45vent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12/\n\nattributes\x18\x02 \x03(\x0b\x32\x1b.okchain.types.v1.Attribute\"\'\n\tAttribute\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\xa0\x01\n\x08TxResult\x12\x0c\n\x04\x63ode\x18\x01 \x01(\r\x12\x0b\n\x03log\x18\x02 \x01(\t\x12\x12\n\ngas_wanted\x18\x03 \x01(\x04\x12\x10\n\x08gas_used\x18\x04 \x01(\x04\x12\'\n\x06\x65vents\x18\x05 \x03(\x0b\x32\x17.okchain.types.v1.Event\x12\x0e\n\x06signer\x18\x06 \x01(\x0c\x12\r\n\x05nonce\x18\x07 \x01(\x04\x12\x0b\n\x03\x66\x65\x65\x18\x08 \x01(\t\"`\n\x0c\x42lockResults\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12.\n\ntx_results\x18\x02 \x03(\x0b\x32\x1a.okchain.types.v1.TxResult\x12\x10\n\x08\x61pp_hash\x18\x03 \x01(\x0c\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cokchain/types/v1/types.proto\x12\x10okchain.types.v1\"\x95\x02\n\x06Header\x12\x10\n\x08\x63hain_id\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\x0f\n\x07time_ns\x18\x03 \x01(\x03\x12\x17\n\x0flast_block_hash\x18\x04 \x01(\x0c\x12\x10\n\x08txs_hash\x18\x05 \x01(\x0c\x12\x10\n\x08\x61pp_hash\x18\x06 \x01(\x0c\x12\x19\n\x11last_results_hash\x18\x07 \x01(\x0c\x12\x17\n\x0fvalidators_hash\x18\x08 \x01(\x0c\x12\x18\n\x10proposer_address\x18\t \x01(\x0c\x12\x18\n\x10last_commit_hash\x18\n \x01(\x0c\x12\x1c\n\x14next_validators_hash\x18\x0b \x01(\x0c\x12\x15\n\revidence_hash\x18\x0c \x01(\x0c\"J\n\tCommitSig\x12\x19\n\x11validator_address\x18\x01 \x01(\x0c\x12\x0f\n\x07time_ns\x18\x02 \x01(\x03\x12\x11\n\tsignature\x18\x03 \x01(\x0c\"l\n\x06\x43ommit\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12\x12\n\nblock_hash\x18\x03 \x01(\x0c\x12/\n\nsignatures\x18\x04 \x03(\x0b\x32\x1b.okchain.types.v1.CommitSig\"\x7f\n\x05\x42lock\x12(\n\x06header\x18\x01 \x01(\x0b\x32\x18.okchain.types.v1.Header\x12\x0b\n\x03txs\x18\x02 \x03(\x0c\x12-\n\x0blast_commit\x18\x03 \x01(\x0b\x32\x18.okchain.types.v1.Commit\x12\x10\n\x08\x65vidence\x18\x04 \x03(\x0c\"F\n\x05\x45vent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12/\n\nattributes\x18\x02 \x03(\x0b\x32\x1b.okchain.types.v1.Attribute\"\'\n\tAttribute\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\xa0\x01\n\x08TxResult\x12\x0c\n\x04\x63ode\x18\x01 \x01(\r\x12\x0b\n\x03log\x18\x02 \x01(\t\x12\x12\n\ngas_wanted\x18\x03 \x01(\x04\x12\x10\n\x08gas_used\x18\x04 \x01(\x04\x12\'\n\x06\x65vents\x18\x05 \x03(\x0b\x32\x17.okchain.types.v1.Event\x12\x0e\n\x06signer\x18\x06 \x01(\x0c\x12\r\n\x05nonce\x18\x07 \x01(\x04\x12\x0b\n\x03\x66\x65\x65\x18\x08 \x01(\t\"`\n\x0c\x42lockResults\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12.\n\ntx_results\x18\x02 \x03(\x0b\x32\x1a.okchain.types.v1.TxResult\x12\x10\n\x08\x61pp_hash\x18\x03 \x01(\x0c\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,19 +32,19 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'okchain.types.v1.types_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_HEADER']._serialized_start=51
-  _globals['_HEADER']._serialized_end=305
-  _globals['_COMMITSIG']._serialized_start=307
-  _globals['_COMMITSIG']._serialized_end=381
-  _globals['_COMMIT']._serialized_start=383
-  _globals['_COMMIT']._serialized_end=491
-  _globals['_BLOCK']._serialized_start=493
-  _globals['_BLOCK']._serialized_end=602
-  _globals['_EVENT']._serialized_start=604
-  _globals['_EVENT']._serialized_end=674
-  _globals['_ATTRIBUTE']._serialized_start=676
-  _globals['_ATTRIBUTE']._serialized_end=715
-  _globals['_TXRESULT']._serialized_start=718
-  _globals['_TXRESULT']._serialized_end=878
-  _globals['_BLOCKRESULTS']._serialized_start=880
-  _globals['_BLOCKRESULTS']._serialized_end=976
+  _globals['_HEADER']._serialized_end=328
+  _globals['_COMMITSIG']._serialized_start=330
+  _globals['_COMMITSIG']._serialized_end=404
+  _globals['_COMMIT']._serialized_start=406
+  _globals['_COMMIT']._serialized_end=514
+  _globals['_BLOCK']._serialized_start=516
+  _globals['_BLOCK']._serialized_end=643
+  _globals['_EVENT']._serialized_start=645
+  _globals['_EVENT']._serialized_end=715
+  _globals['_ATTRIBUTE']._serialized_start=717
+  _globals['_ATTRIBUTE']._serialized_end=756
+  _globals['_TXRESULT']._serialized_start=759
+  _globals['_TXRESULT']._serialized_end=919
+  _globals['_BLOCKRESULTS']._serialized_start=921
+  _globals['_BLOCKRESULTS']._serialized_end=1017
 # @@protoc_insertion_point(module_scope)

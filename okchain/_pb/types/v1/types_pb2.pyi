@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Header(_message.Message):
-    __slots__ = ("chain_id", "height", "time_ns", "last_block_hash", "txs_hash", "app_hash", "last_results_hash", "validators_hash", "proposer_address", "last_commit_hash", "next_validators_hash")
+    __slots__ = ("chain_id", "height", "time_ns", "last_block_hash", "txs_hash", "app_hash", "last_results_hash", "validators_hash", "proposer_address", "last_commit_hash", "next_validators_hash", "evidence_hash")
     CHAIN_ID_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     TIME_NS_FIELD_NUMBER: _ClassVar[int]
@@ -19,6 +19,7 @@ class Header(_message.Message):
     PROPOSER_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     LAST_COMMIT_HASH_FIELD_NUMBER: _ClassVar[int]
     NEXT_VALIDATORS_HASH_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_HASH_FIELD_NUMBER: _ClassVar[int]
     chain_id: str
     height: int
     time_ns: int
@@ -30,7 +31,8 @@ class Header(_message.Message):
     proposer_address: bytes
     last_commit_hash: bytes
     next_validators_hash: bytes
-    def __init__(self, chain_id: _Optional[str] = ..., height: _Optional[int] = ..., time_ns: _Optional[int] = ..., last_block_hash: _Optional[bytes] = ..., txs_hash: _Optional[bytes] = ..., app_hash: _Optional[bytes] = ..., last_results_hash: _Optional[bytes] = ..., validators_hash: _Optional[bytes] = ..., proposer_address: _Optional[bytes] = ..., last_commit_hash: _Optional[bytes] = ..., next_validators_hash: _Optional[bytes] = ...) -> None: ...
+    evidence_hash: bytes
+    def __init__(self, chain_id: _Optional[str] = ..., height: _Optional[int] = ..., time_ns: _Optional[int] = ..., last_block_hash: _Optional[bytes] = ..., txs_hash: _Optional[bytes] = ..., app_hash: _Optional[bytes] = ..., last_results_hash: _Optional[bytes] = ..., validators_hash: _Optional[bytes] = ..., proposer_address: _Optional[bytes] = ..., last_commit_hash: _Optional[bytes] = ..., next_validators_hash: _Optional[bytes] = ..., evidence_hash: _Optional[bytes] = ...) -> None: ...
 
 class CommitSig(_message.Message):
     __slots__ = ("validator_address", "time_ns", "signature")
@@ -55,14 +57,16 @@ class Commit(_message.Message):
     def __init__(self, height: _Optional[int] = ..., round: _Optional[int] = ..., block_hash: _Optional[bytes] = ..., signatures: _Optional[_Iterable[_Union[CommitSig, _Mapping]]] = ...) -> None: ...
 
 class Block(_message.Message):
-    __slots__ = ("header", "txs", "last_commit")
+    __slots__ = ("header", "txs", "last_commit", "evidence")
     HEADER_FIELD_NUMBER: _ClassVar[int]
     TXS_FIELD_NUMBER: _ClassVar[int]
     LAST_COMMIT_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_FIELD_NUMBER: _ClassVar[int]
     header: Header
     txs: _containers.RepeatedScalarFieldContainer[bytes]
     last_commit: Commit
-    def __init__(self, header: _Optional[_Union[Header, _Mapping]] = ..., txs: _Optional[_Iterable[bytes]] = ..., last_commit: _Optional[_Union[Commit, _Mapping]] = ...) -> None: ...
+    evidence: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, header: _Optional[_Union[Header, _Mapping]] = ..., txs: _Optional[_Iterable[bytes]] = ..., last_commit: _Optional[_Union[Commit, _Mapping]] = ..., evidence: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class Event(_message.Message):
     __slots__ = ("type", "attributes")

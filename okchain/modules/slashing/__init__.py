@@ -1,0 +1,1 @@
+"""Slashing: downtime jailing, double-sign tombstoning, unjail."""
