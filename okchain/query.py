@@ -7,9 +7,13 @@ thread-safe). A query is bound to one height: the latest, or any height still in
 """
 
 from okchain._pb.types.v1 import types_pb2
+from okchain.crypto.address import Address
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
 from okchain.modules.dex.queries import DexReader
+from okchain.modules.slashing import keeper as slashing
+from okchain.modules.slashing.keeper import SigningInfo
+from okchain.modules.staking import keeper as staking_keeper
 from okchain.modules.staking import queries as staking
 from okchain.modules.staking.keeper import Validator, Voter
 from okchain.modules.staking.queries import Unbonding
@@ -81,6 +85,13 @@ class StateQuery:
 
     def unbondings(self, addr: bytes) -> list[Unbonding]:
         return staking.unbondings(self._reader, addr)
+
+    def consensus_key_owner(self, pubkey: bytes) -> Address | None:
+        return staking_keeper.consensus_key_owner(self._reader, pubkey)
+
+    def signing_info(self, pubkey: bytes) -> SigningInfo | None:
+        """A consensus key's signing record (window, misses, jail), once it has been in a block's votes."""
+        return slashing.get_info(self._reader, pubkey)
 
     def prove(self, key: bytes) -> tuple[bytes | None, Proof, bytes]:
         """(value, proof, root) of a raw state key at this query's height; see ``versions.prove_at``."""

@@ -10,6 +10,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from okchain._pb.node.v1 import query_pb2 as node_pb2
 from okchain._pb.node.v1 import query_pb2_grpc as node_grpc
+from okchain._pb.slashing.v1 import query_pb2 as slashing_pb2
+from okchain._pb.slashing.v1 import query_pb2_grpc as slashing_grpc
 from okchain._pb.staking.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.address import to_checksum
 from okchain.crypto.hd import account_from_mnemonic
@@ -161,3 +163,28 @@ def test_validator_set_at_a_height_matches_the_headers(node: NodeProcess) -> Non
         with pytest.raises(grpc.RpcError) as bad:
             stub.ValidatorSet(query_pb2.ValidatorSetRequest(page_token="x"), timeout=5)
         assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_slashing_signing_info_and_params(
+    node: NodeProcess, staking: query_pb2_grpc.StakingQueryStub
+) -> None:
+    pubkey = Home(node.home).read_validator_key().public_key
+    with grpc.insecure_channel(node.target) as channel:
+        slashing = slashing_grpc.SlashingQueryStub(channel)
+        info = slashing.SigningInfo(slashing_pb2.SigningInfoRequest(consensus_pubkey=pubkey), timeout=5).info
+        assert info.consensus_pubkey == pubkey and info.operator == to_checksum(
+            ALICE.address
+        )  # genesis supernode
+        assert info.window_index > 0 and info.missed_blocks == 0 and not info.jailed and not info.tombstoned
+        with pytest.raises(grpc.RpcError) as unseen:  # alpha is not in the set yet: it never signed
+            slashing.SigningInfo(
+                slashing_pb2.SigningInfoRequest(operator=to_checksum(OPERATOR.address)), timeout=5
+            )
+        assert unseen.value.code() == grpc.StatusCode.NOT_FOUND
+        assert "has not signed a block" in (unseen.value.details() or "")
+        with pytest.raises(grpc.RpcError) as bad:
+            slashing.SigningInfo(slashing_pb2.SigningInfoRequest(consensus_pubkey=b"\x01"), timeout=5)
+        assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        params = slashing.Params(slashing_pb2.ParamsRequest(), timeout=5)
+    assert (params.window_blocks, params.max_missed_blocks) == (10_000, 9_500)
+    assert params.double_sign_rate == str(PARAMS.slashing_double_sign_rate)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from okchain.cli import gentx_cmd
 from okchain.genesis.document import (
     GenesisError,
     GenesisFileError,
@@ -139,3 +140,4 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     verify.add_argument("--snapshot", required=True)
     verify.add_argument("genesis", help="genesis JSON to check")
     verify.set_defaults(func=cmd_verify)
+    gentx_cmd.register(commands)

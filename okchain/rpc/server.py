@@ -9,6 +9,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from okchain._pb.dex.v1 import query_pb2 as dex_query_pb2
 from okchain._pb.dex.v1 import query_pb2_grpc as dex_query_pb2_grpc
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
+from okchain._pb.slashing.v1 import query_pb2 as slashing_query_pb2
+from okchain._pb.slashing.v1 import query_pb2_grpc as slashing_query_pb2_grpc
 from okchain._pb.staking.v1 import query_pb2 as staking_query_pb2
 from okchain._pb.staking.v1 import query_pb2_grpc as staking_query_pb2_grpc
 from okchain._pb.token.v1 import query_pb2 as token_query_pb2
@@ -18,6 +20,7 @@ from okchain.node.api import NodeAPI
 from okchain.rpc.dex_servicer import DexQueryService
 from okchain.rpc.reflection import enable_reflection
 from okchain.rpc.servicers import NodeService, QueryService, TxService
+from okchain.rpc.slashing_servicer import SlashingQueryService
 from okchain.rpc.staking_servicer import StakingQueryService
 from okchain.rpc.token_servicer import TokenQueryService
 
@@ -48,12 +51,16 @@ class GrpcServer:
         staking_query_pb2_grpc.add_StakingQueryServicer_to_server(
             StakingQueryService(node, token), self._server
         )
+        slashing_query_pb2_grpc.add_SlashingQueryServicer_to_server(
+            SlashingQueryService(node, token), self._server
+        )
         self._health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         names = [query_pb2.DESCRIPTOR.services_by_name[s].full_name for s in SERVICES]
         names.append(token_query_pb2.DESCRIPTOR.services_by_name["TokenQuery"].full_name)
         names.append(dex_query_pb2.DESCRIPTOR.services_by_name["DexQuery"].full_name)
         names.append(staking_query_pb2.DESCRIPTOR.services_by_name["StakingQuery"].full_name)
+        names.append(slashing_query_pb2.DESCRIPTOR.services_by_name["SlashingQuery"].full_name)
         enable_reflection([*names, health.SERVICE_NAME], self._server)
         self._listen = config.grpc_listen
         self.port = 0  # bound by start()
