@@ -19,7 +19,7 @@ from okchain.state.store import MemoryKV
 
 MNEMONIC = "test test test test test test test test test test test junk"
 HOLDER = account_from_mnemonic(MNEMONIC)  # Hardhat account 0
-POOR = account_from_mnemonic(MNEMONIC, "m/44'/60'/0'/0/1")
+POOR = account_from_mnemonic(MNEMONIC, path="m/44'/60'/0'/0/1")
 
 
 class Homes:

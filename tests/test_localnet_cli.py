@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from okchain.cli.main import main
-from okchain.cli.testnet_cmd import load_manifest, node_status
+from okchain.cli.testnet_cmd import load_manifest, node_status, operator_key
 from okchain.crypto.ed25519 import validator_address
 from okchain.crypto.hashing import sha256
 from okchain.genesis.document import load_genesis
+from okchain.modules.staking.genesis import genesis_power
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
 from okchain.p2p.keys import NodeKey, parse_peer_address
@@ -35,8 +36,12 @@ def test_testnet_writes_one_genesis_keys_ports_and_peers(tmp_path: Path) -> None
     genesis = load_genesis(out / "node0" / "config" / "genesis.json")
     assert genesis.header.chain_id == "ln-7"
     keys = [Home(out / n.home).read_validator_key() for n in nodes]
-    assert [(v.name, v.pub_key, v.power) for v in genesis.header.validators] == [
-        (f"node{i}", keys[i].public_key, 10) for i in range(3)
+    power = genesis_power(genesis.header.params, int(genesis.header.genesis_time.timestamp()) * 10**9)
+    assert [(v.name, v.pub_key, v.power, v.operator) for v in genesis.header.validators] == [
+        (f"node{i}", keys[i].public_key, power, operator_key(i).address) for i in range(3)
+    ]  # each staked by its gentx, written beside node0's genesis
+    assert sorted(p.name for p in (out / "node0" / "config" / "gentx").iterdir()) == [
+        f"gentx-node{i}.json" for i in range(3)
     ]
     assert len({k.public_key for k in keys}) == 5
     for i, node in enumerate(nodes):
@@ -99,9 +104,17 @@ def test_failed_testnet_leaves_an_empty_folder_empty(
     assert main(["testnet", "--validators", "2", "--output", str(out), "--snapshot", str(bad)]) == 1
     assert "line 2" in capsys.readouterr().err
     assert list(out.iterdir()) == []
+    unfunded = tmp_path / "unfunded.csv"
+    write_snapshot(unfunded, funded_keys(2))  # holders, but not the validators' operators
+    assert main(["testnet", "--validators", "2", "--output", str(out), "--snapshot", str(unfunded)]) == 1
+    err = capsys.readouterr().err
+    assert "less than the minimum self-deposit" in err and "Hardhat accounts 0..1" in err
+    assert list(out.iterdir()) == []
     good = tmp_path / "good.csv"
-    write_snapshot(good, funded_keys(2))
+    write_snapshot(good, [operator_key(0), operator_key(1)])
     assert main(["testnet", "--validators", "2", "--output", str(out), "--snapshot", str(good)]) == 0
+    validators = load_genesis(out / "node0" / "config" / "genesis.json").header.validators
+    assert [v.operator for v in validators] == [operator_key(0).address, operator_key(1).address]
 
 
 def localnet_script(*args: str) -> subprocess.CompletedProcess[str]:

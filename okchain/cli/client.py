@@ -9,6 +9,7 @@ import grpc
 
 from okchain._pb.dex.v1 import query_pb2_grpc as dex_query_pb2_grpc
 from okchain._pb.node.v1 import query_pb2_grpc
+from okchain._pb.slashing.v1 import query_pb2_grpc as slashing_query_pb2_grpc
 from okchain._pb.staking.v1 import query_pb2_grpc as staking_query_pb2_grpc
 from okchain._pb.token.v1 import query_pb2_grpc as token_query_pb2_grpc
 from okchain._pb.types.v1 import types_pb2
@@ -36,6 +37,7 @@ class Client:
         self.token = token_query_pb2_grpc.TokenQueryStub(self.channel)
         self.dex = dex_query_pb2_grpc.DexQueryStub(self.channel)
         self.staking = staking_query_pb2_grpc.StakingQueryStub(self.channel)
+        self.slashing = slashing_query_pb2_grpc.SlashingQueryStub(self.channel)
 
     def call(self, method: Callable[..., T], request: Any) -> T:
         """Invoke and turn gRPC errors into a CLI error that carries the node's precise message."""

@@ -1,32 +1,39 @@
 """``okchaind testnet``: homes for an N-validator local network; ``okchaind testnet-status``: how it runs.
 
-Every home gets its own validator key and p2p node key, the SAME genesis (all N validators, equal power,
-accounts from the OKB snapshot), and a config whose persistent peers are all the other nodes. Full nodes
-get a validator key that is not in the genesis, so they follow the chain without voting.
+Every home gets its own validator key and p2p node key, the SAME genesis (accounts from the OKB snapshot;
+all N validators staked from block one, each declared by a gentx its operator, Hardhat account I of the test
+mnemonic, signs; equal power), and a config whose persistent peers are all the other nodes. Full nodes get a
+validator key that is not in the genesis, so they follow the chain without voting.
 """
 
 import argparse
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from okchain._pb.node.v1 import query_pb2
 from okchain.cli.client import Client, print_json
 from okchain.cli.common import POSITIVE, CLIError, bounded_int
+from okchain.cli.gentx_cmd import checked_gentxs, gentx_dir
 from okchain.cli.node_cmd import BUNDLED_SNAPSHOT
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.crypto.hashing import sha256
-from okchain.genesis.document import GenesisValidator
+from okchain.crypto.hd import account_from_mnemonic
+from okchain.crypto.secp import AccountKey
+from okchain.genesis.document import GenesisValidator, load_genesis
+from okchain.genesis.gentx import sign_gentx
 from okchain.genesis.migrate import migrate_snapshot
+from okchain.genesis.writer import write_genesis
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
 from okchain.p2p.errors import P2PError
 from okchain.p2p.keys import NodeKey, PeerAddress, parse_host_port
 
 MANIFEST = "localnet.json"
-VALIDATOR_POWER = 10
+VALIDATOR_POWER = 10  # what the migrated genesis names until the gentxs replace it with the staked power
+TEST_MNEMONIC = "test test test test test test test test test test test junk"  # published: never for value
 PORT = bounded_int(1, 65535)
 COUNT = bounded_int(0, 1000)
 
@@ -145,6 +152,7 @@ def _write_testnet(spec: TestnetSpec) -> list[LocalnetNode]:
         GenesisValidator(names[i], keys[i].public_key, VALIDATOR_POWER) for i in range(spec.validators)
     ]
     migrate_snapshot(spec.snapshot, spec.chain_id, homes[0].genesis_file, validators=genesis_validators)
+    _stake_validators(homes[0], spec.chain_id, names[: spec.validators], keys[: spec.validators])
     nodes = [
         LocalnetNode(
             name=names[i],
@@ -181,6 +189,34 @@ def _write_testnet(spec: TestnetSpec) -> list[LocalnetNode]:
     }
     (spec.output / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return nodes
+
+
+def operator_key(index: int) -> AccountKey:
+    """The operator of validator ``index``: Hardhat account ``index`` of the published test mnemonic, which
+    the bundled snapshot funds with 1,000,000 OKT (accounts 0..9)."""
+    return account_from_mnemonic(TEST_MNEMONIC, path=f"m/44'/60'/0'/0/{index}")
+
+
+def _stake_validators(home: Home, chain_id: str, names: list[str], keys: list[ValidatorKey]) -> None:
+    """Each validator declared by a gentx its operator signs, collected into the genesis like an operator
+    would (``genesis add-validator`` / ``collect``), so each is a staking validator from block one."""
+    folder = gentx_dir(home)
+    folder.mkdir(parents=True)
+    gentxs = []
+    for i, (name, key) in enumerate(zip(names, keys, strict=True)):
+        gentx = sign_gentx(operator_key(i), chain_id, name, key.public_key)
+        path = folder / f"gentx-{name}.json"
+        path.write_text(json.dumps(gentx.to_json(), indent=2) + "\n")
+        gentxs.append((path, gentx))
+    doc = load_genesis(home.genesis_file)
+    try:
+        validators = checked_gentxs(doc, gentxs)
+    except CLIError as exc:
+        raise TestnetError(
+            f"{exc}\nthe snapshot must fund Hardhat accounts 0..{len(names) - 1} of the test mnemonic "
+            "(the validators' operators) with at least the minimum self-deposit"
+        ) from None
+    write_genesis(replace(doc.header, validators=tuple(validators)), doc.accounts, home.genesis_file)
 
 
 def load_manifest(directory: Path) -> list[LocalnetNode]:
