@@ -32,6 +32,7 @@ from okchain.state.cache import CacheKV, ReadCache
 from okchain.state.crashpoint import crash_point
 from okchain.state.merkle import SparseMerkleTree
 from okchain.state.store import KVStore
+from okchain.tx.addresses import address_index_writes
 from okchain.tx.envelope import Recoverer, Tx, recover_signers
 from okchain.types.block import (
     Block,
@@ -109,8 +110,10 @@ class Application:
         tree_cache_size: int = 1_000_000,
         state_cache_size: int = 1_000_000,
         verify: Verifier = ed25519.verify,
+        address_index: bool = True,
     ) -> None:
         self.db = db
+        self.address_index = address_index  # txs by address (okchain/tx/addresses.py); off on validators
         self._verify = verify  # validator signatures (the node passes its cache of already-checked ones)
         self.state = ReadCache(db, state_cache_size)  # committed state reads; refreshed on every commit
         self.genesis_header = genesis.header  # accounts are only needed once, at init
@@ -563,6 +566,8 @@ class Application:
             key = schema.tx_index(sha256(raw))
             if self.db.get(key) is None:  # a replayed copy in a later block must not hide the original
                 writes[key] = schema.tx_location(height, index)
+        if self.address_index:
+            writes.update(address_index_writes(height, block.txs, results, self.sig_cache.get_verified))
         last = LastCommitted(height, app_hash, block_hash, res_hash, block.header.time_ns)
         writes[schema.META_LAST] = last.encode()
         self._pending = FinalizedBlock(block, commit, results, app_hash, writes, node_writes, prior, after)

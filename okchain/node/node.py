@@ -105,6 +105,7 @@ class Node:
             tree_cache_size=config.tree_cache_nodes,
             state_cache_size=config.state_cache_entries,
             verify=self.verifier.verify,
+            address_index=config.address_index,
         )
         self.pruner = Pruner(self.db, config.state_retention_heights)
         self.validator_address = validator_address(self.key.public_key)
