@@ -32,7 +32,7 @@ from okchain.state.cache import CacheKV, ReadCache
 from okchain.state.crashpoint import crash_point
 from okchain.state.merkle import SparseMerkleTree
 from okchain.state.store import KVStore
-from okchain.tx.addresses import address_index_writes
+from okchain.tx.addresses import block_index_writes
 from okchain.tx.envelope import Recoverer, Tx, recover_signers
 from okchain.types.block import (
     Block,
@@ -566,8 +566,8 @@ class Application:
             key = schema.tx_index(sha256(raw))
             if self.db.get(key) is None:  # a replayed copy in a later block must not hide the original
                 writes[key] = schema.tx_location(height, index)
-        if self.address_index:
-            writes.update(address_index_writes(height, block.txs, results, self.sig_cache.get_verified))
+        known = self.sig_cache.get_verified  # indexes: tx totals, and txs by address unless turned off
+        writes.update(block_index_writes(self.db, height, block.txs, results, known, self.address_index))
         last = LastCommitted(height, app_hash, block_hash, res_hash, block.header.time_ns)
         writes[schema.META_LAST] = last.encode()
         self._pending = FinalizedBlock(block, commit, results, app_hash, writes, node_writes, prior, after)

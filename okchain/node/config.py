@@ -306,6 +306,10 @@ SETTINGS: dict[str, Setting] = {
     "state_retention_heights": Setting(
         "Heights whose state and blocks are kept; 0 = keep all (archive node)", NON_NEGATIVE
     ),
+    "address_index": Setting(
+        "Index txs by signer and recipient (TxsByAddress); a validator serving no wallets may turn it off",
+        FLAG,
+    ),
     "signature_workers": Setting(
         "Processes recovering batches of signatures; -1 = CPUs - 1, 0 = none (in the node's thread)",
         AtLeast(-1),

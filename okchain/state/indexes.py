@@ -6,6 +6,10 @@ entries it wrote (25 bytes each: role, address, index), so pruning a block delet
 without decoding its txs. Entries are written in the block's one write batch (``Application.finalize_block``)
 and pruned with the block (``okchain.state.pruning``).
 
+Beside it, always written: ``N height`` holds the running count of txs up to that block, so tx totals and
+throughput over a window cost two reads (explorers' NetworkStats). It counts from the first block this node
+executed (a node started from a state snapshot counts from there).
+
 A page costs at most ``limit + 1`` keys per role scanned, whatever the index size: "any" merges the two
 role scans (both newest first) and shows a tx that is both once.
 """
@@ -20,6 +24,7 @@ from okchain.state.store import KVReader
 
 _ENTRY = 1 + ADDRESS_LEN + 4
 _POSITION = 12
+LAST_INDEX = (1 << 32) - 1  # sorts first within a height: a start at (height, LAST_INDEX) takes all of it
 
 
 class Role(IntEnum):
@@ -53,13 +58,25 @@ def block_writes(height: int, entries: Sequence[Entry]) -> dict[bytes, bytes | N
     return writes
 
 
+def tx_total_writes(reader: KVReader, height: int, txs: int) -> dict[bytes, bytes | None]:
+    """The running tx count through block ``height``, which holds ``txs`` txs."""
+    return {schema.tx_total(height): schema.u64((tx_total(reader, height - 1) or 0) + txs)}
+
+
+def tx_total(reader: KVReader, height: int) -> int | None:
+    """Txs up to and including block ``height`` (None: that block's count is not kept)."""
+    raw = reader.get(schema.tx_total(height))
+    return None if raw is None else schema.read_u64(raw)
+
+
 def prune_writes(reader: KVReader, height: int) -> dict[bytes, bytes | None]:
-    """Deletions of every index entry block ``height`` wrote, and of its list."""
+    """Deletions of block ``height``'s tx count, of every address-index entry it wrote and of their list."""
+    writes: dict[bytes, bytes | None] = {schema.tx_total(height): None}
     listed_at = schema.address_txs_of_block(height)
     raw = reader.get(listed_at)
     if raw is None:
-        return {}
-    writes: dict[bytes, bytes | None] = {listed_at: None}
+        return writes
+    writes[listed_at] = None
     for at in range(0, len(raw), _ENTRY):
         role = raw[at]
         addr = raw[at + 1 : at + 1 + ADDRESS_LEN]
@@ -68,10 +85,9 @@ def prune_writes(reader: KVReader, height: int) -> dict[bytes, bytes | None]:
     return writes
 
 
-def _scan(reader: KVReader, addr: bytes, role: Role, start: Position | None) -> Iterator[Position]:
+def _scan(reader: KVReader, addr: bytes, role: Role, start: Position) -> Iterator[Position]:
     prefix = schema.address_txs_prefix(addr, role)
-    begin = None if start is None else prefix + schema.address_txs_position(*start)
-    for key, _ in reader.iterate(prefix, begin):
+    for key, _ in reader.iterate(prefix, prefix + schema.address_txs_position(*start)):
         yield schema.read_address_txs_position(key[len(prefix) : len(prefix) + _POSITION])
 
 
@@ -92,10 +108,10 @@ def _newest_first(a: Iterator[Position], b: Iterator[Position]) -> Iterator[Posi
 
 
 def txs_of(
-    reader: KVReader, addr: bytes, roles: Sequence[Role], start: Position | None, limit: int
+    reader: KVReader, addr: bytes, roles: Sequence[Role], start: Position, limit: int
 ) -> tuple[list[Position], Position | None]:
     """Up to ``limit`` positions of ``addr``'s txs in ``roles``, newest first, from ``start`` (inclusive;
-    None: the newest), and where the next page starts (None: no more)."""
+    ``(height, LAST_INDEX)`` starts at a height's last tx), and where the next page starts (None: no more)."""
     streams = [_scan(reader, addr, role, start) for role in roles]
     merged = streams[0] if len(streams) == 1 else _newest_first(streams[0], streams[1])
     found: list[Position] = []

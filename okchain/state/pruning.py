@@ -6,8 +6,8 @@ write batch together with the new ``meta/earliest`` marker:
 
 * the history records written by version ``e + 1`` (listed under ``hp/``), which only served reads at
   heights ``<= e`` (``okchain.state.versions``);
-* block ``e``, its hash index, its commit, its results, the tx index entries that point into it and its
-  address-index entries (``okchain.state.indexes``).
+* block ``e``, its hash index, its commit, its results, the tx index entries that point into it, its
+  address-index entries and its tx count (``okchain.state.indexes``).
 
 So each step costs what that version changed, never the size of the state. The pruner runs on a worker
 thread with its own write batches; LevelDB is thread-safe, and the batches touch no key a commit writes

@@ -17,6 +17,7 @@ VALIDATOR_SETS = b"W"  # height -> the consensus ValidatorSet that signs it (pri
 # Address index (okchain/state/indexes.py): newest first under one address and role.
 ADDRESS_TXS = b"A"  # address || role || u64(~height) || u32(~index) -> b""
 ADDRESS_TXS_OF_BLOCK = b"L"  # u64(height) -> the entries that block wrote, for pruning
+TX_TOTALS = b"N"  # u64(height) -> u64(txs in the blocks this node holds up to that height)
 META_LAST = b"meta/last"  # LastCommitted record; written in the same batch as the block
 META_GENESIS = b"meta/genesis"  # chain id and genesis document hash, to refuse a mismatched home
 # Version history (okchain/state/versions.py): what each block replaced, so the last N heights stay readable.
@@ -223,6 +224,10 @@ def address_txs(addr: bytes, role: int, height: int, index: int) -> bytes:
 
 def address_txs_of_block(height: int) -> bytes:
     return ADDRESS_TXS_OF_BLOCK + u64(height)
+
+
+def tx_total(height: int) -> bytes:
+    return TX_TOTALS + u64(height)
 
 
 # --- version history ---

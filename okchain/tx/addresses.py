@@ -7,6 +7,7 @@ from okchain.crypto.address import Address
 from okchain.crypto.hashing import sha256
 from okchain.modules.bank.messages import MultiSend, Transfer
 from okchain.state import indexes
+from okchain.state.store import KVReader
 from okchain.tx.envelope import Tx, decode_tx
 from okchain.tx.registry import Msg
 from okchain.types.fields import TxDecodeError
@@ -25,15 +26,32 @@ def recipients(msgs: Sequence[Msg]) -> tuple[Address, ...]:
     return tuple(found)
 
 
+def block_index_writes(
+    reader: KVReader,
+    height: int,
+    txs: Sequence[bytes],
+    results: Sequence[TxResult],
+    known: Callable[[bytes], tuple[Tx, Address] | None],
+    addresses: bool,
+) -> dict[bytes, bytes | None]:
+    """The index writes of block ``height`` for its write batch: the running tx count, and with
+    ``addresses`` (node setting ``address_index``) the address-index entries. ``reader``: committed data
+    (the previous block's count)."""
+    writes = indexes.tx_total_writes(reader, height, len(txs))
+    if addresses:
+        writes.update(address_index_writes(height, txs, results, known))
+    return writes
+
+
 def address_index_writes(
     height: int,
     txs: Sequence[bytes],
     results: Sequence[TxResult],
-    known: Callable[[bytes], tuple[Tx, Address] | None] = lambda tx_hash: None,
+    known: Callable[[bytes], tuple[Tx, Address] | None],
 ) -> dict[bytes, bytes | None]:
     """The address-index entries of block ``height`` (signer and recipients of every tx, failed ones too:
-    they paid their fee), for the block's write batch. ``known``: an already decoded tx by hash (the
-    signature cache's ``get_verified``), so most txs are not decoded again."""
+    they paid their fee). ``known``: an already decoded tx by hash (the signature cache's
+    ``get_verified``), so most txs are not decoded again."""
     entries: list[indexes.Entry] = []
     for index, (raw, result) in enumerate(zip(txs, results, strict=True)):
         if result.signer:

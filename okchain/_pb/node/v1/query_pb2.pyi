@@ -77,10 +77,12 @@ class SimulateRequest(_message.Message):
     def __init__(self, tx: _Optional[bytes] = ...) -> None: ...
 
 class SimulateResponse(_message.Message):
-    __slots__ = ("result",)
+    __slots__ = ("result", "gas_estimate")
     RESULT_FIELD_NUMBER: _ClassVar[int]
+    GAS_ESTIMATE_FIELD_NUMBER: _ClassVar[int]
     result: _types_pb2.TxResult
-    def __init__(self, result: _Optional[_Union[_types_pb2.TxResult, _Mapping]] = ...) -> None: ...
+    gas_estimate: int
+    def __init__(self, result: _Optional[_Union[_types_pb2.TxResult, _Mapping]] = ..., gas_estimate: _Optional[int] = ...) -> None: ...
 
 class GetTxRequest(_message.Message):
     __slots__ = ("hash",)
@@ -89,20 +91,22 @@ class GetTxRequest(_message.Message):
     def __init__(self, hash: _Optional[bytes] = ...) -> None: ...
 
 class GetTxResponse(_message.Message):
-    __slots__ = ("tx", "tx_hash", "height", "index", "result", "time_ns")
+    __slots__ = ("tx", "tx_hash", "height", "index", "result", "time_ns", "info")
     TX_FIELD_NUMBER: _ClassVar[int]
     TX_HASH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     TIME_NS_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
     tx: bytes
     tx_hash: bytes
     height: int
     index: int
     result: _types_pb2.TxResult
     time_ns: int
-    def __init__(self, tx: _Optional[bytes] = ..., tx_hash: _Optional[bytes] = ..., height: _Optional[int] = ..., index: _Optional[int] = ..., result: _Optional[_Union[_types_pb2.TxResult, _Mapping]] = ..., time_ns: _Optional[int] = ...) -> None: ...
+    info: TxInfo
+    def __init__(self, tx: _Optional[bytes] = ..., tx_hash: _Optional[bytes] = ..., height: _Optional[int] = ..., index: _Optional[int] = ..., result: _Optional[_Union[_types_pb2.TxResult, _Mapping]] = ..., time_ns: _Optional[int] = ..., info: _Optional[_Union[TxInfo, _Mapping]] = ...) -> None: ...
 
 class AccountRequest(_message.Message):
     __slots__ = ("address", "height")
@@ -397,16 +401,18 @@ class TxsByBlockRequest(_message.Message):
     def __init__(self, height: _Optional[int] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
 
 class TxsByAddressRequest(_message.Message):
-    __slots__ = ("address", "role", "page_token", "page_size")
+    __slots__ = ("address", "role", "page_token", "page_size", "height")
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     address: str
     role: AddressRole
     page_token: str
     page_size: int
-    def __init__(self, address: _Optional[str] = ..., role: _Optional[_Union[AddressRole, str]] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+    height: int
+    def __init__(self, address: _Optional[str] = ..., role: _Optional[_Union[AddressRole, str]] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class TxsResponse(_message.Message):
     __slots__ = ("txs", "next_page_token")
