@@ -120,8 +120,11 @@ def headers(q: StateQuery, request: query_pb2.HeadersRequest) -> query_pb2.Heade
                 f"page token starts at height {start}, outside the range {first}..{end}",
             )
         q.kept_height(start)
-    found = []
-    for height in range(start, min(end, start + page_size(request.page_size) - 1) + 1):
+    found: list[query_pb2.SignedHeader] = []
+    size = page_size(request.page_size)
+    for height in range(start, end + 1):  # only the first kept height can lack a block: bounded
+        if len(found) == size:
+            break
         block, commit = q.block(height), q.commit(height)
         if block is not None and commit is not None:
             found.append(
