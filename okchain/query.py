@@ -91,6 +91,9 @@ class StateQuery:
     def unbondings(self, addr: bytes) -> list[Unbonding]:
         return staking.unbondings(self._reader, addr)
 
+    def bonded(self) -> int:
+        return staking.bonded(self._reader)
+
     def prove(self, key: bytes) -> tuple[bytes | None, Proof, bytes]:
         """(value, proof, root) of a raw state key at this query's height; see ``versions.prove_at``."""
         return versions.prove_at(self._snapshot, key, self._height)

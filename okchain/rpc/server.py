@@ -8,6 +8,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from okchain._pb.dex.v1 import query_pb2 as dex_query_pb2
 from okchain._pb.dex.v1 import query_pb2_grpc as dex_query_pb2_grpc
+from okchain._pb.explorer.v1 import query_pb2 as explorer_query_pb2
+from okchain._pb.explorer.v1 import query_pb2_grpc as explorer_query_pb2_grpc
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain._pb.staking.v1 import query_pb2 as staking_query_pb2
 from okchain._pb.staking.v1 import query_pb2_grpc as staking_query_pb2_grpc
@@ -16,6 +18,7 @@ from okchain._pb.token.v1 import query_pb2_grpc as token_query_pb2_grpc
 from okchain.errors import OKChainError
 from okchain.node.api import NodeAPI
 from okchain.rpc.dex_servicer import DexQueryService
+from okchain.rpc.explorer_servicer import ExplorerQueryService
 from okchain.rpc.reflection import enable_reflection
 from okchain.rpc.servicers import NodeService, QueryService, TxService
 from okchain.rpc.staking_servicer import StakingQueryService
@@ -48,12 +51,16 @@ class GrpcServer:
         staking_query_pb2_grpc.add_StakingQueryServicer_to_server(
             StakingQueryService(node, token), self._server
         )
+        explorer_query_pb2_grpc.add_ExplorerQueryServicer_to_server(
+            ExplorerQueryService(node, token), self._server
+        )
         self._health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         names = [query_pb2.DESCRIPTOR.services_by_name[s].full_name for s in SERVICES]
         names.append(token_query_pb2.DESCRIPTOR.services_by_name["TokenQuery"].full_name)
         names.append(dex_query_pb2.DESCRIPTOR.services_by_name["DexQuery"].full_name)
         names.append(staking_query_pb2.DESCRIPTOR.services_by_name["StakingQuery"].full_name)
+        names.append(explorer_query_pb2.DESCRIPTOR.services_by_name["ExplorerQuery"].full_name)
         enable_reflection([*names, health.SERVICE_NAME], self._server)
         self._listen = config.grpc_listen
         self.port = 0  # bound by start()
