@@ -6,6 +6,8 @@ thread-safe). A query is bound to one height: the latest, or any height still in
 (``okchain.state.versions``); pruned heights raise ``HeightPrunedError`` naming the earliest one kept.
 """
 
+from collections.abc import Iterable, Sequence
+
 from okchain._pb.types.v1 import types_pb2
 from okchain.crypto.address import Address
 from okchain.modules.auth.keeper import get_nonce
@@ -19,11 +21,11 @@ from okchain.modules.staking.keeper import Validator, Voter
 from okchain.modules.staking.queries import Unbonding
 from okchain.modules.token import keeper as token_keeper
 from okchain.modules.token.keeper import TokenInfo
-from okchain.state import blockstore, versions
+from okchain.state import blockstore, indexes, versions
 from okchain.state.blockstore import LastCommitted, StoredTx
 from okchain.state.merkle_proof import Proof
 from okchain.state.store import KVReader
-from okchain.types.block import Block
+from okchain.types.block import Block, Commit
 
 
 class StateQuery:
@@ -50,6 +52,13 @@ class StateQuery:
     @property
     def earliest_height(self) -> int:
         return versions.earliest_height(self._snapshot)
+
+    def kept_height(self, height: int) -> int:
+        """``height`` (0: the latest) if this snapshot holds its block, else ``VersionError`` naming the
+        earliest height kept (or the latest, for a height not reached yet)."""
+        height = height or self.latest_height
+        versions.check_height(self._snapshot, height)
+        return height
 
     def nonce(self, addr: bytes) -> int:
         return get_nonce(self._reader, addr)
@@ -93,6 +102,9 @@ class StateQuery:
         """A consensus key's signing record (window, misses, jail), once it has been in a block's votes."""
         return slashing.get_info(self._reader, pubkey)
 
+    def bonded(self) -> int:
+        return staking.bonded(self._reader)
+
     def prove(self, key: bytes) -> tuple[bytes | None, Proof, bytes]:
         """(value, proof, root) of a raw state key at this query's height; see ``versions.prove_at``."""
         return versions.prove_at(self._snapshot, key, self._height)
@@ -112,3 +124,19 @@ class StateQuery:
 
     def tx(self, tx_hash: bytes) -> StoredTx | None:
         return blockstore.tx_by_hash(self._snapshot, tx_hash)
+
+    def txs_at(self, positions: Iterable[indexes.Position]) -> list[StoredTx]:
+        return blockstore.txs_at(self._snapshot, positions)
+
+    def commit(self, height: int) -> Commit | None:
+        """The commit that finalised block ``height``."""
+        return blockstore.commit_at(self._snapshot, height)
+
+    def address_txs(
+        self, addr: bytes, roles: Sequence[indexes.Role], start: indexes.Position, limit: int
+    ) -> tuple[list[indexes.Position], indexes.Position | None]:
+        """A page of ``addr``'s txs from the address index; see ``indexes.txs_of``."""
+        return indexes.txs_of(self._snapshot, addr, roles, start, limit)
+
+    def tx_total(self, height: int) -> int | None:
+        return indexes.tx_total(self._snapshot, height)

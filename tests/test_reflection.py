@@ -22,6 +22,7 @@ EXPECTED = {
     "okchain.token.v1.TokenQuery",
     "okchain.dex.v1.DexQuery",
     "okchain.staking.v1.StakingQuery",
+    "okchain.explorer.v1.ExplorerQuery",
     "grpc.health.v1.Health",
     "grpc.reflection.v1.ServerReflection",
     "grpc.reflection.v1alpha.ServerReflection",

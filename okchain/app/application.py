@@ -29,6 +29,7 @@ from okchain.state.cache import CacheKV, ReadCache
 from okchain.state.crashpoint import crash_point
 from okchain.state.merkle import SparseMerkleTree
 from okchain.state.store import KVStore
+from okchain.tx.addresses import block_index_writes
 from okchain.tx.envelope import Recoverer, Tx, recover_signers
 from okchain.types.block import (
     Block,
@@ -94,8 +95,10 @@ class Application:
         tree_cache_size: int = 1_000_000,
         state_cache_size: int = 1_000_000,
         verify: Verifier = ed25519.verify,
+        address_index: bool = True,
     ) -> None:
         self.db = db
+        self.address_index = address_index  # txs by address (okchain/tx/addresses.py); off on validators
         self._verify = verify  # validator signatures (the node passes its cache of already-checked ones)
         self.state = ReadCache(db, state_cache_size)  # committed state reads; refreshed on every commit
         self.genesis_header = genesis.header  # accounts are only needed once, at init
@@ -494,6 +497,8 @@ class Application:
             key = schema.tx_index(sha256(raw))
             if self.db.get(key) is None:  # a replayed copy in a later block must not hide the original
                 writes[key] = schema.tx_location(height, index)
+        known = self.sig_cache.get_verified  # indexes: tx totals, and txs by address unless turned off
+        writes.update(block_index_writes(self.db, height, block.txs, results, known, self.address_index))
         last = LastCommitted(height, app_hash, block_hash, res_hash, block.header.time_ns)
         writes[schema.META_LAST] = last.encode()
         self._pending = FinalizedBlock(block, commit, results, app_hash, writes, node_writes, prior, after)

@@ -37,6 +37,7 @@ class NodeConfig:
     tree_cache_nodes: int = 1_000_000  # top-of-tree Merkle nodes kept in memory (~200 bytes each)
     state_cache_entries: int = 1_000_000  # committed state values kept in memory for execution
     state_retention_heights: int = 10_000  # heights whose state and blocks are kept; 0 = all (archive)
+    address_index: bool = True  # index txs by signer and recipient (TxsByAddress); validators may turn it off
     signature_workers: int = -1  # processes recovering signatures of batches; -1 = CPUs - 1, 0 = none
     # consensus timing (CometBFT defaults); block_time_ms above is the commit delay between heights
     timeout_propose_ms: int = 3_000
@@ -304,6 +305,10 @@ SETTINGS: dict[str, Setting] = {
     "state_cache_entries": Setting("Committed state values kept in memory for execution", NON_NEGATIVE),
     "state_retention_heights": Setting(
         "Heights whose state and blocks are kept; 0 = keep all (archive node)", NON_NEGATIVE
+    ),
+    "address_index": Setting(
+        "Index txs by signer and recipient (TxsByAddress); a validator serving no wallets may turn it off",
+        FLAG,
     ),
     "signature_workers": Setting(
         "Processes recovering batches of signatures; -1 = CPUs - 1, 0 = none (in the node's thread)",

@@ -105,6 +105,7 @@ class Node:
             tree_cache_size=config.tree_cache_nodes,
             state_cache_size=config.state_cache_entries,
             verify=self.verifier.verify,
+            address_index=config.address_index,
         )
         self.pruner = Pruner(
             self.db, config.state_retention_heights, keep_sets=self.app.params.evidence_max_age_blocks

@@ -2,9 +2,16 @@
 
 import grpc
 
+from okchain._pb.node.v1 import query_pb2
 from okchain._pb.token.v1 import token_pb2
 from okchain.crypto.address import Address, AddressError, parse_address, to_checksum
+from okchain.crypto.hashing import sha256
 from okchain.modules.token.keeper import TokenInfo
+from okchain.state.blockstore import StoredTx
+from okchain.tx.addresses import recipients
+from okchain.tx.envelope import decode_tx
+from okchain.tx.registry import msg_to_proto
+from okchain.types.block import result_to_proto
 from okchain.types.fields import is_valid_denom
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code, TxResult
@@ -76,4 +83,25 @@ def token_to_proto(info: TokenInfo, supply: int) -> token_pb2.Token:
         mintable=info.mintable,
         original_supply=str(info.original_supply),
         supply=str(supply),
+    )
+
+
+def tx_info(stored: StoredTx) -> query_pb2.TxInfo:
+    """A committed tx, decoded (a committed tx always decodes: blocks with one that does not are refused)."""
+    tx = decode_tx(stored.raw)
+    signer = stored.result.signer
+    return query_pb2.TxInfo(
+        tx_hash=sha256(stored.raw),
+        height=stored.height,
+        index=stored.index,
+        time_ns=stored.time_ns,
+        tx=stored.raw,
+        result=result_to_proto(stored.result),
+        signer=to_checksum(signer) if signer else "",
+        nonce=tx.nonce,
+        gas_limit=tx.gas_limit,
+        fee=str(tx.fee),
+        memo=tx.memo,
+        messages=[msg_to_proto(m) for m in tx.msgs],
+        recipients=[to_checksum(a) for a in recipients(tx.msgs)],
     )

@@ -1,6 +1,7 @@
 """grpcio's threaded server with reflection and health checking, bridged to the node's trio thread."""
 
 from concurrent import futures
+from typing import Any
 
 import grpc
 import trio
@@ -8,6 +9,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from okchain._pb.dex.v1 import query_pb2 as dex_query_pb2
 from okchain._pb.dex.v1 import query_pb2_grpc as dex_query_pb2_grpc
+from okchain._pb.explorer.v1 import query_pb2 as explorer_query_pb2
+from okchain._pb.explorer.v1 import query_pb2_grpc as explorer_query_pb2_grpc
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain._pb.slashing.v1 import query_pb2 as slashing_query_pb2
 from okchain._pb.slashing.v1 import query_pb2_grpc as slashing_query_pb2_grpc
@@ -18,14 +21,35 @@ from okchain._pb.token.v1 import query_pb2_grpc as token_query_pb2_grpc
 from okchain.errors import OKChainError
 from okchain.node.api import NodeAPI
 from okchain.rpc.dex_servicer import DexQueryService
+from okchain.rpc.explorer_servicer import ExplorerQueryService
 from okchain.rpc.reflection import enable_reflection
-from okchain.rpc.servicers import NodeService, QueryService, TxService
+from okchain.rpc.servicers import NodeService, QueryService, ServicerBase, TxService
 from okchain.rpc.slashing_servicer import SlashingQueryService
 from okchain.rpc.staking_servicer import StakingQueryService
 from okchain.rpc.token_servicer import TokenQueryService
 
-SERVICES = ("TxService", "QueryService", "NodeService")
 STOP_GRACE_S = 1.0
+
+# Every service the node serves: (grpcio's add function, the servicer class, its descriptor). One line per
+# service; reflection and health list them all.
+_SERVICES: tuple[tuple[Any, type[ServicerBase], Any], ...] = (
+    (query_pb2_grpc.add_TxServiceServicer_to_server, TxService,
+     query_pb2.DESCRIPTOR.services_by_name["TxService"]),
+    (query_pb2_grpc.add_QueryServiceServicer_to_server, QueryService,
+     query_pb2.DESCRIPTOR.services_by_name["QueryService"]),
+    (query_pb2_grpc.add_NodeServiceServicer_to_server, NodeService,
+     query_pb2.DESCRIPTOR.services_by_name["NodeService"]),
+    (token_query_pb2_grpc.add_TokenQueryServicer_to_server, TokenQueryService,
+     token_query_pb2.DESCRIPTOR.services_by_name["TokenQuery"]),
+    (dex_query_pb2_grpc.add_DexQueryServicer_to_server, DexQueryService,
+     dex_query_pb2.DESCRIPTOR.services_by_name["DexQuery"]),
+    (staking_query_pb2_grpc.add_StakingQueryServicer_to_server, StakingQueryService,
+     staking_query_pb2.DESCRIPTOR.services_by_name["StakingQuery"]),
+    (slashing_query_pb2_grpc.add_SlashingQueryServicer_to_server, SlashingQueryService,
+     slashing_query_pb2.DESCRIPTOR.services_by_name["SlashingQuery"]),
+    (explorer_query_pb2_grpc.add_ExplorerQueryServicer_to_server, ExplorerQueryService,
+     explorer_query_pb2.DESCRIPTOR.services_by_name["ExplorerQuery"]),
+)  # fmt: skip
 
 
 class GrpcServer:
@@ -43,24 +67,12 @@ class GrpcServer:
             ],
             maximum_concurrent_rpcs=config.grpc_max_concurrent_rpcs,
         )
-        query_pb2_grpc.add_TxServiceServicer_to_server(TxService(node, token), self._server)
-        query_pb2_grpc.add_QueryServiceServicer_to_server(QueryService(node, token), self._server)
-        query_pb2_grpc.add_NodeServiceServicer_to_server(NodeService(node, token), self._server)
-        token_query_pb2_grpc.add_TokenQueryServicer_to_server(TokenQueryService(node, token), self._server)
-        dex_query_pb2_grpc.add_DexQueryServicer_to_server(DexQueryService(node, token), self._server)
-        staking_query_pb2_grpc.add_StakingQueryServicer_to_server(
-            StakingQueryService(node, token), self._server
-        )
-        slashing_query_pb2_grpc.add_SlashingQueryServicer_to_server(
-            SlashingQueryService(node, token), self._server
-        )
+        names = []
+        for add, servicer, service in _SERVICES:
+            add(servicer(node, token), self._server)
+            names.append(service.full_name)
         self._health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
-        names = [query_pb2.DESCRIPTOR.services_by_name[s].full_name for s in SERVICES]
-        names.append(token_query_pb2.DESCRIPTOR.services_by_name["TokenQuery"].full_name)
-        names.append(dex_query_pb2.DESCRIPTOR.services_by_name["DexQuery"].full_name)
-        names.append(staking_query_pb2.DESCRIPTOR.services_by_name["StakingQuery"].full_name)
-        names.append(slashing_query_pb2.DESCRIPTOR.services_by_name["SlashingQuery"].full_name)
         enable_reflection([*names, health.SERVICE_NAME], self._server)
         self._listen = config.grpc_listen
         self.port = 0  # bound by start()

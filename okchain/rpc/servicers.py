@@ -14,9 +14,11 @@ from okchain.crypto.address import to_bech32, to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.node.api import NodeAPI
 from okchain.query import StateQuery
-from okchain.rpc.convert import RequestError, address_arg, denom_arg
+from okchain.rpc import blocks
+from okchain.rpc.convert import RequestError, address_arg, denom_arg, tx_info
 from okchain.state import schema
 from okchain.state.versions import VersionError
+from okchain.tx.gas import required_gas
 from okchain.types.block import result_to_proto
 from okchain.types.results import Code
 
@@ -113,7 +115,11 @@ class TxService(ServicerBase, query_pb2_grpc.TxServiceServicer):
         delivered = trio.from_thread.run_sync(self.node.app.simulate, request.tx, trio_token=self.token)
         if delivered.result.code in (Code.TX_DECODE, Code.TX_TOO_LARGE):
             raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, delivered.result.log)
-        return query_pb2.SimulateResponse(result=result_to_proto(delivered.result))
+        tx = delivered.tx
+        return query_pb2.SimulateResponse(
+            result=result_to_proto(delivered.result),
+            gas_estimate=0 if tx is None else required_gas(tx, self.node.app.params),
+        )
 
     @guarded
     def GetTx(
@@ -130,7 +136,25 @@ class TxService(ServicerBase, query_pb2_grpc.TxServiceServicer):
             index=stored.index,
             result=result_to_proto(stored.result),
             time_ns=stored.time_ns,
+            info=tx_info(stored),
         )
+
+    @guarded
+    def TxsByBlock(
+        self, request: query_pb2.TxsByBlockRequest, context: grpc.ServicerContext
+    ) -> query_pb2.TxsResponse:
+        return blocks.txs_by_block(self.query(), request)
+
+    @guarded
+    def TxsByAddress(
+        self, request: query_pb2.TxsByAddressRequest, context: grpc.ServicerContext
+    ) -> query_pb2.TxsResponse:
+        if not self.node.config.address_index:
+            raise RequestError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "this node keeps no index of txs by address (address_index = false in its config.toml)",
+            )
+        return blocks.txs_by_address(self.query(), request)
 
 
 class QueryService(ServicerBase, query_pb2_grpc.QueryServiceServicer):
@@ -265,3 +289,21 @@ class NodeService(ServicerBase, query_pb2_grpc.NodeServiceServicer):
         if height is None:
             raise RequestError(grpc.StatusCode.NOT_FOUND, f"no block with hash {block_hash.hex()}")
         return self._block(q, height)
+
+    @guarded
+    def BlockResults(
+        self, request: query_pb2.BlockResultsRequest, context: grpc.ServicerContext
+    ) -> query_pb2.BlockResultsResponse:
+        return blocks.block_results(self.query(), request)
+
+    @guarded
+    def BlockWithTxs(
+        self, request: query_pb2.BlockWithTxsRequest, context: grpc.ServicerContext
+    ) -> query_pb2.BlockWithTxsResponse:
+        return blocks.block_with_txs(self.query(), request)
+
+    @guarded
+    def Headers(
+        self, request: query_pb2.HeadersRequest, context: grpc.ServicerContext
+    ) -> query_pb2.HeadersResponse:
+        return blocks.headers(self.query(), request)

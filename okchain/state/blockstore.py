@@ -1,6 +1,7 @@
 """Reading committed blocks, commits, results and txs back (writes happen in ``Application.commit``)."""
 
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from okchain._pb.types.v1 import types_pb2
@@ -89,11 +90,27 @@ def tx_by_hash(reader: KVReader, tx_hash: bytes) -> StoredTx | None:
     loc = reader.get(schema.tx_index(tx_hash))
     if loc is None:
         return None
-    height, index = schema.read_tx_location(loc)
-    block = block_at(reader, height)
-    results = results_at(reader, height)
-    if block is None or results is None:
-        return None
-    return StoredTx(
-        block.txs[index], height, index, result_from_proto(results.tx_results[index]), block.header.time_ns
-    )
+    found = txs_at(reader, [schema.read_tx_location(loc)])
+    return found[0] if found else None
+
+
+def txs_at(reader: KVReader, positions: Iterable[tuple[int, int]]) -> list[StoredTx]:
+    """The committed txs at ``(height, index)`` positions, in the order given, each block and its results
+    read once; positions whose block is not stored (pruned) are left out."""
+    blocks: dict[int, tuple[Block, types_pb2.BlockResults] | None] = {}
+    found = []
+    for height, index in positions:
+        if height not in blocks:
+            block, results = block_at(reader, height), results_at(reader, height)
+            blocks[height] = None if block is None or results is None else (block, results)
+        stored = blocks[height]
+        if stored is None or index >= len(stored[0].txs):
+            continue
+        found.append(stored_tx(*stored, index))
+    return found
+
+
+def stored_tx(block: Block, results: types_pb2.BlockResults, index: int) -> StoredTx:
+    """Tx ``index`` of a block read back, with its result."""
+    result = result_from_proto(results.tx_results[index])
+    return StoredTx(block.txs[index], block.header.height, index, result, block.header.time_ns)

@@ -1,4 +1,4 @@
-"""Pruning: drop version history, blocks, commits, results and tx index entries below the retention window.
+"""Pruning: drop version history, blocks, commits, results and tx indexes below the retention window.
 
 With retention ``N`` the node keeps the state and blocks of the last ``N`` heights (``N = 0``: keep
 everything, an archive node). Raising the earliest kept height from ``e`` to ``e + 1`` deletes, in one
@@ -6,7 +6,8 @@ write batch together with the new ``meta/earliest`` marker:
 
 * the history records written by version ``e + 1`` (listed under ``hp/``), which only served reads at
   heights ``<= e`` (``okchain.state.versions``);
-* block ``e``, its hash index, its commit, its results, and the tx index entries that point into it;
+* block ``e``, its hash index, its commit, its results, the tx index entries that point into it, its
+  address-index entries and its tx count (``okchain.state.indexes``);
 * the validator set of ``e`` (or of an older height, when sets are kept longer than blocks).
 
 So each step costs what that version changed, never the size of the state. The pruner runs on a worker
@@ -17,7 +18,7 @@ checks the earliest height in that same snapshot, so it either sees a height who
 
 from okchain.crypto.hashing import sha256
 from okchain.errors import OKChainError
-from okchain.state import blockstore, schema, versions
+from okchain.state import blockstore, indexes, schema, versions
 from okchain.state.crashpoint import crash_point
 from okchain.state.store import KVStore
 
@@ -75,6 +76,7 @@ class Pruner:
                 location = db.get(key)
                 if location is not None and schema.read_tx_location(location)[0] == height:
                     writes[key] = None
+        writes.update(indexes.prune_writes(db, height))
         writes[schema.block(height)] = None
         writes[schema.commit(height)] = None
         writes[schema.results(height)] = None

@@ -14,6 +14,10 @@ RESULTS = b"R"  # height -> BlockResults protobuf
 COMMIT = b"C"  # height -> Commit protobuf that finalised it
 TX_INDEX = b"T"  # tx hash -> height || index
 VALIDATOR_SETS = b"W"  # height -> the consensus ValidatorSet that signs it (priorities included)
+# Address index (okchain/state/indexes.py): newest first under one address and role.
+ADDRESS_TXS = b"A"  # address || role || u64(~height) || u32(~index) -> b""
+ADDRESS_TXS_OF_BLOCK = b"L"  # u64(height) -> the entries that block wrote, for pruning
+TX_TOTALS = b"N"  # u64(height) -> u64(txs in the blocks this node holds up to that height)
 META_LAST = b"meta/last"  # LastCommitted record; written in the same batch as the block
 META_GENESIS = b"meta/genesis"  # chain id and genesis document hash, to refuse a mismatched home
 # Version history (okchain/state/versions.py): what each block replaced, so the last N heights stay readable.
@@ -25,6 +29,8 @@ META_IMPORTING = b"meta/importing"  # present while a state snapshot import is i
 
 _U64 = struct.Struct(">Q")
 _U64U32 = struct.Struct(">QI")
+_MAX_U64 = (1 << 64) - 1
+_MAX_U32 = (1 << 32) - 1
 
 
 def u64(n: int) -> bytes:
@@ -219,6 +225,32 @@ def tx_location(height: int, index: int) -> bytes:
 def read_tx_location(b: bytes) -> tuple[int, int]:
     height, index = _U64U32.unpack(b)
     return int(height), int(index)
+
+
+def address_txs_prefix(addr: bytes, role: int) -> bytes:
+    return ADDRESS_TXS + addr + bytes([role])
+
+
+def address_txs_position(height: int, index: int) -> bytes:
+    """Sorts newest first: a later height, then a later tx of the same block, comes first."""
+    return _U64U32.pack(_MAX_U64 - height, _MAX_U32 - index)
+
+
+def read_address_txs_position(b: bytes) -> tuple[int, int]:
+    height, index = _U64U32.unpack(b)
+    return _MAX_U64 - int(height), _MAX_U32 - int(index)
+
+
+def address_txs(addr: bytes, role: int, height: int, index: int) -> bytes:
+    return address_txs_prefix(addr, role) + address_txs_position(height, index)
+
+
+def address_txs_of_block(height: int) -> bytes:
+    return ADDRESS_TXS_OF_BLOCK + u64(height)
+
+
+def tx_total(height: int) -> bytes:
+    return TX_TOTALS + u64(height)
 
 
 # --- version history ---

@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 
 from okchain.crypto.address import Address
+from okchain.modules.bank import keeper as bank
 from okchain.modules.staking import keeper as k
 from okchain.modules.staking.keeper import Validator, Voter
 from okchain.state.store import KVReader
+from okchain.types.params import OKT_DENOM
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +36,9 @@ def bound_accounts(reader: KVReader, proxy: bytes) -> list[Address]:
 
 def unbondings(reader: KVReader, addr: bytes) -> list[Unbonding]:
     return [Unbonding(c, a) for c, a in k.unbondings(reader, addr)]
+
+
+def bonded(reader: KVReader) -> int:
+    """OKT deposited with validators: the staking pool holds deposits and unbonding amounts, so its balance
+    less what is unbonding (one read per pending unbonding, which the unbonding period bounds)."""
+    return bank.get_balance(reader, k.STAKING_POOL, OKT_DENOM) - k.total_unbonding(reader)

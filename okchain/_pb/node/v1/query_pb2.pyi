@@ -1,4 +1,5 @@
 from okchain._pb.bank.v1 import bank_pb2 as _bank_pb2
+from okchain._pb.tx.v1 import tx_pb2 as _tx_pb2
 from okchain._pb.types.v1 import types_pb2 as _types_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -13,8 +14,17 @@ class BroadcastMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     BROADCAST_MODE_SYNC: _ClassVar[BroadcastMode]
     BROADCAST_MODE_COMMIT: _ClassVar[BroadcastMode]
+
+class AddressRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ADDRESS_ROLE_ANY: _ClassVar[AddressRole]
+    ADDRESS_ROLE_SENDER: _ClassVar[AddressRole]
+    ADDRESS_ROLE_RECIPIENT: _ClassVar[AddressRole]
 BROADCAST_MODE_SYNC: BroadcastMode
 BROADCAST_MODE_COMMIT: BroadcastMode
+ADDRESS_ROLE_ANY: AddressRole
+ADDRESS_ROLE_SENDER: AddressRole
+ADDRESS_ROLE_RECIPIENT: AddressRole
 
 class BroadcastTxRequest(_message.Message):
     __slots__ = ("tx", "mode", "timeout_ms")
@@ -67,10 +77,12 @@ class SimulateRequest(_message.Message):
     def __init__(self, tx: _Optional[bytes] = ...) -> None: ...
 
 class SimulateResponse(_message.Message):
-    __slots__ = ("result",)
+    __slots__ = ("result", "gas_estimate")
     RESULT_FIELD_NUMBER: _ClassVar[int]
+    GAS_ESTIMATE_FIELD_NUMBER: _ClassVar[int]
     result: _types_pb2.TxResult
-    def __init__(self, result: _Optional[_Union[_types_pb2.TxResult, _Mapping]] = ...) -> None: ...
+    gas_estimate: int
+    def __init__(self, result: _Optional[_Union[_types_pb2.TxResult, _Mapping]] = ..., gas_estimate: _Optional[int] = ...) -> None: ...
 
 class GetTxRequest(_message.Message):
     __slots__ = ("hash",)
@@ -79,20 +91,22 @@ class GetTxRequest(_message.Message):
     def __init__(self, hash: _Optional[bytes] = ...) -> None: ...
 
 class GetTxResponse(_message.Message):
-    __slots__ = ("tx", "tx_hash", "height", "index", "result", "time_ns")
+    __slots__ = ("tx", "tx_hash", "height", "index", "result", "time_ns", "info")
     TX_FIELD_NUMBER: _ClassVar[int]
     TX_HASH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     TIME_NS_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
     tx: bytes
     tx_hash: bytes
     height: int
     index: int
     result: _types_pb2.TxResult
     time_ns: int
-    def __init__(self, tx: _Optional[bytes] = ..., tx_hash: _Optional[bytes] = ..., height: _Optional[int] = ..., index: _Optional[int] = ..., result: _Optional[_Union[_types_pb2.TxResult, _Mapping]] = ..., time_ns: _Optional[int] = ...) -> None: ...
+    info: TxInfo
+    def __init__(self, tx: _Optional[bytes] = ..., tx_hash: _Optional[bytes] = ..., height: _Optional[int] = ..., index: _Optional[int] = ..., result: _Optional[_Union[_types_pb2.TxResult, _Mapping]] = ..., time_ns: _Optional[int] = ..., info: _Optional[_Union[TxInfo, _Mapping]] = ...) -> None: ...
 
 class AccountRequest(_message.Message):
     __slots__ = ("address", "height")
@@ -261,3 +275,149 @@ class BlockResponse(_message.Message):
     block: _types_pb2.Block
     results: _types_pb2.BlockResults
     def __init__(self, block_hash: _Optional[bytes] = ..., block: _Optional[_Union[_types_pb2.Block, _Mapping]] = ..., results: _Optional[_Union[_types_pb2.BlockResults, _Mapping]] = ...) -> None: ...
+
+class BlockResultsRequest(_message.Message):
+    __slots__ = ("height", "page_token", "page_size")
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    height: int
+    page_token: str
+    page_size: int
+    def __init__(self, height: _Optional[int] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class BlockResultsResponse(_message.Message):
+    __slots__ = ("height", "app_hash", "first_index", "tx_results", "total_txs", "next_page_token")
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    APP_HASH_FIELD_NUMBER: _ClassVar[int]
+    FIRST_INDEX_FIELD_NUMBER: _ClassVar[int]
+    TX_RESULTS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_TXS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    height: int
+    app_hash: bytes
+    first_index: int
+    tx_results: _containers.RepeatedCompositeFieldContainer[_types_pb2.TxResult]
+    total_txs: int
+    next_page_token: str
+    def __init__(self, height: _Optional[int] = ..., app_hash: _Optional[bytes] = ..., first_index: _Optional[int] = ..., tx_results: _Optional[_Iterable[_Union[_types_pb2.TxResult, _Mapping]]] = ..., total_txs: _Optional[int] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class TxInfo(_message.Message):
+    __slots__ = ("tx_hash", "height", "index", "time_ns", "tx", "result", "signer", "nonce", "gas_limit", "fee", "memo", "messages", "recipients")
+    TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    TIME_NS_FIELD_NUMBER: _ClassVar[int]
+    TX_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    SIGNER_FIELD_NUMBER: _ClassVar[int]
+    NONCE_FIELD_NUMBER: _ClassVar[int]
+    GAS_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    FEE_FIELD_NUMBER: _ClassVar[int]
+    MEMO_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENTS_FIELD_NUMBER: _ClassVar[int]
+    tx_hash: bytes
+    height: int
+    index: int
+    time_ns: int
+    tx: bytes
+    result: _types_pb2.TxResult
+    signer: str
+    nonce: int
+    gas_limit: int
+    fee: str
+    memo: str
+    messages: _containers.RepeatedCompositeFieldContainer[_tx_pb2.Msg]
+    recipients: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, tx_hash: _Optional[bytes] = ..., height: _Optional[int] = ..., index: _Optional[int] = ..., time_ns: _Optional[int] = ..., tx: _Optional[bytes] = ..., result: _Optional[_Union[_types_pb2.TxResult, _Mapping]] = ..., signer: _Optional[str] = ..., nonce: _Optional[int] = ..., gas_limit: _Optional[int] = ..., fee: _Optional[str] = ..., memo: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[_tx_pb2.Msg, _Mapping]]] = ..., recipients: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class BlockWithTxsRequest(_message.Message):
+    __slots__ = ("height", "page_token", "page_size")
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    height: int
+    page_token: str
+    page_size: int
+    def __init__(self, height: _Optional[int] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class BlockWithTxsResponse(_message.Message):
+    __slots__ = ("block_hash", "header", "last_commit", "total_txs", "txs", "next_page_token", "app_hash")
+    BLOCK_HASH_FIELD_NUMBER: _ClassVar[int]
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    LAST_COMMIT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_TXS_FIELD_NUMBER: _ClassVar[int]
+    TXS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    APP_HASH_FIELD_NUMBER: _ClassVar[int]
+    block_hash: bytes
+    header: _types_pb2.Header
+    last_commit: _types_pb2.Commit
+    total_txs: int
+    txs: _containers.RepeatedCompositeFieldContainer[TxInfo]
+    next_page_token: str
+    app_hash: bytes
+    def __init__(self, block_hash: _Optional[bytes] = ..., header: _Optional[_Union[_types_pb2.Header, _Mapping]] = ..., last_commit: _Optional[_Union[_types_pb2.Commit, _Mapping]] = ..., total_txs: _Optional[int] = ..., txs: _Optional[_Iterable[_Union[TxInfo, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., app_hash: _Optional[bytes] = ...) -> None: ...
+
+class HeadersRequest(_message.Message):
+    __slots__ = ("from_height", "to_height", "page_token", "page_size")
+    FROM_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    TO_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    from_height: int
+    to_height: int
+    page_token: str
+    page_size: int
+    def __init__(self, from_height: _Optional[int] = ..., to_height: _Optional[int] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class SignedHeader(_message.Message):
+    __slots__ = ("block_hash", "header", "commit")
+    BLOCK_HASH_FIELD_NUMBER: _ClassVar[int]
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_FIELD_NUMBER: _ClassVar[int]
+    block_hash: bytes
+    header: _types_pb2.Header
+    commit: _types_pb2.Commit
+    def __init__(self, block_hash: _Optional[bytes] = ..., header: _Optional[_Union[_types_pb2.Header, _Mapping]] = ..., commit: _Optional[_Union[_types_pb2.Commit, _Mapping]] = ...) -> None: ...
+
+class HeadersResponse(_message.Message):
+    __slots__ = ("headers", "next_page_token")
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    headers: _containers.RepeatedCompositeFieldContainer[SignedHeader]
+    next_page_token: str
+    def __init__(self, headers: _Optional[_Iterable[_Union[SignedHeader, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class TxsByBlockRequest(_message.Message):
+    __slots__ = ("height", "page_token", "page_size")
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    height: int
+    page_token: str
+    page_size: int
+    def __init__(self, height: _Optional[int] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class TxsByAddressRequest(_message.Message):
+    __slots__ = ("address", "role", "page_token", "page_size", "height")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    role: AddressRole
+    page_token: str
+    page_size: int
+    height: int
+    def __init__(self, address: _Optional[str] = ..., role: _Optional[_Union[AddressRole, str]] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
+
+class TxsResponse(_message.Message):
+    __slots__ = ("txs", "next_page_token")
+    TXS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    txs: _containers.RepeatedCompositeFieldContainer[TxInfo]
+    next_page_token: str
+    def __init__(self, txs: _Optional[_Iterable[_Union[TxInfo, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -54,6 +54,16 @@ class TxServiceStub:
                 request_serializer=okchain_dot_node_dot_v1_dot_query__pb2.GetTxRequest.SerializeToString,
                 response_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.GetTxResponse.FromString,
                 _registered_method=True)
+        self.TxsByBlock = channel.unary_unary(
+                '/okchain.node.v1.TxService/TxsByBlock',
+                request_serializer=okchain_dot_node_dot_v1_dot_query__pb2.TxsByBlockRequest.SerializeToString,
+                response_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.TxsResponse.FromString,
+                _registered_method=True)
+        self.TxsByAddress = channel.unary_unary(
+                '/okchain.node.v1.TxService/TxsByAddress',
+                request_serializer=okchain_dot_node_dot_v1_dot_query__pb2.TxsByAddressRequest.SerializeToString,
+                response_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.TxsResponse.FromString,
+                _registered_method=True)
 
 
 class TxServiceServicer:
@@ -87,6 +97,22 @@ class TxServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TxsByBlock(self, request, context):
+        """The txs of one block in block order, decoded, with their results; paged by tx index.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TxsByAddress(self, request, context):
+        """An address's txs, newest first, as signer, as recipient (bank transfers and multi-send outputs) or
+        either; cursor-paged. Served from the address index (node setting `address_index`), which is pruned
+        with the blocks (`state_retention_heights`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TxServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -109,6 +135,16 @@ def add_TxServiceServicer_to_server(servicer, server):
                     servicer.GetTx,
                     request_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.GetTxRequest.FromString,
                     response_serializer=okchain_dot_node_dot_v1_dot_query__pb2.GetTxResponse.SerializeToString,
+            ),
+            'TxsByBlock': grpc.unary_unary_rpc_method_handler(
+                    servicer.TxsByBlock,
+                    request_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.TxsByBlockRequest.FromString,
+                    response_serializer=okchain_dot_node_dot_v1_dot_query__pb2.TxsResponse.SerializeToString,
+            ),
+            'TxsByAddress': grpc.unary_unary_rpc_method_handler(
+                    servicer.TxsByAddress,
+                    request_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.TxsByAddressRequest.FromString,
+                    response_serializer=okchain_dot_node_dot_v1_dot_query__pb2.TxsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -219,6 +255,60 @@ class TxService:
             '/okchain.node.v1.TxService/GetTx',
             okchain_dot_node_dot_v1_dot_query__pb2.GetTxRequest.SerializeToString,
             okchain_dot_node_dot_v1_dot_query__pb2.GetTxResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TxsByBlock(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/okchain.node.v1.TxService/TxsByBlock',
+            okchain_dot_node_dot_v1_dot_query__pb2.TxsByBlockRequest.SerializeToString,
+            okchain_dot_node_dot_v1_dot_query__pb2.TxsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TxsByAddress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/okchain.node.v1.TxService/TxsByAddress',
+            okchain_dot_node_dot_v1_dot_query__pb2.TxsByAddressRequest.SerializeToString,
+            okchain_dot_node_dot_v1_dot_query__pb2.TxsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -505,6 +595,21 @@ class NodeServiceStub:
                 request_serializer=okchain_dot_node_dot_v1_dot_query__pb2.BlockByHashRequest.SerializeToString,
                 response_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.BlockResponse.FromString,
                 _registered_method=True)
+        self.BlockResults = channel.unary_unary(
+                '/okchain.node.v1.NodeService/BlockResults',
+                request_serializer=okchain_dot_node_dot_v1_dot_query__pb2.BlockResultsRequest.SerializeToString,
+                response_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.BlockResultsResponse.FromString,
+                _registered_method=True)
+        self.BlockWithTxs = channel.unary_unary(
+                '/okchain.node.v1.NodeService/BlockWithTxs',
+                request_serializer=okchain_dot_node_dot_v1_dot_query__pb2.BlockWithTxsRequest.SerializeToString,
+                response_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.BlockWithTxsResponse.FromString,
+                _registered_method=True)
+        self.Headers = channel.unary_unary(
+                '/okchain.node.v1.NodeService/Headers',
+                request_serializer=okchain_dot_node_dot_v1_dot_query__pb2.HeadersRequest.SerializeToString,
+                response_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.HeadersResponse.FromString,
+                _registered_method=True)
 
 
 class NodeServiceServicer:
@@ -534,6 +639,28 @@ class NodeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BlockResults(self, request, context):
+        """Per-tx code, log, gas and events of a block, paged by tx index.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BlockWithTxs(self, request, context):
+        """Header and hash of a block with a page of its txs, decoded, and their results: any block the chain can
+        make (up to 16 MiB) reads back page by page, each reply well under the 4 MiB message cap.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Headers(self, request, context):
+        """Signed headers (header, hash and the commit that finalised it) of a height range, for light clients.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NodeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -556,6 +683,21 @@ def add_NodeServiceServicer_to_server(servicer, server):
                     servicer.BlockByHash,
                     request_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.BlockByHashRequest.FromString,
                     response_serializer=okchain_dot_node_dot_v1_dot_query__pb2.BlockResponse.SerializeToString,
+            ),
+            'BlockResults': grpc.unary_unary_rpc_method_handler(
+                    servicer.BlockResults,
+                    request_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.BlockResultsRequest.FromString,
+                    response_serializer=okchain_dot_node_dot_v1_dot_query__pb2.BlockResultsResponse.SerializeToString,
+            ),
+            'BlockWithTxs': grpc.unary_unary_rpc_method_handler(
+                    servicer.BlockWithTxs,
+                    request_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.BlockWithTxsRequest.FromString,
+                    response_serializer=okchain_dot_node_dot_v1_dot_query__pb2.BlockWithTxsResponse.SerializeToString,
+            ),
+            'Headers': grpc.unary_unary_rpc_method_handler(
+                    servicer.Headers,
+                    request_deserializer=okchain_dot_node_dot_v1_dot_query__pb2.HeadersRequest.FromString,
+                    response_serializer=okchain_dot_node_dot_v1_dot_query__pb2.HeadersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -666,6 +808,87 @@ class NodeService:
             '/okchain.node.v1.NodeService/BlockByHash',
             okchain_dot_node_dot_v1_dot_query__pb2.BlockByHashRequest.SerializeToString,
             okchain_dot_node_dot_v1_dot_query__pb2.BlockResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BlockResults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/okchain.node.v1.NodeService/BlockResults',
+            okchain_dot_node_dot_v1_dot_query__pb2.BlockResultsRequest.SerializeToString,
+            okchain_dot_node_dot_v1_dot_query__pb2.BlockResultsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BlockWithTxs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/okchain.node.v1.NodeService/BlockWithTxs',
+            okchain_dot_node_dot_v1_dot_query__pb2.BlockWithTxsRequest.SerializeToString,
+            okchain_dot_node_dot_v1_dot_query__pb2.BlockWithTxsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Headers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/okchain.node.v1.NodeService/Headers',
+            okchain_dot_node_dot_v1_dot_query__pb2.HeadersRequest.SerializeToString,
+            okchain_dot_node_dot_v1_dot_query__pb2.HeadersResponse.FromString,
             options,
             channel_credentials,
             insecure,
