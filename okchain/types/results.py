@@ -44,6 +44,8 @@ class Code(IntEnum):
     STAKING_NO_DEPOSIT = 32
     STAKING_BOUND_TO_PROXY = 33
     STAKING_PROXY_RULE = 34
+    # distribution module (55–59)
+    DISTRIBUTION_NO_REWARDS = 55
 
 
 @dataclass(frozen=True, slots=True)

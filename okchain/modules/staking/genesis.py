@@ -14,9 +14,9 @@ from okchain.crypto.address import Address, to_checksum
 from okchain.modules.context import ModuleError, MsgContext
 from okchain.modules.staking import active, handler
 from okchain.modules.staking.keeper import Store
-from okchain.modules.staking.messages import RATE_ONE, CreateValidator, Description
+from okchain.modules.staking.messages import CreateValidator, Description
 from okchain.modules.staking.weight import shares, weight
-from okchain.types.params import ChainParams
+from okchain.types.params import RATE_ONE, ChainParams
 
 GENESIS_COMMISSION = (RATE_ONE // 10, RATE_ONE // 5, RATE_ONE // 100)  # rate, max rate, max change
 

@@ -7,8 +7,8 @@ These rules are checked when a tx is decoded (``codec.py``); the rules that need
 from dataclasses import dataclass, fields
 
 from okchain.crypto.address import Address
+from okchain.types.params import RATE_ONE
 
-RATE_ONE = 10**18  # commission rates are integers scaled by 10^18: RATE_ONE is 100 %
 PUBKEY_LEN = 32  # ed25519 consensus public key
 DESCRIPTION_LIMITS = {"moniker": 70, "identity": 3000, "website": 140, "details": 280}
 
