@@ -2,15 +2,12 @@
 delay, through the real application, with every block signed by the set its height names."""
 
 import dataclasses
-from collections.abc import Sequence
 
 import pytest
 
 from okchain.app import AppError, Application
-from okchain.crypto.ed25519 import ValidatorKey, validator_address
-from okchain.crypto.secp import AccountKey
+from okchain.crypto.ed25519 import validator_address
 from okchain.genesis.document import GenesisDoc, GenesisValidator
-from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
 from okchain.modules.staking import active
 from okchain.modules.staking import keeper as k
@@ -21,40 +18,12 @@ from okchain.state.store import MemoryKV
 from okchain.types.block import Block
 from okchain.types.params import ChainParams
 from okchain.types.refusal import RefusalCode
-from okchain.types.results import Code
-from tests.helpers.app import VALIDATOR, Chain, next_block, sign, tx
+from tests.helpers.app import VALIDATOR, next_block, sign
 from tests.helpers.chain import OKT
-from tests.helpers.staking import KEYS, check_invariants, create, genesis
+from tests.helpers.staking import CONSENSUS, KEYS, SetChain, create, genesis
 
 EPOCH = 4
 PARAMS = ChainParams(staking_epoch_blocks=EPOCH, staking_unbonding_seconds=10)
-CONSENSUS = [ValidatorKey(bytes([i + 100]) * 32) for i in range(4)]  # the keys of ``create(i)``
-SIGNERS = {validator_address(key.public_key): key for key in [VALIDATOR, *CONSENSUS]}
-
-
-class SetChain(Chain):
-    """Blocks proposed and signed by exactly the set that the application says signs their height."""
-
-    def block(self, txs: Sequence[bytes] = ()) -> Block:
-        base = self.app.validator_set(self.app.last.height + 1)
-        return next_block(self, self.last_commit, proposer=SIGNERS[base.proposer_address], txs=txs)
-
-    def step(self, *txs: bytes) -> None:
-        block = self.block(txs)
-        keys = [SIGNERS[v.address] for v in self.app.validator_set(block.header.height).validators]
-        finalized = self.apply(block, sign(self, block, keys, [block.header.time_ns + 10**9] * len(keys)))
-        assert all(r.code == Code.OK for r in finalized.results), [r.log for r in finalized.results]
-        check_invariants(self.db)
-
-    def send(self, key: AccountKey, *msgs: object) -> None:
-        self.step(tx(key, get_nonce(self.db, key.address), list(msgs)))
-
-    def until(self, height: int) -> None:
-        while self.app.last.height < height:
-            self.step()
-
-    def members(self, height: int) -> set[bytes]:
-        return {v.pub_key for v in self.app.validator_set(height).validators}
 
 
 def staked_genesis(params: ChainParams = PARAMS, power: int | None = None) -> GenesisDoc:

@@ -1,9 +1,11 @@
 """Driving the real Application with staking traffic, and the staking accounting checks."""
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
-from okchain.crypto.ed25519 import ValidatorKey
+from okchain.app import FinalizedBlock
+from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.crypto.secp import AccountKey
 from okchain.genesis.document import GenesisDoc
 from okchain.modules.auth.keeper import get_nonce
@@ -11,9 +13,10 @@ from okchain.modules.bank import keeper as bank
 from okchain.modules.staking import keeper as k
 from okchain.modules.staking.messages import CreateValidator, Description
 from okchain.state.store import KVStore
+from okchain.types.block import Block
 from okchain.types.params import ChainParams
 from okchain.types.results import Code, TxResult
-from tests.helpers.app import VALIDATOR, Chain, balances, tx
+from tests.helpers.app import VALIDATOR, Chain, balances, next_block, sign, tx
 from tests.helpers.chain import OKT, funded_keys, make_genesis
 
 SECOND = 10**9
@@ -28,8 +31,12 @@ def genesis(params: ChainParams = PARAMS, balance: int = 1_000_000 * OKT) -> Gen
     return GenesisDoc(dataclasses.replace(doc.header, params=params), doc.accounts)
 
 
+CONSENSUS = [ValidatorKey(bytes([i + 100]) * 32) for i in range(4)]  # the keys of ``create(i)``
+SIGNERS = {validator_address(key.public_key): key for key in [VALIDATOR, *CONSENSUS]}
+
+
 def consensus_key(i: int) -> bytes:
-    return ValidatorKey(bytes([i + 100]) * 32).public_key
+    return CONSENSUS[i].public_key
 
 
 def create(i: int, moniker: str = "node") -> CreateValidator:
@@ -79,3 +86,31 @@ def check_invariants(db: KVStore) -> None:
 
 def new_chain(db: KVStore, params: ChainParams = PARAMS, balance: int = 1_000_000 * OKT) -> StakingChain:
     return StakingChain(db, genesis(params, balance))
+
+
+class SetChain(Chain):
+    """Blocks proposed and signed by exactly the set that the application says signs their height."""
+
+    def block(self, txs: Sequence[bytes] = ()) -> Block:
+        base = self.app.validator_set(self.app.last.height + 1)
+        return next_block(self, self.last_commit, proposer=SIGNERS[base.proposer_address], txs=txs)
+
+    def step(self, *txs: bytes, expect_ok: bool = True) -> FinalizedBlock:
+        block = self.block(txs)
+        keys = [SIGNERS[v.address] for v in self.app.validator_set(block.header.height).validators]
+        finalized = self.apply(block, sign(self, block, keys, [block.header.time_ns + 10**9] * len(keys)))
+        assert not expect_ok or all(r.ok for r in finalized.results), [r.log for r in finalized.results]
+        check_invariants(self.db)
+        return finalized
+
+    def send(self, key: AccountKey, *msgs: object, expect_ok: bool = True) -> TxResult:
+        """A block carrying one tx of ``key`` with ``msgs``; its result."""
+        raw = tx(key, get_nonce(self.db, key.address), list(msgs))
+        return self.step(raw, expect_ok=expect_ok).results[0]
+
+    def until(self, height: int) -> None:
+        while self.app.last.height < height:
+            self.step()
+
+    def members(self, height: int) -> set[bytes]:
+        return {v.pub_key for v in self.app.validator_set(height).validators}
