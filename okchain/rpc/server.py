@@ -8,6 +8,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from okchain._pb.dex.v1 import query_pb2 as dex_query_pb2
 from okchain._pb.dex.v1 import query_pb2_grpc as dex_query_pb2_grpc
+from okchain._pb.distribution.v1 import query_pb2 as dist_query_pb2
+from okchain._pb.distribution.v1 import query_pb2_grpc as dist_query_pb2_grpc
+from okchain._pb.mint.v1 import query_pb2 as mint_query_pb2
+from okchain._pb.mint.v1 import query_pb2_grpc as mint_query_pb2_grpc
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain._pb.staking.v1 import query_pb2 as staking_query_pb2
 from okchain._pb.staking.v1 import query_pb2_grpc as staking_query_pb2_grpc
@@ -16,6 +20,7 @@ from okchain._pb.token.v1 import query_pb2_grpc as token_query_pb2_grpc
 from okchain.errors import OKChainError
 from okchain.node.api import NodeAPI
 from okchain.rpc.dex_servicer import DexQueryService
+from okchain.rpc.distribution_servicer import DistributionQueryService, MintQueryService
 from okchain.rpc.reflection import enable_reflection
 from okchain.rpc.servicers import NodeService, QueryService, TxService
 from okchain.rpc.staking_servicer import StakingQueryService
@@ -48,12 +53,18 @@ class GrpcServer:
         staking_query_pb2_grpc.add_StakingQueryServicer_to_server(
             StakingQueryService(node, token), self._server
         )
+        dist_query_pb2_grpc.add_DistributionQueryServicer_to_server(
+            DistributionQueryService(node, token), self._server
+        )
+        mint_query_pb2_grpc.add_MintQueryServicer_to_server(MintQueryService(node, token), self._server)
         self._health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         names = [query_pb2.DESCRIPTOR.services_by_name[s].full_name for s in SERVICES]
         names.append(token_query_pb2.DESCRIPTOR.services_by_name["TokenQuery"].full_name)
         names.append(dex_query_pb2.DESCRIPTOR.services_by_name["DexQuery"].full_name)
         names.append(staking_query_pb2.DESCRIPTOR.services_by_name["StakingQuery"].full_name)
+        names.append(dist_query_pb2.DESCRIPTOR.services_by_name["DistributionQuery"].full_name)
+        names.append(mint_query_pb2.DESCRIPTOR.services_by_name["MintQuery"].full_name)
         enable_reflection([*names, health.SERVICE_NAME], self._server)
         self._listen = config.grpc_listen
         self.port = 0  # bound by start()
