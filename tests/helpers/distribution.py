@@ -11,6 +11,7 @@ from collections.abc import Collection, Sequence
 from okchain.app import Application, FinalizedBlock, _Execution
 from okchain.crypto.address import Address
 from okchain.deliver import HANDLERS
+from okchain.genesis.document import GenesisDoc
 from okchain.modules.bank import keeper as bank
 from okchain.modules.blockinfo import BlockInfo, VoteInfo
 from okchain.modules.context import ModuleError, MsgContext
@@ -23,7 +24,7 @@ from okchain.modules.staking.endblock import end_block as staking_end_block
 from okchain.modules.staking.keeper import Store
 from okchain.state import schema
 from okchain.state.cache import CacheKV
-from okchain.state.store import KVReader, MemoryKV
+from okchain.state.store import KVReader, KVStore, MemoryKV
 from okchain.types.block import Block, Commit
 from okchain.types.params import ChainParams
 from okchain.types.results import Event
@@ -56,8 +57,8 @@ class RewardChain(SetChain):
     """``SetChain`` whose blocks begin with mint and distribution; checks every accounting invariant after
     each block."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, db: KVStore, genesis: GenesisDoc) -> None:
+        super().__init__(db, genesis)
         self.genesis_supply = bank.get_supply(self.db, "okt")
 
     def apply(self, block: Block, commit: Commit) -> FinalizedBlock:
