@@ -28,6 +28,8 @@ from okchain.modules.bank.messages import MultiSend
 from okchain.modules.context import ModuleError, MsgContext
 from okchain.modules.dex import codec as dex_codec
 from okchain.modules.dex import handler as dex_handler
+from okchain.modules.distribution import codec as distribution_codec
+from okchain.modules.distribution import handler as distribution_handler
 from okchain.modules.slashing import codec as slashing_codec
 from okchain.modules.slashing import handler as slashing_handler
 from okchain.modules.staking import codec as staking_codec
@@ -51,6 +53,7 @@ HANDLERS: dict[type, Handler] = {
     **dict.fromkeys(dex_codec.MSG_TYPES, dex_handler.handle),
     **dict.fromkeys(staking_codec.MSG_TYPES, staking_handler.handle),
     **dict.fromkeys(slashing_codec.MSG_TYPES, slashing_handler.handle),
+    **dict.fromkeys(distribution_codec.MSG_TYPES, distribution_handler.handle),
 }
 
 

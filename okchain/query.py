@@ -46,6 +46,11 @@ class StateQuery:
         return self._height
 
     @property
+    def reader(self) -> KVReader:
+        """The state at this query's height, for a module's pure query functions."""
+        return self._reader
+
+    @property
     def latest_height(self) -> int:
         return self.last.height if self.last else 0
 

@@ -20,15 +20,11 @@ from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
 from okchain.modules.dex.messages import ListPair, OrderSpec, PlaceOrders, Side
 from okchain.modules.token.messages import IssueToken
-from okchain.tx.envelope import build_tx
-from okchain.tx.registry import Msg
 from tests.helpers.chain import DEV_MNEMONIC, OKT
 from tests.helpers.localnet import FAST_TIMEOUTS, Localnet, LocalnetProcess, create_localnet
 from tests.helpers.processes import okchaind
 
-CHAIN_ID = "okchain-localnet-1"
 ALICE, BOB = (account_from_mnemonic(DEV_MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(2))
-GAS = 400_000
 FULL_NODE_JOINS_AT = 20  # the full node starts once the chain is at least this high
 
 
@@ -42,25 +38,6 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Localnet]:
         yield localnet
     finally:
         localnet.close()
-
-
-def send(node: LocalnetProcess, key: AccountKey, msgs: list[Msg]) -> query_pb2.BroadcastTxResponse:
-    """Sign with the nonce ``node`` expects next and wait until the tx is committed."""
-    account = node.query.Account(query_pb2.AccountRequest(address=to_checksum(key.address)), timeout=10)
-    raw = build_tx(
-        key, chain_id=CHAIN_ID, nonce=account.pending_nonce, msgs=msgs, gas_limit=GAS, fee=GAS * 10**9
-    )
-    request = query_pb2.BroadcastTxRequest(tx=raw, mode=query_pb2.BROADCAST_MODE_COMMIT, timeout_ms=20_000)
-    resp: query_pb2.BroadcastTxResponse = node.tx.BroadcastTx(request, timeout=30)
-    assert resp.committed and resp.result.code == 0, f"{node.name}: {resp}"
-    return resp
-
-
-def common_height(net: Localnet, nodes: list[LocalnetProcess]) -> int:
-    """A height every node in ``nodes`` has committed (waits until the slowest reaches the fastest)."""
-    top = max(net.heights(nodes).values())
-    net.wait_height(top, nodes)
-    return top
 
 
 def test_four_validators_commit_identical_blocks_and_app_hashes(net: Localnet) -> None:
@@ -92,13 +69,13 @@ def test_transactions_sent_to_any_node_are_committed_everywhere(net: Localnet) -
     recipient = AccountKey((7777).to_bytes(32, "big")).address
     heights = []
     for amount, node in enumerate(validators, start=1):
-        resp = send(node, ALICE, [Transfer(recipient, "okt", amount * OKT)])
+        resp = node.send(ALICE, [Transfer(recipient, "okt", amount * OKT)])
         heights.append(resp.height)
         net.wait_height(resp.height, validators)
         for other in validators:
             got = other.tx.GetTx(query_pb2.GetTxRequest(hash=resp.tx_hash), timeout=10)
             assert (got.height, got.result.code) == (resp.height, 0), f"{other.name}: tx via {node.name}"
-    top = common_height(net, validators)
+    top = net.common_height(validators)
     balances = {
         v.name: v.query.Balance(
             query_pb2.BalanceRequest(address=to_checksum(recipient), denom="okt"), timeout=10
@@ -112,7 +89,7 @@ def test_transactions_sent_to_any_node_are_committed_everywhere(net: Localnet) -
 def test_dex_trading_on_four_validators_ends_with_one_app_hash(net: Localnet) -> None:
     v = net.validators
     first = v[0].height()
-    issued = send(v[0], ALICE, [IssueToken("lnt", "localnet token", 1_000 * OKT, False)])
+    issued = v[0].send(ALICE, [IssueToken("lnt", "localnet token", 1_000 * OKT, False)])
     denom = next(
         a.value
         for e in issued.result.events
@@ -120,10 +97,10 @@ def test_dex_trading_on_four_validators_ends_with_one_app_hash(net: Localnet) ->
         for a in e.attributes
         if a.key == "denom"
     )
-    send(v[1], ALICE, [ListPair(denom, "okt", 2, 1, OKT // 10)])
+    v[1].send(ALICE, [ListPair(denom, "okt", 2, 1, OKT // 10)])
     pair = f"{denom}_okt"
-    send(v[2], ALICE, [PlaceOrders((OrderSpec(pair, Side.SELL, 2 * OKT, 10 * OKT),))])
-    send(v[3], BOB, [PlaceOrders((OrderSpec(pair, Side.BUY, 3 * OKT, 4 * OKT),))])
+    v[2].send(ALICE, [PlaceOrders((OrderSpec(pair, Side.SELL, 2 * OKT, 10 * OKT),))])
+    v[3].send(BOB, [PlaceOrders((OrderSpec(pair, Side.BUY, 3 * OKT, 4 * OKT),))])
 
     def deals(node: LocalnetProcess) -> list[tuple[str, int, str, str]]:
         r = dex_grpc.DexQueryStub(node.channel).Deals(dex_pb2.DealsRequest(pair=pair), timeout=10)
@@ -132,7 +109,7 @@ def test_dex_trading_on_four_validators_ends_with_one_app_hash(net: Localnet) ->
     net.wait_for("the crossing orders to match on every node", lambda: all(len(deals(n)) == 2 for n in v), 30)
     assert len({tuple(deals(n)) for n in v}) == 1, {n.name: deals(n) for n in v}
     assert {d[3] for d in deals(v[0])} == {"4"}  # Bob's whole buy filled against Alice's sell
-    top = common_height(net, v)
+    top = net.common_height(v)
     net.assert_same_chain(v, range(first, top + 1))
     app_hashes = {n.name: n.block(top).results.app_hash.hex() for n in v}
     assert len(set(app_hashes.values())) == 1, app_hashes
@@ -164,7 +141,7 @@ def test_chain_goes_on_with_one_validator_killed(net: Localnet) -> None:
     victim = net.validators[3]
     net.kill(victim)
     live = net.live()
-    start = common_height(net, live)
+    start = net.common_height(live)
     net.wait_height(start + 5, live, timeout=60)  # a dead proposer every 4th height costs a round, no more
     net.assert_same_chain(live, range(start, start + 6))
 
@@ -176,7 +153,7 @@ def test_two_of_four_killed_halts_without_fork_and_resumes(net: Localnet) -> Non
             net.kill(victim)
     live = net.live()  # two validators and the full node: half the voting power
     time.sleep(1.5)  # a block decided just before the kill may still reach every live node
-    halted = common_height(net, live)
+    halted = net.common_height(live)
     time.sleep(4)  # several rounds of timeouts at the test's settings
     after = net.heights(live)
     assert max(after.values()) == halted, f"heights moved past {halted} with half the voting power: {after}"

@@ -20,8 +20,8 @@ from okchain.types.params import ChainParams
 from okchain.types.refusal import RefusalCode
 from tests.helpers.app import VALIDATOR, next_block, sign
 from tests.helpers.chain import OKT
-from tests.helpers.staking import KEYS, create, genesis
-from tests.helpers.valsets import CONSENSUS, SetChain
+from tests.helpers.staking import CONSENSUS, KEYS, create, genesis
+from tests.helpers.valsets import SetChain
 
 EPOCH = 4
 PARAMS = ChainParams(staking_epoch_blocks=EPOCH, staking_unbonding_seconds=10)

@@ -9,6 +9,8 @@ result depends on them.
 
 from okchain.modules.blockinfo import BlockInfo
 from okchain.modules.dex.endblock import end_block as dex_end_block
+from okchain.modules.distribution.allocate import begin_block as distribution_begin_block
+from okchain.modules.mint.keeper import begin_block as mint_begin_block
 from okchain.modules.slashing.beginblock import begin_block as slashing_begin_block
 from okchain.modules.staking.active import ValidatorUpdate
 from okchain.modules.staking.endblock import end_block as staking_end_block
@@ -24,6 +26,9 @@ def end_block(store: CacheKV, height: int, time_ns: int, params: ChainParams) ->
 
 
 def begin_block(store: CacheKV, info: BlockInfo, params: ChainParams) -> None:
-    """Slashing: the previous height's signatures counted, the absent jailed, double signers
-    tombstoned."""
+    """Mint the block's provision; pay out the fee collector (the previous block's fees and the mint) to
+    the community pool, the previous block's signers and the active set; then slashing: the previous
+    height's signatures counted, the absent jailed, double signers tombstoned."""
+    mint_begin_block(store, info, params)
+    distribution_begin_block(store, info, params)
     slashing_begin_block(store, info, params)

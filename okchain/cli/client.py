@@ -6,8 +6,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.json_format import MessageToDict
 
 from okchain._pb.dex.v1 import query_pb2_grpc as dex_query_pb2_grpc
+from okchain._pb.distribution.v1 import query_pb2_grpc as distribution_query_pb2_grpc
+from okchain._pb.mint.v1 import query_pb2_grpc as mint_query_pb2_grpc
 from okchain._pb.node.v1 import query_pb2_grpc
 from okchain._pb.slashing.v1 import query_pb2_grpc as slashing_query_pb2_grpc
 from okchain._pb.staking.v1 import query_pb2_grpc as staking_query_pb2_grpc
@@ -38,6 +41,8 @@ class Client:
         self.dex = dex_query_pb2_grpc.DexQueryStub(self.channel)
         self.staking = staking_query_pb2_grpc.StakingQueryStub(self.channel)
         self.slashing = slashing_query_pb2_grpc.SlashingQueryStub(self.channel)
+        self.distribution = distribution_query_pb2_grpc.DistributionQueryStub(self.channel)
+        self.mint = mint_query_pb2_grpc.MintQueryStub(self.channel)
 
     def call(self, method: Callable[..., T], request: Any) -> T:
         """Invoke and turn gRPC errors into a CLI error that carries the node's precise message."""
@@ -59,6 +64,11 @@ class Client:
 
 def print_json(obj: object) -> None:
     print(json.dumps(obj, indent=2))
+
+
+def message_json(message: Any) -> dict[str, object]:
+    """A query response as JSON with the proto field names, every field shown (zeros and empties too)."""
+    return MessageToDict(message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
 
 
 def result_json(r: types_pb2.TxResult) -> dict[str, object]:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from okchain.crypto.address import Address, parse_address
 from okchain.errors import OKChainError
 
 HOME_ENV = "OKCHAIN_HOME"
@@ -92,3 +93,11 @@ def positive_seconds(text: str) -> float:
     if not 0 < value <= 86_400:
         raise argparse.ArgumentTypeError(f"{text} s is outside (0, 86400]")
     return value
+
+
+def address_arg(text: str) -> Address:
+    """An address as a person types it (0x EIP-55 or bech32 ok1), or a CLI error saying why not."""
+    try:
+        return parse_address(text)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None

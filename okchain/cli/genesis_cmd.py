@@ -60,7 +60,8 @@ def parse_validator(text: str) -> GenesisValidator:
     )
 
 
-def _load_params(path: str | None) -> ChainParams:
+def load_params(path: str | None) -> ChainParams:
+    """Chain params from a JSON file of overrides (the built-in defaults without one)."""
     if path is None:
         return ChainParams()
     try:
@@ -87,7 +88,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             args.chain_id,
             args.out,
             validators=[parse_validator(v) for v in args.validator],
-            params=_load_params(args.params),
+            params=load_params(args.params),
             genesis_time=None if args.genesis_time is None else parse_genesis_time(args.genesis_time),
             progress=progress,
         )

@@ -17,6 +17,7 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 def build_parser() -> argparse.ArgumentParser:
     from okchain.cli import (
         dex_cmd,
+        distribution_cmd,
         genesis_cmd,
         keys_cmd,
         node_cmd,
@@ -35,10 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (node_cmd, keys_cmd, genesis_cmd):
         module.register(sub)
     tx = _group(sub, "tx", "sign and broadcast transactions")
-    for module in (tx_cmd, token_cmd, dex_cmd, staking_cmd, slashing_cmd):
+    for module in (tx_cmd, token_cmd, dex_cmd, staking_cmd, slashing_cmd, distribution_cmd):
         module.register_tx(tx)
     query = _group(sub, "query", "query the chain")
-    for module in (query_cmd, token_cmd, dex_cmd, staking_cmd, slashing_cmd):
+    for module in (query_cmd, token_cmd, dex_cmd, staking_cmd, slashing_cmd, distribution_cmd):
         module.register_query(query)
     for module in (snapshot_cmd, testnet_cmd, status_cmd):
         module.register(sub)

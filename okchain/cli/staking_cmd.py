@@ -2,16 +2,12 @@
 
 import argparse
 from collections.abc import Callable
-from typing import Any
-
-from google.protobuf.json_format import MessageToDict
 
 from okchain._pb.staking.v1 import query_pb2
 from okchain.cli.amounts import parse_display_number
-from okchain.cli.client import Client, add_node_arg, print_json
-from okchain.cli.common import CLIError
+from okchain.cli.client import Client, add_node_arg, message_json, print_json
+from okchain.cli.common import CLIError, address_arg
 from okchain.cli.signing import add_tx_flags, send_and_report, user_amount
-from okchain.crypto.address import Address, parse_address
 from okchain.modules.staking.messages import (
     BindProxy,
     CreateValidator,
@@ -70,8 +66,8 @@ def register_tx(tx_sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -
         (edit, _edit),
         (deposit, lambda a: _send(a, Deposit(_okt(a.amount)))),
         (withdraw, lambda a: _send(a, Withdraw(_okt(a.amount)))),
-        (vote, lambda a: _send(a, Vote(tuple(_address(v) for v in a.validators)))),
-        (bind, lambda a: _send(a, BindProxy(_address(a.proxy)))),
+        (vote, lambda a: _send(a, Vote(tuple(address_arg(v) for v in a.validators)))),
+        (bind, lambda a: _send(a, BindProxy(address_arg(a.proxy)))),
     ]
     for name, (help_text, message) in plain.items():
         handlers.append((_command(sub, name, help_text), _sender_of(message)))
@@ -131,13 +127,6 @@ def _okt(text: str) -> int:
     return amount
 
 
-def _address(text: str) -> Address:
-    try:
-        return parse_address(text)
-    except ValueError as exc:
-        raise CLIError(str(exc)) from None
-
-
 def _send(args: argparse.Namespace, msg: Msg) -> int:
     return send_and_report(args, msg)
 
@@ -168,10 +157,6 @@ def _edit(args: argparse.Namespace) -> int:
     return _send(args, EditValidator(_description(args) if described else None, rate))
 
 
-def _json(message: Any) -> dict[str, object]:
-    return MessageToDict(message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
-
-
 def _validators(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
     pages = c.pages(c.staking.Validators, lambda token: query_pb2.ValidatorsRequest(page_token=token))
@@ -181,7 +166,7 @@ def _validators(args: argparse.Namespace) -> int:
 
 
 def _validator_json(v: query_pb2.ValidatorInfo) -> dict[str, object]:
-    return {**_json(v), "consensus_pubkey": v.consensus_pubkey.hex()}
+    return {**message_json(v), "consensus_pubkey": v.consensus_pubkey.hex()}
 
 
 def _validator(args: argparse.Namespace) -> int:
@@ -194,5 +179,5 @@ def _validator(args: argparse.Namespace) -> int:
 def _voter(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
     r = c.call(c.staking.Voter, query_pb2.VoterRequest(address=args.address))
-    print_json({**_json(r), "height": str(r.height)})
+    print_json({**message_json(r), "height": str(r.height)})
     return 0

@@ -10,12 +10,13 @@ import argparse
 import json
 import os
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from okchain._pb.node.v1 import query_pb2
 from okchain.cli.client import Client, print_json
 from okchain.cli.common import POSITIVE, CLIError, bounded_int
+from okchain.cli.genesis_cmd import load_params
 from okchain.cli.gentx_cmd import checked_gentxs, gentx_dir
 from okchain.cli.node_cmd import BUNDLED_SNAPSHOT
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
@@ -30,6 +31,7 @@ from okchain.node.config import NodeConfig
 from okchain.node.home import Home
 from okchain.p2p.errors import P2PError
 from okchain.p2p.keys import NodeKey, PeerAddress, parse_host_port
+from okchain.types.params import ChainParams
 
 MANIFEST = "localnet.json"
 VALIDATOR_POWER = 10  # what the migrated genesis names until the gentxs replace it with the staked power
@@ -53,6 +55,7 @@ class TestnetSpec:
     base_grpc_port: int = 9090
     block_time_ms: int = 1000
     host: str = "127.0.0.1"
+    params: ChainParams = field(default_factory=ChainParams)
 
     @property
     def nodes(self) -> int:
@@ -151,7 +154,9 @@ def _write_testnet(spec: TestnetSpec) -> list[LocalnetNode]:
     genesis_validators = [
         GenesisValidator(names[i], keys[i].public_key, VALIDATOR_POWER) for i in range(spec.validators)
     ]
-    migrate_snapshot(spec.snapshot, spec.chain_id, homes[0].genesis_file, validators=genesis_validators)
+    migrate_snapshot(
+        spec.snapshot, spec.chain_id, homes[0].genesis_file, validators=genesis_validators, params=spec.params
+    )
     _stake_validators(homes[0], spec.chain_id, names[: spec.validators], keys[: spec.validators])
     nodes = [
         LocalnetNode(
@@ -248,6 +253,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--base-grpc-port", type=PORT, default=9090, help="node I serves gRPC on base + I")
     p.add_argument("--block-time-ms", type=POSITIVE, default=1000, help="commit delay between heights")
     p.add_argument("--host", default="127.0.0.1", help="address every node listens on and dials")
+    p.add_argument("--params", help="JSON file of chain params, e.g. short epochs (default: built-in)")
     p.set_defaults(func=cmd_testnet)
 
     status = sub.add_parser("testnet-status", help="one line per node of a localnet: pid, height, peers")
@@ -268,6 +274,7 @@ def cmd_testnet(args: argparse.Namespace) -> int:
         base_grpc_port=args.base_grpc_port,
         block_time_ms=args.block_time_ms,
         host=args.host,
+        params=load_params(args.params),
     )
     nodes = create_testnet(spec)
     print_json({"output": str(args.output), "chain_id": spec.chain_id, "nodes": [n.to_json() for n in nodes]})

@@ -9,8 +9,12 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from okchain._pb.dex.v1 import query_pb2 as dex_query_pb2
 from okchain._pb.dex.v1 import query_pb2_grpc as dex_query_pb2_grpc
+from okchain._pb.distribution.v1 import query_pb2 as dist_query_pb2
+from okchain._pb.distribution.v1 import query_pb2_grpc as dist_query_pb2_grpc
 from okchain._pb.explorer.v1 import query_pb2 as explorer_query_pb2
 from okchain._pb.explorer.v1 import query_pb2_grpc as explorer_query_pb2_grpc
+from okchain._pb.mint.v1 import query_pb2 as mint_query_pb2
+from okchain._pb.mint.v1 import query_pb2_grpc as mint_query_pb2_grpc
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain._pb.slashing.v1 import query_pb2 as slashing_query_pb2
 from okchain._pb.slashing.v1 import query_pb2_grpc as slashing_query_pb2_grpc
@@ -21,6 +25,7 @@ from okchain._pb.token.v1 import query_pb2_grpc as token_query_pb2_grpc
 from okchain.errors import OKChainError
 from okchain.node.api import NodeAPI
 from okchain.rpc.dex_servicer import DexQueryService
+from okchain.rpc.distribution_servicer import DistributionQueryService, MintQueryService
 from okchain.rpc.explorer_servicer import ExplorerQueryService
 from okchain.rpc.reflection import enable_reflection
 from okchain.rpc.servicers import NodeService, QueryService, ServicerBase, TxService
@@ -49,6 +54,10 @@ _SERVICES: tuple[tuple[Any, type[ServicerBase], Any], ...] = (
      slashing_query_pb2.DESCRIPTOR.services_by_name["SlashingQuery"]),
     (explorer_query_pb2_grpc.add_ExplorerQueryServicer_to_server, ExplorerQueryService,
      explorer_query_pb2.DESCRIPTOR.services_by_name["ExplorerQuery"]),
+    (dist_query_pb2_grpc.add_DistributionQueryServicer_to_server, DistributionQueryService,
+     dist_query_pb2.DESCRIPTOR.services_by_name["DistributionQuery"]),
+    (mint_query_pb2_grpc.add_MintQueryServicer_to_server, MintQueryService,
+     mint_query_pb2.DESCRIPTOR.services_by_name["MintQuery"]),
 )  # fmt: skip
 
 

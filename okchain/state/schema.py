@@ -193,6 +193,30 @@ def slashing_missed_prefix(pubkey: bytes) -> bytes:
     return SLASHING + b"m" + pubkey
 
 
+# --- mint (under S + "N") and distribution (under S + "D"; see okchain/modules/distribution/keeper.py) ---
+MINT_TOTAL = STATE + b"Nt"  # OKT base units minted since genesis
+DISTRIBUTION = STATE + b"D"
+
+
+def distribution_validator(operator: bytes) -> bytes:
+    """operator -> its stakers' cumulative reward per share and what they are owed, in fixed point."""
+    return DISTRIBUTION + b"v" + operator
+
+
+def distribution_commission(operator: bytes) -> bytes:
+    return DISTRIBUTION + b"c" + operator
+
+
+def distribution_stakes(addr: bytes) -> bytes:
+    return DISTRIBUTION + b"s" + addr
+
+
+def distribution_stake(addr: bytes, operator: bytes) -> bytes:
+    """``addr``'s stake in ``operator``'s validator: the reward per share it was last settled at, and the
+    rewards settled but not yet withdrawn."""
+    return distribution_stakes(addr) + operator
+
+
 # --- block store and indexes ---
 def block(height: int) -> bytes:
     return BLOCK + u64(height)

@@ -13,6 +13,8 @@ from okchain.modules.bank import codec as bank_codec
 from okchain.modules.bank.messages import BankMsg
 from okchain.modules.dex import codec as dex_codec
 from okchain.modules.dex.messages import DexMsg
+from okchain.modules.distribution import codec as distribution_codec
+from okchain.modules.distribution.messages import DistributionMsg
 from okchain.modules.slashing import codec as slashing_codec
 from okchain.modules.slashing.messages import SlashingMsg
 from okchain.modules.staking import codec as staking_codec
@@ -22,7 +24,7 @@ from okchain.modules.token.messages import TokenMsg
 from okchain.types.fields import TxDecodeError
 from okchain.types.params import ChainParams
 
-Msg = BankMsg | TokenMsg | DexMsg | StakingMsg | SlashingMsg
+Msg = BankMsg | TokenMsg | DexMsg | StakingMsg | SlashingMsg | DistributionMsg
 
 # ``Msg`` oneof case → the module codec that decodes it; message type → the codec that encodes it.
 _FROM_PROTO: dict[str, Callable[[tx_pb2.Msg, str], Msg]] = {
@@ -31,6 +33,7 @@ _FROM_PROTO: dict[str, Callable[[tx_pb2.Msg, str], Msg]] = {
     **dict.fromkeys(dex_codec.CASES, dex_codec.from_proto),
     **dict.fromkeys(staking_codec.CASES, staking_codec.from_proto),
     **dict.fromkeys(slashing_codec.CASES, slashing_codec.from_proto),
+    **dict.fromkeys(distribution_codec.CASES, distribution_codec.from_proto),
 }
 _TO_PROTO: dict[type, Callable[[Any], tx_pb2.Msg]] = {
     **dict.fromkeys(bank_codec.MSG_TYPES, bank_codec.to_proto),
@@ -38,6 +41,7 @@ _TO_PROTO: dict[type, Callable[[Any], tx_pb2.Msg]] = {
     **dict.fromkeys(dex_codec.MSG_TYPES, dex_codec.to_proto),
     **dict.fromkeys(staking_codec.MSG_TYPES, staking_codec.to_proto),
     **dict.fromkeys(slashing_codec.MSG_TYPES, slashing_codec.to_proto),
+    **dict.fromkeys(distribution_codec.MSG_TYPES, distribution_codec.to_proto),
 }
 # Message type → its gas from the chain params.
 _GAS: dict[type, Callable[[Any, ChainParams], int]] = {
@@ -46,6 +50,7 @@ _GAS: dict[type, Callable[[Any, ChainParams], int]] = {
     **dex_codec.GAS,
     **staking_codec.GAS,
     **slashing_codec.GAS,
+    **distribution_codec.GAS,
 }
 
 

@@ -7,7 +7,7 @@ from okchain.errors import OKChainError
 
 OKT_DENOM = "okt"
 OKT_DECIMALS = 18
-RATE_ONE = 10**18  # rates (commission, slashing) are integers scaled by 10^18: RATE_ONE is 100 %
+RATE_ONE = 10**18  # rates (commission, community tax, reward shares, slashing) are integers scaled by 10^18
 
 
 class ParamsError(OKChainError, ValueError):
@@ -62,6 +62,15 @@ class ChainParams:
     staking_deposit_gas: int = 30_000  # deposit and withdraw: they re-share up to staking_max_votes
     staking_vote_gas: int = 30_000
     staking_proxy_gas: int = 30_000  # register, unregister, bind, unbind: each bind pays its later unbinding
+    # mint: OKT base units minted per block, halved every mint_halving_years × mint_blocks_per_year blocks
+    mint_initial_per_block: int = 10**OKT_DECIMALS
+    mint_blocks_per_year: int = 10_512_000  # 3-second blocks
+    mint_halving_years: int = 3
+    # distribution: rates scaled by RATE_ONE; the community tax comes off the top, then signer_share of the
+    # rest is split equally among the previous block's signers, the remainder by shares among the active set
+    distribution_community_tax: int = 2 * RATE_ONE // 100
+    distribution_signer_share: int = 25 * RATE_ONE // 100
+    distribution_withdraw_gas: int = 30_000
 
     # evidence in blocks: pieces per block, and the oldest height a piece may name (blocks before the block)
     max_block_evidence: int = 16
@@ -83,13 +92,23 @@ class ChainParams:
             "staking_power_unit",
             "slashing_window_blocks",
             "evidence_max_age_blocks",
+            "mint_blocks_per_year",
+            "mint_halving_years",
         )
         for name in at_least_one:
             if getattr(self, name) < 1:
                 raise ParamsError(f"param {name} must be at least 1, got {getattr(self, name)}")
-        for name in ("slashing_min_signed_rate", "slashing_double_sign_rate"):
+        rates = (
+            "slashing_min_signed_rate",
+            "slashing_double_sign_rate",
+            "distribution_community_tax",
+            "distribution_signer_share",
+        )
+        for name in rates:
             if getattr(self, name) > RATE_ONE:
-                raise ParamsError(f"param {name} is a rate scaled by 10^18 and must be at most {RATE_ONE}")
+                raise ParamsError(
+                    f"param {name} must be at most {RATE_ONE} (100 %), got {getattr(self, name)}"
+                )
 
     def to_json(self) -> dict[str, str]:
         return {k: str(v) for k, v in asdict(self).items()}

@@ -48,6 +48,8 @@ class Code(IntEnum):
     SLASHING_NOT_JAILED = 60
     SLASHING_STILL_JAILED = 61
     SLASHING_TOMBSTONED = 62
+    # distribution module (55–59)
+    DISTRIBUTION_NO_REWARDS = 55
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from okchain.crypto.address import to_checksum
 from okchain.crypto.ed25519 import ValidatorKey
 from okchain.crypto.secp import AccountKey
 from okchain.genesis.document import GenesisAccount, GenesisDoc, GenesisHeader, GenesisValidator
+from okchain.types.params import ChainParams
 
 CHAIN_ID = "okchain-test-1"
 
@@ -26,6 +27,11 @@ def funded_keys(n: int) -> list[AccountKey]:
     return [AccountKey((i + 1).to_bytes(32, "big")) for i in range(n)]
 
 
+# The module tests' chain mints nothing, so their supply checks stay exact; the mint, distribution and
+# slashing tests set their own params with the default mint.
+NO_MINT = ChainParams(mint_initial_per_block=0)
+
+
 def make_genesis(
     keys: list[AccountKey], validator: ValidatorKey, balance: int = 1_000_000 * OKT
 ) -> GenesisDoc:
@@ -33,6 +39,7 @@ def make_genesis(
         chain_id=CHAIN_ID,
         genesis_time=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
         validators=(GenesisValidator("v0", validator.public_key, 10),),
+        params=NO_MINT,
     )
     accounts = tuple(sorted((GenesisAccount(k.address, balance) for k in keys), key=lambda a: a.address))
     return GenesisDoc(header, accounts)

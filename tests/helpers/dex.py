@@ -21,7 +21,9 @@ from tests.helpers.chain import CHAIN_ID, OKT, make_genesis
 
 FEE = 10**15
 GAS = 2_000_000
-PARAMS = ChainParams(dex_list_fee=10 * OKT, dex_order_expiry_blocks=4, dex_fee_per_block=1_000)
+PARAMS = ChainParams(
+    dex_list_fee=10 * OKT, dex_order_expiry_blocks=4, dex_fee_per_block=1_000, mint_initial_per_block=0
+)
 SUPPLY = 10**9 * OKT
 
 

@@ -1,6 +1,7 @@
 """A localnet of real ``okchaind start`` processes for tests and benchmarks: made by ``okchaind testnet``,
 driven over gRPC, with checks whose failures name the node and height that differed."""
 
+import json
 import random
 import socket
 import subprocess
@@ -14,8 +15,13 @@ import grpc
 
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain.cli.testnet_cmd import LocalnetNode, load_manifest
+from okchain.crypto.address import to_checksum
+from okchain.crypto.secp import AccountKey
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
+from okchain.tx.envelope import build_tx
+from okchain.tx.registry import Msg
+from okchain.types.params import ChainParams
 from tests.helpers.processes import NodeProcess, okchaind
 
 # Short heights for tests: a dead proposer costs ~0.6 s of round 0 instead of 3 s.
@@ -25,6 +31,9 @@ FAST_TIMEOUTS = {
     "timeout_precommit_ms": 200,
     "timeout_delta_ms": 100,
 }
+
+CHAIN_ID = "okchain-localnet-1"
+TX_GAS = 400_000
 
 # A block of a few thousand transfers with their results outgrows gRPC's default 4 MiB receive limit; the
 # node sends up to 4 x grpc_max_message_bytes.
@@ -67,17 +76,23 @@ def create_localnet(
     full_nodes: int = 0,
     block_time_ms: int = 250,
     snapshot: Path | None = None,
-    chain_id: str = "okchain-localnet-1",
+    chain_id: str = CHAIN_ID,
+    params: ChainParams | None = None,
     **config: Any,
 ) -> list[LocalnetNode]:
-    """``okchaind testnet`` on free ports, then override ``config`` settings in every node's config.toml."""
+    """``okchaind testnet`` on free ports (with chain ``params`` if given), then override ``config``
+    settings in every node's config.toml."""
     count = validators + full_nodes
     base = free_port_base(2 * count)
+    extra = ["--snapshot", str(snapshot)] if snapshot else []
+    if params is not None:
+        params_file = directory.parent / f"{directory.name}-params.json"
+        params_file.write_text(json.dumps(params.to_json()))
+        extra += ["--params", str(params_file)]
     okchaind(
         "testnet", "--validators", str(validators), "--full-nodes", str(full_nodes),
         "--output", str(directory), "--chain-id", chain_id, "--block-time-ms", str(block_time_ms),
-        "--base-p2p-port", str(base), "--base-grpc-port", str(base + count),
-        *(["--snapshot", str(snapshot)] if snapshot else []),
+        "--base-p2p-port", str(base), "--base-grpc-port", str(base + count), *extra,
     )  # fmt: skip
     nodes = load_manifest(directory)
     if config:
@@ -123,6 +138,26 @@ class LocalnetProcess:
 
     def block(self, height: int) -> Any:
         return self.node.BlockByHeight(query_pb2.BlockByHeightRequest(height=height), timeout=10)
+
+    def send(
+        self, key: AccountKey, msgs: list[Msg], chain_id: str = CHAIN_ID
+    ) -> query_pb2.BroadcastTxResponse:
+        """Sign with the nonce this node expects next and wait until the tx is committed successfully."""
+        account = self.query.Account(query_pb2.AccountRequest(address=to_checksum(key.address)), timeout=10)
+        raw = build_tx(
+            key,
+            chain_id=chain_id,
+            nonce=account.pending_nonce,
+            msgs=msgs,
+            gas_limit=TX_GAS,
+            fee=TX_GAS * 10**9,
+        )
+        request = query_pb2.BroadcastTxRequest(
+            tx=raw, mode=query_pb2.BROADCAST_MODE_COMMIT, timeout_ms=20_000
+        )
+        resp: query_pb2.BroadcastTxResponse = self.tx.BroadcastTx(request, timeout=30)
+        assert resp.committed and resp.result.code == 0, f"{self.name}: {resp}"
+        return resp
 
 
 class Localnet:
@@ -185,6 +220,12 @@ class Localnet:
 
     def heights(self, nodes: Sequence[LocalnetProcess]) -> dict[str, int]:
         return {n.name: n.height() for n in nodes}
+
+    def common_height(self, nodes: Sequence[LocalnetProcess]) -> int:
+        """A height every node in ``nodes`` has committed (waits until the slowest reaches the fastest)."""
+        top = max(self.heights(nodes).values())
+        self.wait_height(top, nodes)
+        return top
 
     def wait_height(self, height: int, nodes: Sequence[LocalnetProcess], timeout: float = 30) -> None:
         self.wait_for(

@@ -3,7 +3,7 @@
 import dataclasses
 from typing import Any
 
-from okchain.crypto.ed25519 import ValidatorKey
+from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.crypto.secp import AccountKey
 from okchain.genesis.document import GenesisDoc
 from okchain.modules.auth.keeper import get_nonce
@@ -28,8 +28,12 @@ def genesis(params: ChainParams = PARAMS, balance: int = 1_000_000 * OKT) -> Gen
     return GenesisDoc(dataclasses.replace(doc.header, params=params), doc.accounts)
 
 
+CONSENSUS = [ValidatorKey(bytes([i + 100]) * 32) for i in range(4)]  # the keys of ``create(i)``
+SIGNERS = {validator_address(key.public_key): key for key in [VALIDATOR, *CONSENSUS]}
+
+
 def consensus_key(i: int) -> bytes:
-    return ValidatorKey(bytes([i + 100]) * 32).public_key
+    return CONSENSUS[i].public_key
 
 
 def create(i: int, moniker: str = "node") -> CreateValidator:

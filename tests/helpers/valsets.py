@@ -4,16 +4,12 @@ height (minus any validators a test keeps away), with the staking accounting che
 from collections.abc import Collection, Sequence
 
 from okchain.app import FinalizedBlock
-from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.crypto.secp import AccountKey
 from okchain.modules.auth.keeper import get_nonce
 from okchain.types.block import Block
 from okchain.types.results import Code, TxResult
-from tests.helpers.app import VALIDATOR, Chain, next_block, sign, tx
-from tests.helpers.staking import check_invariants
-
-CONSENSUS = [ValidatorKey(bytes([i + 100]) * 32) for i in range(4)]  # the keys of ``staking.create(i)``
-SIGNERS = {validator_address(key.public_key): key for key in [VALIDATOR, *CONSENSUS]}
+from tests.helpers.app import Chain, next_block, sign, tx
+from tests.helpers.staking import SIGNERS, check_invariants
 
 
 class SetChain(Chain):
@@ -38,8 +34,9 @@ class SetChain(Chain):
         check_invariants(self.db)
         return finalized
 
-    def send(self, key: AccountKey, *msgs: object) -> None:
-        self.step(tx(key, get_nonce(self.db, key.address), list(msgs)))
+    def send(self, key: AccountKey, *msgs: object) -> TxResult:
+        """One tx in its own block, which must succeed; its result."""
+        return self.step(tx(key, get_nonce(self.db, key.address), list(msgs))).results[0]
 
     def run(self, key: AccountKey, *msgs: object) -> TxResult:
         """One tx in its own block; its result, whatever it is."""

@@ -6,6 +6,10 @@ proxy) times the weight at the time of its last deposit, withdraw or vote (``wei
 validator it votes for receives all of them. Each such message recomputes them, taking the old shares off
 the old validators and putting the new ones on the new. A voter whose voting tokens reach zero loses its
 votes. The weight is that of ``MsgContext.time_ns``, the previous block's time.
+
+Rewards are accounted lazily per stake (``distribution/keeper.py``): before any account's shares on a
+validator change (its voter shares in ``_revote``, which every deposit, withdraw, vote and proxy change goes
+through, or an operator's self-deposit shares at create and destroy), ``settle`` books what they earned.
 """
 
 import dataclasses
@@ -14,6 +18,7 @@ from typing import Any
 
 from okchain.crypto.address import Address, to_checksum
 from okchain.modules.context import MsgContext
+from okchain.modules.distribution.keeper import settle
 from okchain.modules.slashing.keeper import is_tombstoned
 from okchain.modules.staking import active
 from okchain.modules.staking import keeper as k
@@ -46,9 +51,12 @@ Attrs = tuple[tuple[str, str], ...]
 _Events = list[tuple[str, Attrs]]
 
 
-def _revote(store: Store, ctx: MsgContext, voter: Voter, validators: tuple[Address, ...]) -> Voter:
-    """``voter`` with its shares recomputed now and its vote moved to ``validators`` (sorted), each
-    validator touched once, in operator order."""
+def _revote(
+    store: Store, ctx: MsgContext, addr: Address, voter: Voter, validators: tuple[Address, ...]
+) -> Voter:
+    """``voter`` (``addr``'s record, stored with its old shares and votes) with its shares recomputed now
+    and its vote moved to ``validators`` (sorted), each validator settled and touched once, in operator
+    order."""
     tokens = voter.voting_tokens
     new_shares = shares(tokens, weight(ctx.time_ns, bool(ctx.params.staking_constant_weight)))
     new = tuple(sorted(validators)) if tokens else ()
@@ -56,12 +64,13 @@ def _revote(store: Store, ctx: MsgContext, voter: Voter, validators: tuple[Addre
     for op in sorted(old | set(new)):
         gained = op in new
         lost = op in old
+        settle(store, addr, op)
         k.adjust_votes(store, op, new_shares * gained - voter.shares * lost, int(gained) - int(lost))
     return dataclasses.replace(voter, shares=new_shares, validators=new)
 
 
 def _reshare(store: Store, ctx: MsgContext, addr: Address, voter: Voter) -> None:
-    k.set_voter(store, addr, _revote(store, ctx, voter, voter.validators))
+    k.set_voter(store, addr, _revote(store, ctx, addr, voter, voter.validators))
 
 
 def _change_bound(store: Store, ctx: MsgContext, proxy: Address, delta: int) -> None:
@@ -92,6 +101,7 @@ def _create(store: Store, ctx: MsgContext, msg: CreateValidator) -> _Events:
         0,
         0,
     )
+    settle(store, ctx.signer, ctx.signer)
     k.set_validator(store, validator)
     k.claim_consensus_key(store, msg.pubkey, ctx.signer)
     attrs = (("moniker", msg.description.moniker), ("pubkey", msg.pubkey.hex()))
@@ -165,7 +175,7 @@ def _vote(store: Store, ctx: MsgContext, msg: Vote) -> _Events:
     for op in msg.validators:
         if is_tombstoned(store, k.live_validator(store, op, "vote").pubkey):
             raise k.ValidatorDestroyed(f"cannot vote: validator {to_checksum(op)} double-signed (tombstoned)")
-    voter = _revote(store, ctx, voter, msg.validators)
+    voter = _revote(store, ctx, ctx.signer, voter, msg.validators)
     k.set_voter(store, ctx.signer, voter)
     listed = ",".join(to_checksum(op) for op in voter.validators)
     return [("vote", (("validators", listed), ("shares", str(voter.shares))))]
@@ -217,7 +227,7 @@ def _bind(store: Store, ctx: MsgContext, msg: BindProxy) -> _Events:
         raise k.NoDeposit("deposit before binding to a proxy")
     if voter.proxy is not None:
         voter = _unbind_from(store, ctx, voter)
-    voter = _revote(store, ctx, voter, ())
+    voter = _revote(store, ctx, ctx.signer, voter, ())
     k.set_voter(store, ctx.signer, dataclasses.replace(voter, proxy=msg.proxy, shares=0))
     k.set_binding(store, msg.proxy, ctx.signer, True)
     _change_bound(store, ctx, msg.proxy, voter.deposit)
@@ -237,6 +247,7 @@ def _destroy(store: Store, ctx: MsgContext, msg: DestroyValidator) -> _Events:
     v = k.live_validator(store, ctx.signer, "destroy validator")
     completion = ctx.time_ns + ctx.params.staking_unbonding_seconds * _NS
     k.start_unbonding(store, ctx.signer, v.self_deposit, completion)
+    settle(store, ctx.signer, ctx.signer)
     k.set_validator(store, dataclasses.replace(v, self_deposit=0, self_shares=0, destroyed=True))
     k.adjust_votes(store, v.operator, 0, 0)  # deletes it at once when no vote points at it
     active.mark_changed(store, v.pubkey)  # it leaves the set at the next block end
