@@ -101,7 +101,6 @@ def test_cancel_refunds_and_expiry_closes(dex: tuple[DexChain, str, str]) -> Non
     assert first is not None
     assert lock_balances(chain.reader) == expected_locks(chain.reader, chain.app.params)
     params = chain.app.params
-    collected = bank.get_balance(chain.reader, FEE_COLLECTOR, OKT_DENOM)
     okt = bank.get_balance(chain.reader, CAROL.address, OKT_DENOM)
     chain.block([])
     cancel = chain.run(CAROL, [CancelOrders((first,))])  # placed 2 blocks before the cancel's block
@@ -110,7 +109,8 @@ def test_cancel_refunds_and_expiry_closes(dex: tuple[DexChain, str, str]) -> Non
     assert rec is not None and int(rec["status"]) == k.Status.CANCELLED
     assert int(rec["closed"]) == chain.app.last.height == (first >> 24) + 2
     charged = 2 * params.dex_fee_per_block
-    assert bank.get_balance(chain.reader, FEE_COLLECTOR, OKT_DENOM) == collected + FEE + charged
+    # block begin paid out what earlier blocks collected: the collector holds this block's fees only
+    assert bank.get_balance(chain.reader, FEE_COLLECTOR, OKT_DENOM) == FEE + charged
     refund = 3 * OKT + params.dex_fee_per_block * params.dex_order_expiry_blocks - charged  # 3 at 1 OKT
     assert bank.get_balance(chain.reader, CAROL.address, OKT_DENOM) == okt - FEE + refund
     again = chain.run(CAROL, [CancelOrders((first,))])

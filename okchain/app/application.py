@@ -21,6 +21,7 @@ from okchain.crypto.hashing import sha256
 from okchain.deliver import Delivered, SignatureCache, deliver_tx, precheck, precheck_many
 from okchain.errors import OKChainError
 from okchain.genesis.document import GenesisDoc
+from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.blockinfo import BlockInfo, Misbehaviour
 from okchain.query import StateQuery
 from okchain.state import blockstore, schema, versions
@@ -41,8 +42,11 @@ from okchain.types.block import (
     tx_field_bytes,
 )
 from okchain.types.commit_check import Verifier, bft_time, commit_problem
+from okchain.types.params import OKT_DENOM
 from okchain.types.refusal import Refusal, RefusalCode
 from okchain.types.results import Code, TxResult
+
+_FEE_COLLECTOR_BALANCE = schema.balance(FEE_COLLECTOR, OKT_DENOM)
 
 
 class AppError(OKChainError):
@@ -476,7 +480,9 @@ class Application:
         end = state.branch()
         updates = end_block(end, block.header.height, block.header.time_ns, self.params)
         end.merge_into(state)
-        self.block_end_keys = begin_keys | frozenset(end.writes)
+        # the fee collector's balance aside: every tx adds to it and none reads it to decide anything, so a
+        # check state holding an old value of it is not stale for admission
+        self.block_end_keys = (begin_keys | frozenset(end.writes)) - {_FEE_COLLECTOR_BALANCE}
         changes = {k: state.writes[k] for k in sorted(state.writes)}
         prior = {k: self.state.get(k) for k in changes}
         app_hash, node_writes = self.tree.update(changes)
