@@ -22,6 +22,7 @@ from okchain.state.store import MemoryKV
 from okchain.types.params import RATE_ONE, ChainParams
 from okchain.types.refusal import RefusalCode
 from okchain.types.results import Code
+from tests.helpers.chain import OKT
 from tests.helpers.staking import CONSENSUS, KEYS, create, genesis
 from tests.helpers.valsets import SetChain
 
@@ -180,3 +181,21 @@ def test_the_proposer_keeps_only_the_evidence_a_block_may_carry() -> None:
     pieces = [double_sign(chain, key, height) for key in CONSENSUS[1:]]
     proposal = chain.app.prepare_proposal([], [pieces[0], pieces[0], b"junk", *pieces[1:]])
     assert proposal.evidence == pieces[:2]  # the duplicate and the junk dropped, then the count limit
+
+
+def test_voters_of_a_double_signer_lose_the_rate_of_their_deposit_at_their_next_staking_tx() -> None:
+    chain = four_validators()
+    voter, offender, other = KEYS[5], OPERATORS[1].address, OPERATORS[2].address
+    chain.send(voter, Deposit(1_000 * OKT), StakingVote((offender, other)))
+    chain.step(evidence=[double_sign(chain, CONSENSUS[1], chain.app.last.height)])
+    assert k.get_voter(chain.db, voter.address).deposit == 1_000 * OKT  # lazy: nothing moved yet
+    supply, minted = bank.get_supply(chain.db, "okt"), total_minted(chain.db)
+    chain.send(voter, Deposit(OKT))
+    slashed = 1_000 * OKT * PARAMS.slashing_double_sign_rate // RATE_ONE
+    record = k.get_voter(chain.db, voter.address)
+    assert record.deposit == 1_000 * OKT - slashed + OKT
+    assert record.validators == (other,)  # the vote for the tombstoned validator is dropped
+    assert k.get_validator(chain.db, offender).voters == 0  # type: ignore[union-attr]
+    assert bank.get_supply(chain.db, "okt") == supply + total_minted(chain.db) - minted - slashed
+    chain.send(voter, Deposit(OKT))  # owed once only
+    assert k.get_voter(chain.db, voter.address).deposit == 1_000 * OKT - slashed + 2 * OKT

@@ -157,6 +157,11 @@ def staking_binding(proxy: bytes, addr: bytes) -> bytes:
     return staking_bindings(proxy) + addr
 
 
+def staking_slashed(operator: bytes) -> bytes:
+    """A tombstoned validator -> the slash rate its voters owe, taken from each at its next staking tx."""
+    return STAKING + b"x" + operator
+
+
 def staking_unbonding(completion_ns: int, addr: bytes) -> bytes:
     return STAKING_UNBONDING + u64(completion_ns) + addr
 

@@ -51,12 +51,13 @@ def _jail(store: k.Store, pubkey: bytes, record: k.SigningInfo, params: ChainPar
 
 
 def tombstone(store: k.Store, offence: Misbehaviour, params: ChainParams) -> int:
-    """Jail the key for good and burn ``slashing_double_sign_rate`` of its operator's self-deposit;
-    returns the OKT burned. The application admits no evidence against a key already tombstoned."""
+    """Jail the key for good and burn ``slashing_double_sign_rate`` of its operator's self-deposit (and,
+    lazily, of its voters' deposits); returns the self-deposit OKT burned. The application admits no
+    evidence against a key already tombstoned."""
     record = k.get_info(store, offence.pubkey) or k.first_seen(store, offence.pubkey, offence.height)
     jailed = replace(record, jailed=True, jailed_until_ns=FOREVER_NS, tombstoned=True)
     _jail(store, offence.pubkey, jailed, params)
     operator = staking.consensus_key_owner(store, offence.pubkey)
     if operator is None:
         return 0  # a genesis validator without a staking record has nothing to slash
-    return staking.slash_self_deposit(store, operator, params.slashing_double_sign_rate)
+    return staking.slash_validator(store, operator, params.slashing_double_sign_rate)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from okchain.crypto.address import Address, to_checksum
+from okchain.modules.bank import keeper as bank
 from okchain.modules.context import MsgContext
 from okchain.modules.distribution.keeper import settle
 from okchain.modules.slashing.keeper import is_tombstoned
@@ -37,6 +38,7 @@ from okchain.modules.staking.messages import (
     Withdraw,
 )
 from okchain.modules.staking.weight import shares, weight
+from okchain.types.params import OKT_DENOM, RATE_ONE
 from okchain.types.results import Event
 
 _NS = 10**9
@@ -67,6 +69,28 @@ def _revote(
         settle(store, addr, op)
         k.adjust_votes(store, op, new_shares * gained - voter.shares * lost, int(gained) - int(lost))
     return dataclasses.replace(voter, shares=new_shares, validators=new)
+
+
+def _settled_voter(store: Store, ctx: MsgContext, addr: Address) -> Voter:
+    """``addr``'s record after the slashes it owes: for each tombstoned validator it votes for, that
+    validator's slash rate of its own deposit is burned from the pool and the vote is dropped, its shares
+    recomputed (rewards settled first). Lazy, so a tombstoning costs one record, not a loop over voters;
+    until then the voter's shares still count for the other validators it votes for. Deposits bound to a
+    proxy are not slashed: the proxy's own deposit answers for its votes."""
+    voter = k.get_voter(store, addr)
+    owed = [(op, k.slash_rate(store, op)) for op in voter.validators]
+    rates = [rate for _, rate in owed if rate]
+    if not rates:
+        return voter
+    deposit = voter.deposit
+    for rate in rates:
+        deposit -= deposit * rate // RATE_ONE
+    if voter.deposit > deposit:
+        bank.burn(store, k.STAKING_POOL, OKT_DENOM, voter.deposit - deposit, what="slash")
+    keep = tuple(op for op, rate in owed if not rate)
+    settled = _revote(store, ctx, addr, dataclasses.replace(voter, deposit=deposit), keep)
+    k.set_voter(store, addr, settled)
+    return settled
 
 
 def _reshare(store: Store, ctx: MsgContext, addr: Address, voter: Voter) -> None:
@@ -141,7 +165,7 @@ def _minimum(ctx: MsgContext, amount: int, what: str) -> None:
 def _deposit(store: Store, ctx: MsgContext, msg: Deposit) -> _Events:
     _minimum(ctx, msg.amount, "deposit")
     k.lock(store, ctx.signer, msg.amount, "deposit")
-    voter = k.get_voter(store, ctx.signer)
+    voter = _settled_voter(store, ctx, ctx.signer)
     voter = dataclasses.replace(voter, deposit=voter.deposit + msg.amount)
     _reshare(store, ctx, ctx.signer, voter)
     if voter.proxy is not None:
@@ -151,7 +175,7 @@ def _deposit(store: Store, ctx: MsgContext, msg: Deposit) -> _Events:
 
 def _withdraw(store: Store, ctx: MsgContext, msg: Withdraw) -> _Events:
     _minimum(ctx, msg.amount, "withdraw")
-    voter = k.get_voter(store, ctx.signer)
+    voter = _settled_voter(store, ctx, ctx.signer)
     if msg.amount > voter.deposit:
         raise k.InsufficientDeposit(f"cannot withdraw {msg.amount}: the deposit is {voter.deposit}")
     voter = dataclasses.replace(voter, deposit=voter.deposit - msg.amount)
@@ -164,7 +188,7 @@ def _withdraw(store: Store, ctx: MsgContext, msg: Withdraw) -> _Events:
 
 
 def _vote(store: Store, ctx: MsgContext, msg: Vote) -> _Events:
-    voter = k.get_voter(store, ctx.signer)
+    voter = _settled_voter(store, ctx, ctx.signer)
     if voter.proxy is not None:
         raise k.BoundToProxy(f"bound to proxy {to_checksum(voter.proxy)}: unbind before voting yourself")
     limit = ctx.params.staking_max_votes
@@ -182,7 +206,7 @@ def _vote(store: Store, ctx: MsgContext, msg: Vote) -> _Events:
 
 
 def _register_proxy(store: Store, ctx: MsgContext, msg: RegisterProxy) -> _Events:
-    voter = k.get_voter(store, ctx.signer)
+    voter = _settled_voter(store, ctx, ctx.signer)
     if voter.is_proxy:
         raise k.ProxyRule("already registered as a proxy")
     if voter.proxy is not None:
@@ -195,7 +219,7 @@ def _register_proxy(store: Store, ctx: MsgContext, msg: RegisterProxy) -> _Event
 
 def _unregister_proxy(store: Store, ctx: MsgContext, msg: UnregisterProxy) -> _Events:
     """Every bound account is unbound (each paid for that with its bind's gas), in address order."""
-    voter = k.get_voter(store, ctx.signer)
+    voter = _settled_voter(store, ctx, ctx.signer)
     if not voter.is_proxy:
         raise k.ProxyRule("not a registered proxy")
     bound = k.bound_accounts(store, ctx.signer)
@@ -214,7 +238,7 @@ def _unbind_from(store: Store, ctx: MsgContext, voter: Voter) -> Voter:
 
 
 def _bind(store: Store, ctx: MsgContext, msg: BindProxy) -> _Events:
-    voter = k.get_voter(store, ctx.signer)
+    voter = _settled_voter(store, ctx, ctx.signer)
     if msg.proxy == ctx.signer:
         raise k.ProxyRule("cannot bind to yourself")
     if voter.is_proxy:
@@ -235,7 +259,7 @@ def _bind(store: Store, ctx: MsgContext, msg: BindProxy) -> _Events:
 
 
 def _unbind(store: Store, ctx: MsgContext, msg: UnbindProxy) -> _Events:
-    voter = k.get_voter(store, ctx.signer)
+    voter = _settled_voter(store, ctx, ctx.signer)
     if voter.proxy is None:
         raise k.ProxyRule("not bound to a proxy")
     proxy = voter.proxy

@@ -299,9 +299,11 @@ def set_binding(store: Store, proxy: bytes, addr: bytes, bound: bool) -> None:
         store.delete(key)
 
 
-def slash_self_deposit(store: Store, operator: bytes, rate: int) -> int:
-    """Burn ``rate`` (scaled by ``RATE_ONE``) of a validator's self-deposit and of its self shares;
-    returns the OKT burned (the staking pool holds it, the supply shrinks with it)."""
+def slash_validator(store: Store, operator: bytes, rate: int) -> int:
+    """Burn ``rate`` (scaled by ``RATE_ONE``) of a validator's self-deposit and of its self shares, and
+    record the rate so each account voting for it loses as much of its deposit at its next staking message
+    (``handler._settled_voter``: no loop over voters here). Returns the self-deposit OKT burned."""
+    store.set(schema.staking_slashed(operator), encode_uint(rate))
     v = get_validator(store, operator)
     if v is None or v.self_deposit == 0:
         return 0
@@ -312,3 +314,8 @@ def slash_self_deposit(store: Store, operator: bytes, rate: int) -> int:
     if burned:
         bank.burn(store, STAKING_POOL, OKT_DENOM, burned, what="slash")
     return burned
+
+
+def slash_rate(store: KVReader, operator: bytes) -> int:
+    """The rate a tombstoned validator's voters owe (0 for any other validator)."""
+    return decode_uint(store.get(schema.staking_slashed(operator)))
