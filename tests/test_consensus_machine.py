@@ -422,6 +422,29 @@ def test_late_votes_of_the_previous_height_still_yield_evidence() -> None:
     )
 
 
+def test_a_late_precommit_extends_the_next_blocks_last_commit() -> None:
+    """The first +2/3 decides; a precommit arriving during the commit delay still joins the last commit
+    the next proposer includes, so that validator counts as signing."""
+    s = Shell(ME)
+    s.start()
+    b = block()
+    s.feed(ProposalReceived(proposal(0, b)), BlockReceived(b))
+    s.feed(*(VoteReceived(vote(a, PV, 0, b.hash)) for a in others(ME)[:2]))
+    (apply,) = of(s.feed(*(VoteReceived(vote(a, PC, 0, b.hash)) for a in others(ME)[:2])), ApplyBlock)
+    decided = apply.commit
+    s.feed(BlockApplied(1))
+    assert s.machine.last_commit(decided) == decided  # nothing arrived late yet
+    late = others(ME)[2]
+    s.feed(VoteReceived(vote(late, PC, 0, b.hash)))
+    extended = s.machine.last_commit(decided)
+    assert [sig.validator_address for sig in extended.signatures] == sorted([ME, *others(ME)])
+    assert (extended.height, extended.round, extended.block_hash) == (decided.height, 0, b.hash)
+    s.feed(
+        VoteReceived(vote(others(ME)[0], PC, 0, b""))
+    )  # a late nil precommit (an equivocation) adds nothing
+    assert s.machine.last_commit(decided) == extended
+
+
 # --- catch-up from a commit ---
 
 

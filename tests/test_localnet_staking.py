@@ -1,5 +1,6 @@
-"""Proof of stake on a localnet of real processes: a migrated holder's key creates a validator that enters
-the set at the epoch and signs; a stopped validator is jailed for downtime, unjails after its restart and
+"""Proof of stake on a localnet of real processes: a migrated holder's key, imported from its keystore,
+creates a validator with ``okchaind`` as the README shows, which enters the set at the epoch, signs and
+earns; a stopped validator is jailed for downtime, unjails after its restart and
 returns at the next epoch; a node started later block-syncs from genesis across those set changes.
 
 The tests share one network and run in file order. The chain has short epochs and a short signing window
@@ -7,7 +8,10 @@ so each step takes seconds.
 """
 
 import itertools
+import json
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,13 +20,15 @@ from okchain._pb.slashing.v1 import query_pb2_grpc as slashing_grpc
 from okchain._pb.staking.v1 import query_pb2 as staking_pb2
 from okchain._pb.staking.v1 import query_pb2_grpc as staking_grpc
 from okchain.cli.testnet_cmd import operator_key
+from okchain.crypto.address import to_checksum
 from okchain.crypto.ed25519 import validator_address
+from okchain.crypto.keystore import encrypt_keystore
+from okchain.modules.slashing.beginblock import max_missed
 from okchain.modules.slashing.messages import Unjail
-from okchain.modules.staking.messages import CreateValidator, Deposit, Description, Vote
 from okchain.node.home import Home
 from okchain.types.params import RATE_ONE, ChainParams
-from tests.helpers.chain import OKT
 from tests.helpers.localnet import FAST_TIMEOUTS, Localnet, LocalnetProcess, create_localnet
+from tests.helpers.processes import okchaind
 
 EPOCH = 10
 PARAMS = ChainParams(
@@ -31,7 +37,7 @@ PARAMS = ChainParams(
     slashing_min_signed_rate=RATE_ONE // 2,
     slashing_downtime_jail_seconds=2,
 )
-JOINER = operator_key(4)  # Hardhat account 4: funded by the bundled snapshot, not a genesis operator
+JOINER = operator_key(5)  # Hardhat account 5: funded by the bundled snapshot, not a genesis operator
 
 
 @pytest.fixture(scope="module")
@@ -76,15 +82,49 @@ def signs(net: Localnet, node: LocalnetProcess, key: bytes, blocks: int = 3) -> 
     )
 
 
-def test_a_holder_key_creates_a_validator_that_enters_the_set_at_the_epoch_and_signs(net: Localnet) -> None:
-    entry, joining = net.nodes[0], net.nodes[4]
+def cli(node: LocalnetProcess, *args: str) -> Any:
+    """``okchaind`` against ``node`` with its home's keyring (password file ``pw`` beside the homes)."""
+    signing = ["--home", str(node.process.home), "--password-file", str(node.process.home.parent / "pw")]
+    out = okchaind(*args, *(signing if args[0] in ("tx", "keys") else []), "--node", node.process.target)
+    return json.loads(out.stdout)
+
+
+def test_become_a_supernode_as_the_readme_shows(net: Localnet, tmp_path: Path) -> None:
+    """The README's steps: an OKB holder's keystore imported into a full node's home, create-validator with
+    that node's consensus key, a deposit and a vote, the epoch, signing, rewards, withdraw-rewards."""
+    joining = net.nodes[4]
+    home = joining.process.home
+    (home.parent / "pw").write_text("node-password\n")
+    (tmp_path / "keystore-password").write_text("holder-password\n")
+    keystore = tmp_path / "holder-keystore.json"
+    keystore.write_text(json.dumps(encrypt_keystore(JOINER, "holder-password", scrypt_n=2**12)))
+    secret = tmp_path / "keystore-password"
+    okchaind(
+        "keys", "import", "holder", str(keystore), "--keystore-password-file", str(secret),
+        "--home", str(home), "--password-file", str(home.parent / "pw"),
+    )  # fmt: skip
+    holder = to_checksum(JOINER.address)
+    rates = ("--commission-rate", "0.1", "--max-rate", "0.2", "--max-change-rate", "0.01")
+    created = cli(joining, "tx", "staking", "create-validator", "holder", "--moniker", "holder", *rates)
+    assert created["committed"] and created["result"]["code"] == 0
+    assert cli(joining, "tx", "staking", "deposit", "holder", "1000okt")["result"]["code"] == 0
+    assert cli(joining, "tx", "staking", "vote", "holder", holder)["result"]["code"] == 0
+    assert cli(joining, "query", "staking", "validator", holder)["moniker"] == "holder"
     key = pubkey(net, joining)
-    description = Description("joiner", "", "", "")
-    entry.send(JOINER, [CreateValidator(description, key, RATE_ONE // 10, RATE_ONE // 5, RATE_ONE // 100)])
-    entry.send(JOINER, [Deposit(1_000 * OKT), Vote((JOINER.address,))])
-    net.wait_for("the joiner in the set", lambda: key in next_set(entry), timeout=60)
-    net.wait_for("the joiner signing", lambda: signs(net, entry, key), timeout=60)
-    assert signing_info(entry, key).operator.lower() == "0x" + JOINER.address.hex()
+    net.wait_for("the holder's validator in the set", lambda: key in next_set(joining), timeout=60)
+    net.wait_for("the holder's validator signing", lambda: signs(net, joining, key), timeout=60)
+    info = cli(joining, "query", "slashing", "signing-info", holder)
+    assert info["operator"] == holder and int(info["window_index"]) > 0 and not info["jailed"]
+    assert int(info["missed_blocks"]) <= max_missed(PARAMS)
+    net.wait_for(
+        "rewards",
+        lambda: int(cli(joining, "query", "distribution", "rewards", holder)["total"]) > 0,
+        timeout=30,
+    )
+    before = int(cli(joining, "query", "balance", holder)["amount"])
+    withdrawn = cli(joining, "tx", "distribution", "withdraw-rewards", "holder")
+    assert withdrawn["result"]["code"] == 0
+    assert int(cli(joining, "query", "balance", holder)["amount"]) > before - int(withdrawn["result"]["fee"])
 
 
 def test_a_stopped_validator_is_jailed_unjails_after_restart_and_returns_at_the_epoch(net: Localnet) -> None:
@@ -101,7 +141,7 @@ def test_a_stopped_validator_is_jailed_unjails_after_restart_and_returns_at_the_
     net.wait_height(entry.height(), [stopped], timeout=60)
     net.wait_for(
         "the end of the jail time",
-        lambda: entry.info().latest_block_time_ns >= info.jailed_until_ns,
+        lambda: entry.block(entry.height()).block.header.time_ns >= info.jailed_until_ns,
         timeout=30,
     )
     entry.send(operator_key(3), [Unjail()])

@@ -10,6 +10,8 @@ import grpc
 import pytest
 
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
+from okchain._pb.staking.v1 import query_pb2 as staking_pb2
+from okchain._pb.staking.v1 import query_pb2_grpc as staking_grpc
 from okchain.crypto.address import to_checksum
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
@@ -17,7 +19,7 @@ from okchain.state import schema
 from okchain.state.merkle_proof import Proof, verify_proof
 from okchain.tx.envelope import build_tx
 from tests.helpers.chain import CHAIN_ID, OKT, funded_keys
-from tests.helpers.processes import NodeProcess, init_node, okchaind
+from tests.helpers.processes import NodeProcess, init_node, okchaind, unminted
 
 KEYS = funded_keys(2)
 SENDER, RECEIVER = KEYS
@@ -85,7 +87,8 @@ def test_queries_at_heights_and_proofs(node: NodeProcess, tmp_path: Path) -> Non
             ("okt", str(BALANCE))
         ] and rows.height == first - 1
         supply = query.Supply(query_pb2.SupplyRequest(denom="okt", height=first - 1))
-        assert int(supply.supply.amount) == 2 * BALANCE  # fees stay in supply (collected, not burnt)
+        # fees stay in supply (collected and paid out, not burnt); each block minted 1 OKT
+        assert unminted(supply.supply.amount, supply.height) == 2 * BALANCE
 
         for height in (first - 1, first, second):
             app_hash = nodes.BlockByHeight(
@@ -130,15 +133,32 @@ def test_queries_at_heights_and_proofs(node: NodeProcess, tmp_path: Path) -> Non
     data["validators"][0]["pub_key"] = "11" * 32  # a validator set the node's headers are not signed by
     other.write_text(json.dumps(data))
     refused = okchaind("query", "proof", key, "--genesis", str(other), *at, check=False)
-    assert refused.returncode == 1 and "which is not a validator at height" in refused.stderr
+    assert refused.returncode == 1 and "names a set other than the one trusted to sign it" in refused.stderr
 
 
-class _ShiftedNode(query_pb2_grpc.QueryServiceServicer, query_pb2_grpc.NodeServiceServicer):
-    """A lying node: answers for height ``h`` with the real, validly signed data of ``h + 1``."""
+class _ShiftedNode(
+    query_pb2_grpc.QueryServiceServicer, query_pb2_grpc.NodeServiceServicer, staking_grpc.StakingQueryServicer
+):
+    """A lying node: answers for height ``h`` with the real, validly signed data of ``h + 1`` (its
+    validator sets are the real ones)."""
 
     def __init__(self, channel: grpc.Channel) -> None:
         self.query = query_pb2_grpc.QueryServiceStub(channel)
         self.nodes = query_pb2_grpc.NodeServiceStub(channel)
+        self.staking = staking_grpc.StakingQueryStub(channel)
+
+    def ValidatorSet(
+        self, request: staking_pb2.ValidatorSetRequest, context: grpc.ServicerContext
+    ) -> staking_pb2.ValidatorSetResponse:
+        return self.staking.ValidatorSet(request)
+
+    def Headers(
+        self, request: query_pb2.HeadersRequest, context: grpc.ServicerContext
+    ) -> query_pb2.HeadersResponse:
+        shifted = query_pb2.HeadersRequest(
+            from_height=request.from_height + 1, to_height=request.to_height + 1
+        )
+        return self.nodes.Headers(shifted)
 
     def StateProof(
         self, request: query_pb2.StateProofRequest, context: grpc.ServicerContext
@@ -168,6 +188,7 @@ def test_query_proof_refuses_a_signed_header_of_another_height(node: NodeProcess
             liar = _ShiftedNode(upstream)
             query_pb2_grpc.add_QueryServiceServicer_to_server(liar, server)
             query_pb2_grpc.add_NodeServiceServicer_to_server(liar, server)
+            staking_grpc.add_StakingQueryServicer_to_server(liar, server)
             port = server.add_insecure_port("127.0.0.1:0")
             server.start()
             with grpc.insecure_channel(node.target) as channel:
@@ -187,4 +208,4 @@ def test_query_proof_refuses_a_signed_header_of_another_height(node: NodeProcess
         server.stop(grace=None)
     assert honest["verified"] is True and honest["height"] == str(first - 1)
     assert lied.returncode == 1, lied.stdout
-    assert f"returned block {first + 1} for height {first}" in lied.stderr, lied.stderr
+    assert f"asked for the header of {first}, got {first + 1}" in lied.stderr, lied.stderr

@@ -275,10 +275,13 @@ class Application:
         return self._deliver(CacheKV(self.state), raw)
 
     # --- consensus door ---
-    def prepare_proposal(self, txs: list[bytes], evidence: Sequence[bytes] = ()) -> Proposal:
+    def prepare_proposal(
+        self, txs: list[bytes], evidence: Sequence[bytes] = (), last_commit: Commit | None = None
+    ) -> Proposal:
         """Shape a block from mempool txs (in the mempool's order) within the count, byte and gas limits, and
         leave out every tx that would fail in it; carry what the block may carry of ``evidence`` (pieces
-        this node verified, oldest first). The block's last commit is the one this node stored.
+        this node verified, oldest first). The block carries ``last_commit`` (default: the commit this node
+        stored for the last height).
 
         Mempool txs were checked in arrival order, but fee priority may reorder them across accounts (a
         spend can come before the transfer that funds it), so the proposer runs them here and keeps only
@@ -287,11 +290,16 @@ class Application:
         """
         params = self.params
         kept_evidence = self._usable_evidence(evidence)
-        room = params.max_block_bytes - self._block_overhead_bytes() - sum(map(tx_field_bytes, kept_evidence))
+        if last_commit is None:
+            last_commit = blockstore.commit_at(self.db, self.last.height)
+        overhead = self._max_header_bytes + (
+            0 if last_commit is None else field_bytes(len(last_commit.encode()))
+        )
+        room = params.max_block_bytes - overhead - sum(map(tx_field_bytes, kept_evidence))
         gas_room = params.max_block_gas
         offences = self._offences(tuple(kept_evidence), self.last.height + 1, strict=True)
         assert not isinstance(offences, Refusal), "every piece kept passed alone and together"
-        info = self._block_info(blockstore.commit_at(self.db, self.last.height), offences)
+        info = self._block_info(last_commit, offences)
         state = CacheKV(self.state)
         begin_keys = self._begin(state, info)
         kept: list[bytes] = []
@@ -351,12 +359,6 @@ class Application:
         """What the next block's begin hooks learn: the last commit's signers among the last height's set."""
         last_set = None if self._at_initial_height() else self._sets[self.last.height]
         return block_info(self.last.height + 1, self.last.time_ns, last_commit, last_set, offences)
-
-    def _block_overhead_bytes(self) -> int:
-        """Encoded bytes of the next block other than its txs, at most: the largest header this chain can
-        have, and the last commit it must carry."""
-        commit = blockstore.commit_at(self.db, self.last.height)
-        return self._max_header_bytes + (0 if commit is None else field_bytes(len(commit.encode())))
 
     def process_proposal(self, block: Block) -> Refusal | None:
         """``None`` if the block may be voted for and executed, else the first rule it breaks. Every byte

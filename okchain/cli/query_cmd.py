@@ -4,14 +4,15 @@ import argparse
 from pathlib import Path
 
 from okchain._pb.node.v1 import query_pb2
+from okchain._pb.staking.v1 import query_pb2 as staking_pb2
 from okchain.cli.amounts import format_okt
 from okchain.cli.client import Client, add_node_arg, header_json, print_json, result_json
 from okchain.cli.common import UINT64, CLIError
 from okchain.crypto.hashing import sha256
 from okchain.genesis.document import load_genesis
 from okchain.state.merkle_proof import Proof, verify_proof
-from okchain.state.snapshot import verify_commit
 from okchain.types.block import Commit, Header
+from okchain.types.light import LightBlock, LightError, genesis_root, verify_to
 from okchain.types.params import OKT_DENOM
 
 
@@ -42,7 +43,7 @@ def register_query(q: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
     block.set_defaults(func=_block)
     proof = q.add_parser(
         "proof",
-        help="a raw state key's value at a height, proved against a header the genesis validators signed",
+        help="a raw state key's value at a height, proved against a header verified from the genesis set",
     )
     proof.add_argument("key", help="state key, hex (e.g. of okchain.state.schema.balance)")
     proof.add_argument(
@@ -63,9 +64,9 @@ def _add_height_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _proof(args: argparse.Namespace) -> int:
-    """Trust nothing from the node: the header of H + 1 (which carries the app hash of H) must be signed by
-    more than 2/3 of the genesis validators' power (its commit is in block H + 2), and the proof must lead
-    from the value to that app hash."""
+    """Trust nothing from the node: the header of H + 1 (which carries the app hash of H) is verified by the
+    light client from the genesis validators, following every validator-set change on the way (bisecting
+    where too little of a trusted set signed), and the proof must lead from the value to its app hash."""
     genesis = load_genesis(args.genesis)
     try:
         key = bytes.fromhex(args.key.removeprefix("0x"))
@@ -78,19 +79,12 @@ def _proof(args: argparse.Namespace) -> int:
     r = c.call(c.query.StateProof, query_pb2.StateProofRequest(key=key, height=height))
     if r.height != height:
         raise CLIError(f"asked for the state at height {height}, the node answered for {r.height}")
-    signed = c.call(c.node.BlockByHeight, query_pb2.BlockByHeightRequest(height=height + 1)).block
-    after = c.call(c.node.BlockByHeight, query_pb2.BlockByHeightRequest(height=height + 2)).block
-    # Signed headers of other heights are genuine too: each must be the height asked for.
-    for block, wanted in ((signed, height + 1), (after, height + 2)):
-        if block.header.height != wanted:
-            raise CLIError(f"the node returned block {block.header.height} for height {wanted}")
-    if not after.HasField("last_commit"):
-        raise CLIError(f"block {height + 2} carries no commit of block {height + 1}")
-    header = Header.from_proto(signed.header)
-    commit = Commit.from_proto(after.last_commit)
-    verify_commit(genesis.header.chain_id, header, commit, genesis.header.validators)
-    if after.header.last_block_hash != header.hash:
-        raise CLIError(f"block {height + 2} does not build on the header of {height + 1} the node returned")
+    g = genesis.header
+    root = genesis_root(g.initial_height, [(v.pub_key, v.power) for v in g.validators])
+    try:
+        header = verify_to(g.chain_id, root, height + 1, lambda h: light_block(c, h)).header
+    except LightError as exc:
+        raise CLIError(f"the node's headers cannot be trusted: {exc}") from None
     value = r.value if r.present else None
     if not verify_proof(header.app_hash, key, value, Proof.from_bytes(r.proof)):
         raise CLIError(f"the proof does not lead to the signed app hash {header.app_hash.hex()}")
@@ -105,6 +99,23 @@ def _proof(args: argparse.Namespace) -> int:
         }
     )
     return 0
+
+
+def light_block(c: Client, height: int) -> LightBlock:
+    """The header and commit of ``height`` and the sets of it and the next, as the node serves them."""
+    answer = c.call(c.node.Headers, query_pb2.HeadersRequest(from_height=height, to_height=height))
+    if len(answer.headers) != 1:
+        raise CLIError(f"the node served {len(answer.headers)} headers for height {height}")
+    signed = answer.headers[0]
+
+    def powers(h: int) -> list[tuple[bytes, int]]:
+        pages = c.pages(
+            c.staking.ValidatorSet, lambda token: staking_pb2.ValidatorSetRequest(height=h, page_token=token)
+        )
+        return [(v.pub_key, v.power) for page in pages for v in page.validators]
+
+    header, commit = Header.from_proto(signed.header), Commit.from_proto(signed.commit)
+    return LightBlock(header, commit, powers(height), powers(height + 1))
 
 
 def _hex32(text: str) -> bytes:

@@ -247,8 +247,24 @@ class ConsensusMachine:
         ):
             self._commit_rounds[vote.round] = vote.block_hash
 
+    def last_commit(self, decided: Commit) -> Commit:
+        """``decided`` (the commit that decided the previous height) with every precommit for its block in
+        its round received since, as CometBFT's LastCommit: a validator whose precommit arrived a moment
+        after the first +2/3 still counts as signing (for rewards and the downtime window)."""
+        if self._prev is None or decided.height != self.height - 1:
+            return decided
+        counted = self._prev[1].peek(decided.round, VoteType.PRECOMMIT)
+        if counted is None:
+            return decided
+        precommits = sorted(counted.votes_for(decided.block_hash), key=lambda v: v.validator_address)
+        if len(precommits) <= len(decided.signatures):
+            return decided
+        sigs = tuple(CommitSig(v.validator_address, v.time_ns, v.signature) for v in precommits)
+        return Commit(decided.height, decided.round, decided.block_hash, sigs)
+
     def _on_previous_height_vote(self, vote: Vote, out: list[Action]) -> None:
-        """Late votes of the height just decided: kept only to catch equivocation."""
+        """Late votes of the height just decided: they extend the next block's last commit and catch
+        equivocation."""
         assert self._prev is not None
         validators, votes = self._prev
         validator = validators.by_address(vote.validator_address)

@@ -296,12 +296,15 @@ class Node:
     def build_block(self, height: int, round_: int) -> Block:
         """Our proposal for ``height``: mempool txs by fee that succeed in order (``prepare_proposal``)."""
         app = self.app
+        last = app.last
+        last_commit = blockstore.commit_at(self.db, last.height)
+        if last_commit is not None:
+            last_commit = self.driver.machine.last_commit(last_commit)
         proposal = app.prepare_proposal(
             self.mempool.reap(app.params.max_block_txs, app.params.max_block_bytes),
             self.evidence_reactor.pending(),
+            last_commit,
         )
-        last = app.last
-        last_commit = blockstore.commit_at(self.db, last.height)
         header = Header(
             chain_id=app.chain_id,
             height=height,

@@ -14,7 +14,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from okchain.crypto.secp import AccountKey
-from tests.helpers.chain import CHAIN_ID, DEV_MNEMONIC, free_port, write_snapshot
+from tests.helpers.chain import CHAIN_ID, DEV_MNEMONIC, OKT, free_port, write_snapshot
 
 
 def okchaind(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -134,6 +134,12 @@ def serve(proc: NodeProcess) -> Iterator[NodeProcess]:
     yield proc
     if proc.proc is not None and proc.proc.poll() is None:
         assert proc.stop() == 0, Path(proc.log).read_text()
+
+
+def unminted(amount: str | int, height: str | int) -> int:
+    """An OKT supply read at ``height`` less what blocks 1..height minted: the default mint of 1 OKT per
+    block, which no test node reaches the halving of."""
+    return int(amount) - int(height) * OKT
 
 
 def cli_json(node: NodeProcess, *args: str) -> Any:
