@@ -110,6 +110,13 @@ class StateQuery:
     def bonded(self) -> int:
         return staking.bonded(self._reader)
 
+    def unbonding_total(self) -> int:
+        return staking.unbonding_total(self._reader)
+
+    def validator_status(self, v: Validator) -> str:
+        """active, candidate, jailed, tombstoned or destroyed (``staking.queries.status``)."""
+        return staking.status(self._reader, v)
+
     def prove(self, key: bytes) -> tuple[bytes | None, Proof, bytes]:
         """(value, proof, root) of a raw state key at this query's height; see ``versions.prove_at``."""
         return versions.prove_at(self._snapshot, key, self._height)

@@ -188,3 +188,29 @@ def test_slashing_signing_info_and_params(
         params = slashing.Params(slashing_pb2.ParamsRequest(), timeout=5)
     assert (params.window_blocks, params.max_missed_blocks) == (10_000, 9_500)
     assert params.double_sign_rate == str(PARAMS.slashing_double_sign_rate)
+
+
+def test_validators_by_status_params_and_pool(
+    node: NodeProcess, staking: query_pb2_grpc.StakingQueryStub
+) -> None:
+    alpha = to_checksum(OPERATOR.address)
+    statuses = {
+        v.operator: v.status for v in staking.Validators(query_pb2.ValidatorsRequest(), timeout=5).validators
+    }
+    assert statuses == {to_checksum(ALICE.address): "active", alpha: "candidate"}  # before the first epoch
+    candidates = staking.Validators(query_pb2.ValidatorsRequest(status="candidate"), timeout=5).validators
+    assert [v.operator for v in candidates] == [alpha]
+    with pytest.raises(grpc.RpcError) as bad:
+        staking.Validators(query_pb2.ValidatorsRequest(status="sleepy"), timeout=5)
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "not one of active" in (
+        bad.value.details() or ""
+    )
+    params = staking.Params(query_pb2.ParamsRequest(), timeout=5)
+    assert params.min_self_deposit == str(PARAMS.staking_min_self_deposit) and params.epoch_blocks == 252
+    pool = staking.Pool(query_pb2.PoolRequest(), timeout=5)
+    assert int(pool.bonded) == 2 * PARAMS.staking_min_self_deposit + 400 * OKT  # two self-deposits, a deposit
+    assert int(pool.unbonding) == 100 * OKT
+    with grpc.insecure_channel(node.target) as channel:
+        request = node_pb2.SupplyRequest(height=pool.height)
+        supply = node_grpc.QueryServiceStub(channel).Supply(request, timeout=5).supply
+    assert int(pool.not_bonded) == int(supply.amount) - int(pool.bonded)

@@ -2,6 +2,7 @@
 
 import argparse
 from collections.abc import Callable
+from typing import Any
 
 from okchain._pb.staking.v1 import query_pb2
 from okchain.cli.amounts import parse_display_number
@@ -21,6 +22,7 @@ from okchain.modules.staking.messages import (
     Vote,
     Withdraw,
 )
+from okchain.modules.staking.queries import STATUSES
 from okchain.node.home import Home
 from okchain.tx.registry import Msg
 from okchain.types.amount import AmountError
@@ -91,13 +93,23 @@ def _sender_of(message: Callable[[], Msg]) -> Callable[[argparse.Namespace], int
 
 
 def register_query(q_sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    staking = q_sub.add_parser("staking", help="validators, a validator, a voter")
+    staking = q_sub.add_parser("staking", help="validators, a validator, a voter, params, the pool")
     sub = staking.add_subparsers(dest="staking_query", required=True)
     every = sub.add_parser("validators", help="every validator by shares, most first")
+    every.add_argument("--status", default="", choices=("", *STATUSES), help="only validators of this status")
     one = sub.add_parser("validator", help="one validator by its operator address")
     one.add_argument("operator", metavar="OPERATOR")
     voter = sub.add_parser("voter", help="an account's deposit, shares, votes, proxy and unbondings")
     voter.add_argument("address", metavar="ADDRESS")
+    params = sub.add_parser("params", help="the staking parameters")
+    pool = sub.add_parser("pool", help="OKT bonded, unbonding and not bonded")
+    simple = (
+        (params, lambda c: c.call(c.staking.Params, query_pb2.ParamsRequest())),
+        (pool, lambda c: c.call(c.staking.Pool, query_pb2.PoolRequest())),
+    )
+    for p, ask in simple:
+        add_node_arg(p)
+        p.set_defaults(func=lambda args, ask=ask: _print_answer(ask(Client(args.node, args.timeout))))
     for p, fn in ((every, _validators), (one, _validator), (voter, _voter)):
         add_node_arg(p)
         p.set_defaults(func=fn)
@@ -157,9 +169,16 @@ def _edit(args: argparse.Namespace) -> int:
     return _send(args, EditValidator(_description(args) if described else None, rate))
 
 
+def _print_answer(answer: Any) -> int:
+    print_json(message_json(answer))
+    return 0
+
+
 def _validators(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
-    pages = c.pages(c.staking.Validators, lambda token: query_pb2.ValidatorsRequest(page_token=token))
+    pages = c.pages(
+        c.staking.Validators, lambda token: query_pb2.ValidatorsRequest(page_token=token, status=args.status)
+    )
     validators = [_validator_json(v) for r in pages for v in r.validators]
     print_json({"validators": validators, "height": str(pages[-1].height)})
     return 0

@@ -6,11 +6,13 @@ from okchain._pb.staking.v1 import query_pb2, query_pb2_grpc
 from okchain.app import AppError
 from okchain.crypto.address import to_checksum
 from okchain.modules.staking.keeper import Validator
+from okchain.modules.staking.queries import STATUSES
 from okchain.rpc.convert import RequestError, address_arg
 from okchain.rpc.servicers import MAX_PAGE, ServicerBase, guarded
+from okchain.types.params import OKT_DENOM
 
 
-def validator_to_proto(v: Validator) -> query_pb2.ValidatorInfo:
+def validator_to_proto(v: Validator, status: str) -> query_pb2.ValidatorInfo:
     d = v.description
     return query_pb2.ValidatorInfo(
         operator=to_checksum(v.operator),
@@ -28,6 +30,7 @@ def validator_to_proto(v: Validator) -> query_pb2.ValidatorInfo:
         vote_shares=str(v.vote_shares),
         voters=v.voters,
         destroyed=v.destroyed,
+        status=status,
     )
 
 
@@ -37,12 +40,19 @@ class StakingQueryService(ServicerBase, query_pb2_grpc.StakingQueryServicer):
         self, request: query_pb2.ValidatorsRequest, context: grpc.ServicerContext
     ) -> query_pb2.ValidatorsResponse:
         size = min(request.page_size or 100, MAX_PAGE)
+        if request.status and request.status not in STATUSES:
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"status {request.status!r} is not one of {', '.join(STATUSES)}",
+            )
         q = self.query()
-        ranked = q.validators()
+        ranked = [(v, q.validator_status(v)) for v in q.validators()]
+        if request.status:
+            ranked = [(v, s) for v, s in ranked if s == request.status]
         start = 0
         if request.page_token:
             operator = address_arg(request.page_token)
-            start = next((i for i, v in enumerate(ranked) if v.operator == operator), -1)
+            start = next((i for i, (v, _) in enumerate(ranked) if v.operator == operator), -1)
             if start < 0:
                 raise RequestError(
                     grpc.StatusCode.INVALID_ARGUMENT, f"page token {request.page_token} names no validator"
@@ -50,8 +60,8 @@ class StakingQueryService(ServicerBase, query_pb2_grpc.StakingQueryServicer):
         page = ranked[start : start + size]
         rest = ranked[start + size : start + size + 1]
         return query_pb2.ValidatorsResponse(
-            validators=[validator_to_proto(v) for v in page],
-            next_page_token=to_checksum(rest[0].operator) if rest else "",
+            validators=[validator_to_proto(v, s) for v, s in page],
+            next_page_token=to_checksum(rest[0][0].operator) if rest else "",
             height=q.height,
         )
 
@@ -64,7 +74,9 @@ class StakingQueryService(ServicerBase, query_pb2_grpc.StakingQueryServicer):
         found = q.validator(operator)
         if found is None:
             raise RequestError(grpc.StatusCode.NOT_FOUND, f"no validator operated by {to_checksum(operator)}")
-        return query_pb2.ValidatorResponse(validator=validator_to_proto(found), height=q.height)
+        return query_pb2.ValidatorResponse(
+            validator=validator_to_proto(found, q.validator_status(found)), height=q.height
+        )
 
     @guarded
     def Voter(
@@ -113,6 +125,34 @@ class StakingQueryService(ServicerBase, query_pb2_grpc.StakingQueryServicer):
             total_power=validators.total_power,
             proposer_address=validators.proposer_address,
             validators_hash=validators.hash(),
+        )
+
+    @guarded
+    def Params(
+        self, request: query_pb2.ParamsRequest, context: grpc.ServicerContext
+    ) -> query_pb2.ParamsResponse:
+        p = self.node.app.params
+        return query_pb2.ParamsResponse(
+            min_self_deposit=str(p.staking_min_self_deposit),
+            min_deposit=str(p.staking_min_deposit),
+            unbonding_seconds=p.staking_unbonding_seconds,
+            commission_interval_seconds=p.staking_commission_interval_seconds,
+            max_votes=p.staking_max_votes,
+            constant_weight=bool(p.staking_constant_weight),
+            epoch_blocks=p.staking_epoch_blocks,
+            max_validators=p.staking_max_validators,
+            power_unit=str(p.staking_power_unit),
+        )
+
+    @guarded
+    def Pool(self, request: query_pb2.PoolRequest, context: grpc.ServicerContext) -> query_pb2.PoolResponse:
+        q = self.query(request.height)
+        bonded = q.bonded()
+        return query_pb2.PoolResponse(
+            bonded=str(bonded),
+            unbonding=str(q.unbonding_total()),
+            not_bonded=str(q.supply(OKT_DENOM) - bonded),
+            height=q.height,
         )
 
 

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from okchain.crypto.address import Address
 from okchain.modules.bank import keeper as bank
+from okchain.modules.slashing import keeper as slashing
+from okchain.modules.staking import active
 from okchain.modules.staking import keeper as k
 from okchain.modules.staking.keeper import Validator, Voter
 from okchain.state.store import KVReader
@@ -42,3 +44,23 @@ def bonded(reader: KVReader) -> int:
     """OKT deposited with validators: the staking pool holds deposits and unbonding amounts, so its balance
     less what is unbonding (one read per pending unbonding, which the unbonding period bounds)."""
     return bank.get_balance(reader, k.STAKING_POOL, OKT_DENOM) - k.total_unbonding(reader)
+
+
+STATUSES = ("active", "candidate", "jailed", "tombstoned", "destroyed")
+
+
+def status(reader: KVReader, v: Validator) -> str:
+    """One word for a validator: destroyed; tombstoned (double-signed); jailed (downtime, may unjail);
+    active (in the active set staking last ranked, which signs from two blocks after that); candidate."""
+    if v.destroyed:
+        return "destroyed"
+    record = slashing.get_info(reader, v.pubkey)
+    if record is not None and record.tombstoned:
+        return "tombstoned"
+    if record is not None and record.jailed:
+        return "jailed"
+    return "active" if v.pubkey in active.get_active(reader) else "candidate"
+
+
+def unbonding_total(reader: KVReader) -> int:
+    return k.total_unbonding(reader)

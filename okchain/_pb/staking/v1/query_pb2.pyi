@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ValidatorInfo(_message.Message):
-    __slots__ = ("operator", "consensus_pubkey", "moniker", "identity", "website", "details", "commission_rate", "max_rate", "max_change_rate", "commission_time_ns", "self_deposit", "shares", "vote_shares", "voters", "destroyed")
+    __slots__ = ("operator", "consensus_pubkey", "moniker", "identity", "website", "details", "commission_rate", "max_rate", "max_change_rate", "commission_time_ns", "self_deposit", "shares", "vote_shares", "voters", "destroyed", "status")
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
     CONSENSUS_PUBKEY_FIELD_NUMBER: _ClassVar[int]
     MONIKER_FIELD_NUMBER: _ClassVar[int]
@@ -23,6 +23,7 @@ class ValidatorInfo(_message.Message):
     VOTE_SHARES_FIELD_NUMBER: _ClassVar[int]
     VOTERS_FIELD_NUMBER: _ClassVar[int]
     DESTROYED_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
     operator: str
     consensus_pubkey: bytes
     moniker: str
@@ -38,15 +39,18 @@ class ValidatorInfo(_message.Message):
     vote_shares: str
     voters: int
     destroyed: bool
-    def __init__(self, operator: _Optional[str] = ..., consensus_pubkey: _Optional[bytes] = ..., moniker: _Optional[str] = ..., identity: _Optional[str] = ..., website: _Optional[str] = ..., details: _Optional[str] = ..., commission_rate: _Optional[str] = ..., max_rate: _Optional[str] = ..., max_change_rate: _Optional[str] = ..., commission_time_ns: _Optional[int] = ..., self_deposit: _Optional[str] = ..., shares: _Optional[str] = ..., vote_shares: _Optional[str] = ..., voters: _Optional[int] = ..., destroyed: _Optional[bool] = ...) -> None: ...
+    status: str
+    def __init__(self, operator: _Optional[str] = ..., consensus_pubkey: _Optional[bytes] = ..., moniker: _Optional[str] = ..., identity: _Optional[str] = ..., website: _Optional[str] = ..., details: _Optional[str] = ..., commission_rate: _Optional[str] = ..., max_rate: _Optional[str] = ..., max_change_rate: _Optional[str] = ..., commission_time_ns: _Optional[int] = ..., self_deposit: _Optional[str] = ..., shares: _Optional[str] = ..., vote_shares: _Optional[str] = ..., voters: _Optional[int] = ..., destroyed: _Optional[bool] = ..., status: _Optional[str] = ...) -> None: ...
 
 class ValidatorsRequest(_message.Message):
-    __slots__ = ("page_token", "page_size")
+    __slots__ = ("page_token", "page_size", "status")
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
     page_token: str
     page_size: int
-    def __init__(self, page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+    status: str
+    def __init__(self, page_token: _Optional[str] = ..., page_size: _Optional[int] = ..., status: _Optional[str] = ...) -> None: ...
 
 class ValidatorsResponse(_message.Message):
     __slots__ = ("validators", "next_page_token", "height")
@@ -143,3 +147,47 @@ class ValidatorSetResponse(_message.Message):
     proposer_address: bytes
     validators_hash: bytes
     def __init__(self, validators: _Optional[_Iterable[_Union[ConsensusValidator, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., height: _Optional[int] = ..., total_power: _Optional[int] = ..., proposer_address: _Optional[bytes] = ..., validators_hash: _Optional[bytes] = ...) -> None: ...
+
+class ParamsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ParamsResponse(_message.Message):
+    __slots__ = ("min_self_deposit", "min_deposit", "unbonding_seconds", "commission_interval_seconds", "max_votes", "constant_weight", "epoch_blocks", "max_validators", "power_unit")
+    MIN_SELF_DEPOSIT_FIELD_NUMBER: _ClassVar[int]
+    MIN_DEPOSIT_FIELD_NUMBER: _ClassVar[int]
+    UNBONDING_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MAX_VOTES_FIELD_NUMBER: _ClassVar[int]
+    CONSTANT_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_BLOCKS_FIELD_NUMBER: _ClassVar[int]
+    MAX_VALIDATORS_FIELD_NUMBER: _ClassVar[int]
+    POWER_UNIT_FIELD_NUMBER: _ClassVar[int]
+    min_self_deposit: str
+    min_deposit: str
+    unbonding_seconds: int
+    commission_interval_seconds: int
+    max_votes: int
+    constant_weight: bool
+    epoch_blocks: int
+    max_validators: int
+    power_unit: str
+    def __init__(self, min_self_deposit: _Optional[str] = ..., min_deposit: _Optional[str] = ..., unbonding_seconds: _Optional[int] = ..., commission_interval_seconds: _Optional[int] = ..., max_votes: _Optional[int] = ..., constant_weight: _Optional[bool] = ..., epoch_blocks: _Optional[int] = ..., max_validators: _Optional[int] = ..., power_unit: _Optional[str] = ...) -> None: ...
+
+class PoolRequest(_message.Message):
+    __slots__ = ("height",)
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    height: int
+    def __init__(self, height: _Optional[int] = ...) -> None: ...
+
+class PoolResponse(_message.Message):
+    __slots__ = ("bonded", "unbonding", "not_bonded", "height")
+    BONDED_FIELD_NUMBER: _ClassVar[int]
+    UNBONDING_FIELD_NUMBER: _ClassVar[int]
+    NOT_BONDED_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    bonded: str
+    unbonding: str
+    not_bonded: str
+    height: int
+    def __init__(self, bonded: _Optional[str] = ..., unbonding: _Optional[str] = ..., not_bonded: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...

@@ -54,6 +54,16 @@ class StakingQueryStub:
                 request_serializer=okchain_dot_staking_dot_v1_dot_query__pb2.ValidatorSetRequest.SerializeToString,
                 response_deserializer=okchain_dot_staking_dot_v1_dot_query__pb2.ValidatorSetResponse.FromString,
                 _registered_method=True)
+        self.Params = channel.unary_unary(
+                '/okchain.staking.v1.StakingQuery/Params',
+                request_serializer=okchain_dot_staking_dot_v1_dot_query__pb2.ParamsRequest.SerializeToString,
+                response_deserializer=okchain_dot_staking_dot_v1_dot_query__pb2.ParamsResponse.FromString,
+                _registered_method=True)
+        self.Pool = channel.unary_unary(
+                '/okchain.staking.v1.StakingQuery/Pool',
+                request_serializer=okchain_dot_staking_dot_v1_dot_query__pb2.PoolRequest.SerializeToString,
+                response_deserializer=okchain_dot_staking_dot_v1_dot_query__pb2.PoolResponse.FromString,
+                _registered_method=True)
 
 
 class StakingQueryServicer:
@@ -88,6 +98,20 @@ class StakingQueryServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Params(self, request, context):
+        """The staking parameters of this chain.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Pool(self, request, context):
+        """OKT bonded with validators, unbonding, and the rest of the supply.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StakingQueryServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -110,6 +134,16 @@ def add_StakingQueryServicer_to_server(servicer, server):
                     servicer.ValidatorSet,
                     request_deserializer=okchain_dot_staking_dot_v1_dot_query__pb2.ValidatorSetRequest.FromString,
                     response_serializer=okchain_dot_staking_dot_v1_dot_query__pb2.ValidatorSetResponse.SerializeToString,
+            ),
+            'Params': grpc.unary_unary_rpc_method_handler(
+                    servicer.Params,
+                    request_deserializer=okchain_dot_staking_dot_v1_dot_query__pb2.ParamsRequest.FromString,
+                    response_serializer=okchain_dot_staking_dot_v1_dot_query__pb2.ParamsResponse.SerializeToString,
+            ),
+            'Pool': grpc.unary_unary_rpc_method_handler(
+                    servicer.Pool,
+                    request_deserializer=okchain_dot_staking_dot_v1_dot_query__pb2.PoolRequest.FromString,
+                    response_serializer=okchain_dot_staking_dot_v1_dot_query__pb2.PoolResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -220,6 +254,60 @@ class StakingQuery:
             '/okchain.staking.v1.StakingQuery/ValidatorSet',
             okchain_dot_staking_dot_v1_dot_query__pb2.ValidatorSetRequest.SerializeToString,
             okchain_dot_staking_dot_v1_dot_query__pb2.ValidatorSetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Params(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/okchain.staking.v1.StakingQuery/Params',
+            okchain_dot_staking_dot_v1_dot_query__pb2.ParamsRequest.SerializeToString,
+            okchain_dot_staking_dot_v1_dot_query__pb2.ParamsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Pool(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/okchain.staking.v1.StakingQuery/Pool',
+            okchain_dot_staking_dot_v1_dot_query__pb2.PoolRequest.SerializeToString,
+            okchain_dot_staking_dot_v1_dot_query__pb2.PoolResponse.FromString,
             options,
             channel_credentials,
             insecure,
