@@ -1,7 +1,8 @@
 """Proof of stake on a localnet of real processes: a migrated holder's key, imported from its keystore,
 creates a validator with ``okchaind`` as the README shows, which enters the set at the epoch, signs and
-earns; a stopped validator is jailed for downtime, unjails after its restart and
-returns at the next epoch; a node started later block-syncs from genesis across those set changes.
+earns; a stopped validator is jailed for downtime, unjails after its restart and returns at the next
+epoch; a validator made to double-sign is tombstoned on every honest node; a node started later
+block-syncs from genesis across those set changes.
 
 The tests share one network and run in file order. The chain has short epochs and a short signing window
 so each step takes seconds.
@@ -25,6 +26,7 @@ from okchain.crypto.ed25519 import validator_address
 from okchain.crypto.keystore import encrypt_keystore
 from okchain.modules.slashing.beginblock import max_missed
 from okchain.modules.slashing.messages import Unjail
+from okchain.node.equivocate import ENV
 from okchain.node.home import Home
 from okchain.types.params import RATE_ONE, ChainParams
 from tests.helpers.localnet import FAST_TIMEOUTS, Localnet, LocalnetProcess, create_localnet
@@ -37,6 +39,7 @@ PARAMS = ChainParams(
     slashing_min_signed_rate=RATE_ONE // 2,
     slashing_downtime_jail_seconds=2,
 )
+EQUIVOCATE = "node2-equivocate-now"  # the file that makes node2 double-sign once (okchain/node/equivocate.py)
 JOINER = operator_key(5)  # Hardhat account 5: funded by the bundled snapshot, not a genesis operator
 
 
@@ -45,6 +48,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Localnet]:
     directory = tmp_path_factory.mktemp("localnet-staking") / "net"
     create_localnet(directory, 4, full_nodes=2, block_time_ms=250, params=PARAMS, **FAST_TIMEOUTS)
     localnet = Localnet(directory)
+    localnet.nodes[2].process.env = {ENV: str(directory / EQUIVOCATE)}  # honest until the file appears
     try:
         localnet.start(localnet.nodes[:5])  # node5 stays off until the block-sync test
         yield localnet
@@ -150,12 +154,30 @@ def test_a_stopped_validator_is_jailed_unjails_after_restart_and_returns_at_the_
     net.wait_for("the unjailed validator signing", lambda: signs(net, entry, key), timeout=60)
 
 
+def test_a_validator_made_to_double_sign_is_tombstoned_on_every_honest_node(net: Localnet) -> None:
+    entry, byzantine = net.nodes[0], net.nodes[2]
+    key = pubkey(net, byzantine)
+    (net.directory / EQUIVOCATE).touch()
+    honest = [n for n in net.nodes[:5] if n is not byzantine]
+    for node in honest:
+        net.wait_for(
+            f"the tombstone on {node.name}", lambda n=node: signing_info(n, key).tombstoned, timeout=90
+        )
+    net.wait_for("the double signer out of the set", lambda: key not in next_set(entry), timeout=30)
+    stub = staking_grpc.StakingQueryStub(entry.channel)
+    operator = to_checksum(operator_key(2).address)
+    validator = stub.Validator(staking_pb2.ValidatorRequest(operator=operator), timeout=5).validator
+    assert validator.status == "tombstoned"
+    assert int(validator.self_deposit) == PARAMS.staking_min_self_deposit * 95 // 100  # 5 % burned
+    net.wait_height(entry.height() + 3, honest, timeout=30)  # the chain goes on
+
+
 def test_a_late_node_block_syncs_from_genesis_across_the_set_changes(net: Localnet) -> None:
     entry, late = net.nodes[0], net.nodes[5]
     top = entry.height()
     hashes = [entry.block(h).block.header.validators_hash for h in range(1, top + 1)]
     changes = sum(1 for a, b in itertools.pairwise(hashes) if a != b)
-    assert changes >= 3  # the joiner in, the stopped one out, and back
+    assert changes >= 4  # the joiner in, the stopped one out and back, the double signer out
     net.start([late])
     net.wait_height(top, [late], timeout=120)
     net.assert_same_chain([entry, late], range(1, top + 1))

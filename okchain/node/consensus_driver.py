@@ -53,6 +53,7 @@ from okchain.consensus.messages import Proposal, Vote
 from okchain.consensus.proposer import ValidatorSet
 from okchain.consensus.signer import DoubleSignRefused, SafeSigner
 from okchain.consensus.wal import WALRecord, records_after_end_height
+from okchain.node.equivocate import Equivocator
 from okchain.node.wal_file import FileWAL
 from okchain.types.block import Block, Commit
 
@@ -89,8 +90,10 @@ class ConsensusDriver:
         signer: SafeSigner | None,
         committed_height: Callable[[], int],
         hooks: DriverHooks,
+        equivocator: Equivocator | None = None,
     ) -> None:
         self.machine = machine
+        self._equivocator = equivocator  # test-only byzantine mode (okchain/node/equivocate.py)
         self._wal = wal
         self._signer = signer
         self._committed_height = committed_height
@@ -198,6 +201,12 @@ class ConsensusDriver:
             signed = await self._sign(action)
             if isinstance(signed, Vote):
                 local.append(VoteReceived(signed))
+                conflict = self._equivocator and self._equivocator.conflict(self.machine.chain_id, signed)
+                if conflict:
+                    log.warning(
+                        "test-only equivocation: sending a conflicting precommit at %d", signed.height
+                    )
+                    self._hooks.broadcast(conflict)
             elif signed is not None:
                 local.append(ProposalReceived(signed))
         elif isinstance(action, BuildBlock):

@@ -30,6 +30,7 @@ from okchain.node.blocksync_reactor import BlockSyncReactor
 from okchain.node.config import NodeConfig
 from okchain.node.consensus_driver import ConsensusDriver, DriverHooks, Message
 from okchain.node.consensus_reactor import ConsensusReactor
+from okchain.node.equivocate import Equivocator
 from okchain.node.evidence_reactor import EvidenceReactor
 from okchain.node.home import Home
 from okchain.node.logs import iso_ns
@@ -286,6 +287,7 @@ class Node:
             signer=self._signer,
             committed_height=lambda: self.app.last.height,
             hooks=hooks,
+            equivocator=Equivocator.from_env(self.key),
         )
 
     @property

@@ -39,6 +39,7 @@ class NodeProcess:
     p2p_listen: str | None = "127.0.0.1:0"
     program: tuple[str, ...] = ("-m", "okchain.cli.main")  # what the interpreter runs (a test may swap it)
     extra_args: tuple[str, ...] = ()  # more ``okchaind start`` options
+    env: dict[str, str] = field(default_factory=dict)  # more environment (a test-only mode)
 
     @property
     def target(self) -> str:
@@ -65,7 +66,7 @@ class NodeProcess:
             ],
             stdout=logf,
             stderr=subprocess.STDOUT,
-            env={**os.environ},
+            env={**os.environ, **self.env},
         )
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
