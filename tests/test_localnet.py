@@ -123,8 +123,13 @@ def test_full_node_joining_late_catches_up_then_follows_consensus(net: Localnet)
     tip = max(net.heights(validators).values())
     net.start([full])
     net.wait_height(tip, [full], timeout=60)
-    synced = re.search(r"block sync: (\d+) -> (\d+)", full.process.log.read_text())
-    assert synced, net.log_tail(full)
+
+    def summary() -> re.Match[str] | None:  # logged once the sync ends, maybe after the tip is reached
+        return re.search(r"block sync: (\d+) -> (\d+)", full.process.log.read_text())
+
+    net.wait_for("the block sync summary", lambda: summary() is not None, timeout=30, nodes=[full])
+    synced = summary()
+    assert synced is not None
     assert int(synced[1]) == 0 and int(synced[2]) >= FULL_NODE_JOINS_AT, f"not by block sync: {synced[0]}"
     # Following: each new height the validators reach, the full node reaches within a few blocks' time.
     top = full.height()

@@ -68,7 +68,7 @@ from okchain.consensus.proposer import ConsensusValidator, ValidatorSet
 from okchain.consensus.votes import AddOutcome, HeightVotes
 from okchain.consensus.wal import RecordKind, WALRecord, end_height_record
 from okchain.crypto import ed25519
-from okchain.types.block import Block, Commit, CommitSig, body_problem
+from okchain.types.block import Block, Commit, body_problem
 from okchain.types.commit_check import commit_problem
 from okchain.types.refusal import Refusal, RefusalCode
 from okchain.types.vote import VoteType
@@ -251,16 +251,11 @@ class ConsensusMachine:
         """``decided`` (the commit that decided the previous height) with every precommit for its block in
         its round received since, as CometBFT's LastCommit: a validator whose precommit arrived a moment
         after the first +2/3 still counts as signing (for rewards and the downtime window)."""
-        if self._prev is None or decided.height != self.height - 1:
+        counted = None if self._prev is None else self._prev[1].peek(decided.round, VoteType.PRECOMMIT)
+        if counted is None or decided.height != self.height - 1:
             return decided
-        counted = self._prev[1].peek(decided.round, VoteType.PRECOMMIT)
-        if counted is None:
-            return decided
-        precommits = sorted(counted.votes_for(decided.block_hash), key=lambda v: v.validator_address)
-        if len(precommits) <= len(decided.signatures):
-            return decided
-        sigs = tuple(CommitSig(v.validator_address, v.time_ns, v.signature) for v in precommits)
-        return Commit(decided.height, decided.round, decided.block_hash, sigs)
+        extended = counted.commit(decided.height, decided.block_hash)
+        return extended if len(extended.signatures) > len(decided.signatures) else decided
 
     def _on_previous_height_vote(self, vote: Vote, out: list[Action]) -> None:
         """Late votes of the height just decided: they extend the next block's last commit and catch
@@ -493,12 +488,7 @@ class ConsensusMachine:
         """Commits we can make from our vote sets, then a received one."""
         commits = []
         for round_, block_hash in self._commit_rounds.items():
-            precommits = self._votes.get(round_, VoteType.PRECOMMIT).votes_for(block_hash)
-            ordered = sorted(
-                precommits, key=lambda v: v.validator_address
-            )  # commits list validators in order
-            sigs = tuple(CommitSig(v.validator_address, v.time_ns, v.signature) for v in ordered)
-            commits.append(Commit(self.height, round_, block_hash, sigs))
+            commits.append(self._votes.get(round_, VoteType.PRECOMMIT).commit(self.height, block_hash))
         if self._proven is not None:
             commits.append(self._proven)
         return commits

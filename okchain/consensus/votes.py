@@ -14,6 +14,7 @@ from enum import Enum
 
 from okchain.consensus.messages import Vote
 from okchain.consensus.proposer import ValidatorSet
+from okchain.types.block import Commit, CommitSig
 from okchain.types.vote import VoteType
 
 MAX_BLOCKS_PER_VALIDATOR = 4
@@ -93,6 +94,13 @@ class VoteSet:
     def votes_for(self, block_hash: bytes) -> list[Vote]:
         """The counted votes for ``block_hash``, in validator address order."""
         return sorted(self._by_hash.get(block_hash, ()), key=lambda v: v.validator_address)
+
+    def commit(self, height: int, block_hash: bytes) -> Commit:
+        """The commit these precommits make for ``block_hash``: every counted one, in address order."""
+        sigs = tuple(
+            CommitSig(v.validator_address, v.time_ns, v.signature) for v in self.votes_for(block_hash)
+        )
+        return Commit(height, self.round, block_hash, sigs)
 
     def all_votes(self) -> list[Vote]:
         """Every counted vote (equivocations included), by block hash in arrival order."""
