@@ -28,7 +28,7 @@ def genesis(params: ChainParams = PARAMS, balance: int = 1_000_000 * OKT) -> Gen
     return GenesisDoc(dataclasses.replace(doc.header, params=params), doc.accounts)
 
 
-CONSENSUS = [ValidatorKey(bytes([i + 100]) * 32) for i in range(4)]  # the keys of ``create(i)``
+CONSENSUS = [ValidatorKey(bytes([i + 100]) * 32) for i in range(6)]  # the keys of ``create(i)``
 SIGNERS = {validator_address(key.public_key): key for key in [VALIDATOR, *CONSENSUS]}
 
 
