@@ -20,7 +20,7 @@ from okchain.crypto.secp import AccountKey
 from okchain.genesis.document import GenesisDoc
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.distribution.messages import WithdrawRewards
-from okchain.modules.slashing.keeper import is_jailed, is_tombstoned
+from okchain.modules.slashing.keeper import get_info, is_jailed, is_tombstoned
 from okchain.modules.slashing.messages import Unjail
 from okchain.modules.staking import active
 from okchain.modules.staking import keeper as k
@@ -106,6 +106,7 @@ class PosChain(RewardChain):
         return finalized
 
     def check_sets(self, height: int) -> None:
+        """The set block ``height`` decided, against the state it was decided from (see the docstring)."""
         decided = {v.pub_key: v.power for v in self.app.validator_set(height + 2).validators}
         previous = {v.pub_key: v.power for v in self.app.validator_set(height + 1).validators}
         assert decided == active.get_active(self.db)
@@ -122,11 +123,11 @@ class PosChain(RewardChain):
                 owner = k.consensus_key_owner(self.db, key)
                 assert owner is None or key in now, f"{key.hex()} in the set of {height + 2} while out"
         event(f"re-ranked: {reranked}, departures: {bool(departed)}, empty ranking: {not want}")
-        jailed = {key for key in self.eligible_before - now if not is_tombstoned(self.db, key)}
-        if jailed:
-            event("jailed for downtime" if k.consensus_key_owner(self.db, min(jailed)) else "destroyed")
-        if now - self.eligible_before:
-            event("back: unjailed or created")
+        for key in self.eligible_before - now:
+            jailed = is_jailed(self.db, key)
+            event("tombstoned" if is_tombstoned(self.db, key) else "jailed" if jailed else "destroyed")
+        if any(get_info(self.db, key) for key in now - self.eligible_before):
+            event("unjailed")
         self.active_before, self.eligible_before = active.get_active(self.db), now
 
 
