@@ -153,7 +153,8 @@ class Chain:
         v = staking.get_validator(self.cache, self.operators[self.double_signer])
         assert v is not None
         self.slashed += v.self_deposit * self.p.slashing_double_sign_rate // RATE_ONE
-        return BlockInfo(height, self.time_ns, votes, (Misbehaviour(self.pubkeys[self.double_signer], 1),))
+        offence = Misbehaviour(self.pubkeys[self.double_signer], self.height)
+        return BlockInfo(height, self.time_ns, votes, (offence,))
 
     def traffic(self, store: CacheKV, txs: int) -> None:
         """Random voters' deposits, withdraws, votes and reward withdrawals; the jailed validator's unjail
