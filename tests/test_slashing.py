@@ -8,9 +8,8 @@ import pytest
 
 from okchain.app import AppError
 from okchain.consensus.evidence import DuplicateVoteEvidence
-from okchain.consensus.messages import Vote, VoteType
-from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.modules.bank import keeper as bank
+from okchain.modules.distribution import keeper as distribution
 from okchain.modules.mint.keeper import total_minted
 from okchain.modules.slashing import keeper as slashing
 from okchain.modules.slashing.beginblock import max_missed
@@ -23,8 +22,9 @@ from okchain.types.params import RATE_ONE, ChainParams
 from okchain.types.refusal import RefusalCode
 from okchain.types.results import Code
 from tests.helpers.chain import OKT
+from tests.helpers.distribution import check_owed
 from tests.helpers.staking import CONSENSUS, KEYS, create, genesis
-from tests.helpers.valsets import SetChain
+from tests.helpers.valsets import SetChain, double_sign
 
 EPOCH = 4
 PARAMS = ChainParams(
@@ -37,7 +37,7 @@ PARAMS = ChainParams(
     max_block_evidence=2,
 )
 OPERATORS = KEYS[1:5]  # OPERATORS[i] runs the validator with consensus key CONSENSUS[i]
-FOUR = {key.public_key for key in CONSENSUS}
+FOUR = {key.public_key for key in CONSENSUS[:4]}
 
 
 def four_validators() -> SetChain:
@@ -95,21 +95,6 @@ def test_a_validator_that_misses_no_more_than_allowed_stays() -> None:
     assert info is not None and not info.jailed and info.missed <= max_missed(PARAMS)
 
 
-def double_sign(chain: SetChain, key: ValidatorKey, height: int) -> bytes:
-    """Evidence that ``key`` precommitted two blocks at ``height``, as the evidence pool holds it."""
-    vs = chain.app.validator_set(height)
-    member = vs.by_address(validator_address(key.public_key))
-    assert member is not None
-
-    def vote(block_hash: bytes) -> Vote:
-        v = Vote(VoteType.PRECOMMIT, height, 0, block_hash, 5, member.address, b"")
-        return v.signed(key.sign(v.sign_bytes(chain.app.chain_id)))
-
-    return DuplicateVoteEvidence.from_votes(
-        vote(b"\x0a" * 32), vote(b"\x0b" * 32), member.power, vs.total_power
-    ).encode()
-
-
 def test_a_double_signer_is_tombstoned_slashed_and_never_returns() -> None:
     chain = four_validators()
     offender, operator = CONSENSUS[1], OPERATORS[1]
@@ -131,6 +116,18 @@ def test_a_double_signer_is_tombstoned_slashed_and_never_returns() -> None:
     assert chain.run(operator, Unjail()).code == Code.SLASHING_TOMBSTONED
     chain.until((chain.app.last.height // EPOCH + 2) * EPOCH + 2)
     assert offender.public_key not in chain.members(chain.app.last.height + 2)
+
+
+def test_a_double_sign_settles_the_operators_rewards_before_its_self_shares_shrink() -> None:
+    """Regression: the slash cut the self shares without a settlement, so the rewards they had earned since
+    the operator last settled were stranded in the validator's owed rewards (found by test_pos_invariants)."""
+    chain = four_validators()
+    operator = OPERATORS[1].address
+    assert distribution.pending(chain.db, operator, operator) > 0
+    chain.step(evidence=[double_sign(chain, CONSENSUS[1], chain.app.last.height)])
+    stake = distribution.get_stake(chain.db, operator, operator)
+    assert stake is not None and stake.start == distribution.get_rewards(chain.db, operator).ratio
+    check_owed(chain.db)
 
 
 def test_votes_for_a_tombstoned_validator_are_refused() -> None:
@@ -178,7 +175,7 @@ def test_evidence_older_than_the_max_age_is_refused() -> None:
 def test_the_proposer_keeps_only_the_evidence_a_block_may_carry() -> None:
     chain = four_validators()
     height = chain.app.last.height
-    pieces = [double_sign(chain, key, height) for key in CONSENSUS[1:]]
+    pieces = [double_sign(chain, key, height) for key in CONSENSUS[1:4]]
     proposal = chain.app.prepare_proposal([], [pieces[0], pieces[0], b"junk", *pieces[1:]])
     assert proposal.evidence == pieces[:2]  # the duplicate and the junk dropped, then the count limit
 

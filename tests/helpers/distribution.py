@@ -43,11 +43,13 @@ class RewardChain(SetChain):
     def __init__(self, db: KVStore, genesis: GenesisDoc) -> None:
         super().__init__(db, genesis)
         self.genesis_supply = bank.get_supply(self.db, "okt")
+        self.slashed = 0  # OKT burned by double-sign slashes: a test adds each before its block
 
     def apply(self, block: Block, commit: Commit) -> FinalizedBlock:
         finalized = super().apply(block, commit)
         check_invariants(self.db)
-        check_supply(self.db, self.genesis_supply)
+        check_supply(self.db, self.genesis_supply, slashed=self.slashed)
+        check_owed(self.db)
         return finalized
 
 
@@ -65,10 +67,10 @@ def _suffixes(db: KVReader, prefix: bytes) -> list[bytes]:
     return [key[len(prefix) :] for key, _ in db.iterate(prefix)]
 
 
-def check_supply(db: KVReader, genesis_supply: int, burned: int = 0) -> None:
+def check_supply(db: KVReader, genesis_supply: int, burned: int = 0, slashed: int = 0) -> None:
     """Σ balances + deposits + unbonding + undistributed rewards + community pool = total supply, and
-    total supply = genesis + minted − burned; the rewards pool holds exactly the undistributed rewards. (The
-    fee collector is an ordinary balance here: it holds the fees of the last block's txs.)"""
+    total supply = genesis + minted − burned − slashed; the rewards pool holds exactly the undistributed
+    rewards. (The fee collector is an ordinary balance here: it holds the fees of the last block's txs.)"""
     okt = {addr: v for (addr, denom), v in balances(db).items() if denom == "okt"}
     modules = (k.STAKING_POOL, dk.REWARDS_POOL, dk.COMMUNITY_POOL)
     accounts = sum(v for addr, v in okt.items() if addr not in modules)
@@ -77,7 +79,21 @@ def check_supply(db: KVReader, genesis_supply: int, burned: int = 0) -> None:
     supply = bank.get_supply(db, "okt")
     assert accounts + deposits + k.total_unbonding(db) + undistributed(db) + community == supply
     assert okt.get(dk.REWARDS_POOL, 0) == undistributed(db)
-    assert supply == genesis_supply + mint.total_minted(db) - burned
+    assert supply == genesis_supply + mint.total_minted(db) - burned - slashed
+
+
+def check_owed(db: KVReader) -> None:
+    """F1's books balance: each validator's stakers are owed exactly Σ stake × (ratio − the ratio the stake
+    last settled at) over its stake records, so a stake that changed without a settlement shows up here."""
+    claims: dict[bytes, int] = {}
+    for key in _suffixes(db, schema.distribution_stakes(b"")):
+        addr, op = key[:20], key[20:]
+        stake = dk.get_stake(db, addr, op)
+        assert stake is not None
+        accrued = dk.stake_of(db, addr, op) * (dk.get_rewards(db, op).ratio - stake.start)
+        claims[op] = claims.get(op, 0) + accrued
+    for op in _suffixes(db, schema.distribution_validator(b"")):
+        assert dk.get_rewards(db, op).owed == claims.get(op, 0), op.hex()
 
 
 GENESIS_KEY = b"\x07" * 32  # a genesis validator without a staking record: its rewards go to the community
@@ -130,6 +146,7 @@ class PureChain:
         self.last_set = active.get_active(self.store)
         check_invariants(self.store)
         check_supply(self.store, self.genesis_supply)
+        check_owed(self.store)
 
     def block(self, *msgs: tuple[Address, object], signers: Collection[bytes] | None = None) -> None:
         """A block all of the previous set signed (unless ``signers`` says) carrying ``msgs``, each of which

@@ -4,6 +4,9 @@ height (minus any validators a test keeps away), with the staking accounting che
 from collections.abc import Collection, Sequence
 
 from okchain.app import FinalizedBlock
+from okchain.consensus.evidence import DuplicateVoteEvidence
+from okchain.consensus.messages import Vote, VoteType
+from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.crypto.secp import AccountKey
 from okchain.modules.auth.keeper import get_nonce
 from okchain.types.block import Block
@@ -48,3 +51,18 @@ class SetChain(Chain):
 
     def members(self, height: int) -> set[bytes]:
         return {v.pub_key for v in self.app.validator_set(height).validators}
+
+
+def double_sign(chain: SetChain, key: ValidatorKey, height: int) -> bytes:
+    """Evidence that ``key`` precommitted two blocks at ``height``, as the evidence pool holds it."""
+    vs = chain.app.validator_set(height)
+    member = vs.by_address(validator_address(key.public_key))
+    assert member is not None
+
+    def vote(block_hash: bytes) -> Vote:
+        v = Vote(VoteType.PRECOMMIT, height, 0, block_hash, 5, member.address, b"")
+        return v.signed(key.sign(v.sign_bytes(chain.app.chain_id)))
+
+    return DuplicateVoteEvidence.from_votes(
+        vote(b"\x0a" * 32), vote(b"\x0b" * 32), member.power, vs.total_power
+    ).encode()

@@ -10,6 +10,7 @@ touch their deposit, not here.
 from dataclasses import replace
 
 from okchain.modules.blockinfo import BlockInfo, Misbehaviour, VoteInfo
+from okchain.modules.distribution.keeper import settle
 from okchain.modules.slashing import keeper as k
 from okchain.modules.staking import active
 from okchain.modules.staking import keeper as staking
@@ -53,11 +54,13 @@ def _jail(store: k.Store, pubkey: bytes, record: k.SigningInfo, params: ChainPar
 def tombstone(store: k.Store, offence: Misbehaviour, params: ChainParams) -> int:
     """Jail the key for good and burn ``slashing_double_sign_rate`` of its operator's self-deposit (and,
     lazily, of its voters' deposits); returns the self-deposit OKT burned. The application admits no
-    evidence against a key already tombstoned."""
+    evidence against a key already tombstoned. The operator's self stake is settled first, so its rewards
+    up to now are paid on the shares it had."""
     record = k.get_info(store, offence.pubkey) or k.first_seen(store, offence.pubkey, offence.height)
     jailed = replace(record, jailed=True, jailed_until_ns=FOREVER_NS, tombstoned=True)
     _jail(store, offence.pubkey, jailed, params)
     operator = staking.consensus_key_owner(store, offence.pubkey)
-    if operator is None:
-        return 0  # a genesis validator without a staking record has nothing to slash
+    if operator is None or staking.get_validator(store, operator) is None:
+        return 0  # a genesis validator without a staking record, or one destroyed and gone: nothing to slash
+    settle(store, operator, operator)
     return staking.slash_validator(store, operator, params.slashing_double_sign_rate)
