@@ -20,36 +20,21 @@ from okchain.modules.mint.keeper import reward_at
 from okchain.modules.staking import active
 from okchain.modules.staking import keeper as k
 from okchain.modules.staking.messages import (
-    BindProxy,
     Deposit,
-    DestroyValidator,
-    RegisterProxy,
-    UnbindProxy,
-    UnregisterProxy,
-    Vote,
-    Withdraw,
 )
 from okchain.state.cache import CacheKV
 from okchain.types.params import RATE_ONE, ChainParams
 from okchain.types.results import Event
 from tests.helpers.chain import OKT
 from tests.helpers.distribution import PureChain
-from tests.helpers.staking import KEYS, create
+from tests.helpers.staking import KEYS, create, staking_messages
 
 ADDRS = [Address(key.address) for key in KEYS]
 VALIDATORS = ADDRS[:3]
 PARAMS = ChainParams(staking_epoch_blocks=2, staking_unbonding_seconds=5)
 AMOUNTS = st.sampled_from([OKT, 7 * OKT, 3_333 * OKT + 1, 20_000 * OKT])
 MESSAGES = st.one_of(
-    *[st.builds(Vote, st.lists(st.sampled_from(VALIDATORS), min_size=1, max_size=3, unique=True).map(tuple))]
-    * 3,
-    *[st.builds(Deposit, AMOUNTS)] * 2,
-    st.builds(Withdraw, AMOUNTS),
-    st.just(RegisterProxy()),
-    st.just(UnregisterProxy()),
-    *[st.builds(BindProxy, st.sampled_from(ADDRS[3:]))] * 2,
-    st.just(UnbindProxy()),
-    st.just(DestroyValidator()),
+    *staking_messages(VALIDATORS, ADDRS[3:], AMOUNTS),
     *[st.builds(WithdrawRewards, st.none() | st.sampled_from(VALIDATORS))] * 2,
 )
 SIGNED = st.lists(st.booleans(), min_size=4, max_size=4)

@@ -5,36 +5,20 @@ from hypothesis import strategies as st
 
 from okchain.crypto.secp import AccountKey
 from okchain.modules.staking.messages import (
-    BindProxy,
     Deposit,
-    DestroyValidator,
-    RegisterProxy,
-    UnbindProxy,
-    UnregisterProxy,
-    Vote,
-    Withdraw,
 )
 from okchain.state.store import MemoryKV
 from okchain.types.results import Code
 from tests.helpers.chain import OKT
-from tests.helpers.staking import KEYS, PARAMS, SECOND, check_invariants, create, new_chain
+from tests.helpers.staking import KEYS, PARAMS, SECOND, check_invariants, create, new_chain, staking_messages
 
 VALIDATORS = KEYS[:3]
 MIN = PARAMS.staking_min_deposit
 AMOUNTS = st.sampled_from([MIN - 1, MIN, OKT, 3 * OKT, 50 * OKT])
 ACCOUNTS = st.sampled_from(range(len(KEYS)))
-VOTES = st.lists(st.sampled_from([k.address for k in VALIDATORS]), min_size=1, max_size=3, unique=True)
-PROXIES = st.sampled_from([k.address for k in KEYS[3:]])
-# votes, deposits and binds weighted up so most histories reach proxies voting for live validators
-MESSAGES = st.one_of(
-    *[st.builds(Vote, VOTES.map(tuple))] * 3,
-    *[st.builds(Deposit, AMOUNTS)] * 2,
-    st.builds(Withdraw, AMOUNTS),
-    st.just(RegisterProxy()),
-    st.just(UnregisterProxy()),
-    *[st.builds(BindProxy, PROXIES)] * 2,
-    st.just(UnbindProxy()),
-    st.just(DestroyValidator()),
+PROXIES = [k.address for k in KEYS[3:]]
+MESSAGES = st.one_of(*staking_messages([k.address for k in VALIDATORS], PROXIES, AMOUNTS))
+    *staking_messages([k.address for k in VALIDATORS], [k.address for k in KEYS[3:]], AMOUNTS)
 )
 STEPS = st.lists(st.tuples(ACCOUNTS, MESSAGES, st.integers(1, 8)), min_size=10, max_size=40)
 

@@ -1,15 +1,30 @@
 """Driving the real Application with staking traffic, and the staking accounting checks."""
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
+from hypothesis import strategies as st
+
+from okchain.crypto.address import Address
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.crypto.secp import AccountKey
 from okchain.genesis.document import GenesisDoc
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
 from okchain.modules.staking import keeper as k
-from okchain.modules.staking.messages import CreateValidator, Description
+from okchain.modules.staking.messages import (
+    BindProxy,
+    CreateValidator,
+    Deposit,
+    Description,
+    DestroyValidator,
+    RegisterProxy,
+    UnbindProxy,
+    UnregisterProxy,
+    Vote,
+    Withdraw,
+)
 from okchain.state.store import KVStore
 from okchain.types.params import ChainParams
 from okchain.types.results import Code, TxResult
@@ -88,3 +103,21 @@ def check_invariants(db: KVStore) -> None:
 
 def new_chain(db: KVStore, params: ChainParams = PARAMS, balance: int = 1_000_000 * OKT) -> StakingChain:
     return StakingChain(db, genesis(params, balance))
+
+
+def staking_messages(
+    validators: Sequence[Address], proxies: Sequence[Address], amounts: st.SearchStrategy[int]
+) -> list[st.SearchStrategy[Any]]:
+    """Every staking message a random history draws from, votes, deposits and binds weighted up so most
+    histories reach proxies voting for live validators."""
+    votes = st.lists(st.sampled_from(list(validators)), min_size=1, max_size=3, unique=True).map(tuple)
+    return [
+        *[st.builds(Vote, votes)] * 3,
+        *[st.builds(Deposit, amounts)] * 2,
+        st.builds(Withdraw, amounts),
+        st.just(RegisterProxy()),
+        st.just(UnregisterProxy()),
+        *[st.builds(BindProxy, st.sampled_from(list(proxies)))] * 2,
+        st.just(UnbindProxy()),
+        st.just(DestroyValidator()),
+    ]
