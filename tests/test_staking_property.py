@@ -18,8 +18,6 @@ AMOUNTS = st.sampled_from([MIN - 1, MIN, OKT, 3 * OKT, 50 * OKT])
 ACCOUNTS = st.sampled_from(range(len(KEYS)))
 PROXIES = [k.address for k in KEYS[3:]]
 MESSAGES = st.one_of(*staking_messages([k.address for k in VALIDATORS], PROXIES, AMOUNTS))
-    *staking_messages([k.address for k in VALIDATORS], [k.address for k in KEYS[3:]], AMOUNTS)
-)
 STEPS = st.lists(st.tuples(ACCOUNTS, MESSAGES, st.integers(1, 8)), min_size=10, max_size=40)
 
 
