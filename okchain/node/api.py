@@ -14,6 +14,7 @@ from okchain.app import Application
 from okchain.mempool.pool import AddResult, Mempool
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
+from okchain.node.hub import EventHub
 from okchain.tx.envelope import Recoverer
 from okchain.types.block import Block
 from okchain.types.results import TxResult
@@ -69,6 +70,11 @@ class NodeAPI(Protocol):
 
     @property
     def recover(self) -> Recoverer: ...
+
+    @property
+    def hub(self) -> EventHub:
+        """Committed heights and consensus steps for streams (subscribe from any thread)."""
+        ...
 
     async def broadcast(self, raw: bytes, *, wait: bool, timeout_s: float) -> BroadcastOutcome: ...
 

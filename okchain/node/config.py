@@ -32,6 +32,8 @@ class NodeConfig:
     grpc_workers: int = 32
     grpc_max_concurrent_rpcs: int = 256  # beyond this, calls get RESOURCE_EXHAUSTED instead of queueing
     max_commit_waiters: int = 16  # commit-mode broadcasts waiting at once; each holds a gRPC worker
+    stream_max_subscribers: int = 16  # streams (gRPC and gateway together) at once; each holds a thread
+    stream_buffer_events: int = 256  # events one stream may fall behind before it is ended
     commit_wait_default_ms: int = 10_000
     commit_wait_max_ms: int = 60_000
     tree_cache_nodes: int = 1_000_000  # top-of-tree Merkle nodes kept in memory (~200 bytes each)
@@ -294,6 +296,16 @@ SETTINGS: dict[str, Setting] = {
     ),
     "max_commit_waiters": Setting(
         "Commit-mode broadcasts waiting at once (each holds a gRPC thread); 0 = commit mode off", NON_NEGATIVE
+    ),
+    "stream_max_subscribers": Setting(
+        "Streams (Subscribe* over gRPC and the gateway) served at once, each holding a thread; more get"
+        " RESOURCE_EXHAUSTED; 0 = streams off",
+        NON_NEGATIVE,
+    ),
+    "stream_buffer_events": Setting(
+        "Events (blocks, consensus steps) a stream may fall behind before it is ended with"
+        " RESOURCE_EXHAUSTED",
+        POSITIVE,
     ),
     "commit_wait_default_ms": Setting(
         "How long a commit-mode broadcast waits when the client names no deadline", POSITIVE
