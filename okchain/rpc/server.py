@@ -38,8 +38,8 @@ from okchain.rpc.token_servicer import TokenQueryService
 STOP_GRACE_S = 1.0
 
 # Every service the node serves: (grpcio's add function, the servicer class, its descriptor). One line per
-# service; reflection and health list them all.
-_SERVICES: tuple[tuple[Any, type[ServicerBase], Any], ...] = (
+# service; reflection and health list them all, and the JSON gateway (okchain/gateway/) mirrors them.
+SERVICES: tuple[tuple[Any, type[ServicerBase], Any], ...] = (
     (query_pb2_grpc.add_TxServiceServicer_to_server, TxService,
      query_pb2.DESCRIPTOR.services_by_name["TxService"]),
     (query_pb2_grpc.add_QueryServiceServicer_to_server, QueryService,
@@ -81,7 +81,7 @@ class GrpcServer:
             maximum_concurrent_rpcs=config.grpc_max_concurrent_rpcs,
         )
         names = []
-        for add, servicer, service in _SERVICES:
+        for add, servicer, service in SERVICES:
             add(servicer(node, token), self._server)
             names.append(service.full_name)
         self._health = health.HealthServicer()
