@@ -96,9 +96,14 @@ async def _sse(
 async def _events(route: Route, request: Message) -> Response:
     """A server-sent event stream of the servicer's messages. A refusal before the first message (within
     ``FIRST_EVENT_S``) is an HTTP error like a query's, a later one an ``error`` event ending the stream."""
-    context = Context()
     send, receive = trio.open_memory_channel[Item](0)
     token = trio.lowlevel.current_trio_token()
+
+    def close() -> None:  # the hub ended a stream whose client stopped reading: free its blocked thread
+        with suppress(trio.RunFinishedError):
+            token.run_sync_soon(send.close)
+
+    context = Context(close)
     threading.Thread(
         target=_pump, args=(route, request, context, send, token), name="gateway-stream", daemon=True
     ).start()

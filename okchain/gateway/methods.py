@@ -64,10 +64,16 @@ class Refused(Exception):
 
 class Context:
     """What the servicers use of ``grpc.ServicerContext``: ``abort`` raises ``Refused``; ``is_active`` is
-    False once the HTTP client has gone (streams then end)."""
+    False once the HTTP client has gone (streams then end); ``cancel`` ends a stream from another thread
+    (``on_cancel``: what ends its HTTP response)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_cancel: Callable[[], None] = lambda: None) -> None:
         self.active = True
+        self._on_cancel = on_cancel
+
+    def cancel(self) -> None:
+        self.active = False
+        self._on_cancel()
 
     def abort(self, code: grpc.StatusCode, details: str) -> None:
         raise Refused(code, details)

@@ -1,7 +1,7 @@
 """The node as servers facing users see it, and how the composition root plugs such servers in.
 
-Servers (gRPC today; an HTTP gateway or metrics later) are built around a running node by whoever
-assembles the process, and reach it only through ``NodeAPI``, so the node never imports them.
+Servers (gRPC, the JSON gateway, metrics) are built around a running node by whoever assembles the
+process, and reach it only through ``NodeAPI``, so the node never imports them.
 """
 
 from collections.abc import Callable

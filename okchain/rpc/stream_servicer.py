@@ -52,11 +52,13 @@ def streaming(fn: Callable[..., Iterator[M]]) -> Callable[..., Iterator[M]]:
 def end_call(context: grpc.ServicerContext, message: str) -> None:
     """End a call with RESOURCE_EXHAUSTED from another thread: its own thread may be blocked sending to a
     client that stopped reading, and would only see the overflow once the client reads again. grpcio's
-    public ``cancel()`` sends CANCELLED; its call object sends the status we mean."""
+    public ``cancel()`` sends CANCELLED; its call object sends the status we mean. The gateway's context
+    has no such object: its ``cancel()`` ends the event stream."""
     call = getattr(getattr(context, "_rpc_event", None), "call", None)
-    if call is None:  # not a grpcio call (the gateway's thread is never blocked by its client)
-        return
-    call.cancel(grpc.StatusCode.RESOURCE_EXHAUSTED.value[0], message)
+    if call is None:
+        context.cancel()
+    else:
+        call.cancel(grpc.StatusCode.RESOURCE_EXHAUSTED.value[0], message)
 
 
 def _block_event(q: StateQuery, height: int) -> Iterator[stream_pb2.BlockEvent]:
