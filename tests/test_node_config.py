@@ -86,6 +86,11 @@ def test_the_written_config_has_a_comment_above_every_key() -> None:
             "peer address 'nobody' must be node_id@host:port",
         ),
         ('moniker = " "\n', "moniker must be a non-empty string, got ' '"),
+        (
+            'api_cors_origins = "https://ok.example, ftp://x"\n',
+            'api_cors_origins must be "*", comma-separated http(s)://host[:port] origins, or "", got \'ftp://x\'',
+        ),
+        ("stream_buffer_events = 0\n", "stream_buffer_events must be a positive integer, got 0"),
         ("[p2p]\nlisten = 1\n", "config.toml: unknown key 'p2p'"),
     ],
 )

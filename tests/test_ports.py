@@ -91,6 +91,7 @@ def test_devnet_fails_loudly_on_a_taken_port(tmp_path: Path, held: int) -> None:
         "OKCHAIN_GRPC_LISTEN": f"127.0.0.1:{free_port()}",
         "OKCHAIN_P2P_LISTEN": "127.0.0.1:0",
         "OKCHAIN_METRICS_LISTEN": f"127.0.0.1:{held}",
+        "OKCHAIN_API_LISTEN": "",  # off: the default 1317 may be taken on a shared machine
     }
     run = subprocess.run(
         [str(root / "scripts" / "devnet")], env=env, capture_output=True, text=True, timeout=120, check=False

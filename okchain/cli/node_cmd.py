@@ -11,6 +11,7 @@ import trio
 from okchain.cli.common import POSITIVE, CLIError, add_home_arg
 from okchain.cli.ports import check_listen_addresses
 from okchain.crypto.ed25519 import ValidatorKey
+from okchain.gateway.server import GatewayServer
 from okchain.genesis.document import GenesisValidator
 from okchain.genesis.migrate import migrate_snapshot
 from okchain.node.api import FrontendFactory
@@ -47,6 +48,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     )
     start.add_argument(
         "--metrics-listen", default=None, help="override config metrics_listen (host:port; empty: off)"
+    )
+    start.add_argument(
+        "--api-listen", default=None, help="override config api_listen (JSON gateway host:port; empty: off)"
     )
     start.add_argument(
         "--log-level", type=str.lower, choices=LEVELS, default=None, help="override config log_level"
@@ -104,11 +108,15 @@ def cmd_start(args: argparse.Namespace) -> int:
         config = replace(config, p2p_listen=args.p2p_listen)
     if args.metrics_listen is not None:
         config = replace(config, metrics_listen=args.metrics_listen)
+    if args.api_listen is not None:
+        config = replace(config, api_listen=args.api_listen)
     config.validated("okchaind start")  # the flags' values follow config.toml's rules
     check_listen_addresses(config)  # a taken port is named with the process holding it
     frontends: list[FrontendFactory] = [GrpcServer]
     if config.metrics_listen:
         frontends.append(MetricsServer)
+    if config.api_listen:
+        frontends.append(GatewayServer)
     node = Node(home, config)
     trio.run(functools.partial(node.run, frontends=frontends))
     return 0

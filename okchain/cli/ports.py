@@ -14,7 +14,7 @@ from pathlib import Path
 from okchain.cli.common import CLIError
 from okchain.node.config import NodeConfig
 
-LISTEN_KEYS = ("grpc_listen", "p2p_listen", "metrics_listen")
+LISTEN_KEYS = ("grpc_listen", "p2p_listen", "metrics_listen", "api_listen")
 _LISTEN_STATE = "0A"  # TCP_LISTEN in /proc/net/tcp
 _CMDLINE_CHARS = 160
 

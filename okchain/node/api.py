@@ -1,7 +1,7 @@
 """The node as servers facing users see it, and how the composition root plugs such servers in.
 
-Servers (gRPC today; an HTTP gateway or metrics later) are built around a running node by whoever
-assembles the process, and reach it only through ``NodeAPI``, so the node never imports them.
+Servers (gRPC, the JSON gateway, metrics) are built around a running node by whoever assembles the
+process, and reach it only through ``NodeAPI``, so the node never imports them.
 """
 
 from collections.abc import Callable
@@ -14,6 +14,7 @@ from okchain.app import Application
 from okchain.mempool.pool import AddResult, Mempool
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
+from okchain.node.hub import EventHub
 from okchain.tx.envelope import Recoverer
 from okchain.types.block import Block
 from okchain.types.results import TxResult
@@ -69,6 +70,11 @@ class NodeAPI(Protocol):
 
     @property
     def recover(self) -> Recoverer: ...
+
+    @property
+    def hub(self) -> EventHub:
+        """Committed heights and consensus steps for streams (subscribe from any thread)."""
+        ...
 
     async def broadcast(self, raw: bytes, *, wait: bool, timeout_s: float) -> BroadcastOutcome: ...
 

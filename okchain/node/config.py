@@ -2,6 +2,7 @@
 
 import difflib
 import json
+import re
 import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -32,6 +33,8 @@ class NodeConfig:
     grpc_workers: int = 32
     grpc_max_concurrent_rpcs: int = 256  # beyond this, calls get RESOURCE_EXHAUSTED instead of queueing
     max_commit_waiters: int = 16  # commit-mode broadcasts waiting at once; each holds a gRPC worker
+    stream_max_subscribers: int = 16  # streams (gRPC and gateway together) at once; each holds a thread
+    stream_buffer_events: int = 256  # events one stream may fall behind before it is ended
     commit_wait_default_ms: int = 10_000
     commit_wait_max_ms: int = 60_000
     tree_cache_nodes: int = 1_000_000  # top-of-tree Merkle nodes kept in memory (~200 bytes each)
@@ -59,6 +62,8 @@ class NodeConfig:
     blocksync_switch_back_blocks: int = 10  # a running node this far behind its peers goes back to block sync
     # operations
     metrics_listen: str = ""  # host:port of the Prometheus /metrics endpoint; empty = off
+    api_listen: str = ""  # host:port of the JSON/HTTP gateway (okchain/gateway/); empty = off
+    api_cors_origins: str = ""  # origins browsers may call the gateway from: comma-separated, "*" = any
     log_level: str = "info"  # debug, info, warning, error, critical (okchaind start --log-level overrides)
     log_format: str = "text"  # text (key=value) or json (okchaind start --log-format overrides)
 
@@ -261,6 +266,27 @@ class Text:
         return None if isinstance(value, str) and value.strip() else f"must be {self.allowed}, got {value!r}"
 
 
+@dataclass(frozen=True, slots=True)
+class OriginList:
+    @property
+    def allowed(self) -> str:
+        return '"*", comma-separated http(s)://host[:port] origins, or ""'
+
+    def check(self, value: object) -> str | None:
+        if not isinstance(value, str):
+            return f"must be {self.allowed}, got {value!r}"
+        bad = [o for o in split_origins(value) if o != "*" and not _ORIGIN.fullmatch(o)]
+        return f"must be {self.allowed}, got {bad[0]!r}" if bad else None
+
+
+_ORIGIN = re.compile(r"https?://[^/\s,]+")
+
+
+def split_origins(value: str) -> list[str]:
+    """The origins of an ``api_cors_origins`` value, in order."""
+    return [o.strip() for o in value.split(",") if o.strip()]
+
+
 FLAG = _TypeOf(bool)
 
 
@@ -294,6 +320,16 @@ SETTINGS: dict[str, Setting] = {
     ),
     "max_commit_waiters": Setting(
         "Commit-mode broadcasts waiting at once (each holds a gRPC thread); 0 = commit mode off", NON_NEGATIVE
+    ),
+    "stream_max_subscribers": Setting(
+        "Streams (Subscribe* over gRPC and the gateway) served at once, each holding a thread; more get"
+        " RESOURCE_EXHAUSTED; 0 = streams off",
+        NON_NEGATIVE,
+    ),
+    "stream_buffer_events": Setting(
+        "Events (blocks, consensus steps) a stream may fall behind before it is ended with"
+        " RESOURCE_EXHAUSTED",
+        POSITIVE,
     ),
     "commit_wait_default_ms": Setting(
         "How long a commit-mode broadcast waits when the client names no deadline", POSITIVE
@@ -335,6 +371,13 @@ SETTINGS: dict[str, Setting] = {
         "A running node this many blocks behind its peers goes back to block sync", POSITIVE
     ),
     "metrics_listen": Setting("Address of the Prometheus /metrics endpoint", Listen(optional=True)),
+    "api_listen": Setting(
+        "Address of the JSON gateway over HTTP (queries, broadcast, event streams, /openapi.json)",
+        Listen(optional=True),
+    ),
+    "api_cors_origins": Setting(
+        "Web origins whose pages may call the gateway (CORS); empty = none but its own", OriginList()
+    ),
     "log_level": Setting(
         "Least severe log lines written (okchaind start --log-level overrides)", OneOf(LEVELS)
     ),

@@ -77,8 +77,11 @@ class DriverHooks:
     apply_block: Callable[[Block, Commit], None]  # commit a decided block (``Node.apply_block``)
     broadcast: Callable[[Message], None]  # send an own message to every peer
     report_evidence: Callable[[DuplicateVoteEvidence], None]
-    step_changed: Callable[[], None]  # the machine's height, round or phase changed
+    step_changed: Callable[[], None]  # the machine's height, round or phase changed (once per input)
     validator_set: Callable[[int], ValidatorSet]  # the committed set that signs a height
+    # every (height, round, phase) the machine passes through, also those one input runs through at once
+    # (a lone validator goes from propose to commit in one step): for the node's consensus streams
+    step_passed: Callable[[int, int, int], None]
 
 
 class ConsensusDriver:
@@ -105,6 +108,7 @@ class ConsensusDriver:
         self._replaying = False
         self._since_checkpoint = 0
         self._decided_at = 0.0  # when the last ApplyBlock was asked for (trio clock)
+        self._passed = (0, 0, -1)  # the last step handed to ``step_passed``
         self.dropped = 0  # inbox overflows
         self.rejected = 0  # inputs the machine refused
 
@@ -168,6 +172,9 @@ class ConsensusDriver:
         accepted = True
         local: deque[Event] = deque()
         while True:
+            if self.step != self._passed:
+                self._passed = self.step
+                self._hooks.step_passed(*self._passed)
             for action in actions:
                 if isinstance(action, Rejected):
                     accepted = False

@@ -33,6 +33,7 @@ from okchain.node.consensus_reactor import ConsensusReactor
 from okchain.node.equivocate import Equivocator
 from okchain.node.evidence_reactor import EvidenceReactor
 from okchain.node.home import Home
+from okchain.node.hub import EventHub
 from okchain.node.logs import iso_ns
 from okchain.node.mempool_reactor import MempoolReactor
 from okchain.node.signer_file import FileSignerStore
@@ -113,6 +114,8 @@ class Node:
         )
         self.validator_address = validator_address(self.key.public_key)
         self._wal, self._signer = self._open_consensus_files()
+        # streams to users: committed heights and consensus steps, read by server threads
+        self.hub = EventHub(config.stream_max_subscribers, config.stream_buffer_events)
         self.driver = self._new_driver()
         self.node_key = NodeKey.load_or_create(home.node_key_file)
         p2p_config = config.p2p_config(home.data_dir.parent / "addrbook.json")
@@ -183,7 +186,7 @@ class Node:
             self.switch.add_reactor(reactor)
         self._waiters: dict[bytes, trio.Event] = {}
         self._outcomes: dict[bytes, tuple[int, TxResult]] = {}
-        self.commit_observers: list[CommitObserver] = []  # metrics
+        self.commit_observers: list[CommitObserver] = [self.hub.committed]  # and metrics
 
     # --- called from gRPC threads via trio.from_thread.run ---
     async def broadcast(self, raw: bytes, *, wait: bool, timeout_s: float) -> BroadcastOutcome:
@@ -279,6 +282,7 @@ class Node:
             broadcast=self._broadcast_consensus,
             report_evidence=self._report_evidence,
             step_changed=self._step_changed,
+            step_passed=self.hub.stepped,
             validator_set=self.app.validator_set,
         )
         return ConsensusDriver(
@@ -454,6 +458,7 @@ class Node:
                 nursery.start_soon(self._prune_forever)
                 task_status.started()
         finally:
+            self.hub.close()  # server threads streaming to users end first
             for frontend in reversed(started):
                 frontend.stop()
             self._close()

@@ -20,6 +20,7 @@ from okchain._pb.slashing.v1 import query_pb2 as slashing_query_pb2
 from okchain._pb.slashing.v1 import query_pb2_grpc as slashing_query_pb2_grpc
 from okchain._pb.staking.v1 import query_pb2 as staking_query_pb2
 from okchain._pb.staking.v1 import query_pb2_grpc as staking_query_pb2_grpc
+from okchain._pb.stream.v1 import stream_pb2, stream_pb2_grpc
 from okchain._pb.token.v1 import query_pb2 as token_query_pb2
 from okchain._pb.token.v1 import query_pb2_grpc as token_query_pb2_grpc
 from okchain.errors import OKChainError
@@ -31,13 +32,14 @@ from okchain.rpc.reflection import enable_reflection
 from okchain.rpc.servicers import NodeService, QueryService, ServicerBase, TxService
 from okchain.rpc.slashing_servicer import SlashingQueryService
 from okchain.rpc.staking_servicer import StakingQueryService
+from okchain.rpc.stream_servicer import StreamQueryService
 from okchain.rpc.token_servicer import TokenQueryService
 
 STOP_GRACE_S = 1.0
 
 # Every service the node serves: (grpcio's add function, the servicer class, its descriptor). One line per
-# service; reflection and health list them all.
-_SERVICES: tuple[tuple[Any, type[ServicerBase], Any], ...] = (
+# service; reflection and health list them all, and the JSON gateway (okchain/gateway/) mirrors them.
+SERVICES: tuple[tuple[Any, type[ServicerBase], Any], ...] = (
     (query_pb2_grpc.add_TxServiceServicer_to_server, TxService,
      query_pb2.DESCRIPTOR.services_by_name["TxService"]),
     (query_pb2_grpc.add_QueryServiceServicer_to_server, QueryService,
@@ -58,6 +60,8 @@ _SERVICES: tuple[tuple[Any, type[ServicerBase], Any], ...] = (
      dist_query_pb2.DESCRIPTOR.services_by_name["DistributionQuery"]),
     (mint_query_pb2_grpc.add_MintQueryServicer_to_server, MintQueryService,
      mint_query_pb2.DESCRIPTOR.services_by_name["MintQuery"]),
+    (stream_pb2_grpc.add_StreamQueryServicer_to_server, StreamQueryService,
+     stream_pb2.DESCRIPTOR.services_by_name["StreamQuery"]),
 )  # fmt: skip
 
 
@@ -77,7 +81,7 @@ class GrpcServer:
             maximum_concurrent_rpcs=config.grpc_max_concurrent_rpcs,
         )
         names = []
-        for add, servicer, service in _SERVICES:
+        for add, servicer, service in SERVICES:
             add(servicer(node, token), self._server)
             names.append(service.full_name)
         self._health = health.HealthServicer()

@@ -12,7 +12,9 @@ from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain._pb.types.v1 import types_pb2
 from okchain.crypto.address import to_bech32, to_checksum
 from okchain.crypto.hashing import sha256
+from okchain.errors import OKChainError
 from okchain.node.api import NodeAPI
+from okchain.node.hub import HubClosed, HubFull, Overflowed
 from okchain.query import StateQuery
 from okchain.rpc import blocks
 from okchain.rpc.convert import RequestError, address_arg, denom_arg, tx_info
@@ -28,18 +30,38 @@ MAX_STATE_KEY = 1024
 R = TypeVar("R")
 
 
+def status_of(exc: Exception) -> grpc.StatusCode | None:
+    """The gRPC status a refused request answers with: a RequestError's own; a height the node does not
+    keep (pruned, or not reached yet) is OUT_OF_RANGE; a stream over the node's limit or too slow to keep
+    up is RESOURCE_EXHAUSTED, one cut by the node stopping UNAVAILABLE. None: a bug (grpcio says UNKNOWN)."""
+    if isinstance(exc, RequestError):
+        return exc.status
+    if isinstance(exc, VersionError):
+        return grpc.StatusCode.OUT_OF_RANGE
+    if isinstance(exc, HubFull | Overflowed):
+        return grpc.StatusCode.RESOURCE_EXHAUSTED
+    if isinstance(exc, HubClosed):
+        return grpc.StatusCode.UNAVAILABLE
+    return None
+
+
+def abort_refused(context: grpc.ServicerContext, exc: Exception) -> None:
+    """End the call with ``exc``'s status and message (re-raise it if it is a bug)."""
+    status = status_of(exc)
+    if status is None:
+        raise exc
+    context.abort(status, str(exc))
+    raise AssertionError("unreachable") from exc
+
+
 def guarded(fn: Callable[..., R]) -> Callable[..., R]:
-    """Turn RequestError into a gRPC status with the precise message; a height the node does not keep
-    (pruned, or not reached yet) is OUT_OF_RANGE."""
+    """Answer a refused request with its gRPC status and precise message (``status_of``)."""
 
     def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> R:
         try:
             return fn(self, request, context)
-        except RequestError as exc:
-            context.abort(exc.status, str(exc))
-            raise AssertionError("unreachable") from exc
-        except VersionError as exc:
-            context.abort(grpc.StatusCode.OUT_OF_RANGE, str(exc))
+        except (RequestError, OKChainError) as exc:
+            abort_refused(context, exc)
             raise AssertionError("unreachable") from exc
 
     wrapper.__name__ = fn.__name__

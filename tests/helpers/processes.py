@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from okchain.crypto.secp import AccountKey
+from okchain.node.config import NodeConfig
+from okchain.node.home import Home
 from tests.helpers.chain import CHAIN_ID, DEV_MNEMONIC, OKT, free_port, write_snapshot
 
 
@@ -116,6 +118,13 @@ def init_node(
         str(block_time_ms),
     )
     return NodeProcess(home, free_port(), directory / f"{name}.log")
+
+
+def configure(proc: NodeProcess, **settings: object) -> NodeProcess:
+    """Change settings in ``proc``'s config.toml (before it starts); returns ``proc``."""
+    path = Home(proc.home).config_file
+    path.write_text(replace(NodeConfig.load(path), **settings).to_toml())  # type: ignore[arg-type]
+    return proc
 
 
 def add_keyring_key(proc: NodeProcess, directory: Path, name: str = "alice") -> None:

@@ -60,6 +60,11 @@ def quantity_text(pair: k.Pair, lots: int) -> str:
 MAX_SCAN = 10_000
 
 
+def _deal_row(raw: bytes) -> cd.DealRow:
+    d = np.frombuffer(raw, k.DEAL)[0]
+    return int(d["height"]), int(d["time_ns"]), int(d["price"]), int(d["volume"])
+
+
 class DexReader:
     def __init__(self, reader: KVReader, now_ns: int) -> None:
         self._reader = reader
@@ -141,31 +146,44 @@ class DexReader:
 
     def _deal_rows(self, pair: k.Pair) -> Iterator[cd.DealRow]:
         for _, raw in self._reader.iterate(schema.dex_deal_prefix(pair.id)):
-            d = np.frombuffer(raw, k.DEAL)[0]
-            yield int(d["height"]), int(d["time_ns"]), int(d["price"]), int(d["volume"])
+            yield _deal_row(raw)
+
+    def _fills(self, pair: k.Pair, row: cd.DealRow, out: list[DealView], limit: int) -> None:
+        """Append the fills of one block's deal ``row`` to ``out`` until it holds ``limit``."""
+        height, time_ns, price, _ = row
+        chunk = 0
+        while len(out) < limit:
+            raw = self._reader.get(schema.dex_fills(pair.id, height, chunk))
+            if raw is None:
+                break
+            for f in np.frombuffer(raw, k.FILL)[: limit - len(out)]:
+                out.append(
+                    DealView(
+                        height,
+                        time_ns,
+                        format_order_id(int(f["id"])),
+                        int(f["side"]),
+                        price_text(pair, price),
+                        quantity_text(pair, int(f["filled"])),
+                    )
+                )
+            chunk += 1
 
     def deals(self, pair: k.Pair, limit: int) -> list[DealView]:
+        """The latest ``limit`` fills, newest block first."""
         out: list[DealView] = []
-        for height, time_ns, price, _ in self._deal_rows(pair):
-            chunk = 0
-            while len(out) < limit:
-                raw = self._reader.get(schema.dex_fills(pair.id, height, chunk))
-                if raw is None:
-                    break
-                for f in np.frombuffer(raw, k.FILL)[: limit - len(out)]:
-                    out.append(
-                        DealView(
-                            height,
-                            time_ns,
-                            format_order_id(int(f["id"])),
-                            int(f["side"]),
-                            price_text(pair, price),
-                            quantity_text(pair, int(f["filled"])),
-                        )
-                    )
-                chunk += 1
+        for row in self._deal_rows(pair):
             if len(out) >= limit:
                 break
+            self._fills(pair, row, out, limit)
+        return out
+
+    def deals_at(self, pair: k.Pair, height: int, limit: int) -> list[DealView]:
+        """At most ``limit`` fills of the pair's auction in block ``height`` (none if it did not trade)."""
+        raw = self._reader.get(schema.dex_deal(pair.id, height))
+        out: list[DealView] = []
+        if raw is not None:
+            self._fills(pair, _deal_row(raw), out, limit)
         return out
 
     def ticker(self, pair: k.Pair) -> cd.Ticker:
