@@ -252,6 +252,10 @@ def test_block_queries_refusals_and_the_latest(api: Api) -> None:
 
 
 def test_headers_for_a_height_range(api: Api) -> None:
+    deadline = time.monotonic() + 60
+    while api.nodes.NodeInfo(query_pb2.NodeInfoRequest()).latest_height <= 30:  # a full default page
+        assert time.monotonic() < deadline, "the node did not reach height 31"
+        time.sleep(0.1)
     latest = api.nodes.NodeInfo(query_pb2.NodeInfoRequest()).latest_height
     found: list[query_pb2.SignedHeader] = []
     token = ""

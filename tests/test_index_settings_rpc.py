@@ -103,7 +103,6 @@ def test_the_index_is_pruned_with_the_blocks(tmp_path: Path) -> None:
             new = send(channel, 3)
             listed = txs.TxsByAddress(query_pb2.TxsByAddressRequest(address=me))
             assert [t.height for t in listed.txs] == [new] and listed.next_page_token == ""
-            kept = earliest(channel)
             pruned = rf"height {old[0]} is pruned; earliest available height is \d+"
             for request in (
                 query_pb2.TxsByAddressRequest(address=me, height=old[0]),
@@ -116,7 +115,8 @@ def test_the_index_is_pruned_with_the_blocks(tmp_path: Path) -> None:
             with pytest.raises(grpc.RpcError) as block_gone:
                 txs.TxsByBlock(query_pb2.TxsByBlockRequest(height=old[0]))
             assert block_gone.value.code() == grpc.StatusCode.OUT_OF_RANGE
-            assert f"earliest available height is {kept}" in (block_gone.value.details() or "")
+            # the pruner keeps running: the earliest height may have moved since
+            assert re.search(r"earliest available height is \d+", block_gone.value.details() or "")
         assert node.stop() == 0
         floor = stored_earliest(node.home)
         for prefix in (schema.ADDRESS_TXS, schema.ADDRESS_TXS_OF_BLOCK, schema.TX_TOTALS):

@@ -31,6 +31,7 @@ from okchain.modules.staking.messages import (
     DestroyValidator,
     RegisterProxy,
     UnbindProxy,
+    UnregisterProxy,
     Vote,
     Withdraw,
 )
@@ -193,9 +194,25 @@ def evidence_against(chain: PosChain, i: int) -> list[bytes]:
     return [double_sign(chain, key, height)]
 
 
+# the staking messages that first take what the signer owes for votes for tombstoned validators
+SETTLING = (Deposit, Withdraw, Vote, RegisterProxy, UnregisterProxy, BindProxy, UnbindProxy)
+
+
+def owed_slash(db: KVStore, addr: bytes) -> int:
+    """What ``addr``'s deposit loses at its next staking message: each tombstoned validator it votes for
+    takes its slash rate of what is left."""
+    voter = k.get_voter(db, addr)
+    left = voter.deposit
+    for op in voter.validators:
+        left -= left * k.slash_rate(db, op) // RATE_ONE
+    return voter.deposit - left
+
+
 def send(chain: PosChain, key: AccountKey, msg: object) -> Code:
     """``msg`` in a tx of its own block; its result code, whatever it is."""
     raw = tx(key, get_nonce(chain.db, key.address), [msg])  # type: ignore[list-item]
+    if isinstance(msg, SETTLING):
+        chain.owed_by_next_tx = owed_slash(chain.db, key.address)
     code = chain.step(raw, check=False).results[0].code
     assert code in REFUSALS, code
     event(f"{type(msg).__name__}: {code.name}")

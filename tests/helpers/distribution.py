@@ -44,9 +44,14 @@ class RewardChain(SetChain):
         super().__init__(db, genesis)
         self.genesis_supply = bank.get_supply(self.db, "okt")
         self.slashed = 0  # OKT burned by double-sign slashes: a test adds each before its block
+        # a voter's share of a slash its next staking tx pays, counted if that tx (the block's first) succeeds
+        self.owed_by_next_tx = 0
 
     def apply(self, block: Block, commit: Commit) -> FinalizedBlock:
         finalized = super().apply(block, commit)
+        if finalized.results and finalized.results[0].ok:
+            self.slashed += self.owed_by_next_tx
+        self.owed_by_next_tx = 0
         check_invariants(self.db)
         check_supply(self.db, self.genesis_supply, slashed=self.slashed)
         check_owed(self.db)
