@@ -208,7 +208,9 @@ def test_block_txs_and_results_page_by_count_and_by_bytes(api: Api) -> None:
             results += list(reply.tx_results)
             token = reply.next_page_token
         assert results == list(whole.results.tx_results)
-    assert len(pages[0].txs) < 100  # the large block's first page was cut by the byte budget
+    # some page of the large block was cut by the byte budget: fewer than 100 txs, and more to come (which
+    # page depends on how the small and the large txs shared blocks)
+    assert any(len(p.txs) < 100 and p.next_page_token for p in pages)
 
 
 def _txs_by_block(api: Api, height: int, size: int, token: str) -> tuple[list[query_pb2.TxInfo], str]:
