@@ -6,7 +6,7 @@ thread-safe). A query is bound to one height: the latest, or any height still in
 (``okchain.state.versions``); pruned heights raise ``HeightPrunedError`` naming the earliest one kept.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from okchain._pb.types.v1 import types_pb2
 from okchain.crypto.address import Address
@@ -24,6 +24,7 @@ from okchain.modules.token.keeper import TokenInfo
 from okchain.state import blockstore, indexes, versions
 from okchain.state.blockstore import LastCommitted, StoredTx
 from okchain.state.merkle_proof import Proof
+from okchain.state.proven import RecordingReader
 from okchain.state.store import KVReader
 from okchain.types.block import Block, Commit
 
@@ -120,6 +121,18 @@ class StateQuery:
     def prove(self, key: bytes) -> tuple[bytes | None, Proof, bytes]:
         """(value, proof, root) of a raw state key at this query's height; see ``versions.prove_at``."""
         return versions.prove_at(self._snapshot, key, self._height)
+
+    def proof_of(self, read: Callable[[KVReader], object]) -> types_pb2.ReadProof:
+        """Proofs of every key ``read`` (a module's pure point query) reads at this height: what a client
+        needs to recompute its answer over ``okchain.state.proven.ProvenState``."""
+        recorder = RecordingReader(self._reader)
+        read(recorder)
+        out = types_pb2.ReadProof(height=self._height)
+        for key in recorder.keys:
+            value, proof, root = self.prove(key)
+            out.root = root
+            out.values.add(key=key, value=value or b"", present=value is not None, proof=proof.to_bytes())
+        return out
 
     def block(self, height: int) -> Block | None:
         """The block at ``height``; a pruned height raises ``HeightPrunedError`` instead of reading None."""

@@ -22,7 +22,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("state", "genesis", "p2p"),
     ("modules", "consensus"),
     ("tx", "query", "sim"),
-    ("deliver",),
+    ("deliver", "client"),
     ("app",),
     ("mempool",),
     ("node",),

@@ -9,7 +9,7 @@ from okchain.modules.dex.candles import INTERVALS
 from okchain.modules.dex.messages import format_order_id, parse_order_id
 from okchain.modules.dex.queries import DexReader, OrderView, price_text, quantity_text
 from okchain.rpc.convert import RequestError, address_arg
-from okchain.rpc.servicers import MAX_PAGE, ServicerBase, guarded
+from okchain.rpc.servicers import MAX_PAGE, ServicerBase, guarded, proof_if
 
 MAX_CANDLES = 500
 
@@ -68,11 +68,16 @@ class DexQueryService(ServicerBase, query_pb2_grpc.DexQueryServicer):
     def Order(
         self, request: query_pb2.OrderRequest, context: grpc.ServicerContext
     ) -> query_pb2.OrderResponse:
-        q = self.query()
-        view = q.dex().order(_order_id(request.id, "id"))
+        oid = _order_id(request.id, "id")
+        q = self.query(request.height)
+        view = q.dex().order(oid)
         if view is None:
             raise RequestError(grpc.StatusCode.NOT_FOUND, f"no order {request.id!r}")
-        return query_pb2.OrderResponse(order=_order(view), height=q.height)
+        return query_pb2.OrderResponse(
+            order=_order(view),
+            height=q.height,
+            proof=proof_if(request.prove, q, lambda r: DexReader(r, 0).order(oid)),
+        )
 
     @guarded
     def Orders(

@@ -13,12 +13,15 @@ from okchain._pb.types.v1 import types_pb2
 from okchain.crypto.address import to_bech32, to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.errors import OKChainError
+from okchain.modules.auth.keeper import get_nonce
+from okchain.modules.bank import keeper as bank
 from okchain.node.api import NodeAPI
 from okchain.node.hub import HubClosed, HubFull, Overflowed
 from okchain.query import StateQuery
 from okchain.rpc import blocks
 from okchain.rpc.convert import RequestError, address_arg, denom_arg, tx_info
 from okchain.state import schema
+from okchain.state.store import KVReader
 from okchain.state.versions import VersionError
 from okchain.tx.gas import required_gas
 from okchain.types.block import result_to_proto
@@ -76,6 +79,11 @@ class ServicerBase:
     def query(self, height: int = 0) -> StateQuery:
         """Committed state at ``height`` (0: the latest)."""
         return self.node.app.query(height or None)
+
+
+def proof_if(prove: bool, q: StateQuery, read: Callable[[KVReader], object]) -> types_pb2.ReadProof | None:
+    """The proofs of what ``read`` reads, when the request asked for them (``StateQuery.proof_of``)."""
+    return q.proof_of(read) if prove else None
 
 
 def _hash_arg(raw: bytes) -> bytes:
@@ -193,6 +201,7 @@ class QueryService(ServicerBase, query_pb2_grpc.QueryServiceServicer):
             nonce=q.nonce(addr),
             height=q.height,
             pending_nonce=pending,
+            proof=proof_if(request.prove, q, lambda r: get_nonce(r, addr)),
         )
 
     @guarded
@@ -203,7 +212,9 @@ class QueryService(ServicerBase, query_pb2_grpc.QueryServiceServicer):
         denom = denom_arg(request.denom)
         q = self.query(request.height)
         return query_pb2.BalanceResponse(
-            balance=bank_pb2.Coin(denom=denom, amount=str(q.balance(addr, denom))), height=q.height
+            balance=bank_pb2.Coin(denom=denom, amount=str(q.balance(addr, denom))),
+            height=q.height,
+            proof=proof_if(request.prove, q, lambda r: bank.get_balance(r, addr, denom)),
         )
 
     @guarded

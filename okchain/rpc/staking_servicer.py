@@ -5,10 +5,11 @@ import grpc
 from okchain._pb.staking.v1 import query_pb2, query_pb2_grpc
 from okchain.app import AppError
 from okchain.crypto.address import to_checksum
+from okchain.modules.staking import queries as staking
 from okchain.modules.staking.keeper import Validator
 from okchain.modules.staking.queries import STATUSES
 from okchain.rpc.convert import RequestError, address_arg
-from okchain.rpc.servicers import MAX_PAGE, ServicerBase, guarded
+from okchain.rpc.servicers import MAX_PAGE, ServicerBase, guarded, proof_if
 from okchain.types.params import OKT_DENOM
 
 
@@ -70,12 +71,14 @@ class StakingQueryService(ServicerBase, query_pb2_grpc.StakingQueryServicer):
         self, request: query_pb2.ValidatorRequest, context: grpc.ServicerContext
     ) -> query_pb2.ValidatorResponse:
         operator = address_arg(request.operator)
-        q = self.query()
+        q = self.query(request.height)
         found = q.validator(operator)
         if found is None:
             raise RequestError(grpc.StatusCode.NOT_FOUND, f"no validator operated by {to_checksum(operator)}")
         return query_pb2.ValidatorResponse(
-            validator=validator_to_proto(found, q.validator_status(found)), height=q.height
+            validator=validator_to_proto(found, q.validator_status(found)),
+            height=q.height,
+            proof=proof_if(request.prove, q, lambda r: staking.validator(r, operator)),
         )
 
     @guarded
@@ -83,7 +86,7 @@ class StakingQueryService(ServicerBase, query_pb2_grpc.StakingQueryServicer):
         self, request: query_pb2.VoterRequest, context: grpc.ServicerContext
     ) -> query_pb2.VoterResponse:
         addr = address_arg(request.address)
-        q = self.query()
+        q = self.query(request.height)
         voter = q.voter(addr)
         return query_pb2.VoterResponse(
             deposit=str(voter.deposit),
@@ -97,6 +100,7 @@ class StakingQueryService(ServicerBase, query_pb2_grpc.StakingQueryServicer):
                 for u in q.unbondings(addr)
             ],
             height=q.height,
+            proof=proof_if(request.prove, q, lambda r: staking.voter(r, addr)),
         )
 
     @guarded

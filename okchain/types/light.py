@@ -10,7 +10,7 @@ trusts vouches for it. When too little of the trusted set signed, the client ver
 first (bisection); the header right after a trusted one must name exactly the trusted next set.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 
 from okchain.crypto.ed25519 import validator_address
@@ -72,9 +72,10 @@ def _trusted_share(commit: Commit, trusted: Powers) -> tuple[int, int]:
     return signed, sum(power for _, power in trusted)
 
 
-def verify_to(chain_id: str, root: Trusted, target: int, fetch: Callable[[int], LightBlock]) -> LightBlock:
-    """The verified light block of ``target`` (above ``root``), fetching as few heights as bisection
-    needs; raises ``LightError`` when the node's answers do not add up."""
+def verification(chain_id: str, root: Trusted, target: int) -> Generator[int, LightBlock, LightBlock]:
+    """Verify the light block of ``target`` (above ``root``): yields each height whose light block it needs
+    (as few as bisection allows), is sent that block, and returns the verified one of ``target``; raises
+    ``LightError`` when the answers do not add up. Free of I/O, so blocking and async clients share it."""
     if target <= root.height:
         raise LightError(f"height {target} is not above the trusted height {root.height}")
     trusted = root
@@ -82,7 +83,7 @@ def verify_to(chain_id: str, root: Trusted, target: int, fetch: Callable[[int], 
     verified: LightBlock | None = None
     while pending:
         height = pending[-1]
-        block = fetch(height)
+        block = yield height
         _check(chain_id, height, block)
         if height == trusted.height + 1:
             if set_hash(block.validators) != set_hash(trusted.next_validators):
@@ -96,6 +97,18 @@ def verify_to(chain_id: str, root: Trusted, target: int, fetch: Callable[[int], 
         pending.pop()
     assert verified is not None
     return verified
+
+
+def verify_to(chain_id: str, root: Trusted, target: int, fetch: Callable[[int], LightBlock]) -> LightBlock:
+    """``verification`` driven by a blocking ``fetch`` of each height's light block."""
+    steps = verification(chain_id, root, target)
+    try:
+        height = next(steps)
+        while True:
+            height = steps.send(fetch(height))
+    except StopIteration as done:
+        verified: LightBlock = done.value
+        return verified
 
 
 def genesis_root(initial_height: int, validators: Sequence[tuple[bytes, int]]) -> Trusted:

@@ -1,4 +1,5 @@
 from okchain._pb.dex.v1 import dex_pb2 as _dex_pb2
+from okchain._pb.types.v1 import types_pb2 as _types_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -98,18 +99,24 @@ class Candle(_message.Message):
     def __init__(self, open_time_unix_s: _Optional[int] = ..., open: _Optional[str] = ..., high: _Optional[str] = ..., low: _Optional[str] = ..., close: _Optional[str] = ..., volume: _Optional[str] = ...) -> None: ...
 
 class OrderRequest(_message.Message):
-    __slots__ = ("id",)
+    __slots__ = ("id", "height", "prove")
     ID_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PROVE_FIELD_NUMBER: _ClassVar[int]
     id: str
-    def __init__(self, id: _Optional[str] = ...) -> None: ...
+    height: int
+    prove: bool
+    def __init__(self, id: _Optional[str] = ..., height: _Optional[int] = ..., prove: _Optional[bool] = ...) -> None: ...
 
 class OrderResponse(_message.Message):
-    __slots__ = ("order", "height")
+    __slots__ = ("order", "height", "proof")
     ORDER_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
     order: Order
     height: int
-    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., height: _Optional[int] = ...) -> None: ...
+    proof: _types_pb2.ReadProof
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., height: _Optional[int] = ..., proof: _Optional[_Union[_types_pb2.ReadProof, _Mapping]] = ...) -> None: ...
 
 class OrdersRequest(_message.Message):
     __slots__ = ("address", "state", "page_token", "page_size")

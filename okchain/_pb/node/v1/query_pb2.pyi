@@ -109,44 +109,52 @@ class GetTxResponse(_message.Message):
     def __init__(self, tx: _Optional[bytes] = ..., tx_hash: _Optional[bytes] = ..., height: _Optional[int] = ..., index: _Optional[int] = ..., result: _Optional[_Union[_types_pb2.TxResult, _Mapping]] = ..., time_ns: _Optional[int] = ..., info: _Optional[_Union[TxInfo, _Mapping]] = ...) -> None: ...
 
 class AccountRequest(_message.Message):
-    __slots__ = ("address", "height")
+    __slots__ = ("address", "height", "prove")
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PROVE_FIELD_NUMBER: _ClassVar[int]
     address: str
     height: int
-    def __init__(self, address: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
+    prove: bool
+    def __init__(self, address: _Optional[str] = ..., height: _Optional[int] = ..., prove: _Optional[bool] = ...) -> None: ...
 
 class AccountResponse(_message.Message):
-    __slots__ = ("address", "bech32", "nonce", "height", "pending_nonce")
+    __slots__ = ("address", "bech32", "nonce", "height", "pending_nonce", "proof")
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     BECH32_FIELD_NUMBER: _ClassVar[int]
     NONCE_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     PENDING_NONCE_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
     address: str
     bech32: str
     nonce: int
     height: int
     pending_nonce: int
-    def __init__(self, address: _Optional[str] = ..., bech32: _Optional[str] = ..., nonce: _Optional[int] = ..., height: _Optional[int] = ..., pending_nonce: _Optional[int] = ...) -> None: ...
+    proof: _types_pb2.ReadProof
+    def __init__(self, address: _Optional[str] = ..., bech32: _Optional[str] = ..., nonce: _Optional[int] = ..., height: _Optional[int] = ..., pending_nonce: _Optional[int] = ..., proof: _Optional[_Union[_types_pb2.ReadProof, _Mapping]] = ...) -> None: ...
 
 class BalanceRequest(_message.Message):
-    __slots__ = ("address", "denom", "height")
+    __slots__ = ("address", "denom", "height", "prove")
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     DENOM_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PROVE_FIELD_NUMBER: _ClassVar[int]
     address: str
     denom: str
     height: int
-    def __init__(self, address: _Optional[str] = ..., denom: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
+    prove: bool
+    def __init__(self, address: _Optional[str] = ..., denom: _Optional[str] = ..., height: _Optional[int] = ..., prove: _Optional[bool] = ...) -> None: ...
 
 class BalanceResponse(_message.Message):
-    __slots__ = ("balance", "height")
+    __slots__ = ("balance", "height", "proof")
     BALANCE_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
     balance: _bank_pb2.Coin
     height: int
-    def __init__(self, balance: _Optional[_Union[_bank_pb2.Coin, _Mapping]] = ..., height: _Optional[int] = ...) -> None: ...
+    proof: _types_pb2.ReadProof
+    def __init__(self, balance: _Optional[_Union[_bank_pb2.Coin, _Mapping]] = ..., height: _Optional[int] = ..., proof: _Optional[_Union[_types_pb2.ReadProof, _Mapping]] = ...) -> None: ...
 
 class AllBalancesRequest(_message.Message):
     __slots__ = ("address", "page_token", "page_size", "height")

@@ -1,3 +1,4 @@
+from okchain._pb.types.v1 import types_pb2 as _types_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -63,18 +64,24 @@ class ValidatorsResponse(_message.Message):
     def __init__(self, validators: _Optional[_Iterable[_Union[ValidatorInfo, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
 
 class ValidatorRequest(_message.Message):
-    __slots__ = ("operator",)
+    __slots__ = ("operator", "height", "prove")
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PROVE_FIELD_NUMBER: _ClassVar[int]
     operator: str
-    def __init__(self, operator: _Optional[str] = ...) -> None: ...
+    height: int
+    prove: bool
+    def __init__(self, operator: _Optional[str] = ..., height: _Optional[int] = ..., prove: _Optional[bool] = ...) -> None: ...
 
 class ValidatorResponse(_message.Message):
-    __slots__ = ("validator", "height")
+    __slots__ = ("validator", "height", "proof")
     VALIDATOR_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
     validator: ValidatorInfo
     height: int
-    def __init__(self, validator: _Optional[_Union[ValidatorInfo, _Mapping]] = ..., height: _Optional[int] = ...) -> None: ...
+    proof: _types_pb2.ReadProof
+    def __init__(self, validator: _Optional[_Union[ValidatorInfo, _Mapping]] = ..., height: _Optional[int] = ..., proof: _Optional[_Union[_types_pb2.ReadProof, _Mapping]] = ...) -> None: ...
 
 class UnbondingInfo(_message.Message):
     __slots__ = ("completion_ns", "amount")
@@ -85,13 +92,17 @@ class UnbondingInfo(_message.Message):
     def __init__(self, completion_ns: _Optional[int] = ..., amount: _Optional[str] = ...) -> None: ...
 
 class VoterRequest(_message.Message):
-    __slots__ = ("address",)
+    __slots__ = ("address", "height", "prove")
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PROVE_FIELD_NUMBER: _ClassVar[int]
     address: str
-    def __init__(self, address: _Optional[str] = ...) -> None: ...
+    height: int
+    prove: bool
+    def __init__(self, address: _Optional[str] = ..., height: _Optional[int] = ..., prove: _Optional[bool] = ...) -> None: ...
 
 class VoterResponse(_message.Message):
-    __slots__ = ("deposit", "shares", "validators", "is_proxy", "proxy", "bound", "unbondings", "height")
+    __slots__ = ("deposit", "shares", "validators", "is_proxy", "proxy", "bound", "unbondings", "height", "proof")
     DEPOSIT_FIELD_NUMBER: _ClassVar[int]
     SHARES_FIELD_NUMBER: _ClassVar[int]
     VALIDATORS_FIELD_NUMBER: _ClassVar[int]
@@ -100,6 +111,7 @@ class VoterResponse(_message.Message):
     BOUND_FIELD_NUMBER: _ClassVar[int]
     UNBONDINGS_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
     deposit: str
     shares: str
     validators: _containers.RepeatedScalarFieldContainer[str]
@@ -108,7 +120,8 @@ class VoterResponse(_message.Message):
     bound: str
     unbondings: _containers.RepeatedCompositeFieldContainer[UnbondingInfo]
     height: int
-    def __init__(self, deposit: _Optional[str] = ..., shares: _Optional[str] = ..., validators: _Optional[_Iterable[str]] = ..., is_proxy: _Optional[bool] = ..., proxy: _Optional[str] = ..., bound: _Optional[str] = ..., unbondings: _Optional[_Iterable[_Union[UnbondingInfo, _Mapping]]] = ..., height: _Optional[int] = ...) -> None: ...
+    proof: _types_pb2.ReadProof
+    def __init__(self, deposit: _Optional[str] = ..., shares: _Optional[str] = ..., validators: _Optional[_Iterable[str]] = ..., is_proxy: _Optional[bool] = ..., proxy: _Optional[str] = ..., bound: _Optional[str] = ..., unbondings: _Optional[_Iterable[_Union[UnbondingInfo, _Mapping]]] = ..., height: _Optional[int] = ..., proof: _Optional[_Union[_types_pb2.ReadProof, _Mapping]] = ...) -> None: ...
 
 class ConsensusValidator(_message.Message):
     __slots__ = ("address", "pub_key", "power", "proposer_priority")

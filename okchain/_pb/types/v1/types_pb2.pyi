@@ -104,6 +104,28 @@ class TxResult(_message.Message):
     fee: str
     def __init__(self, code: _Optional[int] = ..., log: _Optional[str] = ..., gas_wanted: _Optional[int] = ..., gas_used: _Optional[int] = ..., events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ..., signer: _Optional[bytes] = ..., nonce: _Optional[int] = ..., fee: _Optional[str] = ...) -> None: ...
 
+class ReadProof(_message.Message):
+    __slots__ = ("height", "root", "values")
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    ROOT_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    height: int
+    root: bytes
+    values: _containers.RepeatedCompositeFieldContainer[ProvenValue]
+    def __init__(self, height: _Optional[int] = ..., root: _Optional[bytes] = ..., values: _Optional[_Iterable[_Union[ProvenValue, _Mapping]]] = ...) -> None: ...
+
+class ProvenValue(_message.Message):
+    __slots__ = ("key", "value", "present", "proof")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    PRESENT_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
+    key: bytes
+    value: bytes
+    present: bool
+    proof: bytes
+    def __init__(self, key: _Optional[bytes] = ..., value: _Optional[bytes] = ..., present: _Optional[bool] = ..., proof: _Optional[bytes] = ...) -> None: ...
+
 class BlockResults(_message.Message):
     __slots__ = ("height", "tx_results", "app_hash")
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
