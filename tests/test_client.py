@@ -14,6 +14,7 @@ from okchain._pb.types.v1 import types_pb2
 from okchain.client import AsyncClient, Client, NodeError, TxWouldFail, VerifyError
 from okchain.client.core import Call
 from okchain.client.queries import blocks_stream
+from okchain.crypto.address import to_checksum
 from okchain.crypto.ed25519 import ValidatorKey
 from okchain.crypto.secp import AccountKey
 from okchain.modules.dex.messages import ListPair, Side
@@ -22,7 +23,7 @@ from okchain.modules.token.messages import IssueToken
 from okchain.types.params import OKT_DENOM
 from tests.helpers.chain import OKT, funded_keys
 from tests.helpers.dex import order, place
-from tests.helpers.processes import NodeProcess, init_node, serve
+from tests.helpers.processes import NodeProcess, init_node, okchaind, serve
 
 PAYER, PAYEE, OPERATOR, TRADER = funded_keys(4)
 NOBODY = AccountKey((99).to_bytes(32, "big"))
@@ -90,7 +91,7 @@ def test_verified_reads_match_the_plain_ones(client: Client) -> None:
     assert client.verified_balance(NOBODY.address).value == 0  # absence is proven too
 
 
-def test_verified_validator_voter_and_order(client: Client) -> None:
+def test_verified_validator_voter_and_order(node: NodeProcess, client: Client) -> None:
     key = ValidatorKey.generate()
     created = client.broadcast(
         OPERATOR, [CreateValidator(Description("client-test"), key.public_key, 10**17, 2 * 10**17, 10**16)]
@@ -111,6 +112,25 @@ def test_verified_validator_voter_and_order(client: Client) -> None:
     assert (voter.deposit, voter.validators) == (100 * OKT, (OPERATOR.address,))
     proven_order = client.verified_order(f"{placed.height}-0", height=height).value
     assert (proven_order.pair, proven_order.side, proven_order.quantity) == (f"{denom}_okt", Side.SELL, "10")
+    verified_on_the_command_line(node, height, f"{placed.height}-0")
+
+
+def verified_on_the_command_line(node: NodeProcess, height: int, order_id: str) -> None:
+    """``okchaind query … --verify`` shows the plain answer and the proven record, at one height."""
+    trust = ("--genesis", genesis_of(node), "--node", node.target, "--height", str(height))
+    operator = to_checksum(OPERATOR.address)
+    balance = json.loads(okchaind("query", "balance", operator, "--verify", *trust).stdout)
+    assert balance["verified"]["value"] == balance["amount"] and balance["height"] == str(height)
+    account = json.loads(okchaind("query", "account", operator, "--verify", *trust).stdout)
+    assert account["verified"]["value"] == account["nonce"] == "2"
+    validator = json.loads(okchaind("query", "staking", "validator", operator, "--verify", *trust).stdout)
+    assert validator["verified"]["value"]["description"]["moniker"] == "client-test"
+    voter = json.loads(okchaind("query", "staking", "voter", operator, "--verify", *trust).stdout)
+    assert voter["verified"]["value"]["validators"] == [operator]
+    placed = json.loads(okchaind("query", "dex", "order", order_id, "--verify", *trust).stdout)
+    assert placed["verified"]["value"]["status"] == placed["status"]
+    refused = okchaind("query", "balance", operator, "--verify", "--node", node.target, check=False)
+    assert refused.returncode != 0 and "--verify needs --genesis" in refused.stderr
 
 
 class LyingClient(Client):

@@ -1,22 +1,19 @@
 """What client commands share: the gRPC channel to ``--node`` and JSON rendering of chain objects."""
 
 import argparse
+import dataclasses
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.json_format import MessageToDict
 
-from okchain._pb.dex.v1 import query_pb2_grpc as dex_query_pb2_grpc
-from okchain._pb.distribution.v1 import query_pb2_grpc as distribution_query_pb2_grpc
-from okchain._pb.mint.v1 import query_pb2_grpc as mint_query_pb2_grpc
-from okchain._pb.node.v1 import query_pb2_grpc
-from okchain._pb.slashing.v1 import query_pb2_grpc as slashing_query_pb2_grpc
-from okchain._pb.staking.v1 import query_pb2_grpc as staking_query_pb2_grpc
-from okchain._pb.token.v1 import query_pb2_grpc as token_query_pb2_grpc
+import okchain.client
 from okchain._pb.types.v1 import types_pb2
-from okchain.cli.common import CLIError, positive_seconds
+from okchain.cli.common import UINT64, CLIError, positive_seconds
+from okchain.client.stubs import Stubs, open_channel
 from okchain.crypto.address import to_checksum
 
 T = TypeVar("T")
@@ -28,21 +25,32 @@ def add_node_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=positive_seconds, default=30.0, help="seconds to wait for the node")
 
 
-class Client:
-    """Stubs for the node's services over one channel."""
+class Client(Stubs):
+    """Stubs for the node's services over one channel, with CLI errors and paging."""
 
     def __init__(self, target: str, timeout: float) -> None:
-        self.channel = grpc.insecure_channel(target)
+        self.channel = open_channel(target)
         self.timeout = timeout
-        self.tx = query_pb2_grpc.TxServiceStub(self.channel)
-        self.query = query_pb2_grpc.QueryServiceStub(self.channel)
-        self.node = query_pb2_grpc.NodeServiceStub(self.channel)
-        self.token = token_query_pb2_grpc.TokenQueryStub(self.channel)
-        self.dex = dex_query_pb2_grpc.DexQueryStub(self.channel)
-        self.staking = staking_query_pb2_grpc.StakingQueryStub(self.channel)
-        self.slashing = slashing_query_pb2_grpc.SlashingQueryStub(self.channel)
-        self.distribution = distribution_query_pb2_grpc.DistributionQueryStub(self.channel)
-        self.mint = mint_query_pb2_grpc.MintQueryStub(self.channel)
+        self.target = target
+        super().__init__(self.channel)
+
+    def verify_if(
+        self, args: argparse.Namespace, op: Callable[[okchain.client.Client], okchain.client.Verified[Any]]
+    ) -> okchain.client.Verified[Any] | None:
+        """With ``--verify``: the verified answer (at ``--height``, default the newest provable one), which
+        the command then reads plainly at the same height and shows next to it."""
+        return self.verified(op, args.genesis) if args.verify else None
+
+    def verified(self, op: Callable[[okchain.client.Client], T], genesis: Path | None) -> T:
+        """Run ``op`` on a library client that trusts ``genesis``'s validators; a node whose answer does
+        not verify is a CLI error that says why."""
+        if genesis is None:
+            raise CLIError("--verify needs --genesis FILE: the chain's genesis, whose validators to trust")
+        try:
+            with okchain.client.Client(self.target, genesis=str(genesis), timeout=self.timeout) as client:
+                return op(client)
+        except okchain.client.ClientError as exc:
+            raise CLIError(str(exc)) from None
 
     def call(self, method: Callable[..., T], request: Any) -> T:
         """Invoke and turn gRPC errors into a CLI error that carries the node's precise message."""
@@ -96,3 +104,47 @@ def header_json(h: types_pb2.Header) -> dict[str, object]:
         "validators_hash": h.validators_hash.hex(),
         "proposer_address": h.proposer_address.hex(),
     }
+
+
+def add_height_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--height", type=UINT64, default=0, help="state after this block (default: latest); must be retained"
+    )
+
+
+def add_verify_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="trust nothing from the node: check its Merkle proofs against a header verified from --genesis",
+    )
+    parser.add_argument("--genesis", type=Path, default=None, help="genesis.json: whose validators to trust")
+
+
+def agree(proven: object, shown: object, what: str) -> None:
+    """The node's plain answer is the proven one (a node lying in one and not the other is caught)."""
+    if proven != shown:
+        raise CLIError(f"the node shows {what} {shown} but proves {proven}")
+
+
+def proven_json(proven: okchain.client.Verified[Any]) -> dict[str, object]:
+    """A verified answer as JSON: the proven record (addresses EIP-55, other bytes hex, integers as
+    strings), its height and the app hash it was proven against."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, bytes):
+            return to_checksum(value) if len(value) == 20 else value.hex()
+        if isinstance(value, bool) or value is None or isinstance(value, str):
+            return value
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return str(value)
+
+    value = proven.value
+    is_record = dataclasses.is_dataclass(value) and not isinstance(value, type)
+    record = plain(dataclasses.asdict(value)) if is_record else plain(value)
+    return {"height": str(proven.height), "app_hash": proven.app_hash.hex(), "value": record}

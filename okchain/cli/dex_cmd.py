@@ -5,7 +5,15 @@ import argparse
 
 from okchain._pb.dex.v1 import query_pb2
 from okchain._pb.node.v1 import query_pb2 as query_pb2_node
-from okchain.cli.client import Client, add_node_arg, print_json
+from okchain.cli.client import (
+    Client,
+    add_height_arg,
+    add_node_arg,
+    add_verify_args,
+    agree,
+    print_json,
+    proven_json,
+)
 from okchain.cli.common import UINT64, CLIError, bounded_int
 from okchain.cli.signing import add_tx_flags, send_and_report
 from okchain.modules.dex.candles import INTERVALS
@@ -63,6 +71,8 @@ def register_query(q_sub: "argparse._SubParsersAction[argparse.ArgumentParser]")
     sub = dex.add_subparsers(dest="dex_query", required=True)
     order = sub.add_parser("order", help="one order by id")
     order.add_argument("id", metavar="ID")
+    add_height_arg(order)
+    add_verify_args(order)
     orders = sub.add_parser("orders", help="an address's orders, oldest first")
     orders.add_argument("address", metavar="ADDRESS")
     orders.add_argument("--state", choices=("open", "closed", ""), default="")
@@ -168,8 +178,15 @@ def _order_json(o: query_pb2.Order) -> dict[str, object]:
 
 def _order(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
-    r = c.call(c.dex.Order, query_pb2.OrderRequest(id=args.id))
-    print_json({**_order_json(r.order), "query_height": str(r.height)})
+    proven = c.verify_if(args, lambda lib: lib.verified_order(args.id, height=args.height))
+    r = c.call(
+        c.dex.Order, query_pb2.OrderRequest(id=args.id, height=proven.height if proven else args.height)
+    )
+    out = {**_order_json(r.order), "query_height": str(r.height)}
+    if proven:
+        agree((proven.value.filled, proven.value.status), (r.order.filled, r.order.status), "fill and status")
+        out["verified"] = proven_json(proven)
+    print_json(out)
     return 0
 
 

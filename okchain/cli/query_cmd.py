@@ -4,15 +4,22 @@ import argparse
 from pathlib import Path
 
 from okchain._pb.node.v1 import query_pb2
-from okchain._pb.staking.v1 import query_pb2 as staking_pb2
 from okchain.cli.amounts import format_okt
-from okchain.cli.client import Client, add_node_arg, header_json, print_json, result_json
+from okchain.cli.client import (
+    Client,
+    add_height_arg,
+    add_node_arg,
+    add_verify_args,
+    agree,
+    header_json,
+    print_json,
+    proven_json,
+    result_json,
+)
 from okchain.cli.common import UINT64, CLIError
+from okchain.client.verify import verified_app_hash
 from okchain.crypto.hashing import sha256
-from okchain.genesis.document import load_genesis
 from okchain.state.merkle_proof import Proof, verify_proof
-from okchain.types.block import Commit, Header
-from okchain.types.light import LightBlock, LightError, genesis_root, verify_to
 from okchain.types.params import OKT_DENOM
 
 
@@ -28,12 +35,14 @@ def register_query(q: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
         if name == "balance":
             p.add_argument("--denom", default="okt")
         if name != "tx":
-            _add_height_arg(p)
+            add_height_arg(p)
+        if name in ("account", "balance"):
+            add_verify_args(p)
         add_node_arg(p)
         p.set_defaults(func=fn)
     supply = q.add_parser("supply")
     supply.add_argument("--denom", default="okt")
-    _add_height_arg(supply)
+    add_height_arg(supply)
     add_node_arg(supply)
     supply.set_defaults(func=_supply)
     block = q.add_parser("block", help="block by height, by --hash, or the latest")
@@ -57,17 +66,10 @@ def register_query(q: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
     node.set_defaults(func=_node)
 
 
-def _add_height_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--height", type=UINT64, default=0, help="state after this block (default: latest); must be retained"
-    )
-
-
 def _proof(args: argparse.Namespace) -> int:
     """Trust nothing from the node: the header of H + 1 (which carries the app hash of H) is verified by the
     light client from the genesis validators, following every validator-set change on the way (bisecting
     where too little of a trusted set signed), and the proof must lead from the value to its app hash."""
-    genesis = load_genesis(args.genesis)
     try:
         key = bytes.fromhex(args.key.removeprefix("0x"))
     except ValueError:
@@ -79,43 +81,21 @@ def _proof(args: argparse.Namespace) -> int:
     r = c.call(c.query.StateProof, query_pb2.StateProofRequest(key=key, height=height))
     if r.height != height:
         raise CLIError(f"asked for the state at height {height}, the node answered for {r.height}")
-    g = genesis.header
-    root = genesis_root(g.initial_height, [(v.pub_key, v.power) for v in g.validators])
-    try:
-        header = verify_to(g.chain_id, root, height + 1, lambda h: light_block(c, h)).header
-    except LightError as exc:
-        raise CLIError(f"the node's headers cannot be trusted: {exc}") from None
+    app_hash = c.verified(lambda lib: lib.run(verified_app_hash(lib.context.trusted, height)), args.genesis)
     value = r.value if r.present else None
-    if not verify_proof(header.app_hash, key, value, Proof.from_bytes(r.proof)):
-        raise CLIError(f"the proof does not lead to the signed app hash {header.app_hash.hex()}")
+    if not verify_proof(app_hash, key, value, Proof.from_bytes(r.proof)):
+        raise CLIError(f"the proof does not lead to the signed app hash {app_hash.hex()}")
     print_json(
         {
             "key": key.hex(),
             "height": str(height),
             "present": r.present,
             "value": r.value.hex(),
-            "app_hash": header.app_hash.hex(),
+            "app_hash": app_hash.hex(),
             "verified": True,
         }
     )
     return 0
-
-
-def light_block(c: Client, height: int) -> LightBlock:
-    """The header and commit of ``height`` and the sets of it and the next, as the node serves them."""
-    answer = c.call(c.node.Headers, query_pb2.HeadersRequest(from_height=height, to_height=height))
-    if len(answer.headers) != 1:
-        raise CLIError(f"the node served {len(answer.headers)} headers for height {height}")
-    signed = answer.headers[0]
-
-    def powers(h: int) -> list[tuple[bytes, int]]:
-        pages = c.pages(
-            c.staking.ValidatorSet, lambda token: staking_pb2.ValidatorSetRequest(height=h, page_token=token)
-        )
-        return [(v.pub_key, v.power) for page in pages for v in page.validators]
-
-    header, commit = Header.from_proto(signed.header), Commit.from_proto(signed.commit)
-    return LightBlock(header, commit, powers(height), powers(height + 1))
 
 
 def _hex32(text: str) -> bytes:
@@ -130,27 +110,36 @@ def _hex32(text: str) -> bytes:
 
 def _account(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
-    r = c.call(c.query.Account, query_pb2.AccountRequest(address=args.address, height=args.height))
-    print_json(
-        {
-            "address": r.address,
-            "bech32": r.bech32,
-            "nonce": str(r.nonce),
-            "pending_nonce": str(r.pending_nonce),
-            "height": str(r.height),
-        }
-    )
+    proven = c.verify_if(args, lambda lib: lib.verified_nonce(args.address, height=args.height))
+    height = proven.height if proven else args.height
+    r = c.call(c.query.Account, query_pb2.AccountRequest(address=args.address, height=height))
+    out: dict[str, object] = {
+        "address": r.address,
+        "bech32": r.bech32,
+        "nonce": str(r.nonce),
+        "pending_nonce": str(r.pending_nonce),
+        "height": str(r.height),
+    }
+    if proven:
+        agree(proven.value, r.nonce, "nonce")
+        out["verified"] = proven_json(proven)
+    print_json(out)
     return 0
 
 
 def _balance(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
+    proven = c.verify_if(args, lambda lib: lib.verified_balance(args.address, args.denom, height=args.height))
+    height = proven.height if proven else args.height
     r = c.call(
-        c.query.Balance, query_pb2.BalanceRequest(address=args.address, denom=args.denom, height=args.height)
+        c.query.Balance, query_pb2.BalanceRequest(address=args.address, denom=args.denom, height=height)
     )
-    out = {"denom": r.balance.denom, "amount": r.balance.amount, "height": str(r.height)}
+    out: dict[str, object] = {"denom": r.balance.denom, "amount": r.balance.amount, "height": str(r.height)}
     if r.balance.denom == OKT_DENOM:
         out["display"] = format_okt(int(r.balance.amount))  # exact; amount stays base units
+    if proven:
+        agree(proven.value, int(r.balance.amount), "balance")
+        out["verified"] = proven_json(proven)
     print_json(out)
     return 0
 

@@ -6,7 +6,16 @@ from typing import Any
 
 from okchain._pb.staking.v1 import query_pb2
 from okchain.cli.amounts import parse_display_number
-from okchain.cli.client import Client, add_node_arg, message_json, print_json
+from okchain.cli.client import (
+    Client,
+    add_height_arg,
+    add_node_arg,
+    add_verify_args,
+    agree,
+    message_json,
+    print_json,
+    proven_json,
+)
 from okchain.cli.common import CLIError, address_arg
 from okchain.cli.signing import add_tx_flags, send_and_report, user_amount
 from okchain.modules.staking.messages import (
@@ -99,8 +108,12 @@ def register_query(q_sub: "argparse._SubParsersAction[argparse.ArgumentParser]")
     every.add_argument("--status", default="", choices=("", *STATUSES), help="only validators of this status")
     one = sub.add_parser("validator", help="one validator by its operator address")
     one.add_argument("operator", metavar="OPERATOR")
+    add_height_arg(one)
+    add_verify_args(one)
     voter = sub.add_parser("voter", help="an account's deposit, shares, votes, proxy and unbondings")
     voter.add_argument("address", metavar="ADDRESS")
+    add_height_arg(voter)
+    add_verify_args(voter)
     params = sub.add_parser("params", help="the staking parameters")
     pool = sub.add_parser("pool", help="OKT bonded, unbonding and not bonded")
     simple = (
@@ -190,13 +203,25 @@ def _validator_json(v: query_pb2.ValidatorInfo) -> dict[str, object]:
 
 def _validator(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
-    r = c.call(c.staking.Validator, query_pb2.ValidatorRequest(operator=args.operator))
-    print_json({**_validator_json(r.validator), "height": str(r.height)})
+    proven = c.verify_if(args, lambda lib: lib.verified_validator(args.operator, height=args.height))
+    height = proven.height if proven else args.height
+    r = c.call(c.staking.Validator, query_pb2.ValidatorRequest(operator=args.operator, height=height))
+    out = {**_validator_json(r.validator), "height": str(r.height)}
+    if proven:
+        agree(str(proven.value.shares), r.validator.shares, "shares")
+        out["verified"] = proven_json(proven)
+    print_json(out)
     return 0
 
 
 def _voter(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
-    r = c.call(c.staking.Voter, query_pb2.VoterRequest(address=args.address))
-    print_json({**message_json(r), "height": str(r.height)})
+    proven = c.verify_if(args, lambda lib: lib.verified_voter(args.address, height=args.height))
+    height = proven.height if proven else args.height
+    r = c.call(c.staking.Voter, query_pb2.VoterRequest(address=args.address, height=height))
+    out = {**message_json(r), "height": str(r.height)}
+    if proven:
+        agree(str(proven.value.deposit), r.deposit, "deposit")
+        out["verified"] = proven_json(proven)
+    print_json(out)
     return 0
