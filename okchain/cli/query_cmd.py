@@ -188,13 +188,22 @@ def _block(args: argparse.Namespace) -> int:
         r = c.call(c.node.BlockByHeight, query_pb2.BlockByHeightRequest(height=args.height))
     else:
         r = c.call(c.node.LatestBlock, query_pb2.LatestBlockRequest())
+    hashes = [sha256(t) for t in r.block.txs]
+    results = list(r.results.tx_results)
+    if r.txs_omitted:  # too large for one reply: its txs come page by page
+        height = r.block.header.height
+        pages = c.pages(
+            c.node.BlockWithTxs, lambda token: query_pb2.BlockWithTxsRequest(height=height, page_token=token)
+        )
+        hashes = [t.tx_hash for page in pages for t in page.txs]
+        results = [t.result for page in pages for t in page.txs]
     print_json(
         {
             "block_hash": r.block_hash.hex(),
             "header": header_json(r.block.header),
-            "txs": [sha256(t).hex() for t in r.block.txs],
+            "txs": [h.hex() for h in hashes],
             "app_hash_after": r.results.app_hash.hex(),
-            "results": [result_json(x) for x in r.results.tx_results],
+            "results": [result_json(x) for x in results],
         }
     )
     return 0

@@ -20,6 +20,7 @@ from okchain.node.hub import HubClosed, HubFull, Overflowed
 from okchain.query import StateQuery
 from okchain.rpc import blocks
 from okchain.rpc.convert import RequestError, address_arg, denom_arg, tx_info
+from okchain.rpc.paging import PAGE_BYTES
 from okchain.state import schema
 from okchain.state.store import KVReader
 from okchain.state.versions import VersionError
@@ -292,7 +293,15 @@ class NodeService(ServicerBase, query_pb2_grpc.NodeServiceServicer):
         if block is None:
             raise RequestError(grpc.StatusCode.NOT_FOUND, f"no block at height {height}")
         results = q.results(height) or types_pb2.BlockResults()
-        return query_pb2.BlockResponse(block_hash=block.hash, block=block.to_proto(), results=results)
+        encoded = block.to_proto()
+        total = len(encoded.txs)
+        omitted = encoded.ByteSize() + results.ByteSize() > PAGE_BYTES
+        if omitted:
+            del encoded.txs[:]
+            del results.tx_results[:]
+        return query_pb2.BlockResponse(
+            block_hash=block.hash, block=encoded, results=results, txs_omitted=omitted, total_txs=total
+        )
 
     @guarded
     def LatestBlock(

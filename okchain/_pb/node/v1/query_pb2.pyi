@@ -275,14 +275,18 @@ class BlockByHashRequest(_message.Message):
     def __init__(self, hash: _Optional[bytes] = ...) -> None: ...
 
 class BlockResponse(_message.Message):
-    __slots__ = ("block_hash", "block", "results")
+    __slots__ = ("block_hash", "block", "results", "txs_omitted", "total_txs")
     BLOCK_HASH_FIELD_NUMBER: _ClassVar[int]
     BLOCK_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
+    TXS_OMITTED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_TXS_FIELD_NUMBER: _ClassVar[int]
     block_hash: bytes
     block: _types_pb2.Block
     results: _types_pb2.BlockResults
-    def __init__(self, block_hash: _Optional[bytes] = ..., block: _Optional[_Union[_types_pb2.Block, _Mapping]] = ..., results: _Optional[_Union[_types_pb2.BlockResults, _Mapping]] = ...) -> None: ...
+    txs_omitted: bool
+    total_txs: int
+    def __init__(self, block_hash: _Optional[bytes] = ..., block: _Optional[_Union[_types_pb2.Block, _Mapping]] = ..., results: _Optional[_Union[_types_pb2.BlockResults, _Mapping]] = ..., txs_omitted: _Optional[bool] = ..., total_txs: _Optional[int] = ...) -> None: ...
 
 class BlockResultsRequest(_message.Message):
     __slots__ = ("height", "page_token", "page_size")
