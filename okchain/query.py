@@ -85,8 +85,12 @@ class StateQuery:
         return token_keeper.tokens(self._reader, start_denom, limit)
 
     def dex(self) -> DexReader:
-        """DEX views over this snapshot; tickers end their 24 h window at the latest block's time."""
-        return DexReader(self._reader, self.last.time_ns if self.last else 0)
+        """DEX views at this query's height; tickers end their 24 h window at that block's time."""
+        now = self.last.time_ns if self.last else 0
+        if self._height != self.latest_height:
+            block = blockstore.block_at(self._snapshot, self._height)
+            now = block.header.time_ns if block else now
+        return DexReader(self._reader, now)
 
     def validators(self) -> list[Validator]:
         """Every staking validator by shares, most first."""

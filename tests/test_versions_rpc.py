@@ -5,9 +5,11 @@ import time
 from collections.abc import Iterator
 from concurrent import futures
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
+from google.protobuf.message_factory import GetMessageClass
 
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain._pb.staking.v1 import query_pb2 as staking_pb2
@@ -15,6 +17,7 @@ from okchain._pb.staking.v1 import query_pb2_grpc as staking_grpc
 from okchain.crypto.address import to_checksum
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
+from okchain.rpc.server import SERVICES
 from okchain.state import schema
 from okchain.state.merkle_proof import Proof, verify_proof
 from okchain.tx.envelope import build_tx
@@ -209,3 +212,53 @@ def test_query_proof_refuses_a_signed_header_of_another_height(node: NodeProcess
     assert honest["verified"] is True and honest["height"] == str(first - 1)
     assert lied.returncode == 1, lied.stdout
     assert f"asked for the header of {first}, got {first + 1}" in lied.stderr, lied.stderr
+
+
+def _request_at(method: Any, height: int, address: str) -> Any:
+    """``method``'s request with every identifying field set to something well formed and ``height``."""
+    request = GetMessageClass(method.input_type)()
+    for field in method.input_type.fields:
+        if field.name == "height":
+            request.height = height
+        elif field.name in ("address", "operator"):
+            setattr(request, field.name, address)
+        elif field.name in WELL_FORMED:
+            setattr(request, field.name, WELL_FORMED[field.name])
+    return request
+
+
+WELL_FORMED: dict[str, object] = {
+    "pair": "xyz_okt",
+    "denom": "okt",
+    "id": "1-0",
+    "interval": "1h",
+    "key": schema.STATE + b"x",
+    "query": "1",
+}
+
+
+def test_every_state_query_takes_a_height(node: NodeProcess) -> None:
+    """A height the node does not hold is OUT_OF_RANGE naming the heights it holds, on every method that
+    takes one."""
+    address = to_checksum(SENDER.address)
+    methods = [
+        (service, method)
+        for _, _, service in SERVICES
+        for method in service.methods
+        if "height" in method.input_type.fields_by_name
+    ]
+    assert len(methods) >= 25
+    with grpc.insecure_channel(node.target) as channel:
+        for service, method in methods:
+            call = channel.unary_unary(
+                f"/{service.full_name}/{method.name}",
+                request_serializer=lambda m: m.SerializeToString(),
+                response_deserializer=lambda b: b,
+            )
+            with pytest.raises(grpc.RpcError) as refused:
+                call(_request_at(method, 10**9, address), timeout=10)
+            expected = grpc.StatusCode.OUT_OF_RANGE
+            if method.name == "BlockByHeight":
+                expected = grpc.StatusCode.NOT_FOUND  # no block there yet (a pruned one is OUT_OF_RANGE)
+            assert refused.value.code() == expected, (method.full_name, refused.value.details())
+            assert "height" in (refused.value.details() or ""), method.full_name

@@ -32,6 +32,7 @@ class NodeConfig:
     grpc_max_message_bytes: int = 4 * 1024 * 1024
     grpc_workers: int = 32
     grpc_max_concurrent_rpcs: int = 256  # beyond this, calls get RESOURCE_EXHAUSTED instead of queueing
+    grpc_max_streams_per_connection: int = 100  # HTTP/2 streams one client connection may have open
     max_commit_waiters: int = 16  # commit-mode broadcasts waiting at once; each holds a gRPC worker
     stream_max_subscribers: int = 16  # streams (gRPC and gateway together) at once; each holds a thread
     stream_buffer_events: int = 256  # events one stream may fall behind before it is ended
@@ -317,6 +318,10 @@ SETTINGS: dict[str, Setting] = {
     "grpc_workers": Setting("Threads serving gRPC calls", POSITIVE),
     "grpc_max_concurrent_rpcs": Setting(
         "gRPC calls at once; more get RESOURCE_EXHAUSTED, not a queue", POSITIVE
+    ),
+    "grpc_max_streams_per_connection": Setting(
+        "Calls one client connection may have open at once (HTTP/2 streams); more wait for a free one",
+        POSITIVE,
     ),
     "max_commit_waiters": Setting(
         "Commit-mode broadcasts waiting at once (each holds a gRPC thread); 0 = commit mode off", NON_NEGATIVE

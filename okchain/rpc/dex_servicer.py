@@ -87,7 +87,7 @@ class DexQueryService(ServicerBase, query_pb2_grpc.DexQueryServicer):
             raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, "state must be open, closed or empty")
         owner = address_arg(request.address)
         start = _order_id(request.page_token, "page token") if request.page_token else 0
-        q = self.query()
+        q = self.query(request.height)
         views, nxt = q.dex().orders(owner, request.state, start, _size(request.page_size, 100, MAX_PAGE))
         return query_pb2.OrdersResponse(
             orders=[_order(v) for v in views],
@@ -99,14 +99,14 @@ class DexQueryService(ServicerBase, query_pb2_grpc.DexQueryServicer):
     def Pairs(
         self, request: query_pb2.PairsRequest, context: grpc.ServicerContext
     ) -> query_pb2.PairsResponse:
-        q = self.query()
+        q = self.query(request.height)
         return query_pb2.PairsResponse(pairs=[_pair(p) for p in q.dex().pairs()], height=q.height)
 
     @guarded
     def Depth(
         self, request: query_pb2.DepthRequest, context: grpc.ServicerContext
     ) -> query_pb2.DepthResponse:
-        q = self.query()
+        q = self.query(request.height)
         dex = q.dex()
         bids, asks = dex.depth(self._find(dex, request.pair), _size(request.levels, 50, MAX_PAGE))
         return query_pb2.DepthResponse(
@@ -119,7 +119,7 @@ class DexQueryService(ServicerBase, query_pb2_grpc.DexQueryServicer):
     def Deals(
         self, request: query_pb2.DealsRequest, context: grpc.ServicerContext
     ) -> query_pb2.DealsResponse:
-        q = self.query()
+        q = self.query(request.height)
         dex = q.dex()
         deals = dex.deals(self._find(dex, request.pair), _size(request.limit, 50, MAX_PAGE))
         return query_pb2.DealsResponse(
@@ -141,7 +141,7 @@ class DexQueryService(ServicerBase, query_pb2_grpc.DexQueryServicer):
     def Ticker(
         self, request: query_pb2.TickerRequest, context: grpc.ServicerContext
     ) -> query_pb2.TickerResponse:
-        q = self.query()
+        q = self.query(request.height)
         dex = q.dex()
         pair = self._find(dex, request.pair)
         t = dex.ticker(pair)
@@ -162,7 +162,7 @@ class DexQueryService(ServicerBase, query_pb2_grpc.DexQueryServicer):
         if request.interval not in INTERVALS:
             choices = ", ".join(INTERVALS)
             raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, f"interval must be one of {choices}")
-        q = self.query()
+        q = self.query(request.height)
         dex = q.dex()
         pair = self._find(dex, request.pair)
         rows = dex.candles(pair, request.interval, _size(request.limit, 100, MAX_CANDLES))

@@ -20,7 +20,7 @@ class DistributionQueryService(ServicerBase, dist_pb2_grpc.DistributionQueryServ
         self, request: dist_pb2.RewardsRequest, context: grpc.ServicerContext
     ) -> dist_pb2.RewardsResponse:
         addr = address_arg(request.address)
-        q = self.query()
+        q = self.query(request.height)
         rewards = dist.pending_rewards(q.reader, addr)
         return dist_pb2.RewardsResponse(
             rewards=[dist_pb2.ValidatorReward(validator=to_checksum(op), amount=str(a)) for op, a in rewards],
@@ -34,7 +34,7 @@ class DistributionQueryService(ServicerBase, dist_pb2_grpc.DistributionQueryServ
         self, request: dist_pb2.ValidatorRewardsRequest, context: grpc.ServicerContext
     ) -> dist_pb2.ValidatorRewardsResponse:
         operator = address_arg(request.operator)
-        q = self.query()
+        q = self.query(request.height)
         return dist_pb2.ValidatorRewardsResponse(
             outstanding=str(dist.outstanding(q.reader, operator)),
             commission=str(dist.commission(q.reader, operator)),
@@ -45,7 +45,7 @@ class DistributionQueryService(ServicerBase, dist_pb2_grpc.DistributionQueryServ
     def CommunityPool(
         self, request: dist_pb2.CommunityPoolRequest, context: grpc.ServicerContext
     ) -> dist_pb2.CommunityPoolResponse:
-        q = self.query()
+        q = self.query(request.height)
         return dist_pb2.CommunityPoolResponse(amount=str(dist.community_pool(q.reader)), height=q.height)
 
     @guarded
@@ -77,6 +77,6 @@ class MintQueryService(ServicerBase, mint_pb2_grpc.MintQueryServicer):
     def Reward(
         self, request: mint_pb2.RewardRequest, context: grpc.ServicerContext
     ) -> mint_pb2.RewardResponse:
-        height = self.query().height
+        height = self.query(request.height).height
         amount = mint.current_reward(height, self.node.app.params)
         return mint_pb2.RewardResponse(amount=str(amount), height=height + 1)

@@ -77,6 +77,7 @@ class GrpcServer:
                 ("grpc.max_receive_message_length", limit),
                 ("grpc.max_send_message_length", 4 * limit),
                 ("grpc.so_reuseport", 0),  # a second node on the same port must fail, not share it
+                ("grpc.max_concurrent_streams", config.grpc_max_streams_per_connection),
             ],
             maximum_concurrent_rpcs=config.grpc_max_concurrent_rpcs,
         )

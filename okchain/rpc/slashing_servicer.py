@@ -16,7 +16,7 @@ class SlashingQueryService(ServicerBase, query_pb2_grpc.SlashingQueryServicer):
     def SigningInfo(
         self, request: query_pb2.SigningInfoRequest, context: grpc.ServicerContext
     ) -> query_pb2.SigningInfoResponse:
-        q = self.query()
+        q = self.query(request.height)
         if request.operator:
             operator = address_arg(request.operator)
             validator = q.validator(operator)

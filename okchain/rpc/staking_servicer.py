@@ -46,7 +46,7 @@ class StakingQueryService(ServicerBase, query_pb2_grpc.StakingQueryServicer):
                 grpc.StatusCode.INVALID_ARGUMENT,
                 f"status {request.status!r} is not one of {', '.join(STATUSES)}",
             )
-        q = self.query()
+        q = self.query(request.height)
         ranked = [(v, q.validator_status(v)) for v in q.validators()]
         if request.status:
             ranked = [(v, s) for v, s in ranked if s == request.status]

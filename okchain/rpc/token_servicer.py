@@ -14,7 +14,7 @@ class TokenQueryService(ServicerBase, query_pb2_grpc.TokenQueryServicer):
         self, request: query_pb2.TokenRequest, context: grpc.ServicerContext
     ) -> query_pb2.TokenResponse:
         denom = denom_arg(request.denom)
-        q = self.query()
+        q = self.query(request.height)
         if denom == OKT_DENOM:  # the native coin: no owner, never minted; its supply falls when burned
             okt = token_pb2.Token(
                 denom=OKT_DENOM, symbol=OKT_DENOM, name="OKT", supply=str(q.supply(OKT_DENOM))
@@ -30,7 +30,7 @@ class TokenQueryService(ServicerBase, query_pb2_grpc.TokenQueryServicer):
         self, request: query_pb2.TokensRequest, context: grpc.ServicerContext
     ) -> query_pb2.TokensResponse:
         size = min(request.page_size or 100, MAX_PAGE)
-        q = self.query()
+        q = self.query(request.height)
         rows = q.tokens(request.page_token, size + 1)
         next_token = rows[size].denom if len(rows) > size else ""
         return query_pb2.TokensResponse(

@@ -26,7 +26,7 @@ from okchain._pb.dex.v1 import dex_pb2 as okchain_dot_dex_dot_v1_dot_dex__pb2
 from okchain._pb.types.v1 import types_pb2 as okchain_dot_types_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aokchain/dex/v1/query.proto\x12\x0eokchain.dex.v1\x1a\x18okchain/dex/v1/dex.proto\x1a\x1cokchain/types/v1/types.proto\"\xbc\x01\n\x05Order\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05owner\x18\x02 \x01(\t\x12\x0c\n\x04pair\x18\x03 \x01(\t\x12\"\n\x04side\x18\x04 \x01(\x0e\x32\x14.okchain.dex.v1.Side\x12\r\n\x05price\x18\x05 \x01(\t\x12\x10\n\x08quantity\x18\x06 \x01(\t\x12\x0e\n\x06\x66illed\x18\x07 \x01(\t\x12\x0e\n\x06status\x18\x08 \x01(\t\x12\x0e\n\x06height\x18\t \x01(\x04\x12\x15\n\rclosed_height\x18\n \x01(\x04\"\xc4\x01\n\x04Pair\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04\x62\x61se\x18\x02 \x01(\t\x12\r\n\x05quote\x18\x03 \x01(\t\x12\x16\n\x0eprice_decimals\x18\x04 \x01(\r\x12\x19\n\x11quantity_decimals\x18\x05 \x01(\r\x12\x14\n\x0cmin_quantity\x18\x06 \x01(\t\x12\r\n\x05owner\x18\x07 \x01(\t\x12\x0e\n\x06listed\x18\x08 \x01(\x08\x12\x12\n\nlast_price\x18\t \x01(\t\x12\x15\n\rlisted_height\x18\n \x01(\x04\"8\n\x05Level\x12\r\n\x05price\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\t\x12\x0e\n\x06orders\x18\x03 \x01(\r\"\x83\x01\n\x04\x44\x65\x61l\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\x14\n\x0ctime_unix_ns\x18\x02 \x01(\x03\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\"\n\x04side\x18\x04 \x01(\x0e\x32\x14.okchain.dex.v1.Side\x12\r\n\x05price\x18\x05 \x01(\t\x12\x10\n\x08quantity\x18\x06 \x01(\t\"j\n\x06\x43\x61ndle\x12\x18\n\x10open_time_unix_s\x18\x01 \x01(\x03\x12\x0c\n\x04open\x18\x02 \x01(\t\x12\x0c\n\x04high\x18\x03 \x01(\t\x12\x0b\n\x03low\x18\x04 \x01(\t\x12\r\n\x05\x63lose\x18\x05 \x01(\t\x12\x0e\n\x06volume\x18\x06 \x01(\t\"9\n\x0cOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\r\n\x05prove\x18\x03 \x01(\x08\"q\n\rOrderResponse\x12$\n\x05order\x18\x01 \x01(\x0b\x32\x15.okchain.dex.v1.Order\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12*\n\x05proof\x18\x03 \x01(\x0b\x32\x1b.okchain.types.v1.ReadProof\"V\n\rOrdersRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\r\"`\n\x0eOrdersResponse\x12%\n\x06orders\x18\x01 \x03(\x0b\x32\x15.okchain.dex.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x04\"\x0e\n\x0cPairsRequest\"D\n\rPairsResponse\x12#\n\x05pairs\x18\x01 \x03(\x0b\x32\x14.okchain.dex.v1.Pair\x12\x0e\n\x06height\x18\x02 \x01(\x04\",\n\x0c\x44\x65pthRequest\x12\x0c\n\x04pair\x18\x01 \x01(\t\x12\x0e\n\x06levels\x18\x02 \x01(\r\"i\n\rDepthResponse\x12#\n\x04\x62ids\x18\x01 \x03(\x0b\x32\x15.okchain.dex.v1.Level\x12#\n\x04\x61sks\x18\x02 \x03(\x0b\x32\x15.okchain.dex.v1.Level\x12\x0e\n\x06height\x18\x03 \x01(\x04\"+\n\x0c\x44\x65\x61lsRequest\x12\x0c\n\x04pair\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\r\"D\n\rDealsResponse\x12#\n\x05\x64\x65\x61ls\x18\x01 \x03(\x0b\x32\x14.okchain.dex.v1.Deal\x12\x0e\n\x06height\x18\x02 \x01(\x04\"\x1d\n\rTickerRequest\x12\x0c\n\x04pair\x18\x01 \x01(\t\"\x89\x01\n\x0eTickerResponse\x12\x0c\n\x04pair\x18\x01 \x01(\t\x12\x0c\n\x04last\x18\x02 \x01(\t\x12\x10\n\x08high_24h\x18\x03 \x01(\t\x12\x0f\n\x07low_24h\x18\x04 \x01(\t\x12\x12\n\nvolume_24h\x18\x05 \x01(\t\x12\x0e\n\x06height\x18\x06 \x01(\x04\x12\x14\n\x0ctime_unix_ns\x18\x07 \x01(\x03\"?\n\x0e\x43\x61ndlesRequest\x12\x0c\n\x04pair\x18\x01 \x01(\t\x12\x10\n\x08interval\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\r\"J\n\x0f\x43\x61ndlesResponse\x12\'\n\x07\x63\x61ndles\x18\x01 \x03(\x0b\x32\x16.okchain.dex.v1.Candle\x12\x0e\n\x06height\x18\x02 \x01(\x04\x32\x80\x04\n\x08\x44\x65xQuery\x12\x44\n\x05Order\x12\x1c.okchain.dex.v1.OrderRequest\x1a\x1d.okchain.dex.v1.OrderResponse\x12G\n\x06Orders\x12\x1d.okchain.dex.v1.OrdersRequest\x1a\x1e.okchain.dex.v1.OrdersResponse\x12\x44\n\x05Pairs\x12\x1c.okchain.dex.v1.PairsRequest\x1a\x1d.okchain.dex.v1.PairsResponse\x12\x44\n\x05\x44\x65pth\x12\x1c.okchain.dex.v1.DepthRequest\x1a\x1d.okchain.dex.v1.DepthResponse\x12\x44\n\x05\x44\x65\x61ls\x12\x1c.okchain.dex.v1.DealsRequest\x1a\x1d.okchain.dex.v1.DealsResponse\x12G\n\x06Ticker\x12\x1d.okchain.dex.v1.TickerRequest\x1a\x1e.okchain.dex.v1.TickerResponse\x12J\n\x07\x43\x61ndles\x12\x1e.okchain.dex.v1.CandlesRequest\x1a\x1f.okchain.dex.v1.CandlesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aokchain/dex/v1/query.proto\x12\x0eokchain.dex.v1\x1a\x18okchain/dex/v1/dex.proto\x1a\x1cokchain/types/v1/types.proto\"\xbc\x01\n\x05Order\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05owner\x18\x02 \x01(\t\x12\x0c\n\x04pair\x18\x03 \x01(\t\x12\"\n\x04side\x18\x04 \x01(\x0e\x32\x14.okchain.dex.v1.Side\x12\r\n\x05price\x18\x05 \x01(\t\x12\x10\n\x08quantity\x18\x06 \x01(\t\x12\x0e\n\x06\x66illed\x18\x07 \x01(\t\x12\x0e\n\x06status\x18\x08 \x01(\t\x12\x0e\n\x06height\x18\t \x01(\x04\x12\x15\n\rclosed_height\x18\n \x01(\x04\"\xc4\x01\n\x04Pair\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04\x62\x61se\x18\x02 \x01(\t\x12\r\n\x05quote\x18\x03 \x01(\t\x12\x16\n\x0eprice_decimals\x18\x04 \x01(\r\x12\x19\n\x11quantity_decimals\x18\x05 \x01(\r\x12\x14\n\x0cmin_quantity\x18\x06 \x01(\t\x12\r\n\x05owner\x18\x07 \x01(\t\x12\x0e\n\x06listed\x18\x08 \x01(\x08\x12\x12\n\nlast_price\x18\t \x01(\t\x12\x15\n\rlisted_height\x18\n \x01(\x04\"8\n\x05Level\x12\r\n\x05price\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\t\x12\x0e\n\x06orders\x18\x03 \x01(\r\"\x83\x01\n\x04\x44\x65\x61l\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\x14\n\x0ctime_unix_ns\x18\x02 \x01(\x03\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\"\n\x04side\x18\x04 \x01(\x0e\x32\x14.okchain.dex.v1.Side\x12\r\n\x05price\x18\x05 \x01(\t\x12\x10\n\x08quantity\x18\x06 \x01(\t\"j\n\x06\x43\x61ndle\x12\x18\n\x10open_time_unix_s\x18\x01 \x01(\x03\x12\x0c\n\x04open\x18\x02 \x01(\t\x12\x0c\n\x04high\x18\x03 \x01(\t\x12\x0b\n\x03low\x18\x04 \x01(\t\x12\r\n\x05\x63lose\x18\x05 \x01(\t\x12\x0e\n\x06volume\x18\x06 \x01(\t\"9\n\x0cOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\r\n\x05prove\x18\x03 \x01(\x08\"q\n\rOrderResponse\x12$\n\x05order\x18\x01 \x01(\x0b\x32\x15.okchain.dex.v1.Order\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12*\n\x05proof\x18\x03 \x01(\x0b\x32\x1b.okchain.types.v1.ReadProof\"f\n\rOrdersRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\r\x12\x0e\n\x06height\x18\x05 \x01(\x04\"`\n\x0eOrdersResponse\x12%\n\x06orders\x18\x01 \x03(\x0b\x32\x15.okchain.dex.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x04\"\x1e\n\x0cPairsRequest\x12\x0e\n\x06height\x18\x01 \x01(\x04\"D\n\rPairsResponse\x12#\n\x05pairs\x18\x01 \x03(\x0b\x32\x14.okchain.dex.v1.Pair\x12\x0e\n\x06height\x18\x02 \x01(\x04\"<\n\x0c\x44\x65pthRequest\x12\x0c\n\x04pair\x18\x01 \x01(\t\x12\x0e\n\x06levels\x18\x02 \x01(\r\x12\x0e\n\x06height\x18\x03 \x01(\x04\"i\n\rDepthResponse\x12#\n\x04\x62ids\x18\x01 \x03(\x0b\x32\x15.okchain.dex.v1.Level\x12#\n\x04\x61sks\x18\x02 \x03(\x0b\x32\x15.okchain.dex.v1.Level\x12\x0e\n\x06height\x18\x03 \x01(\x04\";\n\x0c\x44\x65\x61lsRequest\x12\x0c\n\x04pair\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\r\x12\x0e\n\x06height\x18\x03 \x01(\x04\"D\n\rDealsResponse\x12#\n\x05\x64\x65\x61ls\x18\x01 \x03(\x0b\x32\x14.okchain.dex.v1.Deal\x12\x0e\n\x06height\x18\x02 \x01(\x04\"-\n\rTickerRequest\x12\x0c\n\x04pair\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\"\x89\x01\n\x0eTickerResponse\x12\x0c\n\x04pair\x18\x01 \x01(\t\x12\x0c\n\x04last\x18\x02 \x01(\t\x12\x10\n\x08high_24h\x18\x03 \x01(\t\x12\x0f\n\x07low_24h\x18\x04 \x01(\t\x12\x12\n\nvolume_24h\x18\x05 \x01(\t\x12\x0e\n\x06height\x18\x06 \x01(\x04\x12\x14\n\x0ctime_unix_ns\x18\x07 \x01(\x03\"O\n\x0e\x43\x61ndlesRequest\x12\x0c\n\x04pair\x18\x01 \x01(\t\x12\x10\n\x08interval\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\r\x12\x0e\n\x06height\x18\x04 \x01(\x04\"J\n\x0f\x43\x61ndlesResponse\x12\'\n\x07\x63\x61ndles\x18\x01 \x03(\x0b\x32\x16.okchain.dex.v1.Candle\x12\x0e\n\x06height\x18\x02 \x01(\x04\x32\x80\x04\n\x08\x44\x65xQuery\x12\x44\n\x05Order\x12\x1c.okchain.dex.v1.OrderRequest\x1a\x1d.okchain.dex.v1.OrderResponse\x12G\n\x06Orders\x12\x1d.okchain.dex.v1.OrdersRequest\x1a\x1e.okchain.dex.v1.OrdersResponse\x12\x44\n\x05Pairs\x12\x1c.okchain.dex.v1.PairsRequest\x1a\x1d.okchain.dex.v1.PairsResponse\x12\x44\n\x05\x44\x65pth\x12\x1c.okchain.dex.v1.DepthRequest\x1a\x1d.okchain.dex.v1.DepthResponse\x12\x44\n\x05\x44\x65\x61ls\x12\x1c.okchain.dex.v1.DealsRequest\x1a\x1d.okchain.dex.v1.DealsResponse\x12G\n\x06Ticker\x12\x1d.okchain.dex.v1.TickerRequest\x1a\x1e.okchain.dex.v1.TickerResponse\x12J\n\x07\x43\x61ndles\x12\x1e.okchain.dex.v1.CandlesRequest\x1a\x1f.okchain.dex.v1.CandlesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,29 +48,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERRESPONSE']._serialized_start=851
   _globals['_ORDERRESPONSE']._serialized_end=964
   _globals['_ORDERSREQUEST']._serialized_start=966
-  _globals['_ORDERSREQUEST']._serialized_end=1052
-  _globals['_ORDERSRESPONSE']._serialized_start=1054
-  _globals['_ORDERSRESPONSE']._serialized_end=1150
-  _globals['_PAIRSREQUEST']._serialized_start=1152
-  _globals['_PAIRSREQUEST']._serialized_end=1166
-  _globals['_PAIRSRESPONSE']._serialized_start=1168
-  _globals['_PAIRSRESPONSE']._serialized_end=1236
-  _globals['_DEPTHREQUEST']._serialized_start=1238
-  _globals['_DEPTHREQUEST']._serialized_end=1282
-  _globals['_DEPTHRESPONSE']._serialized_start=1284
-  _globals['_DEPTHRESPONSE']._serialized_end=1389
-  _globals['_DEALSREQUEST']._serialized_start=1391
-  _globals['_DEALSREQUEST']._serialized_end=1434
-  _globals['_DEALSRESPONSE']._serialized_start=1436
-  _globals['_DEALSRESPONSE']._serialized_end=1504
-  _globals['_TICKERREQUEST']._serialized_start=1506
-  _globals['_TICKERREQUEST']._serialized_end=1535
-  _globals['_TICKERRESPONSE']._serialized_start=1538
-  _globals['_TICKERRESPONSE']._serialized_end=1675
-  _globals['_CANDLESREQUEST']._serialized_start=1677
-  _globals['_CANDLESREQUEST']._serialized_end=1740
-  _globals['_CANDLESRESPONSE']._serialized_start=1742
-  _globals['_CANDLESRESPONSE']._serialized_end=1816
-  _globals['_DEXQUERY']._serialized_start=1819
-  _globals['_DEXQUERY']._serialized_end=2331
+  _globals['_ORDERSREQUEST']._serialized_end=1068
+  _globals['_ORDERSRESPONSE']._serialized_start=1070
+  _globals['_ORDERSRESPONSE']._serialized_end=1166
+  _globals['_PAIRSREQUEST']._serialized_start=1168
+  _globals['_PAIRSREQUEST']._serialized_end=1198
+  _globals['_PAIRSRESPONSE']._serialized_start=1200
+  _globals['_PAIRSRESPONSE']._serialized_end=1268
+  _globals['_DEPTHREQUEST']._serialized_start=1270
+  _globals['_DEPTHREQUEST']._serialized_end=1330
+  _globals['_DEPTHRESPONSE']._serialized_start=1332
+  _globals['_DEPTHRESPONSE']._serialized_end=1437
+  _globals['_DEALSREQUEST']._serialized_start=1439
+  _globals['_DEALSREQUEST']._serialized_end=1498
+  _globals['_DEALSRESPONSE']._serialized_start=1500
+  _globals['_DEALSRESPONSE']._serialized_end=1568
+  _globals['_TICKERREQUEST']._serialized_start=1570
+  _globals['_TICKERREQUEST']._serialized_end=1615
+  _globals['_TICKERRESPONSE']._serialized_start=1618
+  _globals['_TICKERRESPONSE']._serialized_end=1755
+  _globals['_CANDLESREQUEST']._serialized_start=1757
+  _globals['_CANDLESREQUEST']._serialized_end=1836
+  _globals['_CANDLESRESPONSE']._serialized_start=1838
+  _globals['_CANDLESRESPONSE']._serialized_end=1912
+  _globals['_DEXQUERY']._serialized_start=1915
+  _globals['_DEXQUERY']._serialized_end=2427
 # @@protoc_insertion_point(module_scope)

@@ -119,16 +119,18 @@ class OrderResponse(_message.Message):
     def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., height: _Optional[int] = ..., proof: _Optional[_Union[_types_pb2.ReadProof, _Mapping]] = ...) -> None: ...
 
 class OrdersRequest(_message.Message):
-    __slots__ = ("address", "state", "page_token", "page_size")
+    __slots__ = ("address", "state", "page_token", "page_size", "height")
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     address: str
     state: str
     page_token: str
     page_size: int
-    def __init__(self, address: _Optional[str] = ..., state: _Optional[str] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+    height: int
+    def __init__(self, address: _Optional[str] = ..., state: _Optional[str] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class OrdersResponse(_message.Message):
     __slots__ = ("orders", "next_page_token", "height")
@@ -141,8 +143,10 @@ class OrdersResponse(_message.Message):
     def __init__(self, orders: _Optional[_Iterable[_Union[Order, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
 
 class PairsRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("height",)
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    height: int
+    def __init__(self, height: _Optional[int] = ...) -> None: ...
 
 class PairsResponse(_message.Message):
     __slots__ = ("pairs", "height")
@@ -153,12 +157,14 @@ class PairsResponse(_message.Message):
     def __init__(self, pairs: _Optional[_Iterable[_Union[Pair, _Mapping]]] = ..., height: _Optional[int] = ...) -> None: ...
 
 class DepthRequest(_message.Message):
-    __slots__ = ("pair", "levels")
+    __slots__ = ("pair", "levels", "height")
     PAIR_FIELD_NUMBER: _ClassVar[int]
     LEVELS_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     pair: str
     levels: int
-    def __init__(self, pair: _Optional[str] = ..., levels: _Optional[int] = ...) -> None: ...
+    height: int
+    def __init__(self, pair: _Optional[str] = ..., levels: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class DepthResponse(_message.Message):
     __slots__ = ("bids", "asks", "height")
@@ -171,12 +177,14 @@ class DepthResponse(_message.Message):
     def __init__(self, bids: _Optional[_Iterable[_Union[Level, _Mapping]]] = ..., asks: _Optional[_Iterable[_Union[Level, _Mapping]]] = ..., height: _Optional[int] = ...) -> None: ...
 
 class DealsRequest(_message.Message):
-    __slots__ = ("pair", "limit")
+    __slots__ = ("pair", "limit", "height")
     PAIR_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     pair: str
     limit: int
-    def __init__(self, pair: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    height: int
+    def __init__(self, pair: _Optional[str] = ..., limit: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class DealsResponse(_message.Message):
     __slots__ = ("deals", "height")
@@ -187,10 +195,12 @@ class DealsResponse(_message.Message):
     def __init__(self, deals: _Optional[_Iterable[_Union[Deal, _Mapping]]] = ..., height: _Optional[int] = ...) -> None: ...
 
 class TickerRequest(_message.Message):
-    __slots__ = ("pair",)
+    __slots__ = ("pair", "height")
     PAIR_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     pair: str
-    def __init__(self, pair: _Optional[str] = ...) -> None: ...
+    height: int
+    def __init__(self, pair: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
 
 class TickerResponse(_message.Message):
     __slots__ = ("pair", "last", "high_24h", "low_24h", "volume_24h", "height", "time_unix_ns")
@@ -211,14 +221,16 @@ class TickerResponse(_message.Message):
     def __init__(self, pair: _Optional[str] = ..., last: _Optional[str] = ..., high_24h: _Optional[str] = ..., low_24h: _Optional[str] = ..., volume_24h: _Optional[str] = ..., height: _Optional[int] = ..., time_unix_ns: _Optional[int] = ...) -> None: ...
 
 class CandlesRequest(_message.Message):
-    __slots__ = ("pair", "interval", "limit")
+    __slots__ = ("pair", "interval", "limit", "height")
     PAIR_FIELD_NUMBER: _ClassVar[int]
     INTERVAL_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     pair: str
     interval: str
     limit: int
-    def __init__(self, pair: _Optional[str] = ..., interval: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    height: int
+    def __init__(self, pair: _Optional[str] = ..., interval: _Optional[str] = ..., limit: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class CandlesResponse(_message.Message):
     __slots__ = ("candles", "height")

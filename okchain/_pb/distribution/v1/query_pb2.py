@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#okchain/distribution/v1/query.proto\x12\x17okchain.distribution.v1\"4\n\x0fValidatorReward\x12\x11\n\tvalidator\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\"!\n\x0eRewardsRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\"\x7f\n\x0fRewardsResponse\x12\x39\n\x07rewards\x18\x01 \x03(\x0b\x32(.okchain.distribution.v1.ValidatorReward\x12\r\n\x05total\x18\x02 \x01(\t\x12\x12\n\ncommission\x18\x03 \x01(\t\x12\x0e\n\x06height\x18\x04 \x01(\x04\"+\n\x17ValidatorRewardsRequest\x12\x10\n\x08operator\x18\x01 \x01(\t\"S\n\x18ValidatorRewardsResponse\x12\x13\n\x0boutstanding\x18\x01 \x01(\t\x12\x12\n\ncommission\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x04\"\x16\n\x14\x43ommunityPoolRequest\"7\n\x15\x43ommunityPoolResponse\x12\x0e\n\x06\x61mount\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\"\x0f\n\rParamsRequest\"S\n\x0eParamsResponse\x12\x15\n\rcommunity_tax\x18\x01 \x01(\t\x12\x14\n\x0csigner_share\x18\x02 \x01(\t\x12\x14\n\x0cwithdraw_gas\x18\x03 \x01(\t2\xb5\x03\n\x11\x44istributionQuery\x12\\\n\x07Rewards\x12\'.okchain.distribution.v1.RewardsRequest\x1a(.okchain.distribution.v1.RewardsResponse\x12w\n\x10ValidatorRewards\x12\x30.okchain.distribution.v1.ValidatorRewardsRequest\x1a\x31.okchain.distribution.v1.ValidatorRewardsResponse\x12n\n\rCommunityPool\x12-.okchain.distribution.v1.CommunityPoolRequest\x1a..okchain.distribution.v1.CommunityPoolResponse\x12Y\n\x06Params\x12&.okchain.distribution.v1.ParamsRequest\x1a\'.okchain.distribution.v1.ParamsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#okchain/distribution/v1/query.proto\x12\x17okchain.distribution.v1\"4\n\x0fValidatorReward\x12\x11\n\tvalidator\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\"1\n\x0eRewardsRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\"\x7f\n\x0fRewardsResponse\x12\x39\n\x07rewards\x18\x01 \x03(\x0b\x32(.okchain.distribution.v1.ValidatorReward\x12\r\n\x05total\x18\x02 \x01(\t\x12\x12\n\ncommission\x18\x03 \x01(\t\x12\x0e\n\x06height\x18\x04 \x01(\x04\";\n\x17ValidatorRewardsRequest\x12\x10\n\x08operator\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\"S\n\x18ValidatorRewardsResponse\x12\x13\n\x0boutstanding\x18\x01 \x01(\t\x12\x12\n\ncommission\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x04\"&\n\x14\x43ommunityPoolRequest\x12\x0e\n\x06height\x18\x01 \x01(\x04\"7\n\x15\x43ommunityPoolResponse\x12\x0e\n\x06\x61mount\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\"\x0f\n\rParamsRequest\"S\n\x0eParamsResponse\x12\x15\n\rcommunity_tax\x18\x01 \x01(\t\x12\x14\n\x0csigner_share\x18\x02 \x01(\t\x12\x14\n\x0cwithdraw_gas\x18\x03 \x01(\t2\xb5\x03\n\x11\x44istributionQuery\x12\\\n\x07Rewards\x12\'.okchain.distribution.v1.RewardsRequest\x1a(.okchain.distribution.v1.RewardsResponse\x12w\n\x10ValidatorRewards\x12\x30.okchain.distribution.v1.ValidatorRewardsRequest\x1a\x31.okchain.distribution.v1.ValidatorRewardsResponse\x12n\n\rCommunityPool\x12-.okchain.distribution.v1.CommunityPoolRequest\x1a..okchain.distribution.v1.CommunityPoolResponse\x12Y\n\x06Params\x12&.okchain.distribution.v1.ParamsRequest\x1a\'.okchain.distribution.v1.ParamsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,21 +34,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VALIDATORREWARD']._serialized_start=64
   _globals['_VALIDATORREWARD']._serialized_end=116
   _globals['_REWARDSREQUEST']._serialized_start=118
-  _globals['_REWARDSREQUEST']._serialized_end=151
-  _globals['_REWARDSRESPONSE']._serialized_start=153
-  _globals['_REWARDSRESPONSE']._serialized_end=280
-  _globals['_VALIDATORREWARDSREQUEST']._serialized_start=282
-  _globals['_VALIDATORREWARDSREQUEST']._serialized_end=325
-  _globals['_VALIDATORREWARDSRESPONSE']._serialized_start=327
-  _globals['_VALIDATORREWARDSRESPONSE']._serialized_end=410
-  _globals['_COMMUNITYPOOLREQUEST']._serialized_start=412
-  _globals['_COMMUNITYPOOLREQUEST']._serialized_end=434
-  _globals['_COMMUNITYPOOLRESPONSE']._serialized_start=436
-  _globals['_COMMUNITYPOOLRESPONSE']._serialized_end=491
-  _globals['_PARAMSREQUEST']._serialized_start=493
-  _globals['_PARAMSREQUEST']._serialized_end=508
-  _globals['_PARAMSRESPONSE']._serialized_start=510
-  _globals['_PARAMSRESPONSE']._serialized_end=593
-  _globals['_DISTRIBUTIONQUERY']._serialized_start=596
-  _globals['_DISTRIBUTIONQUERY']._serialized_end=1033
+  _globals['_REWARDSREQUEST']._serialized_end=167
+  _globals['_REWARDSRESPONSE']._serialized_start=169
+  _globals['_REWARDSRESPONSE']._serialized_end=296
+  _globals['_VALIDATORREWARDSREQUEST']._serialized_start=298
+  _globals['_VALIDATORREWARDSREQUEST']._serialized_end=357
+  _globals['_VALIDATORREWARDSRESPONSE']._serialized_start=359
+  _globals['_VALIDATORREWARDSRESPONSE']._serialized_end=442
+  _globals['_COMMUNITYPOOLREQUEST']._serialized_start=444
+  _globals['_COMMUNITYPOOLREQUEST']._serialized_end=482
+  _globals['_COMMUNITYPOOLRESPONSE']._serialized_start=484
+  _globals['_COMMUNITYPOOLRESPONSE']._serialized_end=539
+  _globals['_PARAMSREQUEST']._serialized_start=541
+  _globals['_PARAMSREQUEST']._serialized_end=556
+  _globals['_PARAMSRESPONSE']._serialized_start=558
+  _globals['_PARAMSRESPONSE']._serialized_end=641
+  _globals['_DISTRIBUTIONQUERY']._serialized_start=644
+  _globals['_DISTRIBUTIONQUERY']._serialized_end=1081
 # @@protoc_insertion_point(module_scope)

@@ -15,10 +15,12 @@ class ValidatorReward(_message.Message):
     def __init__(self, validator: _Optional[str] = ..., amount: _Optional[str] = ...) -> None: ...
 
 class RewardsRequest(_message.Message):
-    __slots__ = ("address",)
+    __slots__ = ("address", "height")
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     address: str
-    def __init__(self, address: _Optional[str] = ...) -> None: ...
+    height: int
+    def __init__(self, address: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
 
 class RewardsResponse(_message.Message):
     __slots__ = ("rewards", "total", "commission", "height")
@@ -33,10 +35,12 @@ class RewardsResponse(_message.Message):
     def __init__(self, rewards: _Optional[_Iterable[_Union[ValidatorReward, _Mapping]]] = ..., total: _Optional[str] = ..., commission: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
 
 class ValidatorRewardsRequest(_message.Message):
-    __slots__ = ("operator",)
+    __slots__ = ("operator", "height")
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     operator: str
-    def __init__(self, operator: _Optional[str] = ...) -> None: ...
+    height: int
+    def __init__(self, operator: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
 
 class ValidatorRewardsResponse(_message.Message):
     __slots__ = ("outstanding", "commission", "height")
@@ -49,8 +53,10 @@ class ValidatorRewardsResponse(_message.Message):
     def __init__(self, outstanding: _Optional[str] = ..., commission: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
 
 class CommunityPoolRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("height",)
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    height: int
+    def __init__(self, height: _Optional[int] = ...) -> None: ...
 
 class CommunityPoolResponse(_message.Message):
     __slots__ = ("amount", "height")

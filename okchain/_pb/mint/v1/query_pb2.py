@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bokchain/mint/v1/query.proto\x12\x0fokchain.mint.v1\"\x0f\n\rParamsRequest\"[\n\x0eParamsResponse\x12\x19\n\x11initial_per_block\x18\x01 \x01(\t\x12\x17\n\x0f\x62locks_per_year\x18\x02 \x01(\x04\x12\x15\n\rhalving_years\x18\x03 \x01(\x04\"\x0f\n\rRewardRequest\"0\n\x0eRewardResponse\x12\x0e\n\x06\x61mount\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\x32\xa1\x01\n\tMintQuery\x12I\n\x06Params\x12\x1e.okchain.mint.v1.ParamsRequest\x1a\x1f.okchain.mint.v1.ParamsResponse\x12I\n\x06Reward\x12\x1e.okchain.mint.v1.RewardRequest\x1a\x1f.okchain.mint.v1.RewardResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bokchain/mint/v1/query.proto\x12\x0fokchain.mint.v1\"\x0f\n\rParamsRequest\"[\n\x0eParamsResponse\x12\x19\n\x11initial_per_block\x18\x01 \x01(\t\x12\x17\n\x0f\x62locks_per_year\x18\x02 \x01(\x04\x12\x15\n\rhalving_years\x18\x03 \x01(\x04\"\x1f\n\rRewardRequest\x12\x0e\n\x06height\x18\x01 \x01(\x04\"0\n\x0eRewardResponse\x12\x0e\n\x06\x61mount\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\x32\xa1\x01\n\tMintQuery\x12I\n\x06Params\x12\x1e.okchain.mint.v1.ParamsRequest\x1a\x1f.okchain.mint.v1.ParamsResponse\x12I\n\x06Reward\x12\x1e.okchain.mint.v1.RewardRequest\x1a\x1f.okchain.mint.v1.RewardResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,9 +36,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PARAMSRESPONSE']._serialized_start=65
   _globals['_PARAMSRESPONSE']._serialized_end=156
   _globals['_REWARDREQUEST']._serialized_start=158
-  _globals['_REWARDREQUEST']._serialized_end=173
-  _globals['_REWARDRESPONSE']._serialized_start=175
-  _globals['_REWARDRESPONSE']._serialized_end=223
-  _globals['_MINTQUERY']._serialized_start=226
-  _globals['_MINTQUERY']._serialized_end=387
+  _globals['_REWARDREQUEST']._serialized_end=189
+  _globals['_REWARDRESPONSE']._serialized_start=191
+  _globals['_REWARDRESPONSE']._serialized_end=239
+  _globals['_MINTQUERY']._serialized_start=242
+  _globals['_MINTQUERY']._serialized_end=403
 # @@protoc_insertion_point(module_scope)

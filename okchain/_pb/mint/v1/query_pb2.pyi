@@ -19,8 +19,10 @@ class ParamsResponse(_message.Message):
     def __init__(self, initial_per_block: _Optional[str] = ..., blocks_per_year: _Optional[int] = ..., halving_years: _Optional[int] = ...) -> None: ...
 
 class RewardRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("height",)
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    height: int
+    def __init__(self, height: _Optional[int] = ...) -> None: ...
 
 class RewardResponse(_message.Message):
     __slots__ = ("amount", "height")

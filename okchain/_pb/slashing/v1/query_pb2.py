@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fokchain/slashing/v1/query.proto\x12\x13okchain.slashing.v1\"@\n\x12SigningInfoRequest\x12\x10\n\x08operator\x18\x01 \x01(\t\x12\x18\n\x10\x63onsensus_pubkey\x18\x02 \x01(\x0c\"\xb9\x01\n\x0bSigningInfo\x12\x18\n\x10\x63onsensus_pubkey\x18\x01 \x01(\x0c\x12\x10\n\x08operator\x18\x02 \x01(\t\x12\x14\n\x0cstart_height\x18\x03 \x01(\x04\x12\x14\n\x0cwindow_index\x18\x04 \x01(\x04\x12\x15\n\rmissed_blocks\x18\x05 \x01(\x04\x12\x0e\n\x06jailed\x18\x06 \x01(\x08\x12\x17\n\x0fjailed_until_ns\x18\x07 \x01(\x03\x12\x12\n\ntombstoned\x18\x08 \x01(\x08\"U\n\x13SigningInfoResponse\x12.\n\x04info\x18\x01 \x01(\x0b\x32 .okchain.slashing.v1.SigningInfo\x12\x0e\n\x06height\x18\x02 \x01(\x04\"\x0f\n\rParamsRequest\"\xd1\x01\n\x0eParamsResponse\x12\x15\n\rwindow_blocks\x18\x01 \x01(\x04\x12\x17\n\x0fmin_signed_rate\x18\x02 \x01(\t\x12\x1d\n\x15\x64owntime_jail_seconds\x18\x03 \x01(\x04\x12\x18\n\x10\x64ouble_sign_rate\x18\x04 \x01(\t\x12\x1a\n\x12max_block_evidence\x18\x05 \x01(\x04\x12\x1f\n\x17\x65vidence_max_age_blocks\x18\x06 \x01(\x04\x12\x19\n\x11max_missed_blocks\x18\x07 \x01(\x04\x32\xc4\x01\n\rSlashingQuery\x12`\n\x0bSigningInfo\x12\'.okchain.slashing.v1.SigningInfoRequest\x1a(.okchain.slashing.v1.SigningInfoResponse\x12Q\n\x06Params\x12\".okchain.slashing.v1.ParamsRequest\x1a#.okchain.slashing.v1.ParamsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fokchain/slashing/v1/query.proto\x12\x13okchain.slashing.v1\"P\n\x12SigningInfoRequest\x12\x10\n\x08operator\x18\x01 \x01(\t\x12\x18\n\x10\x63onsensus_pubkey\x18\x02 \x01(\x0c\x12\x0e\n\x06height\x18\x03 \x01(\x04\"\xb9\x01\n\x0bSigningInfo\x12\x18\n\x10\x63onsensus_pubkey\x18\x01 \x01(\x0c\x12\x10\n\x08operator\x18\x02 \x01(\t\x12\x14\n\x0cstart_height\x18\x03 \x01(\x04\x12\x14\n\x0cwindow_index\x18\x04 \x01(\x04\x12\x15\n\rmissed_blocks\x18\x05 \x01(\x04\x12\x0e\n\x06jailed\x18\x06 \x01(\x08\x12\x17\n\x0fjailed_until_ns\x18\x07 \x01(\x03\x12\x12\n\ntombstoned\x18\x08 \x01(\x08\"U\n\x13SigningInfoResponse\x12.\n\x04info\x18\x01 \x01(\x0b\x32 .okchain.slashing.v1.SigningInfo\x12\x0e\n\x06height\x18\x02 \x01(\x04\"\x0f\n\rParamsRequest\"\xd1\x01\n\x0eParamsResponse\x12\x15\n\rwindow_blocks\x18\x01 \x01(\x04\x12\x17\n\x0fmin_signed_rate\x18\x02 \x01(\t\x12\x1d\n\x15\x64owntime_jail_seconds\x18\x03 \x01(\x04\x12\x18\n\x10\x64ouble_sign_rate\x18\x04 \x01(\t\x12\x1a\n\x12max_block_evidence\x18\x05 \x01(\x04\x12\x1f\n\x17\x65vidence_max_age_blocks\x18\x06 \x01(\x04\x12\x19\n\x11max_missed_blocks\x18\x07 \x01(\x04\x32\xc4\x01\n\rSlashingQuery\x12`\n\x0bSigningInfo\x12\'.okchain.slashing.v1.SigningInfoRequest\x1a(.okchain.slashing.v1.SigningInfoResponse\x12Q\n\x06Params\x12\".okchain.slashing.v1.ParamsRequest\x1a#.okchain.slashing.v1.ParamsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,15 +32,15 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'okchain.slashing.v1.query_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SIGNINGINFOREQUEST']._serialized_start=56
-  _globals['_SIGNINGINFOREQUEST']._serialized_end=120
-  _globals['_SIGNINGINFO']._serialized_start=123
-  _globals['_SIGNINGINFO']._serialized_end=308
-  _globals['_SIGNINGINFORESPONSE']._serialized_start=310
-  _globals['_SIGNINGINFORESPONSE']._serialized_end=395
-  _globals['_PARAMSREQUEST']._serialized_start=397
-  _globals['_PARAMSREQUEST']._serialized_end=412
-  _globals['_PARAMSRESPONSE']._serialized_start=415
-  _globals['_PARAMSRESPONSE']._serialized_end=624
-  _globals['_SLASHINGQUERY']._serialized_start=627
-  _globals['_SLASHINGQUERY']._serialized_end=823
+  _globals['_SIGNINGINFOREQUEST']._serialized_end=136
+  _globals['_SIGNINGINFO']._serialized_start=139
+  _globals['_SIGNINGINFO']._serialized_end=324
+  _globals['_SIGNINGINFORESPONSE']._serialized_start=326
+  _globals['_SIGNINGINFORESPONSE']._serialized_end=411
+  _globals['_PARAMSREQUEST']._serialized_start=413
+  _globals['_PARAMSREQUEST']._serialized_end=428
+  _globals['_PARAMSRESPONSE']._serialized_start=431
+  _globals['_PARAMSRESPONSE']._serialized_end=640
+  _globals['_SLASHINGQUERY']._serialized_start=643
+  _globals['_SLASHINGQUERY']._serialized_end=839
 # @@protoc_insertion_point(module_scope)

@@ -6,12 +6,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class SigningInfoRequest(_message.Message):
-    __slots__ = ("operator", "consensus_pubkey")
+    __slots__ = ("operator", "consensus_pubkey", "height")
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
     CONSENSUS_PUBKEY_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     operator: str
     consensus_pubkey: bytes
-    def __init__(self, operator: _Optional[str] = ..., consensus_pubkey: _Optional[bytes] = ...) -> None: ...
+    height: int
+    def __init__(self, operator: _Optional[str] = ..., consensus_pubkey: _Optional[bytes] = ..., height: _Optional[int] = ...) -> None: ...
 
 class SigningInfo(_message.Message):
     __slots__ = ("consensus_pubkey", "operator", "start_height", "window_index", "missed_blocks", "jailed", "jailed_until_ns", "tombstoned")

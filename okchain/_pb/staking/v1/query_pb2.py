@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from okchain._pb.types.v1 import types_pb2 as okchain_dot_types_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eokchain/staking/v1/query.proto\x12\x12okchain.staking.v1\x1a\x1cokchain/types/v1/types.proto\"\xce\x02\n\rValidatorInfo\x12\x10\n\x08operator\x18\x01 \x01(\t\x12\x18\n\x10\x63onsensus_pubkey\x18\x02 \x01(\x0c\x12\x0f\n\x07moniker\x18\x03 \x01(\t\x12\x10\n\x08identity\x18\x04 \x01(\t\x12\x0f\n\x07website\x18\x05 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x06 \x01(\t\x12\x17\n\x0f\x63ommission_rate\x18\x07 \x01(\t\x12\x10\n\x08max_rate\x18\x08 \x01(\t\x12\x17\n\x0fmax_change_rate\x18\t \x01(\t\x12\x1a\n\x12\x63ommission_time_ns\x18\n \x01(\x03\x12\x14\n\x0cself_deposit\x18\x0b \x01(\t\x12\x0e\n\x06shares\x18\x0c \x01(\t\x12\x13\n\x0bvote_shares\x18\r \x01(\t\x12\x0e\n\x06voters\x18\x0e \x01(\x04\x12\x11\n\tdestroyed\x18\x0f \x01(\x08\x12\x0e\n\x06status\x18\x10 \x01(\t\"J\n\x11ValidatorsRequest\x12\x12\n\npage_token\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x0e\n\x06status\x18\x03 \x01(\t\"t\n\x12ValidatorsResponse\x12\x35\n\nvalidators\x18\x01 \x03(\x0b\x32!.okchain.staking.v1.ValidatorInfo\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x04\"C\n\x10ValidatorRequest\x12\x10\n\x08operator\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\r\n\x05prove\x18\x03 \x01(\x08\"\x85\x01\n\x11ValidatorResponse\x12\x34\n\tvalidator\x18\x01 \x01(\x0b\x32!.okchain.staking.v1.ValidatorInfo\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12*\n\x05proof\x18\x03 \x01(\x0b\x32\x1b.okchain.types.v1.ReadProof\"6\n\rUnbondingInfo\x12\x15\n\rcompletion_ns\x18\x01 \x01(\x03\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\">\n\x0cVoterRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\r\n\x05prove\x18\x03 \x01(\x08\"\xe7\x01\n\rVoterResponse\x12\x0f\n\x07\x64\x65posit\x18\x01 \x01(\t\x12\x0e\n\x06shares\x18\x02 \x01(\t\x12\x12\n\nvalidators\x18\x03 \x03(\t\x12\x10\n\x08is_proxy\x18\x04 \x01(\x08\x12\r\n\x05proxy\x18\x05 \x01(\t\x12\r\n\x05\x62ound\x18\x06 \x01(\t\x12\x35\n\nunbondings\x18\x07 \x03(\x0b\x32!.okchain.staking.v1.UnbondingInfo\x12\x0e\n\x06height\x18\x08 \x01(\x04\x12*\n\x05proof\x18\t \x01(\x0b\x32\x1b.okchain.types.v1.ReadProof\"`\n\x12\x43onsensusValidator\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\x0c\x12\x0f\n\x07pub_key\x18\x02 \x01(\x0c\x12\r\n\x05power\x18\x03 \x01(\x03\x12\x19\n\x11proposer_priority\x18\x04 \x01(\x03\"L\n\x13ValidatorSetRequest\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\r\"\xc3\x01\n\x14ValidatorSetResponse\x12:\n\nvalidators\x18\x01 \x03(\x0b\x32&.okchain.staking.v1.ConsensusValidator\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x04\x12\x13\n\x0btotal_power\x18\x04 \x01(\x03\x12\x18\n\x10proposer_address\x18\x05 \x01(\x0c\x12\x17\n\x0fvalidators_hash\x18\x06 \x01(\x0c\"\x0f\n\rParamsRequest\"\xed\x01\n\x0eParamsResponse\x12\x18\n\x10min_self_deposit\x18\x01 \x01(\t\x12\x13\n\x0bmin_deposit\x18\x02 \x01(\t\x12\x19\n\x11unbonding_seconds\x18\x03 \x01(\x04\x12#\n\x1b\x63ommission_interval_seconds\x18\x04 \x01(\x04\x12\x11\n\tmax_votes\x18\x05 \x01(\r\x12\x17\n\x0f\x63onstant_weight\x18\x06 \x01(\x08\x12\x14\n\x0c\x65poch_blocks\x18\x07 \x01(\x04\x12\x16\n\x0emax_validators\x18\x08 \x01(\r\x12\x12\n\npower_unit\x18\t \x01(\t\"\x1d\n\x0bPoolRequest\x12\x0e\n\x06height\x18\x01 \x01(\x04\"U\n\x0cPoolResponse\x12\x0e\n\x06\x62onded\x18\x01 \x01(\t\x12\x11\n\tunbonding\x18\x02 \x01(\t\x12\x12\n\nnot_bonded\x18\x03 \x01(\t\x12\x0e\n\x06height\x18\x04 \x01(\x04\x32\x92\x04\n\x0cStakingQuery\x12[\n\nValidators\x12%.okchain.staking.v1.ValidatorsRequest\x1a&.okchain.staking.v1.ValidatorsResponse\x12X\n\tValidator\x12$.okchain.staking.v1.ValidatorRequest\x1a%.okchain.staking.v1.ValidatorResponse\x12L\n\x05Voter\x12 .okchain.staking.v1.VoterRequest\x1a!.okchain.staking.v1.VoterResponse\x12\x61\n\x0cValidatorSet\x12\'.okchain.staking.v1.ValidatorSetRequest\x1a(.okchain.staking.v1.ValidatorSetResponse\x12O\n\x06Params\x12!.okchain.staking.v1.ParamsRequest\x1a\".okchain.staking.v1.ParamsResponse\x12I\n\x04Pool\x12\x1f.okchain.staking.v1.PoolRequest\x1a .okchain.staking.v1.PoolResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eokchain/staking/v1/query.proto\x12\x12okchain.staking.v1\x1a\x1cokchain/types/v1/types.proto\"\xce\x02\n\rValidatorInfo\x12\x10\n\x08operator\x18\x01 \x01(\t\x12\x18\n\x10\x63onsensus_pubkey\x18\x02 \x01(\x0c\x12\x0f\n\x07moniker\x18\x03 \x01(\t\x12\x10\n\x08identity\x18\x04 \x01(\t\x12\x0f\n\x07website\x18\x05 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x06 \x01(\t\x12\x17\n\x0f\x63ommission_rate\x18\x07 \x01(\t\x12\x10\n\x08max_rate\x18\x08 \x01(\t\x12\x17\n\x0fmax_change_rate\x18\t \x01(\t\x12\x1a\n\x12\x63ommission_time_ns\x18\n \x01(\x03\x12\x14\n\x0cself_deposit\x18\x0b \x01(\t\x12\x0e\n\x06shares\x18\x0c \x01(\t\x12\x13\n\x0bvote_shares\x18\r \x01(\t\x12\x0e\n\x06voters\x18\x0e \x01(\x04\x12\x11\n\tdestroyed\x18\x0f \x01(\x08\x12\x0e\n\x06status\x18\x10 \x01(\t\"Z\n\x11ValidatorsRequest\x12\x12\n\npage_token\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x0e\n\x06height\x18\x04 \x01(\x04\"t\n\x12ValidatorsResponse\x12\x35\n\nvalidators\x18\x01 \x03(\x0b\x32!.okchain.staking.v1.ValidatorInfo\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x04\"C\n\x10ValidatorRequest\x12\x10\n\x08operator\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\r\n\x05prove\x18\x03 \x01(\x08\"\x85\x01\n\x11ValidatorResponse\x12\x34\n\tvalidator\x18\x01 \x01(\x0b\x32!.okchain.staking.v1.ValidatorInfo\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12*\n\x05proof\x18\x03 \x01(\x0b\x32\x1b.okchain.types.v1.ReadProof\"6\n\rUnbondingInfo\x12\x15\n\rcompletion_ns\x18\x01 \x01(\x03\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\">\n\x0cVoterRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\r\n\x05prove\x18\x03 \x01(\x08\"\xe7\x01\n\rVoterResponse\x12\x0f\n\x07\x64\x65posit\x18\x01 \x01(\t\x12\x0e\n\x06shares\x18\x02 \x01(\t\x12\x12\n\nvalidators\x18\x03 \x03(\t\x12\x10\n\x08is_proxy\x18\x04 \x01(\x08\x12\r\n\x05proxy\x18\x05 \x01(\t\x12\r\n\x05\x62ound\x18\x06 \x01(\t\x12\x35\n\nunbondings\x18\x07 \x03(\x0b\x32!.okchain.staking.v1.UnbondingInfo\x12\x0e\n\x06height\x18\x08 \x01(\x04\x12*\n\x05proof\x18\t \x01(\x0b\x32\x1b.okchain.types.v1.ReadProof\"`\n\x12\x43onsensusValidator\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\x0c\x12\x0f\n\x07pub_key\x18\x02 \x01(\x0c\x12\r\n\x05power\x18\x03 \x01(\x03\x12\x19\n\x11proposer_priority\x18\x04 \x01(\x03\"L\n\x13ValidatorSetRequest\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\r\"\xc3\x01\n\x14ValidatorSetResponse\x12:\n\nvalidators\x18\x01 \x03(\x0b\x32&.okchain.staking.v1.ConsensusValidator\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x04\x12\x13\n\x0btotal_power\x18\x04 \x01(\x03\x12\x18\n\x10proposer_address\x18\x05 \x01(\x0c\x12\x17\n\x0fvalidators_hash\x18\x06 \x01(\x0c\"\x0f\n\rParamsRequest\"\xed\x01\n\x0eParamsResponse\x12\x18\n\x10min_self_deposit\x18\x01 \x01(\t\x12\x13\n\x0bmin_deposit\x18\x02 \x01(\t\x12\x19\n\x11unbonding_seconds\x18\x03 \x01(\x04\x12#\n\x1b\x63ommission_interval_seconds\x18\x04 \x01(\x04\x12\x11\n\tmax_votes\x18\x05 \x01(\r\x12\x17\n\x0f\x63onstant_weight\x18\x06 \x01(\x08\x12\x14\n\x0c\x65poch_blocks\x18\x07 \x01(\x04\x12\x16\n\x0emax_validators\x18\x08 \x01(\r\x12\x12\n\npower_unit\x18\t \x01(\t\"\x1d\n\x0bPoolRequest\x12\x0e\n\x06height\x18\x01 \x01(\x04\"U\n\x0cPoolResponse\x12\x0e\n\x06\x62onded\x18\x01 \x01(\t\x12\x11\n\tunbonding\x18\x02 \x01(\t\x12\x12\n\nnot_bonded\x18\x03 \x01(\t\x12\x0e\n\x06height\x18\x04 \x01(\x04\x32\x92\x04\n\x0cStakingQuery\x12[\n\nValidators\x12%.okchain.staking.v1.ValidatorsRequest\x1a&.okchain.staking.v1.ValidatorsResponse\x12X\n\tValidator\x12$.okchain.staking.v1.ValidatorRequest\x1a%.okchain.staking.v1.ValidatorResponse\x12L\n\x05Voter\x12 .okchain.staking.v1.VoterRequest\x1a!.okchain.staking.v1.VoterResponse\x12\x61\n\x0cValidatorSet\x12\'.okchain.staking.v1.ValidatorSetRequest\x1a(.okchain.staking.v1.ValidatorSetResponse\x12O\n\x06Params\x12!.okchain.staking.v1.ParamsRequest\x1a\".okchain.staking.v1.ParamsResponse\x12I\n\x04Pool\x12\x1f.okchain.staking.v1.PoolRequest\x1a .okchain.staking.v1.PoolResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,33 +35,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VALIDATORINFO']._serialized_start=85
   _globals['_VALIDATORINFO']._serialized_end=419
   _globals['_VALIDATORSREQUEST']._serialized_start=421
-  _globals['_VALIDATORSREQUEST']._serialized_end=495
-  _globals['_VALIDATORSRESPONSE']._serialized_start=497
-  _globals['_VALIDATORSRESPONSE']._serialized_end=613
-  _globals['_VALIDATORREQUEST']._serialized_start=615
-  _globals['_VALIDATORREQUEST']._serialized_end=682
-  _globals['_VALIDATORRESPONSE']._serialized_start=685
-  _globals['_VALIDATORRESPONSE']._serialized_end=818
-  _globals['_UNBONDINGINFO']._serialized_start=820
-  _globals['_UNBONDINGINFO']._serialized_end=874
-  _globals['_VOTERREQUEST']._serialized_start=876
-  _globals['_VOTERREQUEST']._serialized_end=938
-  _globals['_VOTERRESPONSE']._serialized_start=941
-  _globals['_VOTERRESPONSE']._serialized_end=1172
-  _globals['_CONSENSUSVALIDATOR']._serialized_start=1174
-  _globals['_CONSENSUSVALIDATOR']._serialized_end=1270
-  _globals['_VALIDATORSETREQUEST']._serialized_start=1272
-  _globals['_VALIDATORSETREQUEST']._serialized_end=1348
-  _globals['_VALIDATORSETRESPONSE']._serialized_start=1351
-  _globals['_VALIDATORSETRESPONSE']._serialized_end=1546
-  _globals['_PARAMSREQUEST']._serialized_start=1548
-  _globals['_PARAMSREQUEST']._serialized_end=1563
-  _globals['_PARAMSRESPONSE']._serialized_start=1566
-  _globals['_PARAMSRESPONSE']._serialized_end=1803
-  _globals['_POOLREQUEST']._serialized_start=1805
-  _globals['_POOLREQUEST']._serialized_end=1834
-  _globals['_POOLRESPONSE']._serialized_start=1836
-  _globals['_POOLRESPONSE']._serialized_end=1921
-  _globals['_STAKINGQUERY']._serialized_start=1924
-  _globals['_STAKINGQUERY']._serialized_end=2454
+  _globals['_VALIDATORSREQUEST']._serialized_end=511
+  _globals['_VALIDATORSRESPONSE']._serialized_start=513
+  _globals['_VALIDATORSRESPONSE']._serialized_end=629
+  _globals['_VALIDATORREQUEST']._serialized_start=631
+  _globals['_VALIDATORREQUEST']._serialized_end=698
+  _globals['_VALIDATORRESPONSE']._serialized_start=701
+  _globals['_VALIDATORRESPONSE']._serialized_end=834
+  _globals['_UNBONDINGINFO']._serialized_start=836
+  _globals['_UNBONDINGINFO']._serialized_end=890
+  _globals['_VOTERREQUEST']._serialized_start=892
+  _globals['_VOTERREQUEST']._serialized_end=954
+  _globals['_VOTERRESPONSE']._serialized_start=957
+  _globals['_VOTERRESPONSE']._serialized_end=1188
+  _globals['_CONSENSUSVALIDATOR']._serialized_start=1190
+  _globals['_CONSENSUSVALIDATOR']._serialized_end=1286
+  _globals['_VALIDATORSETREQUEST']._serialized_start=1288
+  _globals['_VALIDATORSETREQUEST']._serialized_end=1364
+  _globals['_VALIDATORSETRESPONSE']._serialized_start=1367
+  _globals['_VALIDATORSETRESPONSE']._serialized_end=1562
+  _globals['_PARAMSREQUEST']._serialized_start=1564
+  _globals['_PARAMSREQUEST']._serialized_end=1579
+  _globals['_PARAMSRESPONSE']._serialized_start=1582
+  _globals['_PARAMSRESPONSE']._serialized_end=1819
+  _globals['_POOLREQUEST']._serialized_start=1821
+  _globals['_POOLREQUEST']._serialized_end=1850
+  _globals['_POOLRESPONSE']._serialized_start=1852
+  _globals['_POOLRESPONSE']._serialized_end=1937
+  _globals['_STAKINGQUERY']._serialized_start=1940
+  _globals['_STAKINGQUERY']._serialized_end=2470
 # @@protoc_insertion_point(module_scope)

@@ -44,14 +44,16 @@ class ValidatorInfo(_message.Message):
     def __init__(self, operator: _Optional[str] = ..., consensus_pubkey: _Optional[bytes] = ..., moniker: _Optional[str] = ..., identity: _Optional[str] = ..., website: _Optional[str] = ..., details: _Optional[str] = ..., commission_rate: _Optional[str] = ..., max_rate: _Optional[str] = ..., max_change_rate: _Optional[str] = ..., commission_time_ns: _Optional[int] = ..., self_deposit: _Optional[str] = ..., shares: _Optional[str] = ..., vote_shares: _Optional[str] = ..., voters: _Optional[int] = ..., destroyed: _Optional[bool] = ..., status: _Optional[str] = ...) -> None: ...
 
 class ValidatorsRequest(_message.Message):
-    __slots__ = ("page_token", "page_size", "status")
+    __slots__ = ("page_token", "page_size", "status", "height")
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     page_token: str
     page_size: int
     status: str
-    def __init__(self, page_token: _Optional[str] = ..., page_size: _Optional[int] = ..., status: _Optional[str] = ...) -> None: ...
+    height: int
+    def __init__(self, page_token: _Optional[str] = ..., page_size: _Optional[int] = ..., status: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
 
 class ValidatorsResponse(_message.Message):
     __slots__ = ("validators", "next_page_token", "height")

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from okchain._pb.token.v1 import token_pb2 as okchain_dot_token_dot_v1_dot_token__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cokchain/token/v1/query.proto\x12\x10okchain.token.v1\x1a\x1cokchain/token/v1/token.proto\"\x1d\n\x0cTokenRequest\x12\r\n\x05\x64\x65nom\x18\x01 \x01(\t\"G\n\rTokenResponse\x12&\n\x05token\x18\x01 \x01(\x0b\x32\x17.okchain.token.v1.Token\x12\x0e\n\x06height\x18\x02 \x01(\x04\"6\n\rTokensRequest\x12\x12\n\npage_token\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\"b\n\x0eTokensResponse\x12\'\n\x06tokens\x18\x01 \x03(\x0b\x32\x17.okchain.token.v1.Token\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x04\x32\xa3\x01\n\nTokenQuery\x12H\n\x05Token\x12\x1e.okchain.token.v1.TokenRequest\x1a\x1f.okchain.token.v1.TokenResponse\x12K\n\x06Tokens\x12\x1f.okchain.token.v1.TokensRequest\x1a .okchain.token.v1.TokensResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cokchain/token/v1/query.proto\x12\x10okchain.token.v1\x1a\x1cokchain/token/v1/token.proto\"-\n\x0cTokenRequest\x12\r\n\x05\x64\x65nom\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\"G\n\rTokenResponse\x12&\n\x05token\x18\x01 \x01(\x0b\x32\x17.okchain.token.v1.Token\x12\x0e\n\x06height\x18\x02 \x01(\x04\"F\n\rTokensRequest\x12\x12\n\npage_token\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x0e\n\x06height\x18\x03 \x01(\x04\"b\n\x0eTokensResponse\x12\'\n\x06tokens\x18\x01 \x03(\x0b\x32\x17.okchain.token.v1.Token\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x04\x32\xa3\x01\n\nTokenQuery\x12H\n\x05Token\x12\x1e.okchain.token.v1.TokenRequest\x1a\x1f.okchain.token.v1.TokenResponse\x12K\n\x06Tokens\x12\x1f.okchain.token.v1.TokensRequest\x1a .okchain.token.v1.TokensResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,13 +33,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'okchain.token.v1.query_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TOKENREQUEST']._serialized_start=80
-  _globals['_TOKENREQUEST']._serialized_end=109
-  _globals['_TOKENRESPONSE']._serialized_start=111
-  _globals['_TOKENRESPONSE']._serialized_end=182
-  _globals['_TOKENSREQUEST']._serialized_start=184
-  _globals['_TOKENSREQUEST']._serialized_end=238
-  _globals['_TOKENSRESPONSE']._serialized_start=240
-  _globals['_TOKENSRESPONSE']._serialized_end=338
-  _globals['_TOKENQUERY']._serialized_start=341
-  _globals['_TOKENQUERY']._serialized_end=504
+  _globals['_TOKENREQUEST']._serialized_end=125
+  _globals['_TOKENRESPONSE']._serialized_start=127
+  _globals['_TOKENRESPONSE']._serialized_end=198
+  _globals['_TOKENSREQUEST']._serialized_start=200
+  _globals['_TOKENSREQUEST']._serialized_end=270
+  _globals['_TOKENSRESPONSE']._serialized_start=272
+  _globals['_TOKENSRESPONSE']._serialized_end=370
+  _globals['_TOKENQUERY']._serialized_start=373
+  _globals['_TOKENQUERY']._serialized_end=536
 # @@protoc_insertion_point(module_scope)

@@ -8,10 +8,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class TokenRequest(_message.Message):
-    __slots__ = ("denom",)
+    __slots__ = ("denom", "height")
     DENOM_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     denom: str
-    def __init__(self, denom: _Optional[str] = ...) -> None: ...
+    height: int
+    def __init__(self, denom: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
 
 class TokenResponse(_message.Message):
     __slots__ = ("token", "height")
@@ -22,12 +24,14 @@ class TokenResponse(_message.Message):
     def __init__(self, token: _Optional[_Union[_token_pb2.Token, _Mapping]] = ..., height: _Optional[int] = ...) -> None: ...
 
 class TokensRequest(_message.Message):
-    __slots__ = ("page_token", "page_size")
+    __slots__ = ("page_token", "page_size", "height")
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     page_token: str
     page_size: int
-    def __init__(self, page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+    height: int
+    def __init__(self, page_token: _Optional[str] = ..., page_size: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class TokensResponse(_message.Message):
     __slots__ = ("tokens", "next_page_token", "height")
