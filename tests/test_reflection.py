@@ -1,7 +1,12 @@
 """Server reflection as a generic client uses it (grpcurl, Postman, grpc-java try ``grpc.reflection.v1``
 first): no generated okchain stubs, only what reflection tells, against a real node process on loopback."""
 
+import ast
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -15,6 +20,7 @@ from okchain._pb.grpc.reflection.v1 import reflection_pb2_grpc as v1_grpc
 from tests.helpers.chain import CHAIN_ID, funded_keys
 from tests.helpers.processes import NodeProcess, init_node, serve
 
+README = Path(__file__).resolve().parent.parent / "README.md"
 EXPECTED = {
     "okchain.node.v1.TxService",
     "okchain.node.v1.QueryService",
@@ -137,3 +143,16 @@ def test_v1alpha_resolves_methods_and_fields_too(channel: grpc.Channel) -> None:
     for answer in answers:
         first = answer.file_descriptor_response.file_descriptor_proto[0]
         assert descriptor_pb2.FileDescriptorProto.FromString(first).name == "okchain/node/v1/query.proto"
+
+
+def test_the_readme_reflection_client_runs(node: NodeProcess) -> None:
+    """The README's grpc-requests example, as written but for the node's address, in its own process."""
+    found = re.search(r"<!-- reflection-example -->\n```python\n(.*?)```", README.read_text(), re.DOTALL)
+    assert found, "the README has no reflection example"
+    code = found.group(1).replace("127.0.0.1:9090", node.target)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    services, chain, balance = run.stdout.splitlines()[:3]
+    assert EXPECTED - {"grpc.reflection.v1.ServerReflection"} <= set(ast.literal_eval(services))
+    assert chain.split()[0] == CHAIN_ID and int(chain.split()[1]) >= 1
+    assert "'denom': 'okt'" in balance
