@@ -1,5 +1,6 @@
 """The gateway's ASGI app (Starlette, served on trio by hypercorn): a route per gRPC method, server-sent
-events for the streams, ``/openapi.json``, JSON error bodies, CORS for the configured origins.
+events for the streams, ``/openapi.json``, JSON error bodies, CORS for the configured origins, and the
+block explorer at ``/`` (static files in ``explorer/`` that use only the routes above).
 
 Servicers run on worker threads (they block on LevelDB reads and call into the node's trio thread). A
 stream's servicer generator runs on a thread of its own that hands each message to the HTTP response
@@ -12,6 +13,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import closing, suppress
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -22,8 +24,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Mount
 from starlette.routing import Route as Endpoint
+from starlette.staticfiles import StaticFiles
 
 from okchain.gateway.methods import Context, Refused, Route, routes
 from okchain.gateway.openapi import document
@@ -34,6 +38,8 @@ log = logging.getLogger("okchain.gateway")
 
 FIRST_EVENT_S = 0.5  # a stream refused at once (bad request, height not kept, cap) answers with its status
 Item = tuple[str, Any]  # ("data", JSON message) or ("error", Refused)
+
+EXPLORER = Path(__file__).resolve().parent / "explorer"
 
 
 def _refused(exc: Refused) -> JSONResponse:
@@ -154,8 +160,13 @@ def build_app(node: NodeAPI, token: trio.lowlevel.TrioToken) -> Starlette:
     async def openapi(request: Request) -> Response:
         return JSONResponse(spec)
 
-    endpoints = [Endpoint(r.path, _endpoint(r), methods=[r.verb]) for r in table]
+    async def explorer(request: Request) -> Response:
+        return FileResponse(EXPLORER / "index.html")
+
+    endpoints: list[BaseRoute] = [Endpoint(r.path, _endpoint(r), methods=[r.verb]) for r in table]
     endpoints.append(Endpoint("/openapi.json", openapi, methods=["GET"]))
+    endpoints.append(Endpoint("/", explorer, methods=["GET"]))
+    endpoints.append(Mount("/explorer", StaticFiles(directory=EXPLORER)))
     origins = split_origins(node.config.api_cors_origins)
     cors = Middleware(
         CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"]
