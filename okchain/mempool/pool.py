@@ -3,8 +3,9 @@
 - Ready txs have been run against the check state in nonce order; a tx whose nonce is ahead waits in the
   account's future queue (bounded) until the gap closes.
 - Reaping merges accounts by fee per gas of their next tx (ties by arrival), never breaking nonce order.
-- After each commit the check state is rebuilt from committed state and every remaining tx is re-checked;
-  txs that became invalid are dropped.
+- After each commit the check state is brought up to the new committed state: by carrying the block's
+  effects into it when only this pool's commuting txs ran (the fast path), else by rebuilding it from
+  committed state and re-checking every remaining tx, dropping those that became invalid.
 """
 
 import heapq
@@ -21,7 +22,9 @@ from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank.keeper import get_balance
 from okchain.modules.bank.messages import MultiSend, Transfer
 from okchain.modules.dex.messages import PlaceOrders
+from okchain.state import schema
 from okchain.state.cache import CacheKV
+from okchain.state.codec import decode_uint, encode_uint
 from okchain.state.store import KVReader
 from okchain.tx.envelope import Tx
 from okchain.tx.gas import required_gas
@@ -74,10 +77,8 @@ def _refuse(tx_hash: bytes, code: Code, log: str) -> AddResult:
 # DelistPair (outside this set) changes; the order records it writes into the check state are never read by
 # admission (a new block's orders go to new keys). Every other kind (token, cancel, list) stays out, and
 # while any tx of another kind waits in the pool (``_non_commuting``) every update re-checks in full: such a
-# tx ran against check state built for a block that may not have included it. Block-end hooks only credit
-# accounts (the dex pays out of its lock account), so a remaining tx still sees at least the balance it
-# was checked against; but a check state caching a key the block end wrote would keep refusing spends of
-# those credits (refunds, expired locks), so such a block re-checks in full.
+# tx ran against check state built for a block that may not have included it. What the block hooks wrote
+# (fills, refunds, expiries, unbondings) is carried into the check state by ``_apply_block_end``.
 _COMMUTING = (Transfer, MultiSend, PlaceOrders)
 
 
@@ -100,6 +101,12 @@ class _PreBlockView:
 
     def iterate(self, prefix: bytes, start: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
         raise MempoolError("a replayed committed tx iterated state: only bank sends may be replayed")
+
+
+def _placed_by(key: bytes, height: int) -> bool:
+    """``key`` is a per-height order record of ``height`` or earlier."""
+    placed = schema.dex_placed_height(key)
+    return placed is not None and placed <= height
 
 
 def _commutes(tx: Tx) -> bool:
@@ -274,9 +281,10 @@ class Mempool:
         it (``_replay_unseen``). Transfers and fees only add to and subtract from balances and bump nonces,
         so the final state does not depend on order; an account's debits come only from its own txs, which a
         block takes as a nonce-ordered prefix, so every remaining tx still sees at least the balance it was
-        checked against. Otherwise (a failed tx, a parked tx in the block, an unseen tx that does not run
-        on the check state) the check state is rebuilt from committed state and every remaining tx is
-        re-checked.
+        checked against; what the block hooks wrote is then carried over (``_apply_block_end``). Otherwise
+        (a failed tx, a parked tx in the block, an unseen tx that does not run on the check state, a hook
+        write that cannot be carried over) the check state is rebuilt from committed state and every
+        remaining tx is re-checked.
         """
         hashes = [sha256(raw) for raw in committed]
         entries = [self._by_hash.get(h) for h in hashes]
@@ -286,8 +294,7 @@ class Mempool:
                 self._drop(entry)
         unseen = [(h, raw) for h, raw, e in zip(hashes, committed, entries, strict=True) if e is None]
         fast = fast and bool(self._by_hash) and self._non_commuting == 0 and self._replay_unseen(unseen)
-        # the block end credited accounts outside every tx: a check state caching any key it wrote is stale
-        fast = fast and self.app.block_end_keys.isdisjoint(self._check_state.writes)
+        fast = fast and self._apply_block_end()
         if fast:
             for signer in {e.signer for e in entries if e is not None}:
                 queue = [e for e in self._ready[signer] if e.tx.hash in self._by_hash]
@@ -322,6 +329,42 @@ class Mempool:
         for key, value in replay.writes.items():
             if key in held:
                 held[key] = value
+        return True
+
+    def _apply_block_end(self) -> bool:
+        """Carry what the block hooks wrote outside every tx (fills, refunds, expiries, unbondings) into the
+        check state; False if a write cannot be carried over, and the caller re-checks all.
+
+        A held balance takes the hooks' net change: a credit only adds to what a remaining tx was checked
+        against; a debit (the lock account paying out) is taken only from an account that signs no tx left
+        in the pool, so none of them can come to lack funds. Per-height order records of the committed
+        height are dropped, hook-written or not: they hold this pool's guess at that block's orders, and the
+        txs still waiting will place theirs at a later height (the per-block order cap is the proposer's to
+        enforce, as no pool knows which block a tx lands in). Any other hook-written key held here (a record
+        only non-commuting txs write) forces the re-check."""
+        held = self._check_state.writes
+        height = self.app.last.height
+        stale = {key for key in held if key.startswith(schema.DEX) and _placed_by(key, height)}
+        hooks = self.app.block_end
+        signers: set[bytes] | None = None
+        credits: list[tuple[bytes, int]] = []
+        for key in [k for k in hooks.keys if k in held and k not in stale]:
+            credit = hooks.credits.get(key)
+            if credit is None:
+                return False
+            if credit < 0:
+                if signers is None:
+                    signers = {e.signer for e in self._by_hash.values()}
+                if schema.balance_owner(key) in signers:
+                    return False
+            credits.append((key, credit))
+        for key in stale:
+            del held[key]
+        for key, credit in credits:
+            amount = decode_uint(held[key]) + credit
+            if amount < 0:
+                raise MempoolError(f"block hooks took more than the check state holds under {key.hex()}")
+            held[key] = encode_uint(amount) if amount else None  # a zero balance is deleted, as bank does
         return True
 
     def _is_ready(self, entry: _Entry) -> bool:
