@@ -3,6 +3,8 @@
 - Ready txs have been run against the check state in nonce order; a tx whose nonce is ahead waits in the
   account's future queue (bounded) until the gap closes.
 - Reaping merges accounts by fee per gas of their next tx (ties by arrival), never breaking nonce order.
+- A full pool makes room for a tx that pays more per gas than its lowest-paying ones by evicting those
+  (``_make_room``); otherwise it refuses with the fee that would get in and when to retry.
 - After each commit the check state is brought up to the new committed state: by carrying the block's
   effects into it when only this pool's commuting txs ran (the fast path), else by rebuilding it from
   committed state and re-checking every remaining tx, dropping those that became invalid.
@@ -45,6 +47,9 @@ class MempoolConfig:
     max_future_per_account: int = 64
     max_future_total: int = 50_000  # txs waiting for an earlier nonce, all accounts together
     future_ttl_blocks: int = 100  # how long such a tx may wait
+    # txs evicted at once when a better-paying tx finds the pool full: the re-check an eviction needs is
+    # shared by the arrivals that follow
+    evict_batch: int = 1_000
 
 
 @dataclass(slots=True)
@@ -131,6 +136,7 @@ class Mempool:
         self._bytes = 0
         self._parked = 0
         self._non_commuting = 0  # waiting txs with a message outside _COMMUTING
+        self._floor: int | None = None  # lowest price among the evictable txs; None: not known
         self._seq = itertools.count()
 
     def pending_nonce(self, signer: Address) -> int:
@@ -157,10 +163,10 @@ class Mempool:
         tx_hash = sha256(raw)
         if tx_hash in self._by_hash:
             return _refuse(tx_hash, Code.DUPLICATE_TX, "tx is already in the mempool")
-        if len(self._by_hash) >= self.config.max_txs or self._bytes + len(raw) > self.config.max_bytes:
-            return _refuse(
-                tx_hash, Code.MEMPOOL_FULL, f"mempool is full ({len(self._by_hash)} txs, {self._bytes} bytes)"
-            )
+        if self._full(len(self._by_hash), self._bytes + len(raw)):
+            refused = self._make_room(raw, tx_hash)
+            if refused is not None:
+                return refused
         delivered = self.app.check_tx(raw, self._check_state)
         if delivered.result.ok:
             assert delivered.tx is not None and delivered.signer is not None
@@ -175,7 +181,92 @@ class Mempool:
                 return self._park(_Entry(raw, tx, signer, next(self._seq)), expected)
         return AddResult(tx_hash, delivered.result)
 
+    def _full(self, txs: int, size: int) -> bool:
+        return txs >= self.config.max_txs or size > self.config.max_bytes
+
+    def _make_room(self, raw: bytes, tx_hash: bytes) -> AddResult | None:
+        """Evict the lowest-fee-per-gas txs for ``raw`` if it pays more per gas than they do and could run
+        now; else the refusal (``MEMPOOL_FULL``, RESOURCE_EXHAUSTED over gRPC) saying what fee would get
+        in and when to retry. A flood of txs that pay no more than the pool's cheapest costs a lookup each.
+
+        Only an account's last ready tx or a parked one can leave without breaking nonce order, so victims
+        come from the accounts' tails, lowest price (then newest) first, never the newcomer's own. Up to
+        ``evict_batch`` go at once: evicted ready txs ran on the check state, which one re-check rebuilds.
+        """
+        verified = self.app.sig_cache.get_verified(tx_hash)
+        if verified is None:
+            checked = self.app.precheck(raw)
+            if checked.tx is None or checked.signer is None:
+                return AddResult(tx_hash, checked.result)
+            verified = checked.tx, checked.signer
+        tx, signer = verified
+        price = _Entry(raw, tx, signer, 0).price
+        if self._floor is None:
+            self._floor = min((e.price for _, e in self._tails()), default=price)
+        victims = None
+        if price > self._floor:
+            probe = self.app.check_tx(raw, self._check_state.branch(), verified)
+            if not probe.result.ok and probe.result.code != Code.BAD_NONCE:
+                return AddResult(tx_hash, probe.result)
+            victims = self._victims(price, signer, len(raw)) if probe.result.ok else None
+        if victims is None:
+            needed = self._floor * tx.gas_limit // _PRICE_SCALE + 1
+            return _refuse(
+                tx_hash,
+                Code.MEMPOOL_FULL,
+                f"mempool is full ({len(self._by_hash)} txs, {self._bytes} bytes): a fee of at least "
+                f"{needed}{OKT_DENOM} at this gas limit displaces its lowest-paying txs; else retry after "
+                "the next block",
+            )
+        self._evict(victims)
+        return None
+
+    def _tails(self) -> Iterator[tuple[int, _Entry]]:
+        """(position from the end of its account's ready queue, 0 if parked) of every tx that can leave the
+        pool alone: each account's last ready tx, and every parked one."""
+        for queue in self._ready.values():
+            yield from ((1, e) for e in queue[-1:])
+        for waiting in self._future.values():
+            yield from ((0, e) for e in waiting.values())
+
+    def _victims(self, price: int, signer: bytes, size: int) -> list[tuple[int, _Entry]] | None:
+        """What to evict for a newcomer of ``price`` and ``size`` bytes from ``signer`` (``None``: too few
+        txs pay less): the cheapest tails, each account's ready queue shrinking from its end."""
+        heap = [(e.price, -e.seq, depth, e) for depth, e in self._tails() if e.signer != signer]
+        heapq.heapify(heap)
+        victims: list[tuple[int, _Entry]] = []
+        txs, size = len(self._by_hash), self._bytes + size
+        while heap and (self._full(txs, size) or len(victims) < self.config.evict_batch):
+            cheapest, _, depth, entry = heapq.heappop(heap)
+            if cheapest >= price:
+                break
+            victims.append((depth, entry))
+            txs, size = txs - 1, size - len(entry.raw)
+            queue = self._ready[entry.signer] if depth else []
+            if depth and depth < len(queue):
+                nxt = queue[-1 - depth]
+                heapq.heappush(heap, (nxt.price, -nxt.seq, depth + 1, nxt))
+        return None if self._full(txs, size) else victims
+
+    def _evict(self, victims: list[tuple[int, _Entry]]) -> None:
+        ready = [e for depth, e in victims if depth]
+        for entry in ready:
+            self._drop(entry)
+        for signer in {e.signer for e in ready}:
+            queue = [e for e in self._ready[signer] if e.tx.hash in self._by_hash]
+            if queue:
+                self._ready[signer] = queue
+            else:
+                del self._ready[signer]
+        for entry in (e for depth, e in victims if not depth):
+            self._unpark(entry.signer, entry.tx.nonce)
+            if not self._future[entry.signer]:
+                del self._future[entry.signer]
+        if ready:
+            self._recheck_all()
+
     def _insert_ready(self, entry: _Entry) -> None:
+        self._floor = None
         self._ready.setdefault(entry.signer, []).append(entry)
         self._by_hash[entry.tx.hash] = entry
         self._bytes += len(entry.raw)
@@ -221,6 +312,7 @@ class Mempool:
                 f"{fees}{OKT_DENOM}" + unknown_signer_hint(self._check_state, entry.signer),
             )
         entry.since = self.app.last.height
+        self._floor = None
         waiting[tx.nonce] = entry
         self._by_hash[tx_hash] = entry
         self._bytes += len(entry.raw)
@@ -250,6 +342,7 @@ class Mempool:
             del self._future[signer]
 
     def _drop(self, entry: _Entry) -> None:
+        self._floor = None
         if self._by_hash.pop(entry.tx.hash, None) is not None:
             self._bytes -= len(entry.raw)
             self._non_commuting -= not _commutes(entry.tx)
