@@ -1,19 +1,26 @@
 """The mempool with DEX txs: place-orders keep the fast path (no re-check after a block of this pool's own
-successful txs) and stay admissible; a waiting cancel forces the full re-check."""
+successful txs) and stay admissible; the block end's fills, refunds and expiries are carried into the check
+state exactly as a full re-check would leave it; a waiting cancel forces the full re-check."""
 
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from okchain.crypto.secp import AccountKey
 from okchain.mempool.pool import Mempool
+from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank.keeper import get_balance
 from okchain.modules.bank.messages import Transfer
-from okchain.modules.dex.keeper import block_orders, status_name
+from okchain.modules.dex.keeper import DEX_LOCK, block_orders, status_name
 from okchain.modules.dex.messages import CancelOrders, Side, parse_order_id
 from okchain.state.leveldb import LevelDB
+from okchain.state.store import MemoryKV
+from okchain.tx.registry import Msg
 from okchain.types.params import OKT_DENOM
 from tests.helpers.app import FEE
-from tests.helpers.chain import funded_keys
+from tests.helpers.chain import OKT, funded_keys
 from tests.helpers.dex import DexChain, order, place
 
 KEYS = funded_keys(3)
@@ -83,3 +90,105 @@ def test_block_end_refunds_reach_the_check_state(tmp_path: Path) -> None:
     result = pool.add(spend).result
     assert result.ok, result.log
     db.close()
+
+
+def _dex_setup() -> tuple[DexChain, str, str, Mempool]:
+    """A chain where every key holds OKT and the token ``xyz``, listed against OKT; an empty pool."""
+    chain = DexChain(MemoryKV(), KEYS)
+    xyz = chain.issue(KEYS[0], "xyz")
+    pair = chain.list_pair(KEYS[0], xyz, OKT_DENOM)
+    gifts = [chain.tx(KEYS[0], [Transfer(k.address, xyz, 1_000 * OKT)]) for k in KEYS[1:]]
+    assert all(r.ok for r in chain.block(gifts).results)
+    return chain, xyz, pair, Mempool(chain.app)
+
+
+def _signed(chain: DexChain, pool: Mempool, key: AccountKey, msgs: list[Msg]) -> bytes:
+    chain.nonces[key.address] = get_nonce(pool._check_state, key.address)
+    return chain.tx(key, msgs)
+
+
+def _admission_view(pool: Mempool, denoms: tuple[str, ...]) -> tuple[list[bytes], list[tuple[int, ...]]]:
+    """What admission reads: the ready txs, every trader's nonce and balances, and the lock account's."""
+    ready = sorted(e.tx.hash for queue in pool._ready.values() for e in queue)
+    state = pool._check_state
+    rows = [(get_nonce(state, k.address), *(get_balance(state, k.address, d) for d in denoms)) for k in KEYS]
+    rows.append(tuple(get_balance(state, DEX_LOCK, d) for d in denoms))
+    return ready, rows
+
+
+_DEX_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["buy", "sell", "buy", "sell", "send", "block", "block", "empty"]),
+        st.integers(0, len(KEYS) - 1),
+        st.integers(95, 105),  # price in hundredths: buys and sells cross around 1.00
+        st.integers(1, 400),  # quantity (orders) or amount in OKT (sends: may exhaust funds)
+    ),
+    min_size=8,
+    max_size=40,
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=_DEX_OPS)
+def test_block_end_credits_match_a_full_recheck(ops: list[tuple[str, int, int, int]]) -> None:
+    """Carrying fills, refunds and expiries into the check state must leave exactly the ready set, nonces
+    and balances that rebuilding it from committed state and re-checking the pool would."""
+    chain, xyz, pair, pool = _dex_setup()
+    for op, who, price, amount in ops:
+        key = KEYS[who]
+        if op in ("block", "empty"):
+            taken = pool.reap(amount % 3 + 1, 1 << 30) if op == "block" else []
+            fin = chain.block(taken)
+            pool.update(taken, all(r.ok for r in fin.results))
+            fast = _admission_view(pool, (OKT_DENOM, xyz))
+            pool._recheck_all()
+            assert _admission_view(pool, (OKT_DENOM, xyz)) == fast
+        elif op == "send":
+            pool.add(_signed(chain, pool, key, [Transfer(KEYS[0].address, OKT_DENOM, amount * OKT)]))
+        else:
+            side = Side.BUY if op == "buy" else Side.SELL
+            spec = order(pair, side, f"{price / 100:.2f}", str(amount))
+            pool.add(_signed(chain, pool, key, [place(spec)]))
+
+
+def test_fills_keep_the_fast_path_and_are_spendable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block whose auction fills orders while the traders have txs waiting: no re-check, and the seller
+    can spend the quote it received (a credit to a balance the check state holds)."""
+    chain, xyz, pair, pool = _dex_setup()
+    monkeypatch.setattr(pool, "_recheck_all", lambda: pytest.fail("the pool was re-checked"))
+    seller, buyer = KEYS[1], KEYS[2]
+    crossing = [
+        _signed(chain, pool, seller, [place(order(pair, Side.SELL, "1", "500"))]),
+        _signed(chain, pool, buyer, [place(order(pair, Side.BUY, "1", "500"))]),
+    ]
+    assert all(pool.add(raw).result.ok for raw in crossing)
+    waiting = _signed(chain, pool, seller, [Transfer(KEYS[0].address, xyz, 1)])
+    assert pool.add(waiting).result.ok
+    okt = get_balance(pool._check_state, seller.address, OKT_DENOM)
+    fin = chain.block(crossing)
+    assert all(r.ok for r in fin.results) and chain.app.block_end.credits
+    pool.update(crossing, True)
+    assert get_balance(pool._check_state, seller.address, OKT_DENOM) > okt  # the proceeds arrived
+    spend = _signed(chain, pool, seller, [Transfer(KEYS[0].address, OKT_DENOM, okt + 100 * OKT)])
+    result = pool.add(spend).result
+    assert result.ok, result.log
+
+
+def test_a_fast_path_drops_its_guess_at_the_committed_blocks_orders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check state's order records of a committed height are this pool's guess: after the block end
+    filled an order, a cancel of it must read the committed record and be refused."""
+    chain, xyz, pair, pool = _dex_setup()
+    monkeypatch.setattr(pool, "_recheck_all", lambda: pytest.fail("the pool was re-checked"))
+    seller, buyer = KEYS[1], KEYS[2]
+    crossing = [
+        _signed(chain, pool, seller, [place(order(pair, Side.SELL, "1", "5"))]),
+        _signed(chain, pool, buyer, [place(order(pair, Side.BUY, "1", "5"))]),
+    ]
+    assert all(pool.add(raw).result.ok for raw in crossing)
+    assert pool.add(_signed(chain, pool, seller, [Transfer(KEYS[0].address, xyz, 1)])).result.ok
+    assert all(r.ok for r in chain.block(crossing).results)
+    pool.update(crossing, True)
+    filled = parse_order_id(f"{chain.app.last.height}-0")
+    assert filled is not None
+    result = pool.add(_signed(chain, pool, seller, [CancelOrders((filled,))])).result
+    assert not result.ok and "already closed (filled)" in result.log, result.log

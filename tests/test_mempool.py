@@ -1,5 +1,6 @@
 """The mempool over a real application: nonce ordering, limits, fee priority, recheck, signature cache."""
 
+import grpc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pytest import MonkeyPatch
@@ -13,6 +14,7 @@ from okchain.mempool.pool import Mempool, MempoolConfig
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
 from okchain.modules.bank.messages import Transfer
+from okchain.rpc.convert import RequestError
 from okchain.state import blockstore
 from okchain.state.store import MemoryKV
 from okchain.tx.envelope import build_tx, decode_tx
@@ -153,7 +155,7 @@ def test_total_size_limits() -> None:
     assert pool.add(t_a).result.ok
     full = pool.add(t_b)
     assert full.result.code == Code.MEMPOOL_FULL
-    assert full.result.log == f"mempool is full (1 txs, {len(t_a)} bytes)"
+    assert full.result.log.startswith(f"mempool is full (1 txs, {len(t_a)} bytes): a fee of at least ")
     assert pool.size_bytes == len(t_a)
 
 
@@ -453,3 +455,65 @@ def test_update_with_unseen_txs_matches_a_full_recheck(ops: list[tuple[str, int,
         else:
             nonce = get_nonce(pool._check_state, key.address)
             pool.add(send(key, nonce, amount=hundreds * 100 * OKT, to=KEYS[to]))
+
+
+# --- a full pool: eviction for better-paying txs, refusal with a hint otherwise ---
+def test_full_pool_refuses_equal_payers_with_a_hint_and_evicts_for_a_better_one() -> None:
+    app = make_app()
+    pool = Mempool(app, MempoolConfig(max_txs=3, evict_batch=1))
+    a0, a1, b0 = send(A, 0, fee=GAS), send(A, 1, fee=GAS), send(B, 0, fee=2 * GAS)
+    assert all(pool.add(raw).result.ok for raw in (a0, a1, b0))
+    same = pool.add(send(C, 0, fee=GAS))
+    assert same.result.code == Code.MEMPOOL_FULL
+    assert same.result.log.endswith(
+        f"a fee of at least {GAS + 1}okt at this gas limit displaces its lowest-paying txs; else retry "
+        "after the next block"
+    )
+    c0 = send(C, 0, fee=3 * GAS)
+    assert pool.add(c0).result.ok
+    assert sha256(a1) not in pool and sha256(a0) in pool  # A's last tx went, never the one before it
+    assert pool.reap(10, 10**9) == [c0, b0, a0]
+    assert pool.pending_nonce(A.address) == 1  # the evicted tx's effects left the check state
+    assert pool.add(send(A, 1, fee=4 * GAS)).result.ok  # the freed nonce can come back, paying more
+    refusal = RequestError.refusing(same.result)  # what BroadcastTx answers a wallet
+    assert refusal.status == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "retry after the next block" in str(refusal)
+
+
+def test_eviction_frees_a_batch_and_never_the_newcomers_own_txs() -> None:
+    app = make_app()
+    pool = Mempool(app, MempoolConfig(max_txs=4, evict_batch=2))
+    for raw in (send(A, 0, fee=GAS), send(A, 1, fee=GAS), send(B, 0, fee=GAS), send(B, 1, fee=GAS)):
+        assert pool.add(raw).result.ok
+    assert pool.add(send(B, 2, fee=5 * GAS)).result.ok  # evicts A's two, not B's own (its nonce order)
+    assert len(pool) == 3 and pool.pending_nonce(A.address) == 0 and pool.pending_nonce(B.address) == 3
+    assert pool.add(send(C, 0, fee=GAS)).result.ok  # the batch left room for one more
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(["add", "add", "add", "ahead", "block"]), st.integers(0, 3), st.integers(1, 9)
+        ),
+        min_size=8,
+        max_size=30,
+    )
+)
+def test_eviction_leaves_what_a_full_recheck_would(ops: list[tuple[str, int, int]]) -> None:
+    """After every admission into a small, full pool (evicting ready or parked txs, or refusing) the ready
+    set and check state are what rebuilding from committed state would give, and the pool stays within its
+    limit."""
+    app = make_app()
+    pool = Mempool(app, MempoolConfig(max_txs=4, evict_batch=2))
+    for op, who, price in ops:
+        if op == "block":
+            produce(app, pool)
+        else:
+            key = KEYS[who]
+            nonce = pool.pending_nonce(key.address) + (op == "ahead")  # "ahead": parked behind a gap
+            pool.add(send(key, nonce, amount=price * 10 * OKT, fee=price * GAS))
+        assert len(pool) <= 4
+        view = _check_view(pool)
+        pool._recheck_all()
+        assert _check_view(pool) == view

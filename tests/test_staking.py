@@ -366,7 +366,7 @@ def _matures_exactly_at(chain: StakingChain, completion: int, amount: int) -> No
             continue
         assert bank.get_balance(chain.db, A.address, "okt") == held + amount
         assert queries.unbondings(chain.db, A.address) == []
-        assert chain.app.block_end_keys  # the credit is a block-end write the mempool must see
+        assert chain.app.block_end.credits  # the credit is a block-end write the mempool must see
         return
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from okchain.app.checks import encoding_refusal, header_refusal, size_refusal, txs_refusal
 from okchain.app.evidence import block_evidence, block_info
 from okchain.app.genesis import genesis_marker, init_chain
-from okchain.app.hooks import begin_block, end_block
+from okchain.app.hooks import HookWrites, begin_block, end_block
 from okchain.consensus import valsets
 from okchain.consensus.proposer import ValidatorSet
 from okchain.crypto import ed25519
@@ -80,7 +80,7 @@ class _Execution:
 
     height: int
     info: BlockInfo
-    begin_keys: frozenset[bytes]  # what the block begin hooks wrote
+    begin: HookWrites  # what the block begin hooks wrote
     txs: tuple[bytes, ...]
     state: CacheKV
     results: tuple[TxResult, ...]
@@ -116,9 +116,9 @@ class Application:
         self._pending: FinalizedBlock | None = None
         self._prepared: _Execution | None = None
         self._max_header_bytes = field_bytes(max_header_bytes(self.chain_id))
-        # keys the last finalized block's end hook wrote: the mempool's fast path must not keep a check
-        # state that caches any of them (they changed outside every tx)
-        self.block_end_keys: frozenset[bytes] = frozenset()
+        # what the last finalized block's begin and end hooks wrote outside every tx: the mempool's fast
+        # path carries it into a check state that caches any of those keys
+        self.block_end = HookWrites()
         # the last committed block's txs, decoded with their signers (taken out of the signature cache at
         # commit), and the values its state changes replaced: the mempool replays the txs it never saw into
         # its check state on that pre-block view, without recovering signers again
@@ -301,7 +301,7 @@ class Application:
         assert not isinstance(offences, Refusal), "every piece kept passed alone and together"
         info = self._block_info(last_commit, offences)
         state = CacheKV(self.state)
-        begin_keys = self._begin(state, info)
+        begin = self._begin(state, info)
         kept: list[bytes] = []
         rejected: list[bytes] = []
         results: list[TxResult] = []
@@ -320,15 +320,16 @@ class Application:
             results.append(result)
             room -= tx_field_bytes(raw)
             gas_room -= result.gas_wanted
-        self._prepared = _Execution(self.last.height, info, begin_keys, tuple(kept), state, tuple(results))
+        self._prepared = _Execution(self.last.height, info, begin, tuple(kept), state, tuple(results))
         return Proposal(kept, rejected, kept_evidence)
 
-    def _begin(self, state: CacheKV, info: BlockInfo) -> frozenset[bytes]:
-        """Run the block begin hooks on ``state``; the keys they wrote."""
+    def _begin(self, state: CacheKV, info: BlockInfo) -> HookWrites:
+        """Run the block begin hooks on ``state``; what they wrote."""
         branch = state.branch()
         begin_block(branch, info, self.params)
+        written = HookWrites.of(branch, state)
         branch.merge_into(state)
-        return frozenset(branch.writes)
+        return written
 
     def _usable_evidence(self, evidence: Sequence[bytes]) -> list[bytes]:
         """The longest prefix-greedy selection of ``evidence`` a block at the next height may carry."""
@@ -474,17 +475,18 @@ class Application:
         prepared, self._prepared = self._prepared, None
         reuse = prepared is not None and prepared.height == self.last.height
         if prepared is not None and reuse and prepared.info == info and prepared.txs == block.txs:
-            state, results, begin_keys = prepared.state, prepared.results, prepared.begin_keys
+            state, results, begin = prepared.state, prepared.results, prepared.begin
         else:
             state = CacheKV(self.state)
-            begin_keys = self._begin(state, info)
+            begin = self._begin(state, info)
             results = tuple(self._deliver(state, raw).result for raw in block.txs)
         end = state.branch()
         updates = end_block(end, block.header.height, block.header.time_ns, self.params)
+        ended = HookWrites.of(end, state)
         end.merge_into(state)
         # the fee collector's balance aside: every tx adds to it and none reads it to decide anything, so a
         # check state holding an old value of it is not stale for admission
-        self.block_end_keys = (begin_keys | frozenset(end.writes)) - {_FEE_COLLECTOR_BALANCE}
+        self.block_end = begin.then(ended, ignore=_FEE_COLLECTOR_BALANCE)
         changes = {k: state.writes[k] for k in sorted(state.writes)}
         prior = {k: self.state.get(k) for k in changes}
         app_hash, node_writes = self.tree.update(changes)

@@ -7,6 +7,9 @@ own execution or a replay): the proposer fixes the header time only after ``prep
 result depends on them.
 """
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 from okchain.modules.blockinfo import BlockInfo
 from okchain.modules.dex.endblock import end_block as dex_end_block
 from okchain.modules.distribution.allocate import begin_block as distribution_begin_block
@@ -14,8 +17,38 @@ from okchain.modules.mint.keeper import begin_block as mint_begin_block
 from okchain.modules.slashing.beginblock import begin_block as slashing_begin_block
 from okchain.modules.staking.active import ValidatorUpdate
 from okchain.modules.staking.endblock import end_block as staking_end_block
+from okchain.state import schema
 from okchain.state.cache import CacheKV
+from okchain.state.codec import decode_uint
+from okchain.state.store import KVReader
 from okchain.types.params import ChainParams
+
+
+@dataclass(frozen=True, slots=True)
+class HookWrites:
+    """What block hooks changed outside every tx: the keys, and each balance's net change. The mempool
+    carries the changes into its check state instead of re-checking its pool (``Mempool.update``)."""
+
+    keys: frozenset[bytes] = frozenset()
+    credits: Mapping[bytes, int] = field(default_factory=dict)  # balance key -> amount added (< 0: taken)
+
+    @staticmethod
+    def of(branch: CacheKV, below: KVReader) -> "HookWrites":
+        """The writes of hooks that ran on ``branch``, a branch of ``below`` not merged yet."""
+        credits = {
+            key: decode_uint(value) - decode_uint(below.get(key))
+            for key, value in branch.writes.items()
+            if schema.balance_owner(key) is not None
+        }
+        return HookWrites(frozenset(branch.writes), credits)
+
+    def then(self, later: "HookWrites", *, ignore: bytes) -> "HookWrites":
+        """These writes followed by ``later``'s, leaving out the key ``ignore``."""
+        credits = dict(self.credits)
+        for key, credit in later.credits.items():
+            credits[key] = credits.get(key, 0) + credit
+        credits.pop(ignore, None)
+        return HookWrites((self.keys | later.keys) - {ignore}, credits)
 
 
 def end_block(store: CacheKV, height: int, time_ns: int, params: ChainParams) -> list[ValidatorUpdate]:

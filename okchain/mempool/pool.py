@@ -3,8 +3,11 @@
 - Ready txs have been run against the check state in nonce order; a tx whose nonce is ahead waits in the
   account's future queue (bounded) until the gap closes.
 - Reaping merges accounts by fee per gas of their next tx (ties by arrival), never breaking nonce order.
-- After each commit the check state is rebuilt from committed state and every remaining tx is re-checked;
-  txs that became invalid are dropped.
+- A full pool makes room for a tx that pays more per gas than its lowest-paying ones by evicting those
+  (``_make_room``); otherwise it refuses with the fee that would get in and when to retry.
+- After each commit the check state is brought up to the new committed state: by carrying the block's
+  effects into it when only this pool's commuting txs ran (the fast path), else by rebuilding it from
+  committed state and re-checking every remaining tx, dropping those that became invalid.
 """
 
 import heapq
@@ -21,7 +24,9 @@ from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank.keeper import get_balance
 from okchain.modules.bank.messages import MultiSend, Transfer
 from okchain.modules.dex.messages import PlaceOrders
+from okchain.state import schema
 from okchain.state.cache import CacheKV
+from okchain.state.codec import decode_uint, encode_uint
 from okchain.state.store import KVReader
 from okchain.tx.envelope import Tx
 from okchain.tx.gas import required_gas
@@ -42,6 +47,9 @@ class MempoolConfig:
     max_future_per_account: int = 64
     max_future_total: int = 50_000  # txs waiting for an earlier nonce, all accounts together
     future_ttl_blocks: int = 100  # how long such a tx may wait
+    # txs evicted at once when a better-paying tx finds the pool full: the re-check an eviction needs is
+    # shared by the arrivals that follow
+    evict_batch: int = 1_000
 
 
 @dataclass(slots=True)
@@ -74,10 +82,8 @@ def _refuse(tx_hash: bytes, code: Code, log: str) -> AddResult:
 # DelistPair (outside this set) changes; the order records it writes into the check state are never read by
 # admission (a new block's orders go to new keys). Every other kind (token, cancel, list) stays out, and
 # while any tx of another kind waits in the pool (``_non_commuting``) every update re-checks in full: such a
-# tx ran against check state built for a block that may not have included it. Block-end hooks only credit
-# accounts (the dex pays out of its lock account), so a remaining tx still sees at least the balance it
-# was checked against; but a check state caching a key the block end wrote would keep refusing spends of
-# those credits (refunds, expired locks), so such a block re-checks in full.
+# tx ran against check state built for a block that may not have included it. What the block hooks wrote
+# (fills, refunds, expiries, unbondings) is carried into the check state by ``_apply_block_end``.
 _COMMUTING = (Transfer, MultiSend, PlaceOrders)
 
 
@@ -102,6 +108,12 @@ class _PreBlockView:
         raise MempoolError("a replayed committed tx iterated state: only bank sends may be replayed")
 
 
+def _placed_by(key: bytes, height: int) -> bool:
+    """``key`` is a per-height order record of ``height`` or earlier."""
+    placed = schema.dex_placed_height(key)
+    return placed is not None and placed <= height
+
+
 def _commutes(tx: Tx) -> bool:
     return all(isinstance(msg, _COMMUTING) for msg in tx.msgs)
 
@@ -124,6 +136,7 @@ class Mempool:
         self._bytes = 0
         self._parked = 0
         self._non_commuting = 0  # waiting txs with a message outside _COMMUTING
+        self._floor: int | None = None  # lowest price among the evictable txs; None: not known
         self._seq = itertools.count()
 
     def pending_nonce(self, signer: Address) -> int:
@@ -150,10 +163,10 @@ class Mempool:
         tx_hash = sha256(raw)
         if tx_hash in self._by_hash:
             return _refuse(tx_hash, Code.DUPLICATE_TX, "tx is already in the mempool")
-        if len(self._by_hash) >= self.config.max_txs or self._bytes + len(raw) > self.config.max_bytes:
-            return _refuse(
-                tx_hash, Code.MEMPOOL_FULL, f"mempool is full ({len(self._by_hash)} txs, {self._bytes} bytes)"
-            )
+        if self._full(len(self._by_hash), self._bytes + len(raw)):
+            refused = self._make_room(raw, tx_hash)
+            if refused is not None:
+                return refused
         delivered = self.app.check_tx(raw, self._check_state)
         if delivered.result.ok:
             assert delivered.tx is not None and delivered.signer is not None
@@ -168,7 +181,92 @@ class Mempool:
                 return self._park(_Entry(raw, tx, signer, next(self._seq)), expected)
         return AddResult(tx_hash, delivered.result)
 
+    def _full(self, txs: int, size: int) -> bool:
+        return txs >= self.config.max_txs or size > self.config.max_bytes
+
+    def _make_room(self, raw: bytes, tx_hash: bytes) -> AddResult | None:
+        """Evict the lowest-fee-per-gas txs for ``raw`` if it pays more per gas than they do and could run
+        now; else the refusal (``MEMPOOL_FULL``, RESOURCE_EXHAUSTED over gRPC) saying what fee would get
+        in and when to retry. A flood of txs that pay no more than the pool's cheapest costs a lookup each.
+
+        Only an account's last ready tx or a parked one can leave without breaking nonce order, so victims
+        come from the accounts' tails, lowest price (then newest) first, never the newcomer's own. Up to
+        ``evict_batch`` go at once: evicted ready txs ran on the check state, which one re-check rebuilds.
+        """
+        verified = self.app.sig_cache.get_verified(tx_hash)
+        if verified is None:
+            checked = self.app.precheck(raw)
+            if checked.tx is None or checked.signer is None:
+                return AddResult(tx_hash, checked.result)
+            verified = checked.tx, checked.signer
+        tx, signer = verified
+        price = _Entry(raw, tx, signer, 0).price
+        if self._floor is None:
+            self._floor = min((e.price for _, e in self._tails()), default=price)
+        victims = None
+        if price > self._floor:
+            probe = self.app.check_tx(raw, self._check_state.branch(), verified)
+            if not probe.result.ok and probe.result.code != Code.BAD_NONCE:
+                return AddResult(tx_hash, probe.result)
+            victims = self._victims(price, signer, len(raw)) if probe.result.ok else None
+        if victims is None:
+            needed = self._floor * tx.gas_limit // _PRICE_SCALE + 1
+            return _refuse(
+                tx_hash,
+                Code.MEMPOOL_FULL,
+                f"mempool is full ({len(self._by_hash)} txs, {self._bytes} bytes): a fee of at least "
+                f"{needed}{OKT_DENOM} at this gas limit displaces its lowest-paying txs; else retry after "
+                "the next block",
+            )
+        self._evict(victims)
+        return None
+
+    def _tails(self) -> Iterator[tuple[int, _Entry]]:
+        """(position from the end of its account's ready queue, 0 if parked) of every tx that can leave the
+        pool alone: each account's last ready tx, and every parked one."""
+        for queue in self._ready.values():
+            yield from ((1, e) for e in queue[-1:])
+        for waiting in self._future.values():
+            yield from ((0, e) for e in waiting.values())
+
+    def _victims(self, price: int, signer: bytes, size: int) -> list[tuple[int, _Entry]] | None:
+        """What to evict for a newcomer of ``price`` and ``size`` bytes from ``signer`` (``None``: too few
+        txs pay less): the cheapest tails, each account's ready queue shrinking from its end."""
+        heap = [(e.price, -e.seq, depth, e) for depth, e in self._tails() if e.signer != signer]
+        heapq.heapify(heap)
+        victims: list[tuple[int, _Entry]] = []
+        txs, size = len(self._by_hash), self._bytes + size
+        while heap and (self._full(txs, size) or len(victims) < self.config.evict_batch):
+            cheapest, _, depth, entry = heapq.heappop(heap)
+            if cheapest >= price:
+                break
+            victims.append((depth, entry))
+            txs, size = txs - 1, size - len(entry.raw)
+            queue = self._ready[entry.signer] if depth else []
+            if depth and depth < len(queue):
+                nxt = queue[-1 - depth]
+                heapq.heappush(heap, (nxt.price, -nxt.seq, depth + 1, nxt))
+        return None if self._full(txs, size) else victims
+
+    def _evict(self, victims: list[tuple[int, _Entry]]) -> None:
+        ready = [e for depth, e in victims if depth]
+        for entry in ready:
+            self._drop(entry)
+        for signer in {e.signer for e in ready}:
+            queue = [e for e in self._ready[signer] if e.tx.hash in self._by_hash]
+            if queue:
+                self._ready[signer] = queue
+            else:
+                del self._ready[signer]
+        for entry in (e for depth, e in victims if not depth):
+            self._unpark(entry.signer, entry.tx.nonce)
+            if not self._future[entry.signer]:
+                del self._future[entry.signer]
+        if ready:
+            self._recheck_all()
+
     def _insert_ready(self, entry: _Entry) -> None:
+        self._floor = None
         self._ready.setdefault(entry.signer, []).append(entry)
         self._by_hash[entry.tx.hash] = entry
         self._bytes += len(entry.raw)
@@ -214,6 +312,7 @@ class Mempool:
                 f"{fees}{OKT_DENOM}" + unknown_signer_hint(self._check_state, entry.signer),
             )
         entry.since = self.app.last.height
+        self._floor = None
         waiting[tx.nonce] = entry
         self._by_hash[tx_hash] = entry
         self._bytes += len(entry.raw)
@@ -243,6 +342,7 @@ class Mempool:
             del self._future[signer]
 
     def _drop(self, entry: _Entry) -> None:
+        self._floor = None
         if self._by_hash.pop(entry.tx.hash, None) is not None:
             self._bytes -= len(entry.raw)
             self._non_commuting -= not _commutes(entry.tx)
@@ -274,9 +374,10 @@ class Mempool:
         it (``_replay_unseen``). Transfers and fees only add to and subtract from balances and bump nonces,
         so the final state does not depend on order; an account's debits come only from its own txs, which a
         block takes as a nonce-ordered prefix, so every remaining tx still sees at least the balance it was
-        checked against. Otherwise (a failed tx, a parked tx in the block, an unseen tx that does not run
-        on the check state) the check state is rebuilt from committed state and every remaining tx is
-        re-checked.
+        checked against; what the block hooks wrote is then carried over (``_apply_block_end``). Otherwise
+        (a failed tx, a parked tx in the block, an unseen tx that does not run on the check state, a hook
+        write that cannot be carried over) the check state is rebuilt from committed state and every
+        remaining tx is re-checked.
         """
         hashes = [sha256(raw) for raw in committed]
         entries = [self._by_hash.get(h) for h in hashes]
@@ -286,8 +387,7 @@ class Mempool:
                 self._drop(entry)
         unseen = [(h, raw) for h, raw, e in zip(hashes, committed, entries, strict=True) if e is None]
         fast = fast and bool(self._by_hash) and self._non_commuting == 0 and self._replay_unseen(unseen)
-        # the block end credited accounts outside every tx: a check state caching any key it wrote is stale
-        fast = fast and self.app.block_end_keys.isdisjoint(self._check_state.writes)
+        fast = fast and self._apply_block_end()
         if fast:
             for signer in {e.signer for e in entries if e is not None}:
                 queue = [e for e in self._ready[signer] if e.tx.hash in self._by_hash]
@@ -322,6 +422,42 @@ class Mempool:
         for key, value in replay.writes.items():
             if key in held:
                 held[key] = value
+        return True
+
+    def _apply_block_end(self) -> bool:
+        """Carry what the block hooks wrote outside every tx (fills, refunds, expiries, unbondings) into the
+        check state; False if a write cannot be carried over, and the caller re-checks all.
+
+        A held balance takes the hooks' net change: a credit only adds to what a remaining tx was checked
+        against; a debit (the lock account paying out) is taken only from an account that signs no tx left
+        in the pool, so none of them can come to lack funds. Per-height order records of the committed
+        height are dropped, hook-written or not: they hold this pool's guess at that block's orders, and the
+        txs still waiting will place theirs at a later height (the per-block order cap is the proposer's to
+        enforce, as no pool knows which block a tx lands in). Any other hook-written key held here (a record
+        only non-commuting txs write) forces the re-check."""
+        held = self._check_state.writes
+        height = self.app.last.height
+        stale = {key for key in held if key.startswith(schema.DEX) and _placed_by(key, height)}
+        hooks = self.app.block_end
+        signers: set[bytes] | None = None
+        credits: list[tuple[bytes, int]] = []
+        for key in [k for k in hooks.keys if k in held and k not in stale]:
+            credit = hooks.credits.get(key)
+            if credit is None:
+                return False
+            if credit < 0:
+                if signers is None:
+                    signers = {e.signer for e in self._by_hash.values()}
+                if schema.balance_owner(key) in signers:
+                    return False
+            credits.append((key, credit))
+        for key in stale:
+            del held[key]
+        for key, credit in credits:
+            amount = decode_uint(held[key]) + credit
+            if amount < 0:
+                raise MempoolError(f"block hooks took more than the check state holds under {key.hex()}")
+            held[key] = encode_uint(amount) if amount else None  # a zero balance is deleted, as bank does
         return True
 
     def _is_ready(self, entry: _Entry) -> bool:

@@ -47,12 +47,21 @@ def account_nonce(addr: bytes) -> bytes:
     return STATE + b"auth/n/" + addr
 
 
+BALANCES = STATE + b"bank/b/"  # address || "/" || denom -> unsigned big-endian amount
+_ADDRESS_BYTES = 20
+
+
 def balance(addr: bytes, denom: str) -> bytes:
-    return STATE + b"bank/b/" + addr + b"/" + denom.encode()
+    return BALANCES + addr + b"/" + denom.encode()
 
 
 def balance_prefix(addr: bytes) -> bytes:
-    return STATE + b"bank/b/" + addr + b"/"
+    return BALANCES + addr + b"/"
+
+
+def balance_owner(key: bytes) -> bytes | None:
+    """The address of a ``balance`` key, ``None`` for any other key."""
+    return key[len(BALANCES) : len(BALANCES) + _ADDRESS_BYTES] if key.startswith(BALANCES) else None
 
 
 def supply(denom: str) -> bytes:
@@ -104,6 +113,17 @@ def dex_address_orders(addr: bytes, height: int) -> bytes:
 
 def dex_address_prefix(addr: bytes) -> bytes:
     return DEX + b"a" + addr
+
+
+# where the height starts in each per-height order key: after the kind byte (and the address)
+_PLACED_AT = {DEX + b"o": len(DEX) + 1, DEX + b"c": len(DEX) + 1, DEX + b"a": len(DEX) + 1 + _ADDRESS_BYTES}
+
+
+def dex_placed_height(key: bytes) -> int | None:
+    """The height of a per-height order key (``dex_orders``, ``dex_order_count``,
+    ``dex_address_orders``), ``None`` for any other key."""
+    at = _PLACED_AT.get(key[: len(DEX) + 1])
+    return None if at is None else read_u64(key[at : at + 8])
 
 
 def dex_book_dir(pair_id: int) -> bytes:

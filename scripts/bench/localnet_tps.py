@@ -27,6 +27,7 @@ import grpc
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts" / "bench"), str(REPO)]
+from profiling import profile_env  # noqa: E402
 from report import emit  # noqa: E402
 
 from okchain._pb.node.v1 import query_pb2  # noqa: E402
@@ -235,12 +236,7 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
         if args.max_block_txs:
             cap_block_txs(directory, args.max_block_txs)
         if args.profile:
-            args.profile.mkdir(parents=True, exist_ok=True)
-            hook = Path(__file__).resolve().parent / "profile_hook"
-            os.environ["OKCHAIN_PROFILE_DIR"] = str(args.profile.resolve())
-            os.environ["PYTHONPATH"] = os.pathsep.join(
-                filter(None, [str(hook), os.environ.get("PYTHONPATH")])
-            )
+            os.environ.update(profile_env(args.profile))
         net = Localnet(directory)
         try:
             net.start(net.validators)

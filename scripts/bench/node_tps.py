@@ -9,6 +9,7 @@ writes JSON.
 
 import argparse
 import multiprocessing
+import os
 import sys
 import tempfile
 import time
@@ -18,6 +19,8 @@ from pathlib import Path
 import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from blocks import tx_codes, wait_for_txs
+from profiling import profile_env
 from report import emit
 
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
@@ -50,13 +53,18 @@ def _sign_round(args: tuple[int, int]) -> list[bytes]:
     ]
 
 
-def run(accounts: int, rounds: int, batch: int, threads: int, block_time_ms: int) -> dict[str, float]:
+def run(
+    accounts: int, rounds: int, batch: int, threads: int, block_time_ms: int, profile: Path | None
+) -> dict[str, float]:
     with multiprocessing.Pool() as pool:
         signed = pool.map(_sign_round, [(r, accounts) for r in range(rounds)])
     total = accounts * rounds
     with tempfile.TemporaryDirectory() as tmp:
         node = init_node(Path(tmp), [_key(i) for i in range(accounts + 1)], block_time_ms=block_time_ms)
+        if profile:
+            node.env = profile_env(profile)
         node.start()
+        load_before = os.getloadavg()[0]
         try:
             with grpc.insecure_channel(node.target) as channel:
                 tx_stub = query_pb2_grpc.TxServiceStub(channel)
@@ -75,23 +83,16 @@ def run(accounts: int, rounds: int, batch: int, threads: int, block_time_ms: int
                         chunks = [txs[i : i + batch] for i in range(0, len(txs), batch)]
                         sum(workers.map(send, chunks))
                 t_sent = time.perf_counter() - t0
-                committed, height, block_txs = 0, start_height, []
-                while committed < total:
-                    latest = node_stub.NodeInfo(query_pb2.NodeInfoRequest()).latest_height
-                    while height < latest:
-                        height += 1
-                        r = node_stub.BlockByHeight(query_pb2.BlockByHeightRequest(height=height), timeout=60)
-                        assert all(x.code == 0 for x in r.results.tx_results)
-                        committed += len(r.block.txs)
-                        if r.block.txs:
-                            block_txs.append(len(r.block.txs))
-                    time.sleep(0.05)
+                block_txs = wait_for_txs(node_stub, start_height, total)
                 t_commit = time.perf_counter() - t0
+                codes = tx_codes(node_stub, block_txs)
         finally:
             rc = node.stop()
         log_tail = (Path(tmp) / "node.log").read_text().splitlines()[-3:]
     assert rc == 0, log_tail
+    assert codes == [0] * total, "a tx failed"
     return {
+        "host_load_1m_before": load_before,
         "txs": total,
         "accounts": accounts,
         "block_time_ms": block_time_ms,
@@ -102,7 +103,7 @@ def run(accounts: int, rounds: int, batch: int, threads: int, block_time_ms: int
         "commit_s": t_commit,
         "committed_tps": total / t_commit,
         "blocks_with_txs": len(block_txs),
-        "max_block_txs": max(block_txs),
+        "max_block_txs": max(block_txs.values()),
     }
 
 
@@ -115,9 +116,10 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--block-time-ms", type=int, default=1000)
+    parser.add_argument("--profile", type=Path, default=None, help="cProfile the node into this folder")
     parser.add_argument("--out", type=Path, default=Path("bench-results/node_tps.json"))
     args = parser.parse_args()
-    r = run(args.accounts, args.rounds, args.batch, args.threads, args.block_time_ms)
+    r = run(args.accounts, args.rounds, args.batch, args.threads, args.block_time_ms, args.profile)
     emit(r, args.out, headline="committed_tps")
     return 0
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Where each node's CPU goes per committed tx, from ``localnet_tps.py --profile DIR`` output.
+"""Where each node's CPU goes per committed tx, from ``--profile DIR`` output of ``localnet_tps.py``,
+``node_tps.py`` or ``dex_node.py`` (pass the order count as ``--txs`` for per-order figures).
 
 For every ``DIR/<pid>.prof`` (one node, all its threads merged) prints the cumulative time of the
 pipeline's phases divided by the committed tx count; phases nest (``finalize_block`` includes its Merkle
@@ -38,6 +39,10 @@ PHASES: dict[str, tuple[str, str]] = {
     "    block.encode": ("okchain/types/block.py", "encode"),
     "  commit": ("okchain/app/application.py", "commit"),
     "    LevelDB write": ("okchain/state/leveldb.py", "write"),
+    "    dex place_orders (handler)": ("okchain/modules/dex/handler.py", "place_orders"),
+    "    dex end_block": ("okchain/modules/dex/endblock.py", "end_block"),
+    "      dex run_block (auction)": ("okchain/modules/dex/auction.py", "run_block"),
+    "  dex from_proto (order decode)": ("okchain/modules/dex/codec.py", "from_proto"),
     "  Mempool.update": ("okchain/mempool/pool.py", "update"),
     "    recheck_all": ("okchain/mempool/pool.py", "_recheck_all"),
     "prewarm (block txs)": ("okchain/node/node.py", "_prewarm"),
@@ -74,7 +79,9 @@ def phase_times(path: Path) -> tuple[dict[str, float], dict[str, int]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("profile_dir", type=Path)
-    parser.add_argument("--txs", type=int, required=True, help="committed txs in the profiled run")
+    parser.add_argument(
+        "--txs", type=int, required=True, help="committed txs (or DEX orders) in the profiled run"
+    )
     parser.add_argument("--out", type=Path, default=Path("bench-results/profile_report.json"))
     args = parser.parse_args()
     nodes = {p.stem: phase_times(p) for p in sorted(args.profile_dir.glob("*.prof"))}

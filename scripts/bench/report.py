@@ -4,6 +4,7 @@ compare (a node's per-tx cost is dominated by that recovery and by Python work t
 
 import hashlib
 import json
+import os
 import time
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def recover_rate(seconds: float = 0.5) -> float:
 def calibrated(result: Result, headline: str | None = None) -> Result:
     """``result`` plus the recovery rate and, for ``headline``, the result in recoveries' worth."""
     rate = recover_rate()
-    out: Result = {**result, "secp256k1_recover_per_s": rate}
+    out: Result = {**result, "secp256k1_recover_per_s": rate, "host_load_1m_after": os.getloadavg()[0]}
     if headline is not None:
         value = result[headline]
         assert isinstance(value, int | float), headline
