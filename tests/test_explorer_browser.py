@@ -138,8 +138,8 @@ def shown_units(browser: WebDriver) -> set[str]:
 
 
 def test_home_shows_the_chain_and_follows_new_blocks(browser: WebDriver, chain: Chain) -> None:
-    text = visit(browser, chain, "")
     stats = chain.client.run(_call("explorer", "NetworkStats", explorer_pb2.NetworkStatsRequest()))
+    text = visit(browser, chain, "")  # read after the API, so the page is at least as new
     assert "Latest blocks" in text and "validators online" in text.lower()
     assert chain.transfer.tx_hash.hex()[:10] in text  # the latest txs list holds the transfer
     height = int(read(browser, "#stat-height .value"))
