@@ -17,6 +17,8 @@ from okchain.cli.client import (
     result_json,
 )
 from okchain.cli.common import UINT64, CLIError
+from okchain.client.core import hash_of
+from okchain.client.errors import ClientError
 from okchain.client.verify import verified_app_hash
 from okchain.crypto.hashing import sha256
 from okchain.state.merkle_proof import Proof, verify_proof
@@ -100,12 +102,9 @@ def _proof(args: argparse.Namespace) -> int:
 
 def _hex32(text: str) -> bytes:
     try:
-        raw = bytes.fromhex(text.removeprefix("0x"))
-    except ValueError:
-        raise CLIError(f"{text!r} is not hex") from None
-    if len(raw) != 32:
-        raise CLIError(f"{text!r} is not a 32-byte hash")
-    return raw
+        return hash_of(text)
+    except ClientError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def _account(args: argparse.Namespace) -> int:

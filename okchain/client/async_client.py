@@ -13,11 +13,10 @@ import trio
 import okchain.client.queries as queries
 import okchain.client.txs as txs
 import okchain.client.verify as verify
+from okchain.client.connection import Connection
 from okchain.client.core import Call, Context, Drive, Op, node_info
 from okchain.client.errors import NodeError
-from okchain.client.stubs import Stubs, node_error, open_channel
-from okchain.client.sync import DEFAULT_TIMEOUT
-from okchain.client.trust import TrustStore
+from okchain.client.stubs import node_error
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -69,30 +68,16 @@ class Subscription:
         return item
 
 
-class AsyncClient:
+class AsyncClient(Connection):
     """``Client`` for trio programs: ``await client.balance(...)``, ``async with client.subscribe(...)``."""
-
-    def __init__(
-        self, target: str = "127.0.0.1:9090", *, genesis: str | None = None, timeout: float = DEFAULT_TIMEOUT
-    ) -> None:
-        self._channel = open_channel(target)
-        self.stubs = Stubs(self._channel)
-        self.timeout = timeout
-        self.context = Context(trust=TrustStore.from_genesis(genesis) if genesis else None)
 
     async def run(self, op: Op[T]) -> T:
         """Run a core operation, performing each call it asks for in a worker thread."""
         drive = Drive(op)
         call = drive.start()
         while call is not None:
-            call = drive.answer(await trio.to_thread.run_sync(self._perform, call))
+            call = drive.answer(await trio.to_thread.run_sync(self.perform, call))
         return drive.result
-
-    def _perform(self, call: Call) -> Any:
-        try:
-            return self.stubs.method(call)(call.request, timeout=self.timeout)
-        except grpc.RpcError as exc:
-            return node_error(exc)
 
     @asynccontextmanager
     async def subscribe(self, call: Call) -> AsyncIterator[Subscription]:

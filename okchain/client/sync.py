@@ -10,13 +10,12 @@ import okchain.client.queries as queries
 import okchain.client.txs as txs
 import okchain.client.verify as verify
 from okchain._pb.stream.v1 import stream_pb2
+from okchain.client.connection import Connection
 from okchain.client.core import Call, Context, Drive, Op, node_info
-from okchain.client.stubs import Stubs, node_error, open_channel
-from okchain.client.trust import TrustStore
+from okchain.client.stubs import node_error
 
 P = ParamSpec("P")
 T = TypeVar("T")
-DEFAULT_TIMEOUT = 30.0
 
 
 class _Blocking(Generic[P, T]):
@@ -42,7 +41,7 @@ class _Blocking(Generic[P, T]):
         return method
 
 
-class Client:
+class Client(Connection):
     """A blocking client of one node: queries, txs signed and broadcast with automatic nonce and gas,
     streams, and (given the chain's genesis file) reads verified against a trusted validator set.
 
@@ -50,33 +49,13 @@ class Client:
     ...     node.balance("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
     """
 
-    def __init__(
-        self,
-        target: str = "127.0.0.1:9090",
-        *,
-        genesis: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> None:
-        """``target``: the node's gRPC address; ``genesis``: a genesis file whose validators to trust for
-        verified reads (none: only unverified ones); ``timeout``: seconds per call."""
-        self._channel = open_channel(target)
-        self.stubs = Stubs(self._channel)
-        self.timeout = timeout
-        self.context = Context(trust=TrustStore.from_genesis(genesis) if genesis else None)
-
     def run(self, op: Op[T]) -> T:
         """Run a core operation, performing each call it asks for."""
         drive = Drive(op)
         call = drive.start()
         while call is not None:
-            call = drive.answer(self._perform(call))
+            call = drive.answer(self.perform(call))
         return drive.result
-
-    def _perform(self, call: Call) -> Any:
-        try:
-            return self.stubs.method(call)(call.request, timeout=self.timeout)
-        except grpc.RpcError as exc:
-            return node_error(exc)
 
     def subscribe(self, call: Call) -> Iterator[Any]:
         """The events of a stream (``queries.blocks_stream`` …) as they come; the node ends a subscriber
