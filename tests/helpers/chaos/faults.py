@@ -46,9 +46,9 @@ class Faults:
         }
 
     def _event(self, fault: str, node: str, **detail: Any) -> None:
-        self.tally.events.append(
-            {"t": round(time.monotonic() - self.started, 2), "fault": fault, "node": node, **detail}
-        )
+        event = {"t": round(time.monotonic() - self.started, 2), "fault": fault, "node": node, **detail}
+        self.tally.events.append(event)
+        print(" ".join(f"{k}={v}" for k, v in event.items()), flush=True)  # a long run shows it is alive
 
     def _hold(self, low: float, high: float) -> float:
         return self.rng.uniform(low, high) * self.hold_scale
