@@ -19,12 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import grpc
+
 from okchain.crypto.hd import account_from_mnemonic
 from tests.helpers.chain import DEV_MNEMONIC
 from tests.helpers.chaos import checks
 from tests.helpers.chaos.cluster import USERNS_ENV, Cluster
 from tests.helpers.chaos.faults import Faults, Tally
 from tests.helpers.chaos.load import Load, list_market
+from tests.helpers.localnet import LocalnetProcess
 
 # Hardhat accounts 4..9 of the test mnemonic: funded by the bundled snapshot, not staked by the testnet.
 SENDERS = 6
@@ -79,11 +82,22 @@ def settle(cluster: Cluster, tally: Tally) -> int:
             tally.failures.append(f"{node.name} was down at the end")
             cluster.restart(node)
     top = cluster.top()
-    try:
-        cluster.net.wait_height(top + 2, cluster.nodes, timeout=180)
-    except AssertionError as exc:
-        tally.failures.append(str(exc)[-3000:])
+    deadline = time.monotonic() + 180
+    while lagging := [n for n in cluster.nodes if not _reached(n, top + 2)]:
+        if time.monotonic() > deadline:
+            tally.failures += [
+                f"{n.name} did not reach height {top + 2}\n{cluster.net.log_tail(n)}" for n in lagging
+            ]
+            break
+        time.sleep(0.5)
     return top
+
+
+def _reached(node: LocalnetProcess, height: int) -> bool:
+    try:
+        return node.height() >= height
+    except grpc.RpcError:
+        return False
 
 
 def run(opts: Options) -> dict[str, Any]:
@@ -211,11 +225,11 @@ def main(argv: list[str]) -> int:
         ]
         reexec_in_namespace([*argv, *again])
     print(f"chaos seed {opts.seed} in {opts.directory} (reproduce with --seed {opts.seed})", flush=True)
-    try:
-        report = run(opts)
-    finally:
-        if opts.remove:
-            shutil.rmtree(opts.directory, ignore_errors=True)
+    report = run(opts)  # an exception leaves the folder and its logs for a look
+    if opts.remove and not report["failures"]:
+        shutil.rmtree(opts.directory, ignore_errors=True)
+    elif report["failures"]:
+        print(f"node logs kept in {opts.directory}")
     print(table(report))
     if opts.json_out is not None:
         opts.json_out.write_text(json.dumps(report, indent=1) + "\n")
