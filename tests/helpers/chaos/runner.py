@@ -49,14 +49,15 @@ class Options:
     json_out: Path | None
 
 
-def plan(opts: Options, rng: random.Random, tally: Tally) -> str | None:
-    """The next fault, or None when the run is over."""
+def plan(opts: Options, rng: random.Random, tally: Tally, disk: bool) -> str | None:
+    """The next fault, or None when the run is over; ``disk``: a disk can be filled (the short plan records
+    a disk fault that cannot as skipped)."""
     if opts.short:
         done = len(tally.events)
         return SHORT_PLAN[done] if done < len(SHORT_PLAN) else None
     if tally.kills >= opts.kills:
         return None
-    if opts.disk_every and tally.kills >= (tally.disk_full + 1) * opts.disk_every:
+    if disk and opts.disk_every and tally.kills >= (tally.disk_full + 1) * opts.disk_every:
         return "disk"
     return rng.choices(list(WEIGHTS), list(WEIGHTS.values()))[0]
 
@@ -119,7 +120,9 @@ def run(opts: Options) -> dict[str, Any]:
         load.start()
         phase("setup")
         faults = Faults(cluster, rng, tally, hold_scale=0.5 if opts.short else 1.0)
-        while time.monotonic() - started < opts.max_seconds and (fault := plan(opts, rng, tally)):
+        while time.monotonic() - started < opts.max_seconds and (
+            fault := plan(opts, rng, tally, cluster.disk is not None)
+        ):
             faults.by_name[fault]()
             expect_progress(cluster, tally)
         load.stop()
