@@ -100,7 +100,7 @@ def test_arbitrary_request_fields_get_an_answer_or_a_named_refusal(
         response_deserializer=GetMessageClass(method.output_type).FromString,
     )
 
-    @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(_message(method.input_type))
     def check(values: dict[str, Any]) -> None:
         request = _build(request_cls, values)
