@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 from okchain.cli.main import main
+from okchain.cli.node_cmd import _own_error
+from okchain.state.store import StoreError
 from tests.helpers.chain import funded_keys, write_snapshot
 
 
@@ -45,3 +47,12 @@ def test_out_of_range_arguments_are_usage_errors(
         main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_nodes_own_error_is_found_inside_trios_exception_groups() -> None:
+    """`okchaind start` prints it as one `error:` line (a full disk, say) instead of nested groups; a group
+    holding anything else is a bug and keeps its traceback."""
+    full = StoreError("cannot write to LevelDB at /x: No space left on device")
+    assert _own_error(ExceptionGroup("node", [ExceptionGroup("consensus", [full])])) is full
+    assert _own_error(ExceptionGroup("node", [full, RuntimeError("a bug")])) is None
+    assert _own_error(ExceptionGroup("node", [KeyError("a bug")])) is None

@@ -28,6 +28,7 @@ from okchain.state.snapshot import FORMAT, MANIFEST, Manifest, SnapshotError
 from okchain.tx.envelope import TxDecodeError, decode_tx
 from tests.helpers.app import send
 from tests.helpers.chain import funded_keys
+from tests.helpers.fuzz import mutated
 from tests.helpers.node import FAST, make_homes, wait_for_height
 
 PEER = "ab" * 20
@@ -54,24 +55,6 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
         reactor.peer_added(PEER)
     yield reopened
     reopened._close()
-
-
-def mutated(valid: bytes) -> st.SearchStrategy[bytes]:
-    """``valid`` with bits flipped, truncated, or extended with junk."""
-    flips = st.lists(st.tuples(st.integers(0, max(len(valid) - 1, 0)), st.integers(0, 7)), max_size=4)
-
-    def flip(changes: list[tuple[int, int]]) -> bytes:
-        out = bytearray(valid)
-        for index, bit in changes:
-            if out:
-                out[index] ^= 1 << bit
-        return bytes(out)
-
-    return st.one_of(
-        flips.map(flip),
-        st.integers(0, len(valid)).map(lambda n: valid[:n]),
-        st.binary(max_size=40).map(lambda junk: valid + junk),
-    )
 
 
 def feeds_only_misbehaviour(receive: Callable[[], None]) -> None:

@@ -1,7 +1,8 @@
 """Four validators and a late full node as real processes on loopback, made by ``okchaind testnet``.
 
-The tests share one network and run in file order: agreement, transactions through every node, DEX trading,
-a full node joining late, one validator killed, two killed (halt without fork) and their return.
+The tests share one network: agreement, transactions through every node, DEX trading, a full node joining
+late, one validator killed, two killed (halt without fork) and their return, a clean stop. Each starts the
+validators an earlier test left down, so any one runs alone or in any order.
 """
 
 import json
@@ -38,6 +39,12 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Localnet]:
         yield localnet
     finally:
         localnet.close()
+
+
+@pytest.fixture(autouse=True)
+def validators_up(net: Localnet) -> None:
+    """Every validator runs when a test begins, whichever tests ran before (some kill validators)."""
+    net.start([n for n in net.validators if not n.running])
 
 
 def test_four_validators_commit_identical_blocks_and_app_hashes(net: Localnet) -> None:
@@ -153,9 +160,8 @@ def test_chain_goes_on_with_one_validator_killed(net: Localnet) -> None:
 
 def test_two_of_four_killed_halts_without_fork_and_resumes(net: Localnet) -> None:
     down = net.validators[2:]
-    for victim in down:  # validator 3 is already down after the previous test
-        if victim.running:
-            net.kill(victim)
+    for victim in down:
+        net.kill(victim)
     live = net.live()  # two validators and the full node: half the voting power
     time.sleep(1.5)  # a block decided just before the kill may still reach every live node
     halted = net.common_height(live)
@@ -170,5 +176,6 @@ def test_two_of_four_killed_halts_without_fork_and_resumes(net: Localnet) -> Non
 
 
 def test_every_node_stops_cleanly_on_sigterm(net: Localnet) -> None:
+    net.start([n for n in net.nodes if not n.running])  # the full node too, if its test did not run
     codes = {n.name: n.process.stop() for n in net.live()}
     assert codes == dict.fromkeys((n.name for n in net.nodes), 0), codes

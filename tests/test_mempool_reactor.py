@@ -1,6 +1,7 @@
 """Tx gossip intake: a tx relayed by several peers is pre-checked (decoded, signer recovered) once."""
 
 import trio
+from trio.testing import wait_all_tasks_blocked
 
 from okchain._pb.consensus.v1 import wire_pb2
 from okchain.modules.bank.messages import Transfer
@@ -41,16 +42,16 @@ def test_copies_arriving_while_a_tx_is_prechecked_are_dropped() -> None:
             nursery.start_soon(reactor.run)
             reactor.receive(ChannelId.MEMPOOL, "origin", _txs(t0, t1))
             reactor.receive(ChannelId.MEMPOOL, "relay", _txs(t1, t0))  # queued copies: dropped
-            await trio.sleep(0.05)
+            await wait_all_tasks_blocked()  # no clock: the reactor has handled all it was given
             reactor.receive(ChannelId.MEMPOOL, "relay2", _txs(t1))  # being pre-checked: dropped
-            await trio.sleep(0.05)
+            await wait_all_tasks_blocked()
             assert admitted == [[t0, t1]]
             release.set()
-            await trio.sleep(0.05)
+            await wait_all_tasks_blocked()
             # the pre-check is over; this mempool refused the txs (contains is False), so a later copy is
             # a fresh attempt and goes through again
             reactor.receive(ChannelId.MEMPOOL, "relay", _txs(t1))
-            await trio.sleep(0.05)
+            await wait_all_tasks_blocked()
             assert admitted == [[t0, t1], [t1]]
             nursery.cancel_scope.cancel()
 

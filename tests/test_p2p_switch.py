@@ -418,21 +418,6 @@ def test_listening_on_a_taken_port_is_a_clear_error() -> None:
     run(main)
 
 
-def test_ban_list_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    import okchain.p2p.switch as switch_module
-
-    monkeypatch.setattr(switch_module, "MAX_BANS", 5)
-
-    async def main() -> None:
-        switch = Switch(NodeKey.generate(), config(), network=NETWORK)
-        ids = [NodeKey((i + 1).to_bytes(32, "big")).node_id for i in range(12)]
-        for ident in ids:
-            switch.stop_peer(ident, "test", ban=True)
-        assert [ident for ident in ids if switch.is_banned(ident)] == ids[-5:]
-
-    trio.run(main)
-
-
 def test_p2p_config_from_node_config(tmp_path: Path) -> None:
     from okchain.node.config import NodeConfig
 

@@ -11,6 +11,7 @@ import trio
 from okchain.cli.common import POSITIVE, CLIError, add_home_arg
 from okchain.cli.ports import check_listen_addresses
 from okchain.crypto.ed25519 import ValidatorKey
+from okchain.errors import OKChainError
 from okchain.gateway.server import GatewayServer
 from okchain.genesis.document import GenesisValidator
 from okchain.genesis.migrate import migrate_snapshot
@@ -118,5 +119,22 @@ def cmd_start(args: argparse.Namespace) -> int:
     if config.api_listen:
         frontends.append(GatewayServer)
     node = Node(home, config)
-    trio.run(functools.partial(node.run, frontends=frontends))
+    try:
+        trio.run(functools.partial(node.run, frontends=frontends))
+    except BaseExceptionGroup as group:
+        reason = _own_error(group)
+        if reason is None:
+            raise
+        raise reason from None  # one line an operator can act on (a full disk, say), not trio's nesting
     return 0
+
+
+def _own_error(group: BaseExceptionGroup[BaseException]) -> OKChainError | None:
+    """The node's own error that stopped it from inside trio's exception groups, if nothing else failed."""
+    match, rest = group.split(OKChainError)
+    if match is None or rest is not None:
+        return None
+    leaf: BaseException = match
+    while isinstance(leaf, BaseExceptionGroup):
+        leaf = leaf.exceptions[0]
+    return leaf if isinstance(leaf, OKChainError) else None

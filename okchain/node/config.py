@@ -72,8 +72,9 @@ class NodeConfig:
         """The commit wait a client asked for (0 = node default), capped by the node."""
         return min(requested_ms or self.commit_wait_default_ms, self.commit_wait_max_ms) / 1000
 
-    def p2p_config(self, address_book: Path | None) -> P2PConfig:
-        """The switch's settings from these; ``address_book`` is <home>/data/addrbook.json (None in tests)."""
+    def p2p_config(self, address_book: Path | None, ban_list: Path | None = None) -> P2PConfig:
+        """The switch's settings from these; ``address_book`` and ``ban_list`` are <home>/data/addrbook.json
+        and bans.json (None in tests)."""
         return P2PConfig(
             listen=self.p2p_listen,
             persistent_peers=parse_peer_list(self.persistent_peers),
@@ -87,6 +88,7 @@ class NodeConfig:
             idle_timeout_s=self.p2p_idle_timeout_ms / 1000,
             ban_seconds=float(self.p2p_ban_seconds),
             address_book=address_book,
+            ban_list=ban_list,
         )
 
     def problems(self) -> list[str]:

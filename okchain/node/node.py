@@ -118,7 +118,9 @@ class Node:
         self.hub = EventHub(config.stream_max_subscribers, config.stream_buffer_events)
         self.driver = self._new_driver()
         self.node_key = NodeKey.load_or_create(home.node_key_file)
-        p2p_config = config.p2p_config(home.data_dir.parent / "addrbook.json")
+        p2p_config = config.p2p_config(
+            home.data_dir.parent / "addrbook.json", home.data_dir.parent / "bans.json"
+        )
         self.mempool = Mempool(
             self.app,
             MempoolConfig(

@@ -20,6 +20,7 @@ class P2PConfig:
     idle_timeout_s: float
     ban_seconds: float
     address_book: Path | None  # <home>/data/addrbook.json, or None (tests)
+    ban_list: Path | None = None  # <home>/data/bans.json, or None (tests): bans then end with the process
     pex_interval_s: float = 30.0  # how often we ask a peer for addresses and try to fill outbound slots
     dial_backoff_s: float = 0.5  # first re-dial delay of a persistent peer, doubling up to the cap
     max_dial_backoff_s: float = 30.0

@@ -13,6 +13,7 @@ from google.protobuf.message import DecodeError
 
 from okchain._pb.p2p.v1 import p2p_pb2
 from okchain.p2p.addrbook import AddressBook
+from okchain.p2p.bans import BanList
 from okchain.p2p.channels import ChannelId, ChannelSpec, Reactor
 from okchain.p2p.config import P2PConfig
 from okchain.p2p.conn import SecretConnection, handshake
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 
 MAX_PEX_ADDRS = 100  # addresses in one PEX answer; a peer sending more is banned
 MAX_HOST_CHARS = 255
-MAX_BANS = 10_000
 PEX_SPEC = ChannelSpec(ChannelId.PEX, priority=1, max_message_bytes=64 * 1024, send_queue=8)
 
 
@@ -47,7 +47,7 @@ class Switch:
         self._channels: dict[int, tuple[ChannelSpec, Reactor | None]] = {ChannelId.PEX: (PEX_SPEC, None)}
         self._reactors: list[Reactor] = []
         self._peers: dict[str, Peer] = {}
-        self._banned: dict[str, float] = {}  # node id or IP -> trio time the ban ends
+        self._bans = BanList(config.ban_list)
         self._persistent = tuple(a for a in config.persistent_peers if a.node_id != self.node_id)
         self._persistent_ids = {a.node_id for a in self._persistent}
         self._book = AddressBook(config.address_book, own_id=self.node_id)
@@ -132,8 +132,7 @@ class Switch:
             self._ban(peer, None, reason)
 
     def is_banned(self, peer_or_host: str) -> bool:
-        until = self._banned.get(peer_or_host)
-        return until is not None and until > trio.current_time()
+        return self._bans.is_banned(peer_or_host)
 
     async def dial(self, address: PeerAddress) -> None:
         """Connect to ``address`` now (the switch must be running); returns once the peer is admitted.
@@ -292,15 +291,9 @@ class Switch:
 
     def _ban(self, peer: str, host: str | None, reason: str) -> None:
         """Refuse ``peer`` (and its IP unless loopback, which every local process shares) for a while."""
-        now = trio.current_time()
-        if len(self._banned) >= MAX_BANS:
-            self._banned = {k: t for k, t in self._banned.items() if t > now}
-            while len(self._banned) >= MAX_BANS:  # all still active: forget the oldest ban
-                del self._banned[next(iter(self._banned))]
-        until = now + self.config.ban_seconds
-        self._banned[peer] = until
-        if host is not None and not _is_loopback(host):
-            self._banned[host] = until
+        self._bans.ban(
+            [peer] if host is None or _is_loopback(host) else [peer, host], self.config.ban_seconds
+        )
         self._book.remove(peer)
         log.warning("banned peer %s for %g s: %s", peer, self.config.ban_seconds, reason)
 
@@ -366,7 +359,7 @@ class Switch:
                 await existing.done.wait()
                 backoff = self.config.dial_backoff_s
             elif self.is_banned(address.node_id):
-                await trio.sleep(self._banned[address.node_id] - trio.current_time())
+                await trio.sleep(self._bans.remaining(address.node_id))
                 continue
             elif address.node_id not in self._dialing:
                 try:
@@ -482,7 +475,7 @@ class Switch:
         if slots <= 0:
             return
         exclude = set(self._peers) | self._dialing | self._persistent_ids | {self.node_id}
-        exclude |= {ident for ident in self._banned if self.is_banned(ident)}
+        exclude |= self._bans.active()
         for address in self._book.dial_candidates(exclude, trio.current_time(), slots):
             self._spawn(self._dial_and_run, address)
 

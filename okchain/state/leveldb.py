@@ -38,6 +38,7 @@ class LevelDB(_PlyvelReader):
     """A plyvel database; ``write`` is one atomic WriteBatch, synced by default so commits survive a crash."""
 
     def __init__(self, path: Path) -> None:
+        self._path = path
         path.mkdir(parents=True, exist_ok=True)
         try:
             self._db = plyvel.DB(
@@ -51,12 +52,15 @@ class LevelDB(_PlyvelReader):
         super().__init__(self._db)
 
     def write(self, changes: Mapping[bytes, bytes | None], *, sync: bool = True) -> None:
-        with self._db.write_batch(transaction=True, sync=sync) as batch:
-            for key, value in changes.items():
-                if value is None:
-                    batch.delete(key)
-                else:
-                    batch.put(key, value)
+        try:
+            with self._db.write_batch(transaction=True, sync=sync) as batch:
+                for key, value in changes.items():
+                    if value is None:
+                        batch.delete(key)
+                    else:
+                        batch.put(key, value)
+        except plyvel.Error as exc:  # a full disk, say: the batch is not written, the node must stop
+            raise StoreError(f"cannot write to LevelDB at {self._path}: {exc}") from exc
 
     def snapshot(self) -> KVReader:
         return _PlyvelReader(self._db.snapshot())

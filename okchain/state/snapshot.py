@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from google.protobuf.message import DecodeError
+
 from okchain._pb.consensus.v1 import consensus_pb2
 from okchain._pb.types.v1 import types_pb2
 from okchain.crypto.ed25519 import validator_address
@@ -239,7 +241,7 @@ def _previous_set(m: Manifest, header: Header) -> Powers:
     """The set that signed ``H - 1``, proved by that header, which block ``H`` names by its hash."""
     try:
         previous = Header.from_proto(types_pb2.Header.FromString(m.previous_header))
-    except ValueError as exc:
+    except (DecodeError, ValueError) as exc:
         raise SnapshotError(f"header of block {m.height - 1} does not decode: {exc}") from exc
     if previous.hash != header.last_block_hash:
         raise SnapshotError(
@@ -297,7 +299,7 @@ def _decode_set(raw: bytes, height: int) -> tuple[bytes, tuple[tuple[bytes, int]
     """A stored validator set's header hash and (public key, power) pairs."""
     try:
         p = consensus_pb2.ValidatorSet.FromString(raw)
-    except ValueError as exc:
+    except (DecodeError, ValueError) as exc:
         raise SnapshotError(f"validator set of height {height} does not decode: {exc}") from exc
     digest = validators_hash((v.address, v.pub_key, v.power) for v in p.validators)
     return digest, tuple((v.pub_key, v.power) for v in p.validators)
@@ -326,7 +328,7 @@ def import_snapshot(
         next_block = Block.decode(m.next_block)
         next_commit = Commit.from_proto(types_pb2.Commit.FromString(m.next_commit))
         tx_results = [result_from_proto(r) for r in types_pb2.BlockResults.FromString(m.results).tx_results]
-    except (BlockDecodeError, ValueError) as exc:  # protobuf's DecodeError and unknown codes are ValueErrors
+    except (BlockDecodeError, DecodeError, ValueError) as exc:  # ValueError: an unknown result code, say
         raise SnapshotError(f"snapshot blocks do not decode: {exc}") from exc
     header = next_block.header
     if header.chain_id != chain_id or header.height != m.height + 1 or block.header.height != m.height:

@@ -1,0 +1,5 @@
+import sys
+
+from tests.helpers.chaos.runner import main
+
+sys.exit(main(sys.argv[1:]))
