@@ -51,14 +51,13 @@ async function home() {
     txs.push(...(await api("node/v1/TxsByBlock", { height: b.height, page_size: 10 })).txs);
     if (txs.length >= 10) break;
   }
-  const bonded = (Number(BigInt(stats.bonded_ratio || "0") / 10n ** 14n) / 100).toFixed(2);
   return `<h1>OKChain</h1><div class="cards">` +
     card("Height", blockLink(stats.height), "stat-height") +
     card("Average block time", `${esc(stats.average_block_time_ms)} ms`, "stat-block-time") +
     card("Transactions per second", esc(stats.tps), "stat-tps") +
     card("Total transactions", esc(stats.total_txs), "stat-txs") +
     card("OKT supply", amount(stats.okt_supply), "stat-supply") +
-    card("Bonded", `${bonded}%`, "stat-bonded") +
+    card("Bonded", rate(stats.bonded_ratio), "stat-bonded") +
     card("Validators online", esc(validators.validators.length), "stat-validators") +
     `</div><div class="cols"><section><h2>Latest blocks</h2>` +
     table(["Height", "Hash", "Txs", "Time"], recent.blocks.slice(0, 10).map((b) => [blockLink(b.height),
@@ -126,10 +125,6 @@ async function validators() {
   return `<h1>Validators</h1>` + table(["Moniker", "Operator", "Status", "Shares", "Voters", "Commission"],
     list.validators.map((v) => [`<a href="#/validator/${esc(v.operator)}">${esc(v.moniker)}</a>`, addressLink(v.operator),
       esc(v.status), amount(v.shares, "shares"), esc(v.voters || 0), rate(v.commission_rate)]), [3, 4, 5]);
-}
-
-function rate(scaled) {
-  return `${(Number(BigInt(scaled || "0") / 10n ** 14n) / 100).toFixed(2)}%`;
 }
 
 async function validator(operator) {

@@ -59,3 +59,8 @@ function resultBadge(result) {
   const code = (result && result.code) || 0;
   return code === 0 ? '<span class="ok">success</span>' : `<span class="fail" title="${esc(result.log)}">failed (${esc(code)})</span>`;
 }
+
+// A rate scaled by 10^18 (the API's form for commissions and the bonded share) as a percentage.
+function rate(scaled) {
+  return `${(Number(BigInt(scaled || "0") / 10n ** 14n) / 100).toFixed(2)}%`;
+}
