@@ -35,11 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from report import emit
 
 from okchain._pb.explorer.v1 import query_pb2 as explorer_pb2
-from okchain._pb.explorer.v1 import query_pb2_grpc as explorer_grpc
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain._pb.staking.v1 import query_pb2 as staking_pb2
-from okchain._pb.staking.v1 import query_pb2_grpc as staking_grpc
 from okchain._pb.stream.v1 import stream_pb2, stream_pb2_grpc
+from okchain.client.stubs import Stubs  # generated stubs work over grpc.aio channels too
 from okchain.crypto.address import to_checksum
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
@@ -54,15 +53,6 @@ OWN_CONNECTION = [("grpc.use_local_subchannel_pool", 1)]  # a connection per cli
 
 def key(i: int) -> AccountKey:
     return AccountKey((i + 1).to_bytes(32, "big"))
-
-
-class Stubs:
-    def __init__(self, channel: grpc.aio.Channel) -> None:
-        self.query = query_pb2_grpc.QueryServiceStub(channel)
-        self.tx = query_pb2_grpc.TxServiceStub(channel)
-        self.node = query_pb2_grpc.NodeServiceStub(channel)
-        self.explorer = explorer_grpc.ExplorerQueryStub(channel)
-        self.staking = staking_grpc.StakingQueryStub(channel)
 
 
 async def _txs_two_pages(s: Stubs, address: str) -> None:
