@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from okchain.cli.genesis_cmd import TerminalProgress
+from okchain.node.progress import TerminalProgress
 from okchain.cli.main import main
 from okchain.crypto.address import Address, to_checksum
 from okchain.genesis.document import (
@@ -270,7 +270,11 @@ def test_progress_bar_draws_in_place() -> None:
         bar("read", done, 100)
     bar.close()
     text = stream.getvalue()
-    assert text.count("\r") == 3 and text.endswith("100%\n") and "[" + "#" * 15 + "-" * 15 + "]" in text
+    assert (
+        text.count("\r") == 3
+        and text.endswith("100% (100/100)\n")
+        and "[" + "#" * 15 + "-" * 15 + "]" in text
+    )
 
 
 def test_writer_refuses_unsorted_or_mismatched_accounts(tmp_path: Path) -> None:

@@ -3,10 +3,9 @@
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from okchain.cli import gentx_cmd
 from okchain.genesis.document import (
@@ -17,36 +16,8 @@ from okchain.genesis.document import (
 )
 from okchain.genesis.migrate import GenesisMismatchError, check_genesis, migrate_snapshot
 from okchain.genesis.snapshot import MAX_REPORTED_ERRORS
+from okchain.node.progress import terminal_progress
 from okchain.types.params import ChainParams
-
-_BAR_WIDTH = 30
-
-
-class TerminalProgress:
-    """A one-line progress bar redrawn in place; only used when stderr is a terminal."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self._last: tuple[str, int] | None = None
-
-    def __call__(self, phase: str, done: int, total: int) -> None:
-        percent = 100 * done // total if total > 0 else 100
-        if self._last == (phase, percent):
-            return
-        self._last = (phase, percent)
-        filled = _BAR_WIDTH * percent // 100
-        bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
-        self.stream.write(f"\r{phase:<5} [{bar}] {percent:3d}%")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self._last is not None:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def _progress() -> TerminalProgress | None:
-    return TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
 
 
 def parse_validator(text: str) -> GenesisValidator:
@@ -81,8 +52,7 @@ def _print_json(data: dict[str, Any]) -> None:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    progress = _progress()
-    try:
+    with terminal_progress() as progress:
         info = migrate_snapshot(
             args.snapshot,
             args.chain_id,
@@ -92,9 +62,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             genesis_time=None if args.genesis_time is None else parse_genesis_time(args.genesis_time),
             progress=progress,
         )
-    finally:
-        if progress is not None:
-            progress.close()
     _print_json(
         {"genesis": os.fspath(args.out), **info.to_json(), "seconds": round(time.monotonic() - started, 3)}
     )
@@ -102,12 +69,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    progress = _progress()
-    try:
+    with terminal_progress() as progress:
         report = check_genesis(args.snapshot, args.genesis, progress)
-    finally:
-        if progress is not None:
-            progress.close()
     differences = report.differences
     if differences:
         shown = [f"  {d}" for d in differences[:MAX_REPORTED_ERRORS]]

@@ -1,0 +1,44 @@
+"""Progress of long work (migration, block sync, snapshot export/import): a bar redrawn in place on a
+terminal, nothing otherwise, so logs and pipes stay quiet."""
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import TextIO
+
+_BAR_WIDTH = 30
+
+
+class TerminalProgress:
+    """A one-line progress bar redrawn in place; called as ``bar(phase, done, total)``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._last: tuple[str, int] | None = None
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        percent = min(100, 100 * done // total) if total > 0 else 100
+        if self._last == (phase, percent):
+            return
+        self._last = (phase, percent)
+        filled = _BAR_WIDTH * percent // 100
+        bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
+        self.stream.write(f"\r{phase:<5} [{bar}] {percent:3d}% ({done:,}/{total:,})")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self._last is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+@contextlib.contextmanager
+def terminal_progress(stream: TextIO | None = None) -> Iterator[TerminalProgress | None]:
+    """A bar on ``stream`` (stderr by default) when it is a terminal, else ``None``; ends its line on exit."""
+    out = sys.stderr if stream is None else stream
+    bar = TerminalProgress(out) if out.isatty() else None
+    try:
+        yield bar
+    finally:
+        if bar is not None:
+            bar.close()
