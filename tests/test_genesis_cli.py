@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from okchain.node.progress import TerminalProgress
 from okchain.cli.main import main
 from okchain.crypto.address import Address, to_checksum
 from okchain.genesis.document import (
@@ -21,6 +20,7 @@ from okchain.genesis.document import (
 )
 from okchain.genesis.migrate import migrate_snapshot, verify_genesis
 from okchain.genesis.writer import write_genesis
+from okchain.node.progress import TerminalProgress
 from okchain.types.params import ChainParams
 
 REPO = Path(__file__).resolve().parent.parent
