@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from okchain.genesis.snapshot import SnapshotError as CSVError
 from okchain.genesis.snapshot import load_snapshot
 from okchain.state.leveldb import LevelDB
-from okchain.state.snapshot import MANIFEST, SnapshotError, export_snapshot, import_snapshot
+from okchain.state.snapshot import MANIFEST, SnapshotError, export_snapshot
+from okchain.state.snapshot_import import import_snapshot
 from okchain.state.store import MemoryKV
 from tests.helpers.app import genesis
 from tests.helpers.fuzz import mutated

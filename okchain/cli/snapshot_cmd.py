@@ -11,7 +11,8 @@ from okchain.genesis.document import load_genesis
 from okchain.node.home import Home
 from okchain.state import blockstore
 from okchain.state.leveldb import LevelDB
-from okchain.state.snapshot import SnapshotError, export_snapshot, import_snapshot
+from okchain.state.snapshot import SnapshotError, export_snapshot
+from okchain.state.snapshot_import import import_snapshot
 from okchain.state.store import StoreError
 
 

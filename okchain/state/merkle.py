@@ -168,9 +168,8 @@ class SparseMerkleTree:
     def build(self, items: Iterable[tuple[bytes, bytes]]) -> tuple[bytes, dict[bytes, bytes | None]]:
         """Bulk-build an empty tree (genesis) bottom-up from sorted key hashes; same contract as update.
 
-        Keys must be distinct. The common prefix of each pair of neighbours in key-hash order is the depth
-        of the internal node that parts them, so one pass over the sorted leaves with a stack of pending
-        left subtrees writes every node once. numpy sorts and finds those prefixes; the loop only hashes.
+        Keys must be distinct. numpy sorts the leaves and finds where each pair of neighbours parts (the
+        length of their common key-hash prefix); ``_climb`` then writes every node once.
         """
         if self._begin() is not None:
             raise TreeUsageError("build() needs an empty tree; use update() to change existing state")
@@ -201,41 +200,19 @@ class SparseMerkleTree:
         first = nonzero.argmax(axis=1)
         splits: list[int] = (8 * first + _LEADING_ZEROS[diff[np.arange(n - 1), first]]).tolist()
         splits.append(-1)
+        root = _climb(self._keys, zip(leaves, splits, strict=True), writes.__setitem__)
+        self._pending = writes, root, {}
+        return root, writes
 
-        keys = self._keys
-        stack_split: list[int] = []
-        stack_hash: list[bytes] = []
-        prev = -1
-        h = EMPTY_HASH
-        for leaf, nxt in zip(leaves, splits, strict=True):
-            # Write the leaf, then climb while the path is complete: through chain nodes (one child) and
-            # joins with the pending left subtree, until the node where this leaf and the next one part.
-            node = leaf
-            depth = (prev if prev > nxt else nxt) + 1
-            prev = nxt
-            while True:
-                q = depth >> 3
-                r = depth & 7
-                path = leaf[1 : 1 + q]  # byte i of the key hash is leaf[1 + i]
-                writes[keys[depth] + path + BYTE[leaf[1 + q] & KEEP[r]] if r else keys[depth] + path] = node
-                h = sha256(node).digest()
-                top = stack_split[-1] if stack_split else -1
-                parent = top if top > nxt else nxt
-                depth -= 1
-                if depth > parent:
-                    if leaf[1 + (depth >> 3)] & BIT[depth & 7]:
-                        node = INTERNAL + EMPTY_HASH + h
-                    else:
-                        node = INTERNAL + h + EMPTY_HASH
-                elif top > nxt:
-                    stack_split.pop()
-                    node = INTERNAL + stack_hash.pop() + h
-                else:
-                    stack_split.append(nxt)
-                    stack_hash.append(h)
-                    break
-        self._pending = writes, h, {}
-        return h, writes
+    def build_streamed(self, leaves: Iterable[bytes], put: Callable[[bytes, bytes], None]) -> bytes:
+        """Build an empty tree from leaf nodes (``b"\\x00" + key hash + value hash``) already in ascending
+        key-hash order, handing each node write to ``put`` as it is made, and return the root. Memory stays
+        at one path of pending subtrees whatever the size (a snapshot import streams its leaves from disk);
+        the caller writes the nodes and opens a new tree over them (nothing is pending for ``commit``).
+        """
+        if self._begin() is not None:
+            raise TreeUsageError("build_streamed() needs an empty tree")
+        return _climb(self._keys, _with_splits(iter(leaves)), put)
 
     def prove(self, key: bytes, reader: NodeReader | None = None) -> Proof:
         """Proof of ``key``'s value or absence in the committed tree, or in ``reader`` (a store snapshot)."""
@@ -268,6 +245,61 @@ class SparseMerkleTree:
         if node is None:
             return Proof(tuple(siblings))
         return Proof(tuple(siblings), node[1:33], node[33:])
+
+
+def _with_splits(leaves: Iterator[bytes]) -> Iterator[tuple[bytes, int]]:
+    """Each leaf with the depth where it parts from the next (-1 after the last); refuses keys out of
+    order or twice."""
+    prev = next(leaves, None)
+    if prev is None:
+        return
+    prev_kh = int.from_bytes(prev[1:33], "big")
+    for leaf in leaves:
+        kh = int.from_bytes(leaf[1:33], "big")
+        if kh <= prev_kh:
+            raise TreeUsageError("leaves must come in strictly ascending key-hash order")
+        yield prev, MAX_DEPTH - (prev_kh ^ kh).bit_length()
+        prev, prev_kh = leaf, kh
+    yield prev, -1
+
+
+def _climb(
+    keys: list[bytes], leaves: Iterable[tuple[bytes, int]], put: Callable[[bytes, bytes], None]
+) -> bytes:
+    """Write the tree over sorted leaves, each given with the depth where it parts from the next, in one
+    pass with a stack of pending left subtrees; return the root hash (``EMPTY_HASH`` for no leaves)."""
+    stack_split: list[int] = []
+    stack_hash: list[bytes] = []
+    prev = -1
+    h = EMPTY_HASH
+    for leaf, nxt in leaves:
+        # Write the leaf, then climb while the path is complete: through chain nodes (one child) and
+        # joins with the pending left subtree, until the node where this leaf and the next one part.
+        node = leaf
+        depth = (prev if prev > nxt else nxt) + 1
+        prev = nxt
+        while True:
+            q = depth >> 3
+            r = depth & 7
+            path = leaf[1 : 1 + q]  # byte i of the key hash is leaf[1 + i]
+            put(keys[depth] + path + BYTE[leaf[1 + q] & KEEP[r]] if r else keys[depth] + path, node)
+            h = sha256(node).digest()
+            top = stack_split[-1] if stack_split else -1
+            parent = top if top > nxt else nxt
+            depth -= 1
+            if depth > parent:
+                if leaf[1 + (depth >> 3)] & BIT[depth & 7]:
+                    node = INTERNAL + EMPTY_HASH + h
+                else:
+                    node = INTERNAL + h + EMPTY_HASH
+            elif top > nxt:
+                stack_split.pop()
+                node = INTERNAL + stack_hash.pop() + h
+            else:
+                stack_split.append(nxt)
+                stack_hash.append(h)
+                break
+    return h
 
 
 def _position(keys: list[bytes], d: int, kh: bytes) -> bytes:

@@ -26,6 +26,7 @@ NODE_HISTORY = b"hn/"  # Merkle node position || u64(version) -> node before tha
 VERSION_CHANGES = b"hp/"  # u64(version) -> the history keys that version wrote, for pruning
 META_EARLIEST = b"meta/earliest"  # u64: lowest height whose state and block are still kept
 META_IMPORTING = b"meta/importing"  # present while a state snapshot import is incomplete
+IMPORT_LEAVES = b"imp/"  # sha256(key) -> sha256(value) of each imported entry, until the tree is built
 
 _U64 = struct.Struct(">Q")
 _U64U32 = struct.Struct(">QI")

@@ -29,7 +29,8 @@ from okchain.genesis.document import GenesisAccount, GenesisDoc
 from okchain.modules.bank.messages import Transfer
 from okchain.state import blockstore
 from okchain.state.leveldb import LevelDB
-from okchain.state.snapshot import export_snapshot, import_snapshot
+from okchain.state.snapshot import export_snapshot
+from okchain.state.snapshot_import import import_snapshot
 from okchain.tx.envelope import build_tx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
