@@ -61,6 +61,14 @@ class NodeConfig:
     p2p_idle_timeout_ms: int = 30_000  # a peer silent this long (no frame, not even a ping) is dropped
     p2p_ban_seconds: int = 600  # how long a misbehaving peer is refused
     blocksync_switch_back_blocks: int = 10  # a running node this far behind its peers goes back to block sync
+    # snapshots and state sync
+    snapshot_interval: int = 0  # take a state snapshot every this many heights and serve it; 0 = off
+    snapshot_keep_recent: int = 2
+    snapshot_chunk_keys: int = 100_000  # state entries per chunk (a chunk also ends at 4 MiB)
+    statesync: bool = False  # an empty node joins from a snapshot its peers serve instead of replaying blocks
+    statesync_trust_height: int = 0  # a height whose header hash you got from a source you trust ...
+    statesync_trust_hash: str = ""  # ... and that hash (hex); both unset: trust the genesis validators
+    statesync_discovery_ms: int = 10_000
     # operations
     metrics_listen: str = ""  # host:port of the Prometheus /metrics endpoint; empty = off
     api_listen: str = ""  # host:port of the JSON/HTTP gateway (okchain/gateway/); empty = off
@@ -99,6 +107,8 @@ class NodeConfig:
             problem = rule.check(getattr(self, f.name))
             if problem is not None:
                 out.append(f"{f.name} {problem}")
+        if bool(self.statesync_trust_height) != bool(self.statesync_trust_hash):
+            out.append("statesync_trust_height and statesync_trust_hash must be set together (or neither)")
         return out
 
     def validated(self, source: str = "config") -> "NodeConfig":
@@ -290,6 +300,19 @@ def split_origins(value: str) -> list[str]:
     return [o.strip() for o in value.split(",") if o.strip()]
 
 
+@dataclass(frozen=True, slots=True)
+class BlockHash:
+    @property
+    def allowed(self) -> str:
+        return '64 hex characters, or ""'
+
+    def check(self, value: object) -> str | None:
+        ok = isinstance(value, str) and (
+            value == "" or re.fullmatch(r"(0x)?[0-9a-fA-F]{64}", value) is not None
+        )
+        return None if ok else f"must be {self.allowed}, got {value!r}"
+
+
 FLAG = _TypeOf(bool)
 
 
@@ -376,6 +399,29 @@ SETTINGS: dict[str, Setting] = {
     "p2p_ban_seconds": Setting("How long a misbehaving peer is refused, in seconds", NON_NEGATIVE),
     "blocksync_switch_back_blocks": Setting(
         "A running node this many blocks behind its peers goes back to block sync", POSITIVE
+    ),
+    "snapshot_interval": Setting(
+        "Take a state snapshot every this many heights and serve it to state-syncing peers (costs an export"
+        " each time: a validator usually leaves it off); 0 = off",
+        NON_NEGATIVE,
+    ),
+    "snapshot_keep_recent": Setting("Snapshots kept on disk (the oldest is removed first)", POSITIVE),
+    "snapshot_chunk_keys": Setting("State entries per snapshot chunk (a chunk also ends at 4 MiB)", POSITIVE),
+    "statesync": Setting(
+        "A node with no data joins from a snapshot its peers serve (verified by the light client and its"
+        " Merkle root), then block-syncs the rest",
+        FLAG,
+    ),
+    "statesync_trust_height": Setting(
+        "State sync trusts the header of this height (with statesync_trust_hash); 0 = trust the genesis"
+        " validators and follow every validator-set change",
+        NON_NEGATIVE,
+    ),
+    "statesync_trust_hash": Setting(
+        "Hex hash of the header at statesync_trust_height, from a source you trust", BlockHash()
+    ),
+    "statesync_discovery_ms": Setting(
+        "How long state sync gathers snapshot offers before it picks one", POSITIVE
     ),
     "metrics_listen": Setting("Address of the Prometheus /metrics endpoint", Listen(optional=True)),
     "api_listen": Setting(

@@ -38,6 +38,8 @@ from okchain.node.logs import iso_ns
 from okchain.node.mempool_reactor import MempoolReactor
 from okchain.node.signer_file import FileSignerStore
 from okchain.node.sigpool import SignaturePool, default_workers
+from okchain.node.snapshot_reactor import SnapshotReactor
+from okchain.node.snapshots import SnapshotStore, SnapshotTaker
 from okchain.node.verify_cache import VerifyCache
 from okchain.node.wal_file import FileWAL
 from okchain.p2p.keys import NodeKey
@@ -71,6 +73,16 @@ def consensus_config(config: NodeConfig) -> ConsensusConfig:
         precommit_ns=config.timeout_precommit_ms * MS,
         precommit_delta_ns=delta,
         commit_delay_ns=config.block_time_ms * MS,
+    )
+
+
+def mempool_config(config: NodeConfig) -> MempoolConfig:
+    return MempoolConfig(
+        config.mempool_max_txs,
+        config.mempool_max_bytes,
+        config.mempool_max_future_per_account,
+        config.mempool_max_future_total,
+        config.mempool_future_ttl_blocks,
     )
 
 
@@ -121,16 +133,7 @@ class Node:
         p2p_config = config.p2p_config(
             home.data_dir.parent / "addrbook.json", home.data_dir.parent / "bans.json"
         )
-        self.mempool = Mempool(
-            self.app,
-            MempoolConfig(
-                config.mempool_max_txs,
-                config.mempool_max_bytes,
-                config.mempool_max_future_per_account,
-                config.mempool_max_future_total,
-                config.mempool_future_ttl_blocks,
-            ),
-        )
+        self.mempool = Mempool(self.app, mempool_config(config))
         workers = config.signature_workers
         if workers < 0:
             workers = default_workers()
@@ -183,12 +186,34 @@ class Node:
             prewarm=self._prewarm,
             verify=self.verifier.verify,
         )
-        reactors = (self.consensus_reactor, self.mempool_reactor, self.evidence_reactor, self.blocksync)
+        self.snapshots, self.snapshot_reactor = self._snapshot_service()
+        reactors = (
+            self.consensus_reactor,
+            self.mempool_reactor,
+            self.evidence_reactor,
+            self.blocksync,
+            self.snapshot_reactor,
+        )
         for reactor in reactors:
             self.switch.add_reactor(reactor)
         self._waiters: dict[bytes, trio.Event] = {}
         self._outcomes: dict[bytes, tuple[int, TxResult]] = {}
         self.commit_observers: list[CommitObserver] = [self.hub.committed]  # and metrics
+        if self.snapshots is not None:
+            self.commit_observers.append(self.snapshots.observe)
+
+    def _snapshot_service(self) -> tuple[SnapshotTaker | None, SnapshotReactor]:
+        """The snapshot taker (when ``snapshot_interval`` is set) and the reactor serving its snapshots and
+        every node's light blocks to state-syncing peers."""
+        config, taker = self.config, None
+        if config.snapshot_interval:
+            root = self.home.data_dir.parent / "snapshots"
+            store = SnapshotStore(root, config.snapshot_keep_recent, config.snapshot_chunk_keys)
+            taker = SnapshotTaker(store, self.db.snapshot, config.snapshot_interval)
+        reactor = SnapshotReactor(
+            switch=self.switch, params=self.app.params, db=self.db, store=taker.store if taker else None
+        )
+        return taker, reactor
 
     # --- called from gRPC threads via trio.from_thread.run ---
     async def broadcast(self, raw: bytes, *, wait: bool, timeout_s: float) -> BroadcastOutcome:
@@ -456,6 +481,9 @@ class Node:
                 nursery.start_soon(self.consensus_reactor.run)
                 nursery.start_soon(self.mempool_reactor.run)
                 nursery.start_soon(self.blocksync.run)
+                nursery.start_soon(self.snapshot_reactor.run)
+                if self.snapshots is not None:
+                    nursery.start_soon(self.snapshots.run)
                 await nursery.start(self._consensus_or_sync)
                 nursery.start_soon(self._prune_forever)
                 task_status.started()

@@ -12,6 +12,7 @@ class ChannelId(IntEnum):
     MEMPOOL = 0x30
     EVIDENCE = 0x38
     BLOCKSYNC = 0x40
+    SNAPSHOT = 0x60  # state sync: snapshot offers, manifests, chunks and light blocks
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,7 +152,9 @@ class Peer:
         self.remote_host = remote_host
         self._deliver = deliver
         self._specs = dict(channels)
-        self._send = {cid: _SendChannel(spec) for cid, spec in channels.items()}
+        # Only channels the peer has: a node running fewer services (one state-syncing, say) is not sent
+        # messages it would take for abuse. Inbound, every channel of ours is accepted.
+        self._send = {cid: _SendChannel(spec) for cid, spec in channels.items() if cid in info.channels}
         self._order = sorted(self._send.values(), key=lambda c: -c.spec.priority)
         self._recv_bufs: dict[int, bytearray] = {cid: bytearray() for cid in channels}
         self._send_bucket = TokenBucket(send_rate, max(send_rate // 10, conn.max_frame + FRAME_OVERHEAD))

@@ -80,7 +80,7 @@ def _previous_set(m: Manifest, header: Header) -> Powers:
         raise SnapshotError(
             f"the manifest's header of {m.height - 1} is not the one block {m.height} builds on"
         )
-    digest, powers = _decode_set(m.previous_set, m.height - 1)
+    digest, powers = decode_set(m.previous_set, m.height - 1)
     if digest != previous.validators_hash:
         raise SnapshotError(
             f"the manifest's validator set of height {m.height - 1} is not the one its header names"
@@ -99,7 +99,7 @@ def _trusted_sets(
     if len(m.validator_sets) != 3:
         raise SnapshotError("the manifest must carry the validator sets of H, H + 1 and H + 2")
     (own_hash, own), (signing_hash, signing), (after_hash, _) = (
-        _decode_set(raw, m.height + i) for i, raw in enumerate(m.validator_sets)
+        decode_set(raw, m.height + i) for i, raw in enumerate(m.validator_sets)
     )
     named = (
         (own_hash, header.validators_hash, m.height),
@@ -128,7 +128,7 @@ def _trusted_sets(
     return own, signing
 
 
-def _decode_set(raw: bytes, height: int) -> tuple[bytes, tuple[tuple[bytes, int], ...]]:
+def decode_set(raw: bytes, height: int) -> tuple[bytes, tuple[tuple[bytes, int], ...]]:
     """A stored validator set's header hash and (public key, power) pairs."""
     try:
         p = consensus_pb2.ValidatorSet.FromString(raw)
@@ -211,6 +211,14 @@ class SnapshotImporter:
         db.write({schema.META_IMPORTING: b"1"})
 
     @property
+    def manifest(self) -> Manifest:
+        return self._proven.manifest
+
+    def unfinished(self) -> bool:
+        """Whether the database is still marked as mid-import (neither finished nor aborted)."""
+        return self._db.get(schema.META_IMPORTING) is not None
+
+    @property
     def next_chunk(self) -> int:
         return self._next
 
@@ -218,15 +226,21 @@ class SnapshotImporter:
     def done(self) -> bool:
         return self._next == len(self._proven.manifest.chunks)
 
-    def check(self, index: int, data: bytes) -> list[tuple[bytes, bytes]]:
-        """The entries of chunk ``index`` if ``data`` is that chunk; ``ChunkError`` otherwise. Pure, so a
-        fetcher can check chunks as they arrive, in any order."""
+    def check_hash(self, index: int, data: bytes) -> None:
+        """``ChunkError`` unless ``data`` is chunk ``index`` of the manifest (its sha256): what tells a bad
+        sender from a bad manifest, cheap enough to run on each chunk as it arrives, in any order."""
         chunks = self._proven.manifest.chunks
         if not 0 <= index < len(chunks):
             raise ChunkError(f"chunk {index} is not in a snapshot of {len(chunks)} chunks")
-        info = chunks[index]
-        if hashlib.sha256(data).hexdigest() != info.sha256:
-            raise ChunkError(f"chunk {index} ({info.file}) does not match its sha256 in the manifest")
+        if hashlib.sha256(data).hexdigest() != chunks[index].sha256:
+            raise ChunkError(
+                f"chunk {index} ({chunks[index].file}) does not match its sha256 in the manifest"
+            )
+
+    def check(self, index: int, data: bytes) -> list[tuple[bytes, bytes]]:
+        """The entries of chunk ``index`` if ``data`` is that chunk; ``ChunkError`` otherwise. Pure."""
+        self.check_hash(index, data)
+        info = self._proven.manifest.chunks[index]
         try:
             entries = decode_entries(data, info.file)
         except SnapshotError as exc:

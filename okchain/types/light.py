@@ -49,7 +49,7 @@ def set_hash(powers: Powers) -> bytes:
     return validators_hash(entries)
 
 
-def _check(chain_id: str, height: int, block: LightBlock) -> None:
+def check_light_block(chain_id: str, height: int, block: LightBlock) -> None:
     """The block is internally sound: the height asked for, both sets the ones its header names, and a
     commit of more than 2/3 of its own set for its hash."""
     h = block.header
@@ -84,7 +84,7 @@ def verification(chain_id: str, root: Trusted, target: int) -> Generator[int, Li
     while pending:
         height = pending[-1]
         block = yield height
-        _check(chain_id, height, block)
+        check_light_block(chain_id, height, block)
         if height == trusted.height + 1:
             if set_hash(block.validators) != set_hash(trusted.next_validators):
                 raise LightError(f"header {height} names a set other than the one trusted to sign it")

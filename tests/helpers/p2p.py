@@ -110,7 +110,7 @@ async def raw_peer(port: int, key: NodeKey | None = None, network: str = NETWORK
     key = key or NodeKey.generate()
     stream = await trio.open_tcp_stream("127.0.0.1", port)
     conn = await handshake(stream, key)
-    info = NodeInfo(key.node_id, 0, network, PROTOCOL_VERSION, bytes([0x20, 0x30]), "raw")
+    info = NodeInfo(key.node_id, 0, network, PROTOCOL_VERSION, bytes([0x00, 0x20, 0x30]), "raw")
     await conn.send(info.encode())
     NodeInfo.decode(await conn.receive())
     return conn
