@@ -20,7 +20,8 @@ from okchain.node.home import Home
 from okchain.node.snapshot_reactor import CORRUPT_ENV
 from okchain.p2p.keys import NodeKey
 from tests.helpers.chain import DEV_MNEMONIC, OKT
-from tests.helpers.localnet import FAST_TIMEOUTS, Localnet, create_localnet
+from tests.helpers.localnet import CHAIN_ID, FAST_TIMEOUTS, Localnet, create_localnet
+from tests.helpers.processes import okchaind
 
 ALICE, BOB = (account_from_mnemonic(DEV_MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(2))
 INTERVAL = 40  # snapshot every 40 heights
@@ -99,3 +100,37 @@ def test_new_node_state_syncs_past_a_lying_peer_then_follows_consensus(net: Loca
 def _imported(log: Path) -> int | None:
     found = re.search(r"state sync: imported height (\d+)", log.read_text()) if log.exists() else None
     return int(found[1]) if found else None
+
+
+def test_snapshots_are_listed_exported_and_imported_while_the_node_runs(
+    net: Localnet, tmp_path: Path
+) -> None:
+    node0 = net.nodes[0]
+    net.wait_height(INTERVAL + 2, [node0], timeout=60)
+    home = str(net.directory / node0.spec.home)
+    net.wait_for(
+        "a kept snapshot", lambda: json.loads(okchaind("snapshot", "list", "--home", home).stdout) != [], 30
+    )
+    kept = json.loads(okchaind("snapshot", "list", "--home", home).stdout)
+    assert node0.running and all(k["height"] % INTERVAL == 0 and k["chunks"] > 1 for k in kept), kept
+    assert [k["height"] for k in kept] == sorted((k["height"] for k in kept), reverse=True) and len(kept) <= 2
+    out = json.loads(okchaind("snapshot", "export", "--home", home, "--out", str(tmp_path / "snap")).stdout)
+    assert out["height"] % INTERVAL == 0 and out["height"] >= kept[0]["height"], (
+        out,
+        kept,
+    )  # the newest kept
+    # The copy imports into a new home, which checks it against the chain's genesis set and app hash.
+    fresh = tmp_path / "fresh"
+    okchaind("init", "--home", str(fresh), "--chain-id", CHAIN_ID)
+    genesis = str(net.directory / node0.spec.home / "config" / "genesis.json")
+    imported = json.loads(
+        okchaind(
+            "snapshot", "import", "--home", str(fresh), str(tmp_path / "snap"), "--genesis", genesis
+        ).stdout
+    )
+    assert (imported["height"], imported["app_hash"]) == (out["height"], out["app_hash"])
+    # Exporting another height needs the database, which the running node holds: the error says what to do.
+    refused = okchaind(
+        "snapshot", "export", "--home", home, "--height", "3", "--out", str(tmp_path / "x"), check=False
+    )
+    assert refused.returncode == 1 and "okchaind snapshot list" in refused.stderr, refused.stderr

@@ -1,6 +1,11 @@
-"""``okchaind snapshot export|import``: move a verified state snapshot between homes (node stopped)."""
+"""``okchaind snapshot list|export|import``: the snapshots a node keeps, and moving one between homes.
+
+``list`` and ``export`` of a kept snapshot read only the node's snapshot store, so they work while the
+node runs (it takes snapshots every ``snapshot_interval`` heights); ``export`` of another height reads the
+database, which LevelDB lets only a stopped node's home do. ``import`` fills a new home with no data."""
 
 import argparse
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -9,19 +14,34 @@ from okchain.app import genesis_marker
 from okchain.cli.common import POSITIVE, UINT64, CLIError, add_home_arg
 from okchain.genesis.document import load_genesis
 from okchain.node.home import Home
+from okchain.node.progress import terminal_progress
+from okchain.node.snapshots import SnapshotStore
 from okchain.state import blockstore
 from okchain.state.leveldb import LevelDB
-from okchain.state.snapshot import SnapshotError, export_snapshot
+from okchain.state.snapshot import MANIFEST, Manifest, Progress, SnapshotError, export_snapshot
 from okchain.state.snapshot_import import import_snapshot
 from okchain.state.store import StoreError
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    snapshot = sub.add_parser("snapshot", help="export or import a state snapshot (with the node stopped)")
+    snapshot = sub.add_parser("snapshot", help="list, export or import state snapshots")
     s = snapshot.add_subparsers(dest="snapshot_command", required=True)
-    export = s.add_parser("export", help="write the state after a height into a snapshot directory")
+    listing = s.add_parser(
+        "list", help="the snapshots the node keeps in <home>/data/snapshots (node may run)"
+    )
+    add_home_arg(listing)
+    listing.set_defaults(func=cmd_list)
+    export = s.add_parser(
+        "export",
+        help="copy a kept snapshot (node may run), or write the state after a height (node stopped)",
+    )
     add_home_arg(export)
-    export.add_argument("--height", type=UINT64, default=None, help="default: the latest height - 1")
+    export.add_argument(
+        "--height",
+        type=UINT64,
+        default=None,
+        help="default: the newest kept snapshot, else the latest height - 1",
+    )
     export.add_argument("--out", type=Path, required=True, help="snapshot directory to create")
     export.add_argument("--chunk-keys", type=POSITIVE, default=100_000, help="state entries per chunk")
     export.set_defaults(func=cmd_export)
@@ -74,23 +94,82 @@ def _open(home: Home) -> LevelDB:
     try:
         return LevelDB(home.data_dir)
     except StoreError as exc:
-        raise CLIError(f"{exc} (is the node running? stop it first: LevelDB admits one process)") from exc
+        hint = (
+            "is the node running? LevelDB admits one process: stop it, or export a snapshot the node keeps "
+            "(`okchaind snapshot list`; set snapshot_interval in config.toml to have it take them)"
+        )
+        raise CLIError(f"{exc} ({hint})") from exc
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    home = _home(args.home)
-    if args.out.exists() and any(args.out.iterdir()):
-        raise CLIError(f"{args.out} is not empty; choose a new directory")
+def _store(home: Home) -> SnapshotStore | None:
+    root = home.data_dir.parent / "snapshots"
+    return SnapshotStore(root, keep=0) if root.is_dir() else None
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    store = _store(_home(args.home))
+    rows = [
+        {
+            "height": m.height,
+            "app_hash": m.app_hash.hex(),
+            "keys": m.keys,
+            "chunks": len(m.chunks),
+            "chunks_hash": m.chunks_hash.hex(),
+        }
+        for m in (store.manifests() if store is not None else [])
+    ]
+    print(json.dumps(rows, indent=2))
+    return 0
+
+
+def _copy_kept(store: SnapshotStore, manifest: Manifest, out: Path, progress: Progress | None) -> None:
+    """Copy a kept snapshot's files, each chunk checked against its manifest hash on the way."""
+    out.mkdir(parents=True, exist_ok=True)
+    for index, chunk in enumerate(manifest.chunks):
+        data = store.chunk(manifest.height, manifest.chunks_hash, index)
+        if data is None or hashlib.sha256(data).hexdigest() != chunk.sha256:
+            raise CLIError(f"snapshot {manifest.height} changed or was removed while it was copied")
+        (out / chunk.file).write_bytes(data)
+        if progress is not None:
+            progress("copy", index + 1, len(manifest.chunks))
+    raw = store.manifest_bytes(manifest.height, manifest.chunks_hash)
+    if raw is None:
+        raise CLIError(f"snapshot {manifest.height} was removed while it was copied")
+    (out / MANIFEST).write_bytes(raw)
+
+
+def _export_from_db(home: Home, height: int | None, out: Path, chunk_keys: int) -> Manifest:
     db = _open(home)
     try:
         reader = db.snapshot()
         last = blockstore.last_committed(reader)
         if last is None:
             raise CLIError(f"{home.root} has no committed blocks")
-        height = last.height - 1 if args.height is None else args.height
-        manifest = export_snapshot(reader, height, args.out, chunk_keys=args.chunk_keys)
+        with terminal_progress() as bar:
+            return export_snapshot(
+                reader,
+                last.height - 1 if height is None else height,
+                out,
+                chunk_keys=chunk_keys,
+                progress=bar,
+            )
     finally:
         db.close()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    home = _home(args.home)
+    if args.out.exists() and any(args.out.iterdir()):
+        raise CLIError(f"{args.out} is not empty; choose a new directory")
+    store = _store(home)
+    kept = store.manifests() if store is not None else []
+    chosen = next((m for m in kept if args.height in (None, m.height)), None)
+    if store is not None and chosen is not None:
+        with terminal_progress() as bar:
+            _copy_kept(store, chosen, args.out, bar)
+        manifest = chosen
+    else:
+        manifest = _export_from_db(home, args.height, args.out, args.chunk_keys)
     print(
         json.dumps(
             {
@@ -114,14 +193,16 @@ def cmd_import(args: argparse.Namespace) -> int:
             _adopt_genesis(db, home, args.genesis)
         genesis = load_genesis(home.genesis_file)
         try:
-            last = import_snapshot(
-                db,
-                args.snapshot,
-                chain_id=genesis.header.chain_id,
-                validators=genesis.header.validators,
-                genesis_marker=genesis_marker(genesis),
-                trusted_hash=args.trust_hash,
-            )
+            with terminal_progress() as bar:
+                last = import_snapshot(
+                    db,
+                    args.snapshot,
+                    chain_id=genesis.header.chain_id,
+                    validators=genesis.header.validators,
+                    genesis_marker=genesis_marker(genesis),
+                    trusted_hash=args.trust_hash,
+                    progress=bar,
+                )
         except SnapshotError as exc:
             if args.genesis is not None:
                 raise

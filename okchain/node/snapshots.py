@@ -33,9 +33,13 @@ class SnapshotStore:
         self.keep = keep
         self.chunk_keys = chunk_keys
         root.mkdir(parents=True, exist_ok=True)
-        for leftover in root.glob(_TMP + "*"):
-            shutil.rmtree(leftover, ignore_errors=True)
         self._manifests: dict[int, Manifest] = {}
+
+    def remove_leftovers(self) -> None:
+        """Remove what an export killed midway left (only the node that takes snapshots may: for a reader
+        such as ``okchaind snapshot list``, the leftover may be an export in progress)."""
+        for leftover in self.root.glob(_TMP + "*"):
+            shutil.rmtree(leftover, ignore_errors=True)
 
     def heights(self) -> list[int]:
         """Heights of the complete snapshots, oldest first."""
@@ -113,6 +117,7 @@ class SnapshotTaker:
 
     def __init__(self, store: SnapshotStore, snapshot: Callable[[], KVReader], interval: int) -> None:
         self.store = store
+        store.remove_leftovers()
         self._snapshot = snapshot
         self.interval = interval
         self._due: tuple[int, KVReader] | None = None

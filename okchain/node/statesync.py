@@ -40,7 +40,7 @@ from okchain.p2p.keys import NodeKey
 from okchain.p2p.statesync import ChunkFetcher, FetchConfig, SnapshotName, rank_snapshots
 from okchain.p2p.switch import Switch
 from okchain.state.blockstore import LastCommitted
-from okchain.state.leveldb import LevelDB
+from okchain.state.leveldb import IMPORT_CACHE_MIB, LevelDB
 from okchain.state.snapshot import Manifest, Progress, SnapshotError
 from okchain.state.snapshot_import import (
     ChunkError,
@@ -374,7 +374,7 @@ async def state_sync(
     """State-sync the home's empty database from its peers (after wiping an import a crash interrupted);
     None, doing nothing, when the database already holds a chain."""
     genesis = load_genesis(home.genesis_file)
-    db = LevelDB(home.data_dir)
+    db = LevelDB(home.data_dir, cache_mib=IMPORT_CACHE_MIB)
     try:
         if wipe_interrupted(db):
             log.warning("state sync: wiped the unfinished import of an earlier run")

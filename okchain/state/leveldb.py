@@ -34,17 +34,22 @@ class _PlyvelReader:
             yield from self._source.iterator(start=begin, stop=stop)
 
 
+IMPORT_CACHE_MIB = 8
+
+
 class LevelDB(_PlyvelReader):
     """A plyvel database; ``write`` is one atomic WriteBatch, synced by default so commits survive a crash."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, cache_mib: int = 64) -> None:
+        """``cache_mib``: LevelDB's block cache, which a node's reads of state benefit from; an import, which
+        mostly writes, does with less (``IMPORT_CACHE_MIB``)."""
         self._path = path
         path.mkdir(parents=True, exist_ok=True)
         try:
             self._db = plyvel.DB(
                 str(path),
                 create_if_missing=True,
-                lru_cache_size=64 * 1024 * 1024,
+                lru_cache_size=cache_mib * 1024 * 1024,
                 write_buffer_size=32 * 1024 * 1024,
             )
         except plyvel.Error as exc:

@@ -44,7 +44,7 @@ from okchain.types.block import (
 from okchain.types.commit_check import Powers, commit_problem
 from okchain.types.validator import WeightedValidator, validators_hash
 
-_WRITE_BATCH = 100_000  # records per LevelDB batch while building the tree and cleaning up
+_WRITE_BATCH = 20_000  # records per LevelDB batch while importing (each batch is copied once more)
 
 
 class ChunkError(SnapshotError):
@@ -264,6 +264,9 @@ class SnapshotImporter:
             writes[key] = value
             kh = hashlib.sha256(key).digest()
             writes[schema.IMPORT_LEAVES + kh] = hashlib.sha256(value).digest()
+            if len(writes) >= _WRITE_BATCH:  # small batches: memory holds the chunk, not copies of it
+                self._db.write(writes, sync=False)
+                writes.clear()
         self._db.write(writes, sync=False)
         self._last_key = previous
         self._keys += len(entries)
@@ -330,26 +333,27 @@ class SnapshotImporter:
             yield b"\x00" + key[at:] + value_hash
 
     def _delete(self, prefix: bytes, keep: bytes | None = None) -> None:
-        while batch := {k: None for k, _ in _first(self._db.iterate(prefix), _WRITE_BATCH) if k != keep}:
-            self._db.write(batch, sync=False)
-            if len(batch) < _WRITE_BATCH - 1:
-                break
+        _delete_all(self._db, prefix, keep)
 
 
-def _first(items: Iterator[tuple[bytes, bytes]], n: int) -> Iterator[tuple[bytes, bytes]]:
-    for i, item in enumerate(items):
-        if i == n:
-            return
-        yield item
+def _delete_all(db: KVStore, prefix: bytes, keep: bytes | None = None) -> None:
+    """Delete every key under ``prefix`` but ``keep``, in batches, with one pass of one iterator (which
+    reads a fixed view: the deletions behind it do not disturb it)."""
+    batch: dict[bytes, bytes | None] = {}
+    for key, _ in db.iterate(prefix):
+        if key != keep:
+            batch[key] = None
+            if len(batch) >= _WRITE_BATCH:
+                db.write(batch, sync=False)
+                batch.clear()
+    db.write(batch, sync=False)
 
 
 def wipe_interrupted(db: KVStore) -> bool:
     """Empty a database an import left unfinished (crash, or a stopped node); whether there was one."""
     if db.get(schema.META_IMPORTING) is None:
         return False
-    keys = [k for k, _ in db.iterate(b"") if k != schema.META_IMPORTING]
-    for i in range(0, len(keys), _WRITE_BATCH):
-        db.write(dict.fromkeys(keys[i : i + _WRITE_BATCH]), sync=False)
+    _delete_all(db, b"", keep=schema.META_IMPORTING)
     db.write({schema.META_IMPORTING: None})
     return True
 
