@@ -55,6 +55,28 @@ def test_persistent_peer_connects_and_messages_flow_on_each_channel() -> None:
     run(main)
 
 
+def test_a_peer_is_sent_only_the_channels_it_has() -> None:
+    """A node running fewer services (a state-syncing one has only PEX and the snapshot channel) is not sent
+    traffic it would take for abuse; it still sends what it has."""
+
+    async def main(nursery: trio.Nursery) -> None:
+        full, on_full = await start(nursery)
+        lean = Switch(NodeKey.generate(), config(persistent_peers=(address(full),)), network=NETWORK)
+        on_lean = Recorder([ChannelSpec(ChannelId.MEMPOOL, priority=5, max_message_bytes=LIMIT)])
+        lean.add_reactor(on_lean)
+        await nursery.start(lean.run)
+        await until(lambda: full.peers() == [lean.node_id] and lean.peers() == [full.node_id])
+        assert not full.try_send(lean.node_id, ChannelId.CONSENSUS, b"vote")  # lean has no consensus channel
+        full.broadcast(ChannelId.CONSENSUS, b"vote")
+        assert full.try_send(lean.node_id, ChannelId.MEMPOOL, b"tx")
+        assert lean.try_send(full.node_id, ChannelId.MEMPOOL, b"tx back")
+        await until(lambda: len(on_lean.received) == 1 and len(on_full.received) == 1)
+        assert on_lean.received == [(ChannelId.MEMPOOL, full.node_id, b"tx")]
+        assert lean.peers() == [full.node_id]  # still connected: nothing it lacks reached it
+
+    run(main)
+
+
 def test_channel_ids_must_not_clash() -> None:
     switch = Switch(NodeKey.generate(), config(), network=NETWORK)
     switch.add_reactor(Recorder())

@@ -36,10 +36,11 @@ def _configure(net_dir: Path, home: str, **settings: object) -> None:
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Localnet]:
     directory = tmp_path_factory.mktemp("statesync") / "net"
-    specs = create_localnet(directory, 3, full_nodes=1, block_time_ms=40, **FAST_TIMEOUTS)
+    specs = create_localnet(directory, 3, full_nodes=2, block_time_ms=40, **FAST_TIMEOUTS)
     for spec in specs[:2]:  # node0 and node1 serve snapshots; node2 only light blocks and blocks
         _configure(directory, spec.home, snapshot_interval=INTERVAL, snapshot_chunk_keys=25)
-    _configure(directory, specs[3].home, statesync=True, statesync_discovery_ms=3_000)
+    for spec in specs[3:]:
+        _configure(directory, spec.home, statesync=True, statesync_discovery_ms=3_000)
     localnet = Localnet(directory)
     localnet.nodes[1].process.env[CORRUPT_ENV] = "1"
     try:
@@ -134,3 +135,32 @@ def test_snapshots_are_listed_exported_and_imported_while_the_node_runs(
         "snapshot", "export", "--home", home, "--height", "3", "--out", str(tmp_path / "x"), check=False
     )
     assert refused.returncode == 1 and "okchaind snapshot list" in refused.stderr, refused.stderr
+
+
+def test_a_node_trusting_a_header_hash_refuses_a_wrong_one_and_syncs_from_the_right_one(
+    net: Localnet,
+) -> None:
+    validators = net.validators
+    net.wait_height(2 * INTERVAL + 5, validators, timeout=120)
+    joiner = net.nodes[4]
+    trusted = (
+        INTERVAL + 1
+    )  # at most the height after the newest snapshot's: snapshots older than it are refused
+    right = validators[0].block(trusted).block_hash.hex()
+    _configure(
+        net.directory, joiner.spec.home, statesync_trust_height=trusted, statesync_trust_hash="00" * 32
+    )
+    joiner.process.spawn()
+    assert joiner.process.proc is not None
+    assert joiner.process.proc.wait(timeout=60) == 1
+    assert (
+        f"serves block {trusted} with hash {right}, not the trusted {'00' * 32}"
+        in joiner.process.log.read_text()
+    )
+    _configure(net.directory, joiner.spec.home, statesync_trust_hash=right)
+    net.start([joiner])
+    net.wait_for("the import", lambda: _imported(joiner.process.log) is not None, 60, [joiner])
+    imported = _imported(joiner.process.log)
+    assert imported is not None and imported + 1 >= trusted
+    top = net.common_height([*validators, joiner])
+    net.assert_same_chain([*validators, joiner], range(imported + 1, top + 1))

@@ -30,7 +30,7 @@ from okchain._pb.snapshot.v1 import snapshot_pb2
 from okchain._pb.types.v1 import types_pb2
 from okchain.app import genesis_marker
 from okchain.errors import OKChainError
-from okchain.genesis.document import GenesisDoc, load_genesis
+from okchain.genesis.document import GenesisHeader, load_genesis
 from okchain.node.blocksync_reactor import decode_commit
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
@@ -109,7 +109,7 @@ class StateSyncer:
         *,
         switch: Switchboard,
         db: KVStore,
-        genesis: GenesisDoc,
+        genesis: GenesisHeader,
         genesis_marker: bytes,
         config: StateSyncConfig = StateSyncConfig(),
         progress: Progress | None = None,
@@ -120,7 +120,7 @@ class StateSyncer:
         self._marker = genesis_marker
         self.config = config
         self._progress = progress
-        self._chain_id = genesis.header.chain_id
+        self._chain_id = genesis.chain_id
         self.offers: dict[str, set[SnapshotName]] = {}
         self._replies: dict[tuple[str, str, object], snapshot_pb2.Message] = {}  # (peer, kind, key) -> answer
         self._asked: set[tuple[str, str, object]] = set()
@@ -194,11 +194,9 @@ class StateSyncer:
         """Ranked snapshots, after ``discovery_s`` of asking (and as long as nothing is offered)."""
         deadline = trio.current_time() + self.config.discovery_s
         request = encode(offers_request=snapshot_pb2.OffersRequest())
-        while True:
+        while True:  # asked again each second: peers connect meanwhile, and answers are small
             self._switch.broadcast(ChannelId.SNAPSHOT, request)
-            with trio.move_on_after(min(2.0, self.config.discovery_s)):
-                while trio.current_time() < deadline:
-                    await self._changed.wait()
+            await trio.sleep(min(1.0, self.config.discovery_s))
             ranked = rank_snapshots(self.offers, self.config.min_peers)
             if ranked and trio.current_time() >= deadline:
                 log.info("state sync: %d snapshots offered by %d peers", len(ranked), len(self.offers))
@@ -244,7 +242,7 @@ class StateSyncer:
         """The operator's trusted header, fetched and checked by its hash, or the genesis set."""
         if self._root is not None:
             return self._root
-        c, g = self.config, self._genesis.header
+        c, g = self.config, self._genesis
         if not c.trust_height:
             self._root = genesis_root(g.initial_height, [(v.pub_key, v.power) for v in g.validators])
             return self._root
@@ -303,7 +301,7 @@ class StateSyncer:
                 proven = check_manifest(
                     manifest,
                     chain_id=self._chain_id,
-                    validators=self._genesis.header.validators,
+                    validators=self._genesis.validators,
                     trusted_hash=trusted.hash,
                 )
             except SnapshotError as exc:
@@ -373,7 +371,9 @@ async def state_sync(
 ) -> LastCommitted | None:
     """State-sync the home's empty database from its peers (after wiping an import a crash interrupted);
     None, doing nothing, when the database already holds a chain."""
-    genesis = load_genesis(home.genesis_file)
+    document = load_genesis(home.genesis_file)
+    genesis, marker = document.header, genesis_marker(document)
+    del document  # its accounts (a million, say) are not needed while the import holds memory
     db = LevelDB(home.data_dir, cache_mib=IMPORT_CACHE_MIB)
     try:
         if wipe_interrupted(db):
@@ -384,16 +384,16 @@ async def state_sync(
         switch = Switch(
             NodeKey.load_or_create(home.node_key_file),
             config.p2p_config(data / "addrbook.json", data / "bans.json"),
-            network=genesis.header.chain_id,
+            network=genesis.chain_id,
             moniker=config.moniker,
         )
-        reactor = SnapshotReactor(switch=switch, params=genesis.header.params)
+        reactor = SnapshotReactor(switch=switch, params=genesis.params)
         switch.add_reactor(reactor)
         syncer = StateSyncer(
             switch=switch,
             db=db,
             genesis=genesis,
-            genesis_marker=genesis_marker(genesis),
+            genesis_marker=marker,
             config=statesync_config(config),
             progress=progress,
         )
