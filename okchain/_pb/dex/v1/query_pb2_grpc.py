@@ -105,7 +105,7 @@ class DexQueryServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Deals(self, request, context):
-        """Recent fills of a pair, newest block first.
+        """Recent fills of a pair, newest block first (deals are kept for `dex_history_blocks` blocks).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
