@@ -202,7 +202,7 @@ def _orders(args: argparse.Namespace) -> int:
 
 def _pairs(args: argparse.Namespace) -> int:
     c = Client(args.node, args.timeout)
-    r = c.call(c.dex.Pairs, query_pb2.PairsRequest())
+    pages = c.pages(c.dex.Pairs, lambda token: query_pb2.PairsRequest(page_token=token))
     pairs = [
         {
             "name": p.name,
@@ -216,9 +216,10 @@ def _pairs(args: argparse.Namespace) -> int:
             "last_price": p.last_price,
             "listed_height": str(p.listed_height),
         }
+        for r in pages
         for p in r.pairs
     ]
-    print_json({"pairs": pairs, "height": str(r.height)})
+    print_json({"pairs": pairs, "height": str(pages[-1].height)})
     return 0
 
 

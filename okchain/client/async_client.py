@@ -122,6 +122,7 @@ class AsyncClient(Connection):
     balance = _Async(queries.balance)
     balances = _Async(queries.balances)
     supply = _Async(queries.supply)
+    pairs = _Async(queries.pairs)
     tx = _Async(queries.tx)
     txs_by_address = _Async(queries.txs_by_address)
     block = _Async(queries.block)

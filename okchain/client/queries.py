@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from okchain._pb.dex.v1 import query_pb2 as dex_query_pb2
 from okchain._pb.node.v1 import query_pb2
 from okchain._pb.stream.v1 import stream_pb2
 from okchain.client.core import Call, Context, Op, address_of, hash_of, pages
@@ -52,6 +53,13 @@ def supply(ctx: Context, denom: str = OKT_DENOM, height: int = 0) -> Op[int]:
     """The total supply of ``denom`` in base units."""
     r = yield Call("query", "Supply", query_pb2.SupplyRequest(denom=denom, height=height))
     return int(r.supply.amount)
+
+
+def pairs(ctx: Context, height: int = 0) -> Op[list[dex_query_pb2.Pair]]:
+    """Every DEX pair ever listed, by id, read page by page at one height (the node pages them)."""
+    first = yield Call("node", "NodeInfo", query_pb2.NodeInfoRequest())
+    request = dex_query_pb2.PairsRequest(height=height or first.latest_height)
+    return [p for page in (yield from pages("dex", "Pairs", request)) for p in page.pairs]
 
 
 def tx(ctx: Context, tx_hash: str | bytes) -> Op[query_pb2.GetTxResponse]:

@@ -88,6 +88,7 @@ class Client(Connection):
     balance = _Blocking(queries.balance)
     balances = _Blocking(queries.balances)
     supply = _Blocking(queries.supply)
+    pairs = _Blocking(queries.pairs)
     tx = _Blocking(queries.tx)
     txs_by_address = _Blocking(queries.txs_by_address)
     block = _Blocking(queries.block)

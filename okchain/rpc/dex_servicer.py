@@ -1,14 +1,18 @@
 """DexQuery: orders, pairs, depth, deals, tickers and candles, read from one committed snapshot per call."""
 
+from typing import NoReturn
+
 import grpc
 
 from okchain._pb.dex.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.address import to_checksum
+from okchain.modules.dex import history
 from okchain.modules.dex import keeper as k
 from okchain.modules.dex.candles import INTERVALS
 from okchain.modules.dex.messages import format_order_id, parse_order_id
 from okchain.modules.dex.queries import DexReader, OrderView, price_text, quantity_text
 from okchain.rpc.convert import RequestError, address_arg
+from okchain.rpc.paging import decode_token, encode_token
 from okchain.rpc.servicers import MAX_PAGE, ServicerBase, guarded, proof_if
 
 MAX_CANDLES = 500
@@ -64,6 +68,20 @@ class DexQueryService(ServicerBase, query_pb2_grpc.DexQueryServicer):
             raise RequestError(grpc.StatusCode.NOT_FOUND, f"pair {name[:80]!r} is not listed")
         return pair
 
+    def _missing(self, height: int, oid: int, text: str) -> NoReturn:
+        """Refuse a query for an order that is not in the state at ``height``: OUT_OF_RANGE when its
+        height's history was pruned (so a client knows it closed long ago), else NOT_FOUND."""
+        params = self.node.app.params
+        placed = k.split_id(oid)[0]
+        if history.pruned(params, height, placed):
+            raise RequestError(
+                grpc.StatusCode.OUT_OF_RANGE,
+                f"order {text!r} was placed at height {placed}, whose DEX history is pruned; history is kept "
+                f"from height {history.earliest_kept(params, height)} (dex_history_blocks "
+                f"{params.dex_history_blocks})",
+            )
+        raise RequestError(grpc.StatusCode.NOT_FOUND, f"no order {text!r}")
+
     @guarded
     def Order(
         self, request: query_pb2.OrderRequest, context: grpc.ServicerContext
@@ -72,7 +90,7 @@ class DexQueryService(ServicerBase, query_pb2_grpc.DexQueryServicer):
         q = self.query(request.height)
         view = q.dex().order(oid)
         if view is None:
-            raise RequestError(grpc.StatusCode.NOT_FOUND, f"no order {request.id!r}")
+            self._missing(q.height, oid, request.id)
         return query_pb2.OrderResponse(
             order=_order(view),
             height=q.height,
@@ -100,7 +118,19 @@ class DexQueryService(ServicerBase, query_pb2_grpc.DexQueryServicer):
         self, request: query_pb2.PairsRequest, context: grpc.ServicerContext
     ) -> query_pb2.PairsResponse:
         q = self.query(request.height)
-        return query_pb2.PairsResponse(pairs=[_pair(p) for p in q.dex().pairs()], height=q.height)
+        dex = q.dex()
+        total = dex.pair_count()
+        start = decode_token(request.page_token, 1)[0] if request.page_token else 0
+        if start > total:
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT, f"page token starts at pair #{start}, there are {total}"
+            )
+        end = min(total, start + _size(request.page_size, 100, MAX_PAGE))
+        return query_pb2.PairsResponse(
+            pairs=[_pair(p) for p in dex.pairs(start, end)],
+            height=q.height,
+            next_page_token=encode_token(end) if end < total else "",
+        )
 
     @guarded
     def Depth(

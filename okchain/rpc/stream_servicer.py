@@ -19,6 +19,7 @@ from okchain.consensus.machine import Phase
 from okchain.crypto.address import to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.errors import OKChainError
+from okchain.modules.dex import history
 from okchain.node.hub import ConsensusStep, Subscription, Topic
 from okchain.query import StateQuery
 from okchain.rpc.convert import RequestError, address_arg
@@ -145,8 +146,16 @@ class StreamQueryService(ServicerBase, stream_pb2_grpc.StreamQueryServicer):
     def SubscribeDeals(
         self, request: stream_pb2.SubscribeDealsRequest, context: grpc.ServicerContext
     ) -> Iterator[stream_pb2.DealEvent]:
-        if self.query().dex().pair(request.pair) is None:
+        q = self.query()
+        if q.dex().pair(request.pair) is None:
             raise RequestError(grpc.StatusCode.NOT_FOUND, f"pair {request.pair[:80]!r} is not listed")
+        earliest = history.earliest_kept(self.node.app.params, q.latest_height)
+        if request.from_height and request.from_height < earliest:
+            raise RequestError(
+                grpc.StatusCode.OUT_OF_RANGE,
+                f"deals of height {request.from_height} are pruned; DEX history is kept from height "
+                f"{earliest}",
+            )
         return self._follow(context, request.from_height, _deal_events(request.pair))
 
     @streaming

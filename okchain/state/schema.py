@@ -148,6 +148,12 @@ def dex_fills(pair_id: int, height: int, chunk: int) -> bytes:
     return DEX + b"f" + _U32U64.pack(pair_id, height) + _U32.pack(chunk)
 
 
+def dex_traded(height: int) -> bytes:
+    """The ids of the pairs that traded at ``height`` (u32 each, ascending): deals and fills are keyed by
+    pair first, so pruning a height finds its deals here instead of scanning every pair."""
+    return DEX + b"t" + u64(height)
+
+
 # --- staking (under S + "V"; see okchain/modules/staking/keeper.py for the values) ---
 STAKING = STATE + b"V"
 STAKING_VALIDATORS = STAKING + b"v"  # operator -> validator record

@@ -42,6 +42,10 @@ class ChainParams:
     # placement; deal fee in basis points of what each side receives, to the pair owner; gas per message/item
     dex_list_fee: int = 100 * 10**OKT_DECIMALS
     dex_order_expiry_blocks: int = 86_400
+    # per-height DEX history (order records, their address index, the journal, deals and fills) is deleted
+    # this many blocks after its height, so state stays bounded on a long-running chain; never below the
+    # expiry, so every order of a pruned height has closed (0 keeps all history, an archive chain)
+    dex_history_blocks: int = 2 * 86_400
     dex_fee_per_block: int = 10**12
     dex_deal_fee_bps: int = 10
     dex_list_gas: int = 50_000
@@ -109,6 +113,13 @@ class ChainParams:
                 raise ParamsError(
                     f"param {name} must be at most {RATE_ONE} (100 %), got {getattr(self, name)}"
                 )
+
+        if 0 < self.dex_history_blocks < max(self.dex_order_expiry_blocks, 1):
+            raise ParamsError(
+                f"param dex_history_blocks must be 0 (keep all) or at least dex_order_expiry_blocks "
+                f"({max(self.dex_order_expiry_blocks, 1)}), got {self.dex_history_blocks}: "
+                "an order must close before its height's records are pruned"
+            )
 
     def to_json(self) -> dict[str, str]:
         return {k: str(v) for k, v in asdict(self).items()}

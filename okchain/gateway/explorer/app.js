@@ -157,10 +157,22 @@ async function token(denom) {
     ["Original supply", amount(t.original_supply, t.denom)], ["Owner", addressLink(t.owner)], ["Mintable", t.mintable ? "yes" : "no"]]);
 }
 
+// Pairs come in pages (by id): follow next_page_token to the last one, all read at the first page's height.
+async function allPairs() {
+  const first = await api("dex/v1/Pairs");
+  const pairs = [...(first.pairs || [])];
+  for (let token = first.next_page_token; token; ) {
+    const page = await api("dex/v1/Pairs", { page_token: token, height: first.height });
+    pairs.push(...(page.pairs || []));
+    token = page.next_page_token;
+  }
+  return pairs;
+}
+
 async function dex() {
-  const list = await api("dex/v1/Pairs");
+  const pairs = await allPairs();
   return `<h1>DEX pairs</h1>` + table(["Pair", "Last price", "Min quantity", "Listed at", "Status"],
-    list.pairs.map((p) => [`<a href="#/market/${esc(p.name)}">${esc(p.name)}</a>`, esc(p.last_price || "—"),
+    pairs.map((p) => [`<a href="#/market/${esc(p.name)}">${esc(p.name)}</a>`, esc(p.last_price || "—"),
       esc(p.min_quantity), blockLink(p.listed_height), p.listed ? "listed" : "delisted"]), [1, 2]);
 }
 
@@ -193,7 +205,7 @@ async function search(text) {
   }
   if (/^(0x[0-9a-fA-F]{40}|ok1[0-9a-z]{38})$/.test(q)) return `#/address/${(await api("explorer/v1/Search", { query: q })).address.address}`;
   // pairs and denoms are looked up in lists, so a miss is an answer, not a failed request
-  if ((await api("dex/v1/Pairs")).pairs.some((p) => p.name === q)) return `#/market/${q}`;
+  if ((await allPairs()).some((p) => p.name === q)) return `#/market/${q}`;
   const tokens = await api("token/v1/Tokens", { page_token: q, page_size: 1 });
   if (tokens.tokens.length && tokens.tokens[0].denom === q) return `#/token/${q}`;
   throw new NotFound("no block, tx, address, pair or token by that name");

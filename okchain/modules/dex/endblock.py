@@ -9,7 +9,8 @@ Runs after the block's last tx, with the header's time, identically on every nod
    after its last auction and has not changed since, so it cannot trade);
 4. fills and closings update the order records chunk by chunk; what each account receives is summed per
    (account, denom) and paid out of the lock account once (``Ledger``); books, deals, fills and last
-   prices are written once per pair.
+   prices are written once per pair;
+5. the per-height history of ``height - dex_history_blocks`` is deleted (``history.prune``).
 """
 
 import dataclasses
@@ -21,6 +22,7 @@ import numpy.typing as npt
 
 from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.auth.keeper import Store
+from okchain.modules.dex import history
 from okchain.modules.dex import keeper as k
 from okchain.modules.dex.auction import Book, run_block
 from okchain.modules.dex.messages import SEQ_BITS, Side
@@ -112,6 +114,13 @@ def _book_rows(orders: npt.NDArray[np.void], seqs: I64, height: int) -> npt.NDAr
 
 
 def end_block(store: Store, height: int, time_ns: int, params: ChainParams) -> None:
+    """The block's auction, expiries and settlement; then the history of the height that just left the
+    ``dex_history_blocks`` window is deleted (after the expiries, which may close that height's orders)."""
+    _clear(store, height, time_ns, params)
+    history.prune(store, height, params)
+
+
+def _clear(store: Store, height: int, time_ns: int, params: ChainParams) -> None:
     new = k.block_orders(store, height)
     new_seqs = np.flatnonzero(new["status"] == k.Status.OPEN).astype(np.int64)
     journal = k.journal(store, height)
@@ -223,6 +232,8 @@ def _record_deal(
     deal = np.zeros(1, k.DEAL)
     deal[0] = (height, time_ns, price, volume, len(rows))
     store.set(schema.dex_deal(pair_id, height), deal.tobytes())
+    traded = schema.dex_traded(height)
+    store.set(traded, (store.get(traded) or b"") + np.array([pair_id], "<u4").tobytes())
     fills = np.zeros(len(rows), k.FILL)
     fills["id"] = rows["id"]
     fills["side"] = rows["side"]

@@ -14,6 +14,7 @@ from okchain.modules.accounts import FEE_COLLECTOR
 from okchain.modules.auth.keeper import Store
 from okchain.modules.bank import keeper as bank
 from okchain.modules.context import MsgContext
+from okchain.modules.dex import history
 from okchain.modules.dex import keeper as k
 from okchain.modules.dex.auction import MAX_PRICE_TICKS, MAX_QUANTITY_LOTS
 from okchain.modules.dex.messages import (
@@ -185,6 +186,9 @@ def cancel_orders(store: Store, ctx: MsgContext, msg: CancelOrders) -> list[Even
         row = seq % k.ORDERS_PER_CHUNK
         text = format_order_id(oid)
         if row >= len(rows):
+            if history.pruned(params, ctx.height - 1, height):
+                kept = history.earliest_kept(params, ctx.height - 1)
+                raise k.UnknownOrder(f"order {text} is closed and pruned (history kept from height {kept})")
             raise k.UnknownOrder(f"order {text} does not exist")
         record = rows[row]
         if record["owner"].tobytes() != ctx.signer:

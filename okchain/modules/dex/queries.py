@@ -81,8 +81,13 @@ class DexReader:
     def pair(self, name: str) -> k.Pair | None:
         return k.find_pair(self._reader, name)
 
-    def pairs(self) -> list[k.Pair]:
-        return k.all_pairs(self._reader)
+    def pair_count(self) -> int:
+        return k.pair_count(self._reader)
+
+    def pairs(self, start: int = 0, end: int | None = None) -> list[k.Pair]:
+        """Pairs ``start`` up to ``end`` (exclusive; None: the last) by id, so a page reads only its own."""
+        stop = self.pair_count() if end is None else end
+        return [self._pair(i) for i in range(start, stop)]
 
     def order(self, oid: int) -> OrderView | None:
         height, seq = k.split_id(oid)

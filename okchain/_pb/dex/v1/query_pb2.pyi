@@ -143,18 +143,24 @@ class OrdersResponse(_message.Message):
     def __init__(self, orders: _Optional[_Iterable[_Union[Order, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., height: _Optional[int] = ...) -> None: ...
 
 class PairsRequest(_message.Message):
-    __slots__ = ("height",)
+    __slots__ = ("height", "page_token", "page_size")
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     height: int
-    def __init__(self, height: _Optional[int] = ...) -> None: ...
+    page_token: str
+    page_size: int
+    def __init__(self, height: _Optional[int] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
 
 class PairsResponse(_message.Message):
-    __slots__ = ("pairs", "height")
+    __slots__ = ("pairs", "height", "next_page_token")
     PAIRS_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     pairs: _containers.RepeatedCompositeFieldContainer[Pair]
     height: int
-    def __init__(self, pairs: _Optional[_Iterable[_Union[Pair, _Mapping]]] = ..., height: _Optional[int] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, pairs: _Optional[_Iterable[_Union[Pair, _Mapping]]] = ..., height: _Optional[int] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class DepthRequest(_message.Message):
     __slots__ = ("pair", "levels", "height")

@@ -75,21 +75,23 @@ class DexQueryServicer:
     """Missing associated documentation comment in .proto file."""
 
     def Order(self, request, context):
-        """One order by id ("123-45"); NOT_FOUND if there is none.
+        """One order by id ("123-45"); NOT_FOUND if there is none, OUT_OF_RANGE (naming the earliest height kept)
+        if its height's history was pruned (`dex_history_blocks` after it; its orders had all closed by then).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Orders(self, request, context):
-        """An address's orders, oldest first, paged; `state` filters "open", "closed" or "" (all).
+        """An address's orders, oldest first, paged; `state` filters "open", "closed" or "" (all). Orders of pruned
+        heights are no longer listed (every open order is younger than the history window).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Pairs(self, request, context):
-        """Every pair ever listed (delisted ones say so), by id.
+        """Every pair ever listed (delisted ones say so), by id, paged (at most 200 per page, default 100).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -103,7 +105,7 @@ class DexQueryServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Deals(self, request, context):
-        """Recent fills of a pair, newest block first.
+        """Recent fills of a pair, newest block first (deals are kept for `dex_history_blocks` blocks).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
