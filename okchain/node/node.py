@@ -209,7 +209,9 @@ class Node:
         if config.snapshot_interval:
             root = self.home.data_dir.parent / "snapshots"
             store = SnapshotStore(root, config.snapshot_keep_recent, config.snapshot_chunk_keys)
-            taker = SnapshotTaker(store, self.db.snapshot, config.snapshot_interval)
+            taker = SnapshotTaker(
+                store, self.db.snapshot, config.snapshot_interval, catching_up=lambda: self.catching_up
+            )
         reactor = SnapshotReactor(
             switch=self.switch, params=self.app.params, db=self.db, store=taker.store if taker else None
         )

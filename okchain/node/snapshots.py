@@ -115,11 +115,18 @@ class SnapshotTaker:
     the app hash): the commit hook grabs a consistent LevelDB snapshot on the trio thread, ``run`` exports
     it on a worker thread. One at a time; a height falling due while one is being taken is skipped."""
 
-    def __init__(self, store: SnapshotStore, snapshot: Callable[[], KVReader], interval: int) -> None:
+    def __init__(
+        self,
+        store: SnapshotStore,
+        snapshot: Callable[[], KVReader],
+        interval: int,
+        catching_up: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.store = store
         store.remove_leftovers()
         self._snapshot = snapshot
         self.interval = interval
+        self._catching_up = catching_up  # no snapshots of old heights while block sync replays them
         self._due: tuple[int, KVReader] | None = None
         self._wake = trio.Event()
         self.taken = 0
@@ -127,7 +134,7 @@ class SnapshotTaker:
     def observe(self, block: Block, _elapsed_s: float) -> None:
         """A commit observer: once block H commits, the state after H - 1 can be exported."""
         target = block.header.height - 1
-        if target > 0 and target % self.interval == 0 and self._due is None:
+        if target > 0 and target % self.interval == 0 and self._due is None and not self._catching_up():
             self._due = target, self._snapshot()
             self._wake.set()
 
