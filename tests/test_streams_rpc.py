@@ -200,8 +200,13 @@ def test_slow_subscriber_is_ended_while_the_node_commits(limited: NodeProcess) -
                 query_pb2.BroadcastTxsRequest(txs=txs[start : start + 1000]), timeout=60
             )
             assert all(r.code == 0 for r in sent.results), sent.results[0]
-        time.sleep(3)  # not reading
+        # Not reading: once every tx is committed its events are queued behind the full transport, and
+        # ``BUFFER`` commits later the stream must be ended (waited for by event, not by a guess of time).
+        account = query_pb2.AccountRequest(address=to_checksum(PAYER.address))
+        query = query_pb2_grpc.QueryServiceStub(ch)
+        eventually(lambda: assert_above(query.Account(account, timeout=10).nonce, len(txs) - 1), timeout_s=60)
         height = latest(ch)
+        eventually(lambda: assert_above(latest(ch), height + 2 * BUFFER), timeout_s=60)
         with pytest.raises(grpc.RpcError) as caught:
             for _ in stream:
                 pass
