@@ -5,6 +5,8 @@ catch-up commits, between the switch and the ``ConsensusDriver``.
   ``ANNOUNCE_S``), with the hash of the round's block if it holds it; we send a peer only messages of the
   height it is at, so nothing it would refuse for being early is lost, and we remember per peer what it has
   (it sent or announced it, or we sent it; bounded), so a large block is not relayed to peers holding it.
+  Only what we judge is remembered: a vote or proposal of a height or round we drop unchecked, or a block
+  more than one height away, leaves no key, so a flood of far-future messages costs decoding, no memory.
 - Own messages go out at once to peers at their height. Every ``GOSSIP_S`` each peer at our height gets
   what we hold of that height and it lacks: own messages once the driver made them durable (synced to the
   WAL and broadcast), others' messages once we have held them
