@@ -3,6 +3,8 @@ from two serving nodes in parallel and ends with their app hash; a server that f
 the sync completes from the honest one."""
 
 import dataclasses
+import io
+import itertools
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +18,9 @@ from hypothesis import strategies as st
 from okchain._pb.blocksync.v1 import blocksync_pb2
 from okchain.app import Application
 from okchain.crypto.hashing import sha256
+from okchain.node import blocksync_reactor
 from okchain.node.blocksync_reactor import BlockSyncConfig, BlockSyncReactor, response_limit
+from okchain.node.progress import TerminalProgress, line_per_run
 from okchain.p2p.blocksync import PoolConfig
 from okchain.p2p.channels import ChannelId, ChannelSpec
 from okchain.p2p.errors import PeerMisbehaved
@@ -93,7 +97,10 @@ SMALL_WINDOW = BlockSyncConfig(pool=PoolConfig(window=16, per_peer=4))
 
 
 def client(
-    app: Application, peers: tuple[PeerAddress, ...], config: BlockSyncConfig = SMALL_WINDOW
+    app: Application,
+    peers: tuple[PeerAddress, ...],
+    config: BlockSyncConfig = SMALL_WINDOW,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[Switch, BlockSyncReactor]:
     """A syncing node: ``app`` on its own LevelDB, a Switch dialling ``peers`` and the reactor."""
 
@@ -112,20 +119,24 @@ def client(
         switch=switch,
         params=app.params,
         config=config,
+        progress=progress,
     )
     switch.add_reactor(reactor)
     return switch, reactor
 
 
 async def sync_fresh(
-    tmp_path: Path, served: list[KVReader], wrap: Callable[[int, KVReader], KVReader] = lambda i, db: db
+    tmp_path: Path,
+    served: list[KVReader],
+    wrap: Callable[[int, KVReader], KVReader] = lambda i, db: db,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[int, Application, list[bool]]:
     """Sync a fresh application from servers of ``served``; the height reached, the app and which servers
     the syncing node banned."""
     app = Application(LevelDB(tmp_path / "fresh"), four_validator_genesis())
     servers = [Server(wrap(i, db), app) for i, db in enumerate(served)]
     async with trio.open_nursery() as nursery:
-        switch, reactor = client(app, tuple([await s.start(nursery) for s in servers]))
+        switch, reactor = client(app, tuple([await s.start(nursery) for s in servers]), progress=progress)
         await nursery.start(switch.run)
         nursery.start_soon(reactor.run)
         with trio.fail_after(30):
@@ -154,6 +165,46 @@ def test_a_fresh_node_syncs_from_two_peers_in_parallel(served_chain: Path, tmp_p
     assert app.last == expected
     for h in range(1, HEIGHTS + 1):
         assert blockstore.block_at(app.db, h) == blockstore.block_at(dbs[0], h)
+
+
+@pytest.mark.parametrize("every_s", [0.0, blocksync_reactor.PROGRESS_S])
+def test_sync_reports_monotonic_progress_ending_at_the_target(
+    served_chain: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, every_s: float
+) -> None:
+    """What a terminal bar draws: applied blocks never go back, never pass the target, and the last report
+    is the whole way; reports are spaced by ``PROGRESS_S`` (0 here: one per block, to see every step)."""
+    monkeypatch.setattr(blocksync_reactor, "PROGRESS_S", every_s)
+    reports: list[tuple[str, int, int, float]] = []
+
+    def progress(phase: str, done: int, total: int) -> None:
+        reports.append((phase, done, total, trio.current_time()))
+
+    height, _, _ = trio.run(
+        lambda: sync_fresh(tmp_path, copies(served_chain, tmp_path, 1), progress=progress)
+    )
+    assert height == HEIGHTS
+    assert {phase for phase, *_ in reports} == {"sync"}
+    done = [d for _, d, _, _ in reports]
+    assert done == sorted(done) and done[0] == 0
+    assert all(0 <= d <= total for _, d, total, _ in reports)
+    assert reports[-1][1:3] == (HEIGHTS, HEIGHTS)
+    if every_s == 0:
+        assert set(done) == set(range(HEIGHTS + 1))  # every applied block was reported
+    else:  # the start, the end, and in between at most one report per PROGRESS_S
+        times = [t for *_, t in reports[1:-1]]
+        assert all(b - a >= every_s for a, b in itertools.pairwise(times))
+        assert len(reports) <= 2 + (reports[-1][3] - reports[0][3]) / every_s + 1
+
+
+def test_each_sync_draws_its_own_bar_line() -> None:
+    stream = io.StringIO()
+    report = line_per_run(TerminalProgress(stream))
+    for done, total in [(0, 10), (5, 10), (10, 10), (0, 4), (4, 4)]:  # two syncs, as the node does them
+        report("sync", done, total)
+    lines = stream.getvalue().split("\n")
+    assert len(lines) == 3 and lines[2] == ""
+    assert lines[0].endswith("100% (10/10)") and lines[1].endswith("100% (4/4)")
+    assert lines[1].startswith("\rsync  [") and lines[1].count("\r") == 2
 
 
 def test_a_forging_server_is_banned_and_the_honest_one_completes_the_sync(

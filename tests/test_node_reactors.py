@@ -4,11 +4,14 @@ connections) whose test reactor sends exactly the bytes a test chooses and recor
 import dataclasses
 from pathlib import Path
 
+import pytest
 import trio
 
 from okchain._pb.consensus.v1 import wire_pb2
 from okchain.consensus.evidence import DuplicateVoteEvidence
+from okchain.consensus.machine import MAX_ROUNDS_AHEAD
 from okchain.consensus.messages import Vote
+from okchain.crypto import ed25519
 from okchain.crypto.ed25519 import ValidatorKey, validator_address
 from okchain.crypto.hashing import sha256
 from okchain.modules.bank.messages import Transfer
@@ -25,6 +28,9 @@ from tests.helpers.node import (
     single_node,
     wait_for_height,
 )
+
+FLOOD_VOTES = 8_000  # distinct votes, sent round and round for FLOOD_S
+FLOOD_S = 2.0
 
 
 def test_a_vote_with_a_bad_signature_gets_its_sender_banned(tmp_path: Path) -> None:
@@ -128,5 +134,65 @@ def test_evidence_is_verified_kept_and_relayed_and_forged_evidence_banned(tmp_pa
         other.try_send(node.node_key.node_id, ChannelId.EVIDENCE, bad)
         await disconnected(other, node)
         assert node.switch.is_banned(other.node_id) and len(node.evidence_reactor.pool) == 1
+
+    run_with_probes(node, 2, body)
+
+
+def test_a_flood_of_far_future_votes_costs_no_signature_check_and_no_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Votes for heights the node is not at, or rounds far ahead of its own, are dropped after decoding:
+    however many a peer sends, validly signed or not, none is verified, queued or remembered, and the node
+    keeps committing at its block time."""
+    node = single_node(tmp_path)
+    checked: list[bytes] = []
+    real_verify = ed25519.verify
+
+    def counting_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+        checked.append(message)
+        return real_verify(public_key, message, signature)
+
+    monkeypatch.setattr(ed25519, "verify", counting_verify)
+
+    async def body(made: list[tuple[Switch, Probe]]) -> None:
+        (flooder, _), (witness, witness_probe) = made
+        await wait_for_height([node], 2)
+        calm_height = node.app.last.height
+        await trio.sleep(FLOOD_S)
+        calm = node.app.last.height - calm_height  # heights committed in FLOOD_S without a flood
+        height = node.driver.machine.height
+        flood = []
+        for i in range(FLOOD_VOTES):
+            far_height, round_ = (height + 1_000 + i, 0) if i % 2 else (height, MAX_ROUNDS_AHEAD + 10 + i)
+            vote = Vote(VoteType.PREVOTE, far_height, round_, b"\x11" * 32, 1, node.validator_address, b"")
+            signature = VALIDATOR.sign(vote.sign_bytes(CHAIN_ID)) if i % 4 < 2 else b"\x00" * 64
+            flood.append(vote.signed(signature))
+        flood_bytes = {v.sign_bytes(CHAIN_ID) for v in flood}
+        messages = [wire_pb2.ConsensusMessage(vote=v.encode()).SerializeToString() for v in flood]
+        started, start_height = trio.current_time(), node.app.last.height
+        peer, sent = node.node_key.node_id, 0
+        while trio.current_time() - started < FLOOD_S:  # the same votes again and again, for FLOOD_S
+            while not flooder.try_send(peer, ChannelId.CONSENSUS, messages[sent % len(messages)]):
+                await trio.sleep(0.002)  # its send queue is full: wait for the connection to drain it
+            sent += 1
+        # a round step after the flood, on the same channel, tells us the node has read every vote
+        marker = wire_pb2.NewRoundStep(height=0, round=12_345, step=1)
+        flooder.try_send(
+            peer, ChannelId.CONSENSUS, wire_pb2.ConsensusMessage(new_round_step=marker).SerializeToString()
+        )
+        reactor = node.consensus_reactor
+        with trio.fail_after(30):
+            while reactor._peers[flooder.node_id].round != 12_345:
+                await trio.sleep(0.01)
+        flooded_for = trio.current_time() - started
+        committed = node.app.last.height - start_height
+        await wait_for_height([node], node.app.last.height + 2)  # and still committing after it
+        assert not flood_bytes & set(checked)  # not one signature of the flood was checked
+        assert len(reactor._peers[flooder.node_id].known) <= 2  # nothing of it remembered for the flooder
+        assert len(reactor._pending) <= 2 and len(reactor._handed) <= 10
+        assert not node.switch.is_banned(flooder.node_id) and peer in flooder.peers()  # not ours to judge
+        assert peer in witness.peers() and witness_probe.on(ChannelId.CONSENSUS)
+        assert committed >= calm // 2, (committed, calm)  # the flooder's own encoding shares this CPU
+        print(f"{sent} far-future votes in {flooded_for:.2f} s: {committed} heights committed ({calm} calm)")
 
     run_with_probes(node, 2, body)

@@ -8,7 +8,8 @@ import pytest
 import trio
 
 from okchain._pb.p2p.v1 import p2p_pb2
-from okchain.p2p.conn import MAX_FRAME, ConnectionClosed, SecretConnection
+from okchain.p2p.bans import AttemptWindow
+from okchain.p2p.conn import MAX_FRAME, ConnectionClosed, SecretConnection, handshake
 from okchain.p2p.errors import HandshakeError, P2PError
 from okchain.p2p.keys import NodeKey, PeerAddress
 from okchain.p2p.peer import PROTOCOL_VERSION, NodeInfo
@@ -459,7 +460,8 @@ def test_p2p_config_from_node_config(tmp_path: Path) -> None:
     )
     assert cfg.seeds == (PeerAddress(ids[2], "seed.example", 26656),)
     assert (cfg.handshake_timeout_s, cfg.idle_timeout_s, cfg.ban_seconds) == (1.5, 9.0, 600.0)
-    assert (cfg.max_inbound, cfg.max_outbound, cfg.pex) == (40, 10, True)
+    assert (cfg.max_inbound, cfg.max_outbound, cfg.pex, cfg.max_inbound_per_minute) == (40, 10, True, 30)
+    assert NodeConfig(p2p_max_inbound_per_minute=0).p2p_config(None).max_inbound_per_minute == 0
     with pytest.raises(P2PError, match="must be node_id@host:port"):
         NodeConfig(persistent_peers="10.0.0.1:26656").p2p_config(None)
 
@@ -476,3 +478,75 @@ def test_a_ban_covers_the_ip_except_loopback_which_every_local_process_shares() 
         assert not switch.is_banned(remote) and not switch.is_banned("203.0.113.7")
 
     trio.run(main)
+
+
+async def _attempt(port: int, key: NodeKey) -> tuple[SecretConnection, str]:
+    """One raw inbound connection (handshake and NodeInfo); the switch's refusal, "" if it admitted us."""
+    conn = await handshake(await trio.open_tcp_stream("127.0.0.1", port), key)
+    info = NodeInfo(key.node_id, 0, NETWORK, PROTOCOL_VERSION, bytes([0x00, 0x20, 0x30]), "loop")
+    await conn.send(info.encode())
+    return conn, NodeInfo.decode(await conn.receive()).refusal
+
+
+def test_a_peer_reconnecting_in_a_loop_is_refused_then_banned_while_others_carry_on() -> None:
+    async def main(nursery: trio.Nursery) -> None:
+        a, ra = await start(nursery, max_inbound_per_minute=3)
+        good, rgood = await start(nursery, persistent_peers=(address(a),))
+        await until(lambda: a.peers() == [good.node_id])
+        key = NodeKey.generate()
+        refusals = []
+        for _ in range(9):
+            conn, refusal = await _attempt(a.listen_port, key)
+            refusals.append(refusal)
+            if not refusal:
+                await until(lambda: key.node_id in a.peers())
+            await conn.aclose()
+            await until(lambda: key.node_id not in a.peers())
+        assert refusals[:3] == ["", "", ""]
+        limited = f"more than 3 inbound connections a minute from {key.node_id}@127.0.0.1"
+        assert refusals[3:6] == [limited] * 3
+        assert refusals[6] == f"peer {key.node_id} is banned: reconnecting more than 6 times a minute"
+        assert refusals[7:] == [f"peer {key.node_id} is banned"] * 2
+        assert a.is_banned(key.node_id) and not a.is_banned("127.0.0.1")  # loopback is every local process
+        assert a.peers() == [good.node_id] and good.peers() == [a.node_id]  # never dropped
+        assert good.try_send(a.node_id, ChannelId.CONSENSUS, b"still here")
+        a.broadcast(ChannelId.MEMPOOL, b"tx")
+        await until(lambda: len(ra.received) == 1 and len(rgood.received) == 1)
+        assert ra.received == [(ChannelId.CONSENSUS, good.node_id, b"still here")]
+        assert rgood.received == [(ChannelId.MEMPOOL, a.node_id, b"tx")]
+        assert (await _attempt(a.listen_port, NodeKey.generate()))[1] == ""  # a newcomer still gets in
+
+    run(main)
+
+
+def test_reconnects_are_counted_per_host_too_and_forgotten_after_a_minute() -> None:
+    """Fresh node ids from one remote address share its count (loopback's is not kept: every local
+    process shares it); attempts older than the window no longer count."""
+
+    async def main() -> None:
+        switch = Switch(NodeKey.generate(), config(max_inbound_per_minute=2), network=NETWORK)
+        host = "203.0.113.7"
+
+        def refusal(host: str) -> str | None:
+            key = NodeKey.generate()
+            info = NodeInfo(key.node_id, 0, NETWORK, PROTOCOL_VERSION, b"\x20", "")
+            return switch._inbound_refusal(info, host)
+
+        assert [refusal(host) for _ in range(2)] == [None, None]
+        assert (refusal(host) or "").startswith("more than 2 inbound connections a minute from ")
+        assert [refusal("127.0.0.1") for _ in range(5)] == [None] * 5
+        refusal(host)
+        assert not switch.is_banned(host)
+        assert (refusal(host) or "").endswith("is banned: reconnecting more than 4 times a minute")
+        assert switch.is_banned(host)
+
+    trio.run(main)
+    window = AttemptWindow(60.0, cap=5)
+    assert [window.hit("peer", t) for t in (0.0, 1.0, 2.0)] == [1, 2, 3]
+    assert window.hit("peer", 60.5) == 3  # the attempt at 0 s left the window
+    assert window.hit("peer", 200.0) == 1
+    assert [window.hit("flood", float(t)) for t in range(10)][-1] == 5  # bounded per key
+    small = AttemptWindow(60.0, cap=3, max_keys=2)
+    for name in ("a", "b", "c"):
+        small.hit(name, 0.0)
+    assert len(small) == 2 and small.hit("a", 1.0) == 1  # the least recently seen was forgotten

@@ -22,7 +22,7 @@ from okchain.node.logs import FORMATS, LEVELS
 from okchain.node.logs import configure as configure_logs
 from okchain.node.metrics import MetricsServer
 from okchain.node.node import Node
-from okchain.node.progress import terminal_progress
+from okchain.node.progress import line_per_run, terminal_progress
 from okchain.node.statesync import state_sync
 from okchain.p2p.keys import NodeKey
 from okchain.rpc.server import GrpcServer
@@ -124,8 +124,9 @@ def cmd_start(args: argparse.Namespace) -> int:
         if config.statesync:  # only an empty database is synced; one holding a chain starts as usual
             with terminal_progress() as bar:
                 trio.run(state_sync, home, config, bar)
-        node = Node(home, config)
-        trio.run(functools.partial(node.run, frontends=frontends))
+        with terminal_progress() as bar:  # block sync draws a bar only on a terminal
+            node = Node(home, config, progress=None if bar is None else line_per_run(bar))
+            trio.run(functools.partial(node.run, frontends=frontends))
     except BaseExceptionGroup as group:
         reason = _own_error(group)
         if reason is None:

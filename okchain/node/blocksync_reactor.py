@@ -32,6 +32,7 @@ from okchain.p2p.blocksync import BlockPool, BlockSyncError, CommitCheck, PoolCo
 from okchain.p2p.channels import ChannelId, ChannelSpec
 from okchain.p2p.errors import PeerMisbehaved
 from okchain.state import schema, versions
+from okchain.state.snapshot import Progress
 from okchain.state.store import KVReader
 from okchain.types.block import Block, BlockDecodeError, Commit, block_message_limit
 from okchain.types.commit_check import Verifier
@@ -41,6 +42,7 @@ from okchain.types.refusal import Refusal
 log = logging.getLogger("okchain.blocksync")
 
 _MAX_DISCREDITED = 1024  # peers remembered as discredited (until they serve a block)
+PROGRESS_S = 0.25  # least time between two progress reports of a sync
 _STATUS_REQUEST = blocksync_pb2.Message(status_request=blocksync_pb2.StatusRequest()).SerializeToString()
 
 
@@ -109,7 +111,9 @@ class BlockSyncReactor:
     receives batches of raw txs on a worker thread (the node passes
     ``lambda raws: app.precheck_many(raws, sigpool.recover)``). ``verify`` runs on worker threads, so it
     must be thread-safe; passing the node's ``VerifyCache.verify`` (also given to the application) lets
-    the application's own last-commit check answer from what block sync already verified.
+    the application's own last-commit check answer from what block sync already verified. ``progress``,
+    if given, hears ``("sync", applied, target)`` counted from where a sync started, at its start, at most
+    every ``PROGRESS_S`` while blocks are applied and at its end (the target grows as peers do).
     """
 
     def __init__(
@@ -126,6 +130,7 @@ class BlockSyncReactor:
         config: BlockSyncConfig = BlockSyncConfig(),
         prewarm: Callable[[list[bytes]], object] | None = None,
         verify: Verifier = ed25519.verify,
+        progress: Progress | None = None,
     ) -> None:
         self.chain_id = chain_id
         self.validators = validators
@@ -136,6 +141,8 @@ class BlockSyncReactor:
         self._switch = switch
         self._prewarm = prewarm
         self._verify = verify
+        self._progress = progress
+        self._reported_at = -math.inf  # when a sync last reported its progress
         self._limit = response_limit(params or ChainParams(), max_validators)
         self._status: dict[str, tuple[int, int]] = {}  # peer -> (base, height) from its last status
         # (peer, height) -> block requests not answered yet: a peer that timed out once may be asked for the
@@ -222,14 +229,16 @@ class BlockSyncReactor:
         self._pool = pool
         self._switch.broadcast(ChannelId.BLOCKSYNC, _STATUS_REQUEST)
         began = trio.current_time()
+        self._report(start, force=True)
         try:
             async with trio.open_nursery() as nursery:
                 if self.config.verify_threads > 0:
                     nursery.start_soon(self._verify_ahead, pool)
                 if self._prewarm is not None:
                     nursery.start_soon(self._prewarm_ahead, pool, self._prewarm)
-                await self._fetch_and_apply(pool)
+                await self._fetch_and_apply(pool, start)
                 nursery.cancel_scope.cancel()
+            self._report(start, force=True)
         finally:
             self._pool = None
         took = trio.current_time() - began
@@ -264,12 +273,13 @@ class BlockSyncReactor:
         return set(self._doubted)
 
     # --- sync internals ---
-    async def _fetch_and_apply(self, pool: BlockPool) -> None:
+    async def _fetch_and_apply(self, pool: BlockPool, start: int) -> None:
         while True:
             changed = self._changed
             while (verified := pool.pop()) is not None:
                 self._request(pool)  # keep peers busy while this block executes
                 await self._apply(verified)
+                self._report(start)
             self._request(pool)
             if pool.caught_up(self._now()):
                 return
@@ -291,6 +301,17 @@ class BlockSyncReactor:
             ) from exc
         self._notify()
         await trio.sleep(0)  # let responses that arrived meanwhile in
+
+    def _report(self, start: int, *, force: bool = False) -> None:
+        """Tell ``progress`` how far this sync got: at most every ``PROGRESS_S``, since a bar redrawn per
+        block would cost more than the block on a fast sync; ``force`` at a sync's start and end."""
+        if self._progress is None:
+            return
+        now, height = trio.current_time(), self._last_height()
+        if not force and now - self._reported_at < PROGRESS_S:
+            return
+        self._reported_at = now
+        self._progress("sync", height - start, height + self.behind_by() - start)
 
     def _request(self, pool: BlockPool) -> None:
         """Send what the pool schedules; disconnect the peers it blames."""

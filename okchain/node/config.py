@@ -60,6 +60,7 @@ class NodeConfig:
     p2p_handshake_timeout_ms: int = 5_000
     p2p_idle_timeout_ms: int = 30_000  # a peer silent this long (no frame, not even a ping) is dropped
     p2p_ban_seconds: int = 600  # how long a misbehaving peer is refused
+    p2p_max_inbound_per_minute: int = 30  # dials one node id (or host) may make; twice this bans; 0 = off
     blocksync_switch_back_blocks: int = 10  # a running node this far behind its peers goes back to block sync
     # snapshots and state sync
     snapshot_interval: int = 0  # take a state snapshot every this many heights and serve it; 0 = off
@@ -97,6 +98,7 @@ class NodeConfig:
             ban_seconds=float(self.p2p_ban_seconds),
             address_book=address_book,
             ban_list=ban_list,
+            max_inbound_per_minute=self.p2p_max_inbound_per_minute,
         )
 
     def problems(self) -> list[str]:
@@ -397,6 +399,11 @@ SETTINGS: dict[str, Setting] = {
         "A peer silent this long (no frame, not even a ping) is dropped, in ms", POSITIVE
     ),
     "p2p_ban_seconds": Setting("How long a misbehaving peer is refused, in seconds", NON_NEGATIVE),
+    "p2p_max_inbound_per_minute": Setting(
+        "Connections one node id (or IP, unless loopback) may open to us per minute; more are refused, more"
+        " than twice this bans it for p2p_ban_seconds; 0 = no limit",
+        NON_NEGATIVE,
+    ),
     "blocksync_switch_back_blocks": Setting(
         "A running node this many blocks behind its peers goes back to block sync", POSITIVE
     ),

@@ -5,6 +5,8 @@ catch-up commits, between the switch and the ``ConsensusDriver``.
   ``ANNOUNCE_S``), with the hash of the round's block if it holds it; we send a peer only messages of the
   height it is at, so nothing it would refuse for being early is lost, and we remember per peer what it has
   (it sent or announced it, or we sent it; bounded), so a large block is not relayed to peers holding it.
+  Only what we judge is remembered: a vote or proposal of a height or round we drop unchecked, or a block
+  more than one height away, leaves no key, so a flood of far-future messages costs decoding, no memory.
 - Own messages go out at once to peers at their height. Every ``GOSSIP_S`` each peer at our height gets
   what we hold of that height and it lacks: own messages once the driver made them durable (synced to the
   WAL and broadcast), others' messages once we have held them
@@ -190,15 +192,15 @@ class ConsensusReactor:
         if step.height != state.height:
             state.known = {k: None for k in state.known if k[1] >= step.height}
         state.height, state.round, state.step = step.height, step.round, step.step
-        if step.proposal_block:
+        if step.proposal_block and self._near(step.height):
             self._mark(state, ("b", step.height, 0, 0, b"", step.proposal_block))
 
     def _on_vote(self, peer: str, state: PeerState, vote: Vote) -> None:
-        self._mark(state, message_key(vote))
         height = self._driver.machine.height
         pub = self._keys().get(vote.validator_address)
         if pub is None or vote.height not in (height, height - 1) or self._too_far_ahead(vote.round):
             return  # not ours to judge: the machine keeps only this height's (and the last one's) votes
+        self._mark(state, message_key(vote))  # only what we judge: a forged key costs its sender a ban
         signed = self._first_copy(message_key(vote), vote.signature)
         if signed is None:
             return
@@ -206,7 +208,6 @@ class ConsensusReactor:
         self._queue(_Pending(peer, VoteReceived(vote), (item,), f"vote {vote.height}/{vote.round}", signed))
 
     def _on_proposal(self, peer: str, state: PeerState, proposal: Proposal) -> None:
-        self._mark(state, message_key(proposal))
         pub = self._keys().get(proposal.proposer_address)
         if (
             pub is None
@@ -214,12 +215,18 @@ class ConsensusReactor:
             or self._too_far_ahead(proposal.round)
         ):
             return
+        self._mark(state, message_key(proposal))
         signed = self._first_copy(message_key(proposal), proposal.signature)
         if signed is None:
             return
         item = (pub, proposal.sign_bytes(self._driver.machine.chain_id), proposal.signature)
         what = f"proposal {proposal.height}/{proposal.round}"
         self._queue(_Pending(peer, ProposalReceived(proposal), (item,), what, signed))
+
+    def _near(self, height: int) -> bool:
+        """Whether a block of ``height`` may soon be sent to a peer: only such keys are remembered per peer,
+        so a peer cannot fill our memory with keys of heights we will not reach for long."""
+        return abs(height - self._driver.machine.height) <= 1
 
     def _too_far_ahead(self, round_: int) -> bool:
         """The machine refuses it now but may want it later: it is not remembered as handed on."""
@@ -242,7 +249,8 @@ class ConsensusReactor:
         return signed
 
     def _on_block(self, peer: str, state: PeerState, block: Block) -> None:
-        self._mark(state, message_key(block))
+        if self._near(block.header.height):
+            self._mark(state, message_key(block))
         if block.header.height == self._driver.machine.height:
             self._queue(_Pending(peer, BlockReceived(block), (), "block"))
 

@@ -47,6 +47,7 @@ from okchain.p2p.switch import Switch
 from okchain.state import blockstore
 from okchain.state.leveldb import LevelDB
 from okchain.state.pruning import Pruner
+from okchain.state.snapshot import Progress
 from okchain.tx.envelope import Recoverer, recover_signers
 from okchain.types.block import Block, Commit, Header, evidence_hash, last_commit_hash, txs_hash
 from okchain.types.results import Code, TxResult
@@ -91,11 +92,13 @@ class NodeError(OKChainError):
 
 
 class Node:
-    def __init__(self, home: Home, config: NodeConfig) -> None:
+    def __init__(self, home: Home, config: NodeConfig, *, progress: Progress | None = None) -> None:
+        """``progress``, if given, hears how far each block sync got (a bar when stderr is a terminal)."""
         if not home.initialised():
             raise NodeError(f"{home.root} is not an initialised home; run `okchaind init` first")
         self.home = home
         self.config = config
+        self._progress = progress
         # Everything opened (database, consensus files, the signature pool's processes) is closed by
         # ``_close``, also when a later step of the assembly fails.
         self._resources = ExitStack()
@@ -185,6 +188,7 @@ class Node:
             params=self.app.params,
             prewarm=self._prewarm,
             verify=self.verifier.verify,
+            progress=self._progress,
         )
         self.snapshots, self.snapshot_reactor = self._snapshot_service()
         reactors = (

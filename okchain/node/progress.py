@@ -3,7 +3,7 @@ terminal, nothing otherwise, so logs and pipes stay quiet."""
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 _BAR_WIDTH = 30
@@ -27,9 +27,23 @@ class TerminalProgress:
         self.stream.flush()
 
     def close(self) -> None:
+        """End the bar's line (if it drew one); a later call draws a new bar on the next line."""
         if self._last is not None:
+            self._last = None
             self.stream.write("\n")
             self.stream.flush()
+
+
+def line_per_run(bar: TerminalProgress) -> Callable[[str, int, int], None]:
+    """``bar``, ending its line each time the work is done: a node block-syncs again whenever it falls
+    behind, and the log lines between two syncs must not run on from a finished bar."""
+
+    def report(phase: str, done: int, total: int) -> None:
+        bar(phase, done, total)
+        if done >= total:
+            bar.close()
+
+    return report
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ address book: losing bans must never keep a node from starting.
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,3 +77,37 @@ class BanList:
             atomic_replace(self.path, (json.dumps({"bans": self._until}, indent=1) + "\n").encode())
         except OSError as exc:
             log.warning("cannot write ban list %s: %s", self.path, exc)
+
+
+MAX_TRACKED = 10_000  # node ids and hosts whose recent connection attempts are counted
+
+
+class AttemptWindow:
+    """Connection attempts per key (node id or host) over the last ``window_s`` seconds of the caller's
+    clock (trio's: pure bookkeeping, no wall clock). A peer reconnecting in a loop makes us repeat a
+    handshake each time, so past a limit it is refused and past a second one banned.
+
+    Bounded: a key holds at most ``cap`` times, and past ``max_keys`` keys the least recently seen go first
+    (a flood of fresh node ids from one host is still counted under the host)."""
+
+    def __init__(self, window_s: float, cap: int, *, max_keys: int = MAX_TRACKED) -> None:
+        self.window_s = window_s
+        self.cap = max(cap, 1)
+        self.max_keys = max_keys
+        self._times: dict[str, deque[float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    def hit(self, key: str, now: float) -> int:
+        """Record an attempt by ``key`` at ``now``; how many it made within the window, this one included."""
+        times = self._times.pop(key, None)  # re-inserted last: the most recently seen is the last forgotten
+        if times is None:
+            times = deque(maxlen=self.cap)
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        times.append(now)
+        self._times[key] = times
+        while len(self._times) > self.max_keys:
+            del self._times[next(iter(self._times))]
+        return len(times)

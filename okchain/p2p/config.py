@@ -25,3 +25,4 @@ class P2PConfig:
     dial_backoff_s: float = 0.5  # first re-dial delay of a persistent peer, doubling up to the cap
     max_dial_backoff_s: float = 30.0
     seed_wait_s: float = 10.0  # how long a seed connection may stay open waiting for its answer
+    max_inbound_per_minute: int = 30  # dials per node id (and non-loopback host); twice this bans; 0 = off

@@ -13,7 +13,7 @@ from google.protobuf.message import DecodeError
 
 from okchain._pb.p2p.v1 import p2p_pb2
 from okchain.p2p.addrbook import AddressBook
-from okchain.p2p.bans import BanList
+from okchain.p2p.bans import AttemptWindow, BanList
 from okchain.p2p.channels import ChannelId, ChannelSpec, Reactor
 from okchain.p2p.config import P2PConfig
 from okchain.p2p.conn import SecretConnection, handshake
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 MAX_PEX_ADDRS = 100  # addresses in one PEX answer; a peer sending more is banned
 MAX_HOST_CHARS = 255
+ATTEMPT_WINDOW_S = 60.0  # inbound connection attempts are counted over this long
 PEX_SPEC = ChannelSpec(ChannelId.PEX, priority=1, max_message_bytes=64 * 1024, send_queue=8)
 
 
@@ -48,6 +49,7 @@ class Switch:
         self._reactors: list[Reactor] = []
         self._peers: dict[str, Peer] = {}
         self._bans = BanList(config.ban_list)
+        self._attempts = AttemptWindow(ATTEMPT_WINDOW_S, 2 * config.max_inbound_per_minute + 1)
         self._persistent = tuple(a for a in config.persistent_peers if a.node_id != self.node_id)
         self._persistent_ids = {a.node_id for a in self._persistent}
         self._book = AddressBook(config.address_book, own_id=self.node_id)
@@ -180,7 +182,7 @@ class Switch:
                 else:  # the dialer speaks first and learns from our answer whether we refuse it
                     info = NodeInfo.decode(await conn.receive())
                     try:
-                        refusal = self._refusal(self._check_info(info, got, endpoint), False, endpoint)[0]
+                        refusal = self._inbound_refusal(self._check_info(info, got, endpoint), endpoint)
                     except HandshakeError as exc:
                         refusal = str(exc)
                     await conn.send(dataclasses.replace(self._node_info(), refusal=refusal or "").encode())
@@ -202,6 +204,26 @@ class Switch:
         if info.version.split(".")[0] != PROTOCOL_VERSION.split(".")[0]:
             raise HandshakeError(f"peer {got} speaks {info.version!r}, we speak {PROTOCOL_VERSION!r}")
         return info
+
+    def _inbound_refusal(self, info: NodeInfo, host: str) -> str | None:
+        """Why a peer that dialled us may not join: first whether it dials too often, then the common rules.
+
+        Each attempt costs us a handshake, so a peer reconnecting in a loop is refused past
+        ``max_inbound_per_minute`` attempts and banned past twice that. Counted per node id and per host,
+        so fresh node ids from one address do not escape, except for loopback, which every local process
+        shares. Counted once per connection, here, where the node id is known and refusing is polite."""
+        limit = self.config.max_inbound_per_minute
+        ident = info.node_id
+        if limit > 0 and not self.is_banned(ident) and not self.is_banned(host):
+            now = trio.current_time()
+            keys = [ident] if _is_loopback(host) else [ident, host]
+            count = max(self._attempts.hit(key, now) for key in keys)
+            if count > 2 * limit:
+                self._ban(ident, host, f"reconnected {count} times within {ATTEMPT_WINDOW_S:g} s")
+                return f"peer {ident} is banned: reconnecting more than {2 * limit} times a minute"
+            if count > limit:
+                return f"more than {limit} inbound connections a minute from {ident}@{host}"
+        return self._refusal(info, False, host)[0]
 
     def _refusal(self, info: NodeInfo, outbound: bool, host: str) -> tuple[str | None, Peer | None]:
         """Why an authenticated peer may not join (or None), and the duplicate connection it replaces."""
