@@ -18,14 +18,18 @@ from hypothesis import strategies as st
 
 from okchain._pb.blocksync.v1 import blocksync_pb2
 from okchain._pb.consensus.v1 import wire_pb2
+from okchain._pb.snapshot.v1 import snapshot_pb2
 from okchain._pb.types.v1 import types_pb2
 from okchain.genesis.document import GenesisError, load_genesis
 from okchain.node.node import Node
+from okchain.node.snapshot_reactor import light_block_answer
+from okchain.node.statesync import light_block
 from okchain.p2p.channels import ChannelId
 from okchain.p2p.errors import PeerMisbehaved
 from okchain.state import blockstore
 from okchain.state.snapshot import FORMAT, MANIFEST, Manifest, SnapshotError
 from okchain.tx.envelope import TxDecodeError, decode_tx
+from okchain.types.light import LightError
 from tests.helpers.app import send
 from tests.helpers.chain import funded_keys
 from tests.helpers.fuzz import mutated
@@ -257,3 +261,56 @@ def test_the_valid_inputs_are_taken(node: Node) -> None:
     block, commit = stored(node, 2)
     assert types_pb2.Block.FromString(block).header.height == 2
     assert types_pb2.Commit.FromString(commit).height == 2
+
+
+def test_snapshot_channel_requests_are_answered_and_garbage_refused_by_misbehaviour(node: Node) -> None:
+    """Requests of any height, snapshot name and chunk index get an answer (a light block, or "missing");
+    anything else is a decode refusal."""
+    heights = st.one_of(st.integers(0, 2**64 - 1), st.integers(0, 8), st.just(2**64 - 1))
+    requests = st.one_of(
+        heights.map(
+            lambda h: snapshot_pb2.Message(light_block_request=snapshot_pb2.LightBlockRequest(height=h))
+        ),
+        st.tuples(heights, st.binary(max_size=40), st.integers(0, 2**32 - 1)).map(
+            lambda r: snapshot_pb2.Message(
+                chunk_request=snapshot_pb2.ChunkRequest(height=r[0], chunks_hash=r[1], index=r[2])
+            )
+        ),
+        st.tuples(heights, st.binary(max_size=40)).map(
+            lambda r: snapshot_pb2.Message(
+                manifest_request=snapshot_pb2.ManifestRequest(height=r[0], chunks_hash=r[1])
+            )
+        ),
+        st.just(snapshot_pb2.Message(offers_request=snapshot_pb2.OffersRequest())),
+    )
+
+    @FUZZ
+    @given(requests, st.binary(max_size=200))
+    def check(request: snapshot_pb2.Message, junk: bytes) -> None:
+        answer = snapshot_pb2.Message.FromString(node.snapshot_reactor.answer(request))
+        assert answer.WhichOneof("sum") == request.WhichOneof("sum").replace("request", "response")
+        feeds_only_misbehaviour(lambda: node.snapshot_reactor.receive(ChannelId.SNAPSHOT, PEER, junk))
+
+    check()
+
+
+def test_served_light_blocks_refuse_only_with_a_light_error(node: Node) -> None:
+    """What a state-syncing node reads from a peer's light block: decoded, or refused as unverifiable."""
+    valid = light_block_answer(node.db, 2)
+    assert not valid.missing and light_block(valid).header.height == 2
+    fields = [valid.header, valid.commit, valid.validators, valid.next_validators]
+
+    @FUZZ
+    @given(st.integers(0, 3), st.one_of(st.binary(max_size=200), *(mutated(f) for f in fields)))
+    def check(which: int, junk: bytes) -> None:
+        parts = list(fields)
+        parts[which] = junk
+        served = snapshot_pb2.LightBlockResponse(
+            height=2, header=parts[0], commit=parts[1], validators=parts[2], next_validators=parts[3]
+        )
+        try:
+            light_block(served)
+        except LightError as exc:
+            assert str(exc)
+
+    check()

@@ -28,6 +28,7 @@ from okchain.types.params import ChainParams
 log = logging.getLogger("okchain.snapshots")
 
 SERVE_PER_PEER = 4
+MAX_HEIGHT = 2**64 - 1
 MAX_OFFERS = 16  # snapshots one offer message may list
 REQUESTS = ("offers_request", "manifest_request", "chunk_request", "light_block_request")
 
@@ -56,6 +57,8 @@ def encode(**field: object) -> bytes:
 
 def light_block_answer(db: KVReader, height: int) -> snapshot_pb2.LightBlockResponse:
     """Header, commit and the sets of ``height`` and ``height + 1`` as stored; ``missing`` if any is not."""
+    if height >= MAX_HEIGHT:  # no height has a successor there (and its key would not encode)
+        return snapshot_pb2.LightBlockResponse(height=height, missing=True)
     block = blockstore.block_at(db, height)
     commit = db.get(schema.commit(height))
     sets = db.get(schema.validator_set(height)), db.get(schema.validator_set(height + 1))
@@ -126,11 +129,11 @@ class SnapshotReactor:
             if peer not in self._waiting:
                 continue  # gone since it asked
             self._waiting[peer] -= 1
-            answer = await trio.to_thread.run_sync(self._answer, msg)
+            answer = await trio.to_thread.run_sync(self.answer, msg)
             if answer is not None and not self._switch.try_send(peer, ChannelId.SNAPSHOT, answer):
                 log.debug("snapshot answer to %s dropped: its send queue is full", peer)
 
-    def _answer(self, msg: snapshot_pb2.Message) -> bytes | None:
+    def answer(self, msg: snapshot_pb2.Message) -> bytes | None:
         """The encoded answer to one request (worker thread)."""
         kind = msg.WhichOneof("sum")
         store, db = self._store, self._db

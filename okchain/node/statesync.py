@@ -88,7 +88,7 @@ class Switchboard(Protocol):
     def stop_peer(self, peer: str, reason: str, *, ban: bool = False) -> None: ...
 
 
-def _light_block(answer: snapshot_pb2.LightBlockResponse) -> LightBlock:
+def light_block(answer: snapshot_pb2.LightBlockResponse) -> LightBlock:
     """Decode a served light block; ``LightError`` if it does not decode."""
     try:
         header = Header.from_proto(types_pb2.Header.FromString(answer.header))
@@ -233,7 +233,7 @@ class StateSyncer:
             if reply.light_block_response.missing:
                 continue
             try:
-                return peer, _light_block(reply.light_block_response)
+                return peer, light_block(reply.light_block_response)
             except LightError as exc:
                 self._ban(peer, str(exc))
         raise _Rejected(f"no peer serves the light block of height {height}")
