@@ -10,7 +10,7 @@ from okchain.consensus import solo
 from okchain.crypto.ed25519 import ValidatorKey
 from okchain.crypto.hashing import sha256
 from okchain.crypto.secp import AccountKey
-from okchain.mempool.pool import Mempool, MempoolConfig
+from okchain.mempool.pool import Mempool, MempoolConfig, full_refusal
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
 from okchain.modules.bank.messages import Transfer
@@ -157,6 +157,28 @@ def test_total_size_limits() -> None:
     assert full.result.code == Code.MEMPOOL_FULL
     assert full.result.log.startswith(f"mempool is full (1 txs, {len(t_a)} bytes): a fee of at least ")
     assert pool.size_bytes == len(t_a)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 50), min_size=3, max_size=3), st.integers(1, 60))
+def test_the_cheap_full_pool_refusal_agrees_with_the_full_path(fees: list[int], offered: int) -> None:
+    """What the API refuses from the encoded tx alone (no signature recovery) while the pool is full is
+    exactly what the pool would refuse after the whole check: a tx paying no more than the cheapest."""
+    app = make_app()
+    pool = Mempool(app, MempoolConfig(max_txs=3, evict_batch=1))
+    assert pool.admission_floor() is None  # room: nothing is refused early
+    for key, fee in zip((A, B, C), fees, strict=True):
+        assert pool.add(send(key, 0, fee=fee * GAS)).result.ok
+    full = pool.admission_floor()
+    assert full is not None and full[1].startswith("3 txs, ")
+    newcomer = send(D, 0, fee=offered * GAS)
+    early = full_refusal(newcomer, *full)
+    added = pool.add(newcomer)
+    if early is not None:
+        assert offered <= min(fees) and added.result.code == Code.MEMPOOL_FULL == early.code
+        assert early.log.endswith("else retry after the next block") and early.log == added.result.log
+    else:
+        assert offered > min(fees) and added.result.ok  # it displaced the cheapest
 
 
 def test_reap_orders_by_fee_per_gas_but_keeps_nonce_order() -> None:

@@ -28,8 +28,9 @@ from okchain.state import schema
 from okchain.state.cache import CacheKV
 from okchain.state.codec import decode_uint, encode_uint
 from okchain.state.store import KVReader
-from okchain.tx.envelope import Tx
+from okchain.tx.envelope import Tx, decode_tx
 from okchain.tx.gas import required_gas
+from okchain.types.fields import TxDecodeError
 from okchain.types.params import OKT_DENOM
 from okchain.types.results import Code, TxResult
 
@@ -52,6 +53,32 @@ class MempoolConfig:
     evict_batch: int = 1_000
 
 
+def tx_price(tx: Tx) -> int:
+    """Fee per gas, scaled so integer division keeps the order of close prices."""
+    return tx.fee * _PRICE_SCALE // max(tx.gas_limit, 1)
+
+
+def full_refusal(raw: bytes, floor: int, held: str) -> TxResult | None:
+    """The refusal of ``raw`` by a full pool (holding ``held``) whose evictable txs pay ``floor`` or more per
+    gas, decided from the encoded tx alone, with no signature recovery: what keeps the excess of a flood
+    cheap. None when it pays more (it may displace some) or does not decode (the pre-check names that)."""
+    try:
+        tx = decode_tx(raw)
+    except TxDecodeError:
+        return None
+    if tx_price(tx) > floor:
+        return None
+    return TxResult(Code.MEMPOOL_FULL, _full_message(held, floor, tx.gas_limit), 0, 0)
+
+
+def _full_message(held: str, floor: int, gas_limit: int) -> str:
+    needed = floor * gas_limit // _PRICE_SCALE + 1
+    return (
+        f"mempool is full ({held}): a fee of at least {needed}{OKT_DENOM} at this gas limit displaces its "
+        "lowest-paying txs; else retry after the next block"
+    )
+
+
 @dataclass(slots=True)
 class _Entry:
     raw: bytes
@@ -62,7 +89,7 @@ class _Entry:
     price: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.price = self.tx.fee * _PRICE_SCALE // max(self.tx.gas_limit, 1)
+        self.price = tx_price(self.tx)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +208,18 @@ class Mempool:
                 return self._park(_Entry(raw, tx, signer, next(self._seq)), expected)
         return AddResult(tx_hash, delivered.result)
 
+    def held(self) -> str:
+        return f"{len(self._by_hash)} txs, {self._bytes} bytes"
+
+    def admission_floor(self) -> tuple[int, str] | None:
+        """While the pool is full, the price (``tx_price``) a new tx must beat to displace the cheapest, and
+        what the pool holds; None while there is room."""
+        if not self._full(len(self._by_hash), self._bytes):
+            return None
+        if self._floor is None:
+            self._floor = min((e.price for _, e in self._tails()), default=0)
+        return self._floor, self.held()
+
     def _full(self, txs: int, size: int) -> bool:
         return txs >= self.config.max_txs or size > self.config.max_bytes
 
@@ -210,14 +249,8 @@ class Mempool:
                 return AddResult(tx_hash, probe.result)
             victims = self._victims(price, signer, len(raw)) if probe.result.ok else None
         if victims is None:
-            needed = self._floor * tx.gas_limit // _PRICE_SCALE + 1
-            return _refuse(
-                tx_hash,
-                Code.MEMPOOL_FULL,
-                f"mempool is full ({len(self._by_hash)} txs, {self._bytes} bytes): a fee of at least "
-                f"{needed}{OKT_DENOM} at this gas limit displaces its lowest-paying txs; else retry after "
-                "the next block",
-            )
+            message = _full_message(self.held(), self._floor, tx.gas_limit)
+            return _refuse(tx_hash, Code.MEMPOOL_FULL, message)
         self._evict(victims)
         return None
 

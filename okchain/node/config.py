@@ -29,6 +29,9 @@ class NodeConfig:
     mempool_max_future_per_account: int = 64
     mempool_max_future_total: int = 50_000
     mempool_future_ttl_blocks: int = 100
+    proposal_exec_budget_ms: int = (
+        1000  # our proposals hold what we commit in this time; 0 = chain limits only
+    )
     grpc_max_message_bytes: int = 4 * 1024 * 1024
     grpc_workers: int = 32
     grpc_max_concurrent_rpcs: int = 256  # beyond this, calls get RESOURCE_EXHAUSTED instead of queueing
@@ -341,6 +344,11 @@ SETTINGS: dict[str, Setting] = {
         "Txs all accounts together may queue ahead of missing nonces", NON_NEGATIVE
     ),
     "mempool_future_ttl_blocks": Setting("Blocks a tx waiting for an earlier nonce is kept", POSITIVE),
+    "proposal_exec_budget_ms": Setting(
+        "Our proposals hold at most the txs this node commits in this many ms (at the cost per tx of recent"
+        " blocks), so a flood fills the mempool, not the blocks; 0 = only the chain's block limits",
+        NON_NEGATIVE,
+    ),
     "grpc_max_message_bytes": Setting("Largest gRPC request in bytes (responses may be 4x this)", POSITIVE),
     "grpc_workers": Setting("Threads serving gRPC calls", POSITIVE),
     "grpc_max_concurrent_rpcs": Setting(

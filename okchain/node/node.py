@@ -61,6 +61,7 @@ STARTUP_STATUS_S = (
 BEHIND_CHECK_S = 1.0  # how often a running node compares its height with its peers'
 RECENT_TXS = 200_000  # hashes of recently committed txs: copies gossiped late are dropped unchecked
 MS = 1_000_000
+COST_SAMPLE_TXS = 100  # blocks with fewer txs say little about the cost per tx
 
 
 def consensus_config(config: NodeConfig) -> ConsensusConfig:
@@ -147,6 +148,7 @@ class Node:
             self._resources.callback(self._sig_pool.close)
             self.recover = self._sig_pool.recover
         self._rejected: list[bytes] = []  # what our last prepare_proposal left out (mempool fast path)
+        self._tx_cost_s = 0.0  # seconds to commit one tx, averaged over recent blocks (0: not measured)
         self._recent: OrderedDict[bytes, None] = OrderedDict()  # committed tx hashes, oldest first
         # a node with peers to ask may be behind them until it has asked (block sync or consensus decides)
         self.catching_up = bool(config.persistent_peers or config.seeds)
@@ -340,7 +342,7 @@ class Node:
         if last_commit is not None:
             last_commit = self.driver.machine.last_commit(last_commit)
         proposal = app.prepare_proposal(
-            self.mempool.reap(app.params.max_block_txs, app.params.max_block_bytes),
+            self.mempool.reap(self._proposal_max_txs(), app.params.max_block_bytes),
             self.evidence_reactor.pending(),
             last_commit,
         )
@@ -361,6 +363,16 @@ class Node:
         self._rejected = proposal.rejected
         log.debug("built block %d/%d with %d txs", height, round_, len(proposal.txs))
         return Block(header, tuple(proposal.txs), last_commit, tuple(proposal.evidence))
+
+    def _proposal_max_txs(self) -> int:
+        """The chain's limit, or fewer: as many txs as this node executes in ``proposal_exec_budget_ms``
+        at the cost per tx of recent blocks, so a flood fills the mempool (which refuses the excess) and
+        not the blocks, and block times hold. A proposer's own choice: nothing deterministic depends on it."""
+        limit = self.app.params.max_block_txs
+        budget_s = self.config.proposal_exec_budget_ms / 1000
+        if not budget_s or not self._tx_cost_s:
+            return limit
+        return max(1, min(limit, int(budget_s / self._tx_cost_s)))
 
     def apply_block(self, block: Block, commit: Commit) -> None:
         """Commit a decided block (from consensus or block sync): execute, write, update the mempool and
@@ -383,6 +395,9 @@ class Node:
         while len(self._recent) > RECENT_TXS:
             self._recent.popitem(last=False)
         elapsed = time.perf_counter() - started
+        if len(block.txs) >= COST_SAMPLE_TXS:  # a moving average: one slow block moves it a fifth
+            cost = elapsed / len(block.txs)
+            self._tx_cost_s = cost if not self._tx_cost_s else 0.8 * self._tx_cost_s + 0.2 * cost
         log.info(  # every block, empty ones too: an operator sees the chain move
             "committed block",
             extra={

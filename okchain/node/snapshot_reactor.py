@@ -94,7 +94,8 @@ class SnapshotReactor:
         self._corrupt = os.environ.get(CORRUPT_ENV) == "1"
 
     def channels(self) -> Sequence[ChannelSpec]:
-        return [ChannelSpec(ChannelId.SNAPSHOT, priority=1, max_message_bytes=self.limit, send_queue=4)]
+        # two answers queued per peer: a chunk is megabytes, and the asker keeps two requests in flight
+        return [ChannelSpec(ChannelId.SNAPSHOT, priority=1, max_message_bytes=self.limit, send_queue=2)]
 
     def peer_added(self, peer: str) -> None:
         pass

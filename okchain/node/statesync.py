@@ -210,9 +210,9 @@ class StateSyncer:
     ) -> tuple[str, snapshot_pb2.Message]:
         """Ask ``peers`` one after another until one answers (missing or not); _Rejected if none does."""
         for peer in peers:
-            self._asked.add((peer, kind, key))
             if not self._switch.try_send(peer, ChannelId.SNAPSHOT, request):
                 continue
+            self._asked.add((peer, kind, key))
             with trio.move_on_after(self.config.request_timeout_s):
                 while (peer, kind, key) not in self._replies:
                     await self._changed.wait()

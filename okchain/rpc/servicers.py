@@ -13,6 +13,7 @@ from okchain._pb.types.v1 import types_pb2
 from okchain.crypto.address import to_bech32, to_checksum
 from okchain.crypto.hashing import sha256
 from okchain.errors import OKChainError
+from okchain.mempool.pool import full_refusal
 from okchain.modules.auth.keeper import get_nonce
 from okchain.modules.bank import keeper as bank
 from okchain.node.api import NodeAPI
@@ -130,12 +131,18 @@ class TxService(ServicerBase, query_pb2_grpc.TxServiceServicer):
             raise RequestError(
                 grpc.StatusCode.INVALID_ARGUMENT, f"batch has {len(request.txs)} txs, limit is {MAX_BATCH}"
             )
-        checked = self.node.app.precheck_many(request.txs, self.node.recover)
-        passed = [raw for raw, c in zip(request.txs, checked, strict=True) if c.result.ok]
+        # A full pool refuses what pays no more than its cheapest txs before any signature is recovered.
+        full = trio.from_thread.run_sync(self.node.mempool.admission_floor, trio_token=self.token)
+        early = [None if full is None else full_refusal(raw, *full) for raw in request.txs]
+        rest = [raw for raw, refused in zip(request.txs, early, strict=True) if refused is None]
+        checked = iter(self.node.app.precheck_many(rest, self.node.recover))
+        results = [next(checked).result if refused is None else refused for refused in early]
+        fresh = [refused is None and r.ok for refused, r in zip(early, results, strict=True)]
+        passed = [raw for raw, ok in zip(request.txs, fresh, strict=True) if ok]
         added = iter(trio.from_thread.run_sync(self.node.add_many, passed, trio_token=self.token))
         out = []
-        for raw, c in zip(request.txs, checked, strict=True):
-            result = next(added).result if c.result.ok else c.result
+        for raw, ok, r in zip(request.txs, fresh, results, strict=True):
+            result = next(added).result if ok else r
             out.append(query_pb2.CheckedTx(tx_hash=sha256(raw), code=int(result.code), log=result.log))
         return query_pb2.BroadcastTxsResponse(results=out)
 
