@@ -19,10 +19,9 @@ from okchain.crypto.address import to_checksum
 from okchain.crypto.hd import account_from_mnemonic
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
-from okchain.modules.dex.messages import ListPair, OrderSpec, PlaceOrders, Side
-from okchain.modules.token.messages import IssueToken
+from okchain.modules.dex.messages import OrderSpec, PlaceOrders, Side
 from tests.helpers.chain import DEV_MNEMONIC, OKT
-from tests.helpers.localnet import FAST_TIMEOUTS, Localnet, LocalnetProcess, create_localnet
+from tests.helpers.localnet import FAST_TIMEOUTS, Localnet, LocalnetProcess, create_localnet, issue_and_list
 from tests.helpers.processes import okchaind
 
 ALICE, BOB = (account_from_mnemonic(DEV_MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(2))
@@ -96,16 +95,7 @@ def test_transactions_sent_to_any_node_are_committed_everywhere(net: Localnet) -
 def test_dex_trading_on_four_validators_ends_with_one_app_hash(net: Localnet) -> None:
     v = net.validators
     first = v[0].height()
-    issued = v[0].send(ALICE, [IssueToken("lnt", "localnet token", 1_000 * OKT, False)])
-    denom = next(
-        a.value
-        for e in issued.result.events
-        if e.type == "issue_token"
-        for a in e.attributes
-        if a.key == "denom"
-    )
-    v[1].send(ALICE, [ListPair(denom, "okt", 2, 1, OKT // 10)])
-    pair = f"{denom}_okt"
+    pair = issue_and_list(v[0], ALICE, "lnt", 1_000 * OKT)
     v[2].send(ALICE, [PlaceOrders((OrderSpec(pair, Side.SELL, 2 * OKT, 10 * OKT),))])
     v[3].send(BOB, [PlaceOrders((OrderSpec(pair, Side.BUY, 3 * OKT, 4 * OKT),))])
 

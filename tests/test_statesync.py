@@ -13,14 +13,13 @@ import pytest
 from okchain.crypto.hd import account_from_mnemonic
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
-from okchain.modules.dex.messages import ListPair, OrderSpec, PlaceOrders, Side
-from okchain.modules.token.messages import IssueToken
+from okchain.modules.dex.messages import OrderSpec, PlaceOrders, Side
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
 from okchain.node.snapshot_reactor import CORRUPT_ENV
 from okchain.p2p.keys import NodeKey
 from tests.helpers.chain import DEV_MNEMONIC, OKT
-from tests.helpers.localnet import CHAIN_ID, FAST_TIMEOUTS, Localnet, create_localnet
+from tests.helpers.localnet import CHAIN_ID, FAST_TIMEOUTS, Localnet, create_localnet, issue_and_list
 from tests.helpers.processes import okchaind
 
 ALICE, BOB = (account_from_mnemonic(DEV_MNEMONIC, path=f"m/44'/60'/0'/0/{i}") for i in range(2))
@@ -53,16 +52,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Localnet]:
 def _traffic(net: Localnet) -> None:
     """Transfers and a DEX market whose orders rest in the book and match, spread over the history."""
     v = net.validators
-    issued = v[0].send(ALICE, [IssueToken("ssx", "state sync token", 1_000 * OKT, False)])
-    denom = next(
-        a.value
-        for e in issued.result.events
-        if e.type == "issue_token"
-        for a in e.attributes
-        if a.key == "denom"
-    )
-    v[1].send(ALICE, [ListPair(denom, "okt", 2, 1, OKT // 10)])
-    pair = f"{denom}_okt"
+    pair = issue_and_list(v[0], ALICE, "ssx", 1_000 * OKT)
     for i in range(12):
         recipient = AccountKey((9000 + i).to_bytes(32, "big")).address
         v[i % 3].send(BOB, [Transfer(recipient, "okt", (i + 1) * OKT)])

@@ -17,11 +17,14 @@ from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain.cli.testnet_cmd import LocalnetNode, load_manifest
 from okchain.crypto.address import to_checksum
 from okchain.crypto.secp import AccountKey
+from okchain.modules.dex.messages import ListPair
+from okchain.modules.token.messages import IssueToken
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
 from okchain.tx.envelope import build_tx
 from okchain.tx.registry import Msg
 from okchain.types.params import ChainParams
+from tests.helpers.chain import OKT
 from tests.helpers.processes import NodeProcess, okchaind
 
 # Short heights for tests: a dead proposer costs ~0.6 s of round 0 instead of 3 s.
@@ -158,6 +161,20 @@ class LocalnetProcess:
         resp: query_pb2.BroadcastTxResponse = self.tx.BroadcastTx(request, timeout=30)
         assert resp.committed and resp.result.code == 0, f"{self.name}: {resp}"
         return resp
+
+
+def issue_and_list(node: LocalnetProcess, issuer: AccountKey, symbol: str, supply: int) -> str:
+    """Issue a token from ``issuer`` and list it against OKT; the pair's name."""
+    issued = node.send(issuer, [IssueToken(symbol, f"{symbol} token", supply, False)])
+    denom = next(
+        a.value
+        for e in issued.result.events
+        if e.type == "issue_token"
+        for a in e.attributes
+        if a.key == "denom"
+    )
+    node.send(issuer, [ListPair(denom, "okt", 2, 1, OKT // 10)])
+    return f"{denom}_okt"
 
 
 class Localnet:

@@ -17,12 +17,11 @@ from okchain._pb.node.v1 import query_pb2
 from okchain.crypto.address import to_checksum
 from okchain.crypto.secp import AccountKey
 from okchain.modules.bank.messages import Transfer
-from okchain.modules.dex.messages import ListPair, OrderSpec, PlaceOrders, Side
-from okchain.modules.token.messages import IssueToken
+from okchain.modules.dex.messages import OrderSpec, PlaceOrders, Side
 from okchain.tx.envelope import build_tx
 from okchain.tx.registry import Msg
 from tests.helpers.chain import OKT
-from tests.helpers.localnet import CHAIN_ID, TX_GAS, LocalnetProcess
+from tests.helpers.localnet import CHAIN_ID, TX_GAS, LocalnetProcess, issue_and_list
 
 TOKEN_PER_SENDER = 100_000 * OKT
 
@@ -37,19 +36,10 @@ class Committed:
 
 def list_market(node: LocalnetProcess, issuer: AccountKey, senders: Sequence[AccountKey]) -> str:
     """Issue a token, list it against OKT and give every sender some; returns the pair's name."""
-    issued = node.send(
-        issuer, [IssueToken("chx", "chaos token", 10 * len(senders) * TOKEN_PER_SENDER, False)]
-    )
-    denom = next(
-        a.value
-        for e in issued.result.events
-        if e.type == "issue_token"
-        for a in e.attributes
-        if a.key == "denom"
-    )
-    node.send(issuer, [ListPair(denom, "okt", 2, 1, OKT // 10)])
+    pair = issue_and_list(node, issuer, "chx", 10 * len(senders) * TOKEN_PER_SENDER)
+    denom = pair.removesuffix("_okt")
     node.send(issuer, [Transfer(s.address, denom, TOKEN_PER_SENDER) for s in senders if s != issuer])
-    return f"{denom}_okt"
+    return pair
 
 
 class Load:
