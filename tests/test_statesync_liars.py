@@ -98,3 +98,48 @@ def test_a_snapshot_that_does_not_rebuild_the_app_hash_bans_its_offerers_and_the
     assert reopened.last.height == (4 if forged_first else 5)
     fresh.close()
     db.close()
+
+
+def test_a_sync_with_nothing_offered_says_so_and_goes_on_once_a_peer_takes_a_snapshot(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = _chain(tmp_path / "chain", 4)
+    store = SnapshotStore(tmp_path / "store", keep=2, chunk_keys=2)
+    fresh = LevelDB(tmp_path / "fresh")
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            server = await _serve(nursery, db, store)
+            switch = Switch(NodeKey.generate(), p2p_config((server,)), network=CHAIN_ID)
+            reactor = SnapshotReactor(switch=switch, params=GENESIS.header.params)
+            switch.add_reactor(reactor)
+            config = StateSyncConfig(discovery_s=0.2, min_peers=1)
+            syncer = StateSyncer(
+                switch=switch,
+                db=fresh,
+                genesis=GENESIS.header,
+                genesis_marker=genesis_marker(GENESIS),
+                config=config,
+            )
+            reactor.on_answer = syncer.answer
+            await nursery.start(switch.run)
+            nursery.start_soon(reactor.run)
+            waiting = trio.Event()
+
+            async def sync() -> None:
+                last = await syncer.run()
+                assert last.height == 3
+                waiting.set()
+
+            nursery.start_soon(sync)
+            with trio.fail_after(20):
+                while "no snapshot offered yet" not in caplog.text:
+                    await trio.sleep(0.05)
+                store.take(db.snapshot(), 3)  # the peer starts offering: the waiting sync takes it
+                await waiting.wait()
+            nursery.cancel_scope.cancel()
+
+    with caplog.at_level("WARNING", logger="okchain.statesync"):
+        trio.run(main)
+    fresh.close()
+    db.close()

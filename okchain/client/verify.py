@@ -144,7 +144,7 @@ def _present(value: T | None, what: str) -> T:
 
 def verified_order(ctx: Context, order_id: str, height: int = 0) -> Op[Verified[OrderView]]:
     """A DEX order by id ("123-45"), proven. An order the node says does not exist is ``NodeError``
-    NOT_FOUND (absence is not proven)."""
+    NOT_FOUND, one whose height left the DEX history window OUT_OF_RANGE (neither absence is proven)."""
     oid = parse_order_id(order_id)
     if oid is None:
         raise ClientError(f"{order_id!r} is not an order id (height-sequence, e.g. 12-0)")

@@ -56,6 +56,8 @@ from okchain.types.light import LightBlock, LightError, Trusted, check_light_blo
 
 log = logging.getLogger("okchain.statesync")
 
+WAITING_LOG_S = 10.0  # how often a sync still waiting for offers says so
+
 
 class StateSyncError(OKChainError):
     """State sync cannot go on (no trusted header to be had, say); the message says why."""
@@ -193,14 +195,23 @@ class StateSyncer:
     async def _discover(self) -> list[SnapshotName]:
         """Ranked snapshots, after ``discovery_s`` of asking (and as long as nothing is offered)."""
         deadline = trio.current_time() + self.config.discovery_s
+        told = deadline
         request = encode(offers_request=snapshot_pb2.OffersRequest())
         while True:  # asked again each second: peers connect meanwhile, and answers are small
             self._switch.broadcast(ChannelId.SNAPSHOT, request)
             await trio.sleep(min(1.0, self.config.discovery_s))
             ranked = rank_snapshots(self.offers, self.config.min_peers)
-            if ranked and trio.current_time() >= deadline:
+            now = trio.current_time()
+            if ranked and now >= deadline:
                 log.info("state sync: %d snapshots offered by %d peers", len(ranked), len(self.offers))
                 return ranked
+            if now >= told:  # an operator waiting sees why: no peers yet, or none takes snapshots
+                told = now + WAITING_LOG_S
+                log.warning(
+                    "state sync: no snapshot offered yet by %d connected peers; waiting (a peer offers "
+                    "snapshots when its snapshot_interval is set)",
+                    len(self._switch.peers()),
+                )
 
     def _offering(self, name: SnapshotName) -> list[str]:
         return sorted(p for p, names in self.offers.items() if name in names and p in self._switch.peers())
