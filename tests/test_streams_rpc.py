@@ -192,8 +192,15 @@ def test_slow_subscriber_is_ended_while_the_node_commits(limited: NodeProcess) -
                  fee=GAS * 10**9)
         for n in range(3000)
     ]  # fmt: skip
-    with grpc.insecure_channel(limited.target) as ch:
-        stream = streams(ch).SubscribeTxs(stream_pb2.SubscribeTxsRequest(), timeout=120)
+    # The stream gets a connection of its own with a small receive window and no window growth (BDP
+    # probing): a client that stops reading then blocks the node's stream thread after a few events,
+    # however much the kernel's loopback buffers would hold; the other calls use a connection of their own.
+    slow = [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", 1024)]
+    with (
+        grpc.insecure_channel(limited.target, options=slow) as quiet,
+        grpc.insecure_channel(limited.target) as ch,
+    ):
+        stream = streams(quiet).SubscribeTxs(stream_pb2.SubscribeTxsRequest(), timeout=120)
         sender = query_pb2_grpc.TxServiceStub(ch)
         for start in range(0, len(txs), 1000):
             sent = sender.BroadcastTxs(
