@@ -53,6 +53,22 @@ async def _serve(nursery: trio.Nursery, db: LevelDB, store: SnapshotStore) -> Pe
     return PeerAddress(key.node_id, "127.0.0.1", port)
 
 
+async def _joiner(
+    nursery: trio.Nursery, peers: tuple[PeerAddress, ...], db: LevelDB, config: StateSyncConfig
+) -> StateSyncer:
+    """A state-syncing node's switch, reactor and syncer into the empty ``db``, running; call its ``run``."""
+    switch = Switch(NodeKey.generate(), p2p_config(peers), network=CHAIN_ID)
+    reactor = SnapshotReactor(switch=switch, params=GENESIS.header.params)
+    switch.add_reactor(reactor)
+    syncer = StateSyncer(
+        switch=switch, db=db, genesis=GENESIS.header, genesis_marker=genesis_marker(GENESIS), config=config
+    )
+    reactor.on_answer = syncer.answer
+    await nursery.start(switch.run)
+    nursery.start_soon(reactor.run)
+    return syncer
+
+
 @pytest.mark.parametrize("forged_first", [True, False])
 def test_a_snapshot_that_does_not_rebuild_the_app_hash_bans_its_offerers_and_the_next_one_imports(
     tmp_path: Path, forged_first: bool
@@ -71,20 +87,8 @@ def test_a_snapshot_that_does_not_rebuild_the_app_hash_bans_its_offerers_and_the
     async def main() -> None:
         async with trio.open_nursery() as nursery:
             servers = [await _serve(nursery, db, honest), await _serve(nursery, db, liar)]
-            switch = Switch(NodeKey.generate(), p2p_config(tuple(servers)), network=CHAIN_ID)
-            reactor = SnapshotReactor(switch=switch, params=GENESIS.header.params)
-            switch.add_reactor(reactor)
             config = StateSyncConfig(discovery_s=0.5, min_peers=1, fetch=FetchConfig(timeout_s=5))
-            syncer = StateSyncer(
-                switch=switch,
-                db=fresh,
-                genesis=GENESIS.header,
-                genesis_marker=genesis_marker(GENESIS),
-                config=config,
-            )
-            reactor.on_answer = syncer.answer
-            await nursery.start(switch.run)
-            nursery.start_soon(reactor.run)
+            syncer = await _joiner(nursery, tuple(servers), fresh, config)
             with trio.fail_after(30):
                 last = await syncer.run()
             want = 4 if forged_first else 5
@@ -110,20 +114,7 @@ def test_a_sync_with_nothing_offered_says_so_and_goes_on_once_a_peer_takes_a_sna
     async def main() -> None:
         async with trio.open_nursery() as nursery:
             server = await _serve(nursery, db, store)
-            switch = Switch(NodeKey.generate(), p2p_config((server,)), network=CHAIN_ID)
-            reactor = SnapshotReactor(switch=switch, params=GENESIS.header.params)
-            switch.add_reactor(reactor)
-            config = StateSyncConfig(discovery_s=0.2, min_peers=1)
-            syncer = StateSyncer(
-                switch=switch,
-                db=fresh,
-                genesis=GENESIS.header,
-                genesis_marker=genesis_marker(GENESIS),
-                config=config,
-            )
-            reactor.on_answer = syncer.answer
-            await nursery.start(switch.run)
-            nursery.start_soon(reactor.run)
+            syncer = await _joiner(nursery, (server,), fresh, StateSyncConfig(discovery_s=0.2, min_peers=1))
             waiting = trio.Event()
 
             async def sync() -> None:
