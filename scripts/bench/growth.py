@@ -45,21 +45,13 @@ from okchain.types.params import OKT_DENOM
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from report import recover_rate  # scripts/bench is on sys.path when run as a script
+from state_growth import disk_bytes, rss_bytes
 
 from tests.helpers.chain import CHAIN_ID, make_genesis
 
 GAS = 400_000
 ONE = 10**18
 MID_TICKS = 10_000  # 100.00 quote per base at 2 price decimals
-
-
-def disk_bytes(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.iterdir() if f.is_file())
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize()
 
 
 def dex_keys(db: LevelDB) -> int:

@@ -30,7 +30,7 @@ import grpc
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from blocks import tx_codes, wait_for_txs
-from report import emit
+from report import emit, status_mib
 
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
 from okchain.crypto.secp import AccountKey
@@ -62,13 +62,6 @@ def _sign(span: tuple[int, int]) -> list[bytes]:
         )
         for i in range(start, stop)
     ]
-
-
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _intervals(log: str, start: float, end: float) -> dict[str, list[float]]:
@@ -161,7 +154,7 @@ def main() -> int:
 
                 def sample() -> None:
                     while not sampling.wait(1.0):
-                        rss.append(_rss_mib(node.proc.pid))  # type: ignore[union-attr]
+                        rss.append(status_mib("VmRSS", node.proc.pid))  # type: ignore[union-attr]
 
                 sampler = threading.Thread(target=sample)
                 sampler.start()

@@ -13,6 +13,15 @@ from okchain.crypto.secp import AccountKey, recover_address
 Result = dict[str, float | int | str]
 
 
+def status_mib(field: str, pid: int | str = "self") -> float:
+    """A memory line of /proc/<pid>/status in MiB: ``VmRSS`` the resident size now, ``VmHWM`` its
+    high-water mark (unlike ru_maxrss, not inherited from the parent across fork and exec)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/{pid}/status")
+
+
 def recover_rate(seconds: float = 0.5) -> float:
     """Signer recoveries per second on one core, now."""
     digest = hashlib.sha256(b"okchain bench yardstick").digest()

@@ -32,7 +32,7 @@ import grpc
 import grpc.aio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from report import emit
+from report import emit, status_mib
 
 from okchain._pb.explorer.v1 import query_pb2 as explorer_pb2
 from okchain._pb.node.v1 import query_pb2, query_pb2_grpc
@@ -132,9 +132,7 @@ def load_process(args: tuple[str, int, int, int, float, int, bytes]) -> dict[str
 
 def _rss_sampler(pid: int, stop: threading.Event, peak: list[int]) -> None:
     while not stop.wait(0.5):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                peak[0] = max(peak[0], int(line.split()[1]) * 1024)
+        peak[0] = max(peak[0], int(status_mib("VmRSS", pid) * 2**20))
 
 
 def _transfers(accounts: int, seconds: float, rate: int) -> list[bytes]:

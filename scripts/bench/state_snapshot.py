@@ -34,21 +34,11 @@ from okchain.state.snapshot_import import import_snapshot
 from okchain.tx.envelope import build_tx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from report import emit
+from report import emit, status_mib
 
 from tests.helpers.chain import CHAIN_ID, OKT, make_genesis
 
 GAS = 50_000
-
-
-def _status_mib(field: str) -> float:
-    """A line of /proc/self/status in MiB: ``VmHWM`` is this process's RSS high-water mark (unlike
-    ru_maxrss it does not inherit the parent's peak across fork and exec), ``VmRSS`` its RSS now."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def _export(db_path: Path, out: Path, chunk_keys: int) -> dict[str, Any]:
@@ -61,14 +51,14 @@ def _export(db_path: Path, out: Path, chunk_keys: int) -> dict[str, Any]:
         "s": elapsed,
         "keys": manifest.keys,
         "chunks": len(manifest.chunks),
-        "peak_rss_mib": _status_mib("VmHWM"),
+        "peak_rss_mib": status_mib("VmHWM"),
     }
 
 
 def _import(db_path: Path, snap: Path, header: GenesisHeader, marker: bytes) -> dict[str, Any]:
     """Import in a process holding what a node holds while it imports: the genesis header and marker (not
     the million genesis accounts, which the import never reads)."""
-    baseline = _status_mib("VmRSS")
+    baseline = status_mib("VmRSS")
     db = LevelDB(db_path, cache_mib=IMPORT_CACHE_MIB)
     t0 = time.perf_counter()
     last = import_snapshot(
@@ -80,7 +70,7 @@ def _import(db_path: Path, snap: Path, header: GenesisHeader, marker: bytes) -> 
         "s": elapsed,
         "height": last.height,
         "app_hash": last.app_hash.hex(),
-        "peak_rss_mib": _status_mib("VmHWM"),
+        "peak_rss_mib": status_mib("VmHWM"),
         "baseline_rss_mib": baseline,
     }
 

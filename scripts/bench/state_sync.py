@@ -41,7 +41,7 @@ from okchain.state.leveldb import LevelDB
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import emit
+from report import emit, status_mib
 
 from tests.helpers.blocksync import build_chain, four_validator_genesis, transfers
 from tests.helpers.localnet import free_port_base
@@ -84,13 +84,6 @@ def build(root: Path, accounts: int, blocks: int, txs: int) -> tuple[Home, int]:
     return source, tip
 
 
-def _peak_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM")
-
-
 def _height(target: str) -> int:
     with grpc.insecure_channel(target) as channel:
         try:
@@ -115,7 +108,7 @@ def join(node: NodeProcess, tip: int, timeout: float) -> dict[str, Any]:
             raise SystemExit(f"{node.home.name} did not reach {tip}:\n{node.log.read_text()[-3000:]}")
         time.sleep(0.2)
     elapsed = time.perf_counter() - t0
-    peak = _peak_mib(node.proc.pid)
+    peak = status_mib("VmHWM", node.proc.pid)
     node.stop()
     log = node.log.read_text()
     fetching, imported = _log_time(log, "verified .* fetching"), _log_time(log, "imported height")
