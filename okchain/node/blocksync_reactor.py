@@ -19,7 +19,6 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import trio
 from google.protobuf.message import DecodeError
@@ -29,7 +28,7 @@ from okchain._pb.types.v1 import types_pb2
 from okchain.crypto import ed25519
 from okchain.errors import OKChainError
 from okchain.p2p.blocksync import BlockPool, BlockSyncError, CommitCheck, PoolConfig, Verified
-from okchain.p2p.channels import ChannelId, ChannelSpec
+from okchain.p2p.channels import ChannelId, ChannelSpec, PeerSender
 from okchain.p2p.errors import PeerMisbehaved
 from okchain.state import schema, versions
 from okchain.state.snapshot import Progress
@@ -44,16 +43,6 @@ log = logging.getLogger("okchain.blocksync")
 _MAX_DISCREDITED = 1024  # peers remembered as discredited (until they serve a block)
 PROGRESS_S = 0.25  # least time between two progress reports of a sync
 _STATUS_REQUEST = blocksync_pb2.Message(status_request=blocksync_pb2.StatusRequest()).SerializeToString()
-
-
-class PeerSender(Protocol):
-    """What the reactor needs of the ``Switch``."""
-
-    def try_send(self, peer: str, channel: ChannelId, message: bytes) -> bool: ...
-
-    def broadcast(self, channel: ChannelId, message: bytes) -> None: ...
-
-    def stop_peer(self, peer: str, reason: str, *, ban: bool = False) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,14 +11,13 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 import trio
 from google.protobuf.message import DecodeError
 
 from okchain._pb.snapshot.v1 import snapshot_pb2
 from okchain.node.snapshots import SnapshotStore
-from okchain.p2p.channels import ChannelId, ChannelSpec
+from okchain.p2p.channels import ChannelId, ChannelSpec, PeerSender
 from okchain.p2p.errors import PeerMisbehaved
 from okchain.state import blockstore, schema
 from okchain.state.snapshot import CHUNK_BYTES
@@ -37,12 +36,6 @@ REQUESTS = ("offers_request", "manifest_request", "chunk_request", "light_block_
 CORRUPT_ENV = "OKCHAIN_TEST_CORRUPT_CHUNKS"
 
 Answer = Callable[[str, snapshot_pb2.Message], None]
-
-
-class Sender(Protocol):
-    """What the reactor needs of the ``Switch``."""
-
-    def try_send(self, peer: str, channel: ChannelId, message: bytes) -> bool: ...
 
 
 def message_limit(params: ChainParams) -> int:
@@ -77,7 +70,7 @@ class SnapshotReactor:
     def __init__(
         self,
         *,
-        switch: Sender,
+        switch: PeerSender,
         params: ChainParams,
         db: KVReader | None = None,
         store: SnapshotStore | None = None,
@@ -131,10 +124,10 @@ class SnapshotReactor:
                 continue  # gone since it asked
             self._waiting[peer] -= 1
             answer = await trio.to_thread.run_sync(self.answer, msg)
-            if answer is not None and not self._switch.try_send(peer, ChannelId.SNAPSHOT, answer):
+            if not self._switch.try_send(peer, ChannelId.SNAPSHOT, answer):
                 log.debug("snapshot answer to %s dropped: its send queue is full", peer)
 
-    def answer(self, msg: snapshot_pb2.Message) -> bytes | None:
+    def answer(self, msg: snapshot_pb2.Message) -> bytes:
         """The encoded answer to one request (worker thread)."""
         kind = msg.WhichOneof("sum")
         store, db = self._store, self._db

@@ -35,7 +35,7 @@ from okchain.node.blocksync_reactor import decode_commit
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
 from okchain.node.snapshot_reactor import SnapshotReactor, encode
-from okchain.p2p.channels import ChannelId
+from okchain.p2p.channels import ChannelId, PeerSender
 from okchain.p2p.keys import NodeKey
 from okchain.p2p.statesync import ChunkFetcher, FetchConfig, SnapshotName, rank_snapshots
 from okchain.p2p.switch import Switch
@@ -78,16 +78,10 @@ class StateSyncConfig:
     fetch: FetchConfig = field(default_factory=FetchConfig)
 
 
-class Switchboard(Protocol):
-    """What state sync needs of the ``Switch``."""
+class SyncSwitch(PeerSender, Protocol):
+    """What state sync needs of the ``Switch``: a reactor's sending, and who is connected."""
 
     def peers(self) -> list[str]: ...
-
-    def try_send(self, peer: str, channel: ChannelId, message: bytes) -> bool: ...
-
-    def broadcast(self, channel: ChannelId, message: bytes) -> None: ...
-
-    def stop_peer(self, peer: str, reason: str, *, ban: bool = False) -> None: ...
 
 
 def light_block(answer: snapshot_pb2.LightBlockResponse) -> LightBlock:
@@ -109,7 +103,7 @@ class StateSyncer:
     def __init__(
         self,
         *,
-        switch: Switchboard,
+        switch: SyncSwitch,
         db: KVStore,
         genesis: GenesisHeader,
         genesis_marker: bytes,
