@@ -34,7 +34,7 @@ from okchain.genesis.document import GenesisHeader, load_genesis
 from okchain.node.blocksync_reactor import decode_commit
 from okchain.node.config import NodeConfig
 from okchain.node.home import Home
-from okchain.node.snapshot_reactor import SnapshotReactor, encode
+from okchain.node.snapshot_reactor import MAX_OFFERS, SnapshotReactor, encode
 from okchain.p2p.channels import ChannelId, PeerSender
 from okchain.p2p.keys import NodeKey
 from okchain.p2p.statesync import ChunkFetcher, FetchConfig, SnapshotName, rank_snapshots
@@ -130,7 +130,7 @@ class StateSyncer:
     def answer(self, peer: str, msg: snapshot_pb2.Message) -> None:
         kind = msg.WhichOneof("sum")
         if kind == "offers_response":
-            offers = msg.offers_response.offers[:16]
+            offers = msg.offers_response.offers[:MAX_OFFERS]  # what a serving node sends at most
             self.offers[peer] = {SnapshotName(o.height, bytes(o.chunks_hash)) for o in offers}
             if self._fetch is not None and self._fetch[0] in self.offers[peer]:
                 self._fetch[1].add_peer(peer)
