@@ -219,10 +219,6 @@ class SnapshotImporter:
         return self._db.get(schema.META_IMPORTING) is not None
 
     @property
-    def next_chunk(self) -> int:
-        return self._next
-
-    @property
     def done(self) -> bool:
         return self._next == len(self._proven.manifest.chunks)
 
